@@ -1,0 +1,164 @@
+//! echo-node: a Maelstrom echo node that copies nothing it does not have to.
+//!
+//! A message's path, one file a stage:
+//!
+//! 1. [`line_buffer`]: read stdin into one reused buffer, cut it into lines with memchr.
+//! 2. [`message`]: parse a line in place with simd-json into byte spans of that line.
+//! 3. [`node`]: decide the reply (one handler per message type), and
+//!    [`reply`]: append it to the output buffer, the echo payload as its original bytes.
+//! 4. [`output`]: write the output buffer to stdout, per message or per batch.
+//!
+//! [`log`] gathers the stderr diagnostics; [`run`] wires the stages together.
+
+pub mod line_buffer;
+pub mod log;
+pub mod message;
+pub mod node;
+pub mod output;
+pub mod reply;
+
+use std::fmt;
+use std::io::{self, Read, Write};
+
+use line_buffer::{LineBuffer, Next};
+use log::Log;
+use node::Node;
+use output::{Flush, Output};
+
+/// The default `--max-line`: 256 MiB.
+pub const DEFAULT_MAX_LINE: usize = 256 << 20;
+
+/// How a node runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// When replies are written.
+    pub flush: Flush,
+    /// Longest input line accepted, in bytes; longer lines are reported and skipped.
+    pub max_line: usize,
+    /// Do not report bad input lines on stderr.
+    pub quiet: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            flush: Flush::Message,
+            max_line: DEFAULT_MAX_LINE,
+            quiet: false,
+        }
+    }
+}
+
+/// What a run has counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Input lines handed to the node (blank lines included, over-long lines not).
+    pub lines: u64,
+    /// Lines that parsed as messages.
+    pub requests: u64,
+    /// `init_ok` and `echo_ok` replies sent.
+    pub replies: u64,
+    /// `error` replies sent.
+    pub error_replies: u64,
+    /// Messages that could not be answered (no integer `msg_id`).
+    pub unanswered: u64,
+    /// Lines that are not messages (not JSON, not UTF-8, no usable src/dest/body/type).
+    pub bad_lines: u64,
+    /// Lines longer than the limit, skipped.
+    pub too_long: u64,
+    /// Write calls made on stdout.
+    pub writes: u64,
+}
+
+impl fmt::Display for Stats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} lines, {} requests, {} replies, {} error replies, {} unanswered, \
+             {} bad lines, {} too long, {} writes",
+            self.lines,
+            self.requests,
+            self.replies,
+            self.error_replies,
+            self.unanswered,
+            self.bad_lines,
+            self.too_long,
+            self.writes
+        )
+    }
+}
+
+/// Why a run stopped early.
+#[derive(Debug)]
+pub enum Error {
+    /// Reading the input failed.
+    Read(io::Error),
+    /// Writing the replies failed (`BrokenPipe` when the reader closed its end).
+    Write(io::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Read(e) => write!(f, "reading stdin: {e}"),
+            Error::Write(e) => write!(f, "writing stdout: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Runs a node until `input` ends: requests from `input`, replies to `output`,
+/// diagnostics to `diagnostics`. Counts go to `stats` even when the run fails.
+pub fn run<R, W, E>(
+    config: &Config,
+    mut input: R,
+    output: W,
+    diagnostics: E,
+    stats: &mut Stats,
+) -> Result<(), Error>
+where
+    R: Read,
+    W: Write,
+    E: Write,
+{
+    let mut lines = LineBuffer::new(config.max_line);
+    let mut out = Output::new(output, config.flush);
+    let mut log = Log::new(diagnostics, config.quiet);
+    let mut node = Node::new();
+    let result = loop {
+        match lines.next_line() {
+            Next::Line(line) => {
+                node.handle(line, out.buffer(), &mut log, stats);
+                if let Err(e) = out.message_done() {
+                    break Err(Error::Write(e));
+                }
+            }
+            Next::TooLong { number, len } => {
+                stats.too_long += 1;
+                log.line(
+                    number,
+                    format_args!(
+                        "{len} bytes, longer than --max-line ({} bytes): skipped",
+                        config.max_line
+                    ),
+                    b"",
+                );
+            }
+            Next::NeedInput => {
+                // Nothing may wait in a buffer while the node waits for input.
+                if let Err(e) = out.flush() {
+                    break Err(Error::Write(e));
+                }
+                log.flush();
+                if let Err(e) = lines.fill(&mut input) {
+                    break Err(Error::Read(e));
+                }
+            }
+            Next::End => break out.flush().map_err(Error::Write),
+        }
+    };
+    log.flush();
+    stats.writes = out.writes();
+    result
+}

@@ -1,0 +1,446 @@
+//! Stage 1 of a message's path: cut the input into lines.
+//!
+//! [`LineBuffer`] owns one buffer. It reads the input into it in large chunks, finds line
+//! ends with `memchr`, and hands each line out as a mutable slice *of that buffer* (never a
+//! copy), followed by at least [`PADDING`] more bytes of the same buffer, which is what
+//! simd-json needs to parse the line in place.
+//!
+//! Policy for long lines: the buffer grows (doubling) while a line does not fit, up to
+//! `max_line + 1` bytes. A line longer than `max_line` bytes is not held whole: its bytes
+//! are dropped as they arrive, and [`Next::TooLong`] reports it once its end is seen, after
+//! which the next line is handed out as usual. So memory stays bounded by `max_line` plus a
+//! constant whatever the input holds. The buffer keeps its high-water capacity.
+//!
+//! The only bytes ever moved are the unfinished tail of the buffer, moved to its front
+//! before the next read (as ripgrep's line buffer does): at most one partial line per read.
+
+use std::io::{self, Read};
+
+/// Bytes of the buffer that always follow a handed-out line (they may hold later lines,
+/// or anything): simd-json's `fill_tape_padded` reads up to this far past a document.
+pub const PADDING: usize = simd_json::INPUT_PADDING;
+
+/// The data capacity a [`LineBuffer`] starts with, in bytes.
+pub const DEFAULT_CAPACITY: usize = 64 * 1024;
+
+/// One line, borrowed from the buffer.
+#[derive(Debug)]
+pub struct Line<'a> {
+    /// 1-based number of this line in the input (blank and skipped lines count).
+    pub number: u64,
+    /// The line's bytes, then at least [`PADDING`] more bytes of the buffer.
+    padded: &'a mut [u8],
+    /// Length of the line: no `\n`, and no `\r` before it. Invariant:
+    /// `len + PADDING <= padded.len()`.
+    len: usize,
+}
+
+impl<'a> Line<'a> {
+    /// The line's bytes, without its line end.
+    pub fn bytes(&self) -> &[u8] {
+        &self.padded[..self.len]
+    }
+
+    /// The line's length in bytes, without its line end.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True for a line with no bytes before its line end.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The line and its padding, mutably, with the line's length: `padded[..len]` is the
+    /// line and `padded.len() >= len + PADDING`. Whatever is written past `len` must be
+    /// put back, as it may be the next line.
+    pub fn padded_mut(&mut self) -> (&mut [u8], usize) {
+        (self.padded, self.len)
+    }
+}
+
+/// What [`LineBuffer::next_line`] found.
+#[derive(Debug)]
+pub enum Next<'a> {
+    /// A complete line (or the last line of the input, which needs no `\n`).
+    Line(Line<'a>),
+    /// Line `number` was `len` bytes long, more than the limit; it has been skipped.
+    TooLong {
+        /// 1-based line number.
+        number: u64,
+        /// Its length in bytes, without the `\n`.
+        len: u64,
+    },
+    /// No complete line is buffered: call [`LineBuffer::fill`].
+    NeedInput,
+    /// The input has ended and every line has been handed out.
+    End,
+}
+
+/// A reusable buffer that reads input and splits it into lines.
+#[derive(Debug)]
+pub struct LineBuffer {
+    /// The one buffer. Fully initialised; `buf.len()` is the data capacity plus
+    /// [`PADDING`]. Invariant: `end + PADDING <= buf.len()`.
+    buf: Vec<u8>,
+    /// Start of the bytes not yet handed out. Invariant: `pos <= scan <= end`.
+    pos: usize,
+    /// The newline search resumes here: `buf[pos..scan]` is known to hold no `\n`.
+    /// Always a valid sliceable index, `pos <= scan <= end`.
+    scan: usize,
+    /// End of the bytes read so far. Invariant: `end + PADDING <= buf.len()`.
+    end: usize,
+    /// Longest line accepted, in bytes, not counting its `\n`.
+    max_line: usize,
+    /// Number of the last line handed out or skipped; 0 before the first.
+    line_number: u64,
+    /// True once the input has returned end of file.
+    eof: bool,
+    /// `Some(n)` while a line over `max_line` is being skipped: `n` bytes of it are gone.
+    skipping: Option<u64>,
+}
+
+impl LineBuffer {
+    /// A buffer that starts with [`DEFAULT_CAPACITY`] bytes and accepts lines of up to
+    /// `max_line` bytes.
+    pub fn new(max_line: usize) -> Self {
+        Self::with_capacity(DEFAULT_CAPACITY, max_line)
+    }
+
+    /// A buffer that starts with `capacity` bytes of data room (at least 1).
+    pub fn with_capacity(capacity: usize, max_line: usize) -> Self {
+        let capacity = capacity.max(1);
+        Self {
+            buf: vec![0; capacity + PADDING],
+            pos: 0,
+            scan: 0,
+            end: 0,
+            max_line,
+            line_number: 0,
+            eof: false,
+            skipping: None,
+        }
+    }
+
+    /// The current data capacity in bytes (grows with long lines, never past
+    /// `max_line + 1`, unless it started larger).
+    pub fn capacity(&self) -> usize {
+        self.buf.len() - PADDING
+    }
+
+    /// True when a complete line is buffered, so [`next_line`](Self::next_line) will not
+    /// ask for input.
+    pub fn has_line(&self) -> bool {
+        memchr::memchr(b'\n', &self.buf[self.scan..self.end]).is_some()
+    }
+
+    /// The next line from what is buffered, without reading. Returns
+    /// [`Next::NeedInput`] when no complete line is buffered and the input has not ended.
+    pub fn next_line(&mut self) -> Next<'_> {
+        loop {
+            let unseen = &self.buf[self.scan..self.end];
+            if let Some(skipped) = self.skipping {
+                if let Some(i) = memchr::memchr(b'\n', unseen) {
+                    self.skipping = None;
+                    self.pos = self.scan + i + 1;
+                    self.scan = self.pos;
+                    return Next::TooLong {
+                        number: self.line_number,
+                        len: skipped + i as u64,
+                    };
+                }
+                let skipped = skipped + unseen.len() as u64;
+                self.clear();
+                if self.eof {
+                    self.skipping = None;
+                    return Next::TooLong {
+                        number: self.line_number,
+                        len: skipped,
+                    };
+                }
+                self.skipping = Some(skipped);
+                return Next::NeedInput;
+            }
+
+            let line_end = match memchr::memchr(b'\n', unseen) {
+                Some(i) => self.scan + i,
+                None => {
+                    self.scan = self.end;
+                    let partial = self.end - self.pos;
+                    if partial > self.max_line {
+                        // Too long, and still no end in sight: drop it as it comes.
+                        self.line_number += 1;
+                        self.skipping = Some(0);
+                        self.scan = self.pos;
+                        continue;
+                    }
+                    if !self.eof {
+                        return Next::NeedInput;
+                    }
+                    if partial == 0 {
+                        return Next::End;
+                    }
+                    self.end // the last line, with no `\n`
+                }
+            };
+            let start = self.pos;
+            self.pos = (line_end + 1).min(self.end);
+            self.scan = self.pos;
+            self.line_number += 1;
+            let mut len = line_end - start;
+            if len > self.max_line {
+                return Next::TooLong {
+                    number: self.line_number,
+                    len: len as u64,
+                };
+            }
+            if len > 0 && self.buf[start + len - 1] == b'\r' {
+                len -= 1;
+            }
+            return Next::Line(Line {
+                number: self.line_number,
+                padded: &mut self.buf[start..],
+                len,
+            });
+        }
+    }
+
+    /// Reads once from `input` into the buffer (retrying on `Interrupted`), first moving
+    /// the unfinished line to the front and growing the buffer if that line fills it.
+    /// After end of file, [`next_line`](Self::next_line) hands out the last line even
+    /// without a `\n`.
+    pub fn fill<R: Read + ?Sized>(&mut self, input: &mut R) -> io::Result<()> {
+        if self.eof {
+            return Ok(());
+        }
+        self.roll();
+        if self.end == self.capacity() {
+            self.grow();
+        }
+        let room = self.capacity();
+        loop {
+            match input.read(&mut self.buf[self.end..room]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(());
+                }
+                Ok(n) => {
+                    // A reader claiming more than it was given must not break the
+                    // `end + PADDING <= buf.len()` invariant.
+                    self.end += n.min(room - self.end);
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Forgets every buffered byte.
+    fn clear(&mut self) {
+        self.pos = 0;
+        self.scan = 0;
+        self.end = 0;
+    }
+
+    /// Moves the bytes not yet handed out to the front of the buffer.
+    fn roll(&mut self) {
+        if self.pos == 0 {
+            return;
+        }
+        self.buf.copy_within(self.pos..self.end, 0);
+        self.scan -= self.pos;
+        self.end -= self.pos;
+        self.pos = 0;
+    }
+
+    /// Doubles the data capacity, but not past what it takes to see that a line is longer
+    /// than `max_line` (`max_line + 1` bytes); always by at least one byte.
+    fn grow(&mut self) {
+        let capacity = self.capacity();
+        let limit = self.max_line.saturating_add(1).max(capacity + 1);
+        let new_capacity = capacity.saturating_mul(2).min(limit);
+        self.buf.resize(new_capacity + PADDING, 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that returns its input in pieces of at most `chunk` bytes.
+    struct Chunked<'a> {
+        data: &'a [u8],
+        chunk: usize,
+    }
+
+    impl Read for Chunked<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.chunk.min(out.len()).min(self.data.len());
+            out[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[derive(Debug, PartialEq)]
+    enum Seen {
+        Line(u64, Vec<u8>),
+        TooLong(u64, u64),
+    }
+
+    fn collect(data: &[u8], chunk: usize, capacity: usize, max_line: usize) -> Vec<Seen> {
+        let mut input = Chunked { data, chunk };
+        let mut lines = LineBuffer::with_capacity(capacity, max_line);
+        let mut seen = Vec::new();
+        loop {
+            match lines.next_line() {
+                Next::Line(mut line) => {
+                    let (padded, len) = line.padded_mut();
+                    assert!(padded.len() >= len + PADDING, "padding invariant");
+                    seen.push(Seen::Line(line.number, line.bytes().to_vec()));
+                }
+                Next::TooLong { number, len } => seen.push(Seen::TooLong(number, len)),
+                Next::NeedInput => lines.fill(&mut input).expect("in-memory read"),
+                Next::End => break,
+            }
+            assert!(lines.capacity() <= capacity.max(max_line + 1));
+        }
+        seen
+    }
+
+    fn line(n: u64, s: &str) -> Seen {
+        Seen::Line(n, s.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn splits_lines_across_read_boundaries() {
+        let data = b"alpha\nbeta\ngamma delta\n";
+        for chunk in 1..data.len() + 1 {
+            assert_eq!(
+                collect(data, chunk, 64, 100),
+                vec![line(1, "alpha"), line(2, "beta"), line(3, "gamma delta")],
+                "chunk {chunk}"
+            );
+        }
+    }
+
+    #[test]
+    fn last_line_without_newline_crlf_and_blank_lines() {
+        let data = b"a\r\n\n\r\nb\rc\nlast";
+        assert_eq!(
+            collect(data, 3, 8, 100),
+            vec![
+                line(1, "a"),
+                line(2, ""),
+                line(3, ""),
+                line(4, "b\rc"),
+                line(5, "last")
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_input_has_no_lines() {
+        assert_eq!(collect(b"", 4, 8, 100), vec![]);
+    }
+
+    #[test]
+    fn grows_for_a_line_longer_than_the_buffer() {
+        let long = "x".repeat(1000);
+        let data = format!("short\n{long}\nafter\n");
+        assert_eq!(
+            collect(data.as_bytes(), 7, 4, 5000),
+            vec![line(1, "short"), line(2, &long), line(3, "after")]
+        );
+    }
+
+    #[test]
+    fn growth_stops_at_max_line_plus_one() {
+        let mut lines = LineBuffer::with_capacity(4, 10);
+        let mut input = Chunked {
+            data: &[b'y'; 100],
+            chunk: 100,
+        };
+        for _ in 0..10 {
+            if let Next::NeedInput = lines.next_line() {
+                lines.fill(&mut input).expect("in-memory read");
+            }
+        }
+        assert_eq!(lines.capacity(), 11);
+    }
+
+    #[test]
+    fn skips_a_line_over_the_limit_and_keeps_going() {
+        let data = format!("ok\n{}\nnext\n{}", "z".repeat(50), "w".repeat(20));
+        for chunk in [1, 3, 8, 100] {
+            assert_eq!(
+                collect(data.as_bytes(), chunk, 8, 10),
+                vec![
+                    line(1, "ok"),
+                    Seen::TooLong(2, 50),
+                    line(3, "next"),
+                    Seen::TooLong(4, 20)
+                ],
+                "chunk {chunk}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_line_of_exactly_max_line_is_kept() {
+        let data = b"0123456789\n01234567890\n";
+        assert_eq!(
+            collect(data, 2, 4, 10),
+            vec![line(1, "0123456789"), Seen::TooLong(2, 11)]
+        );
+    }
+
+    #[test]
+    fn a_long_line_already_buffered_whole_is_skipped() {
+        // The buffer is larger than max_line, so the line arrives complete.
+        let data = b"abcdefghijkl\nok\n";
+        assert_eq!(
+            collect(data, 100, 64, 5),
+            vec![Seen::TooLong(1, 12), line(2, "ok")]
+        );
+    }
+
+    #[test]
+    fn skipped_bytes_are_not_kept() {
+        // 1 MiB line, 16-byte limit: the buffer never grows past 17 bytes.
+        let mut data = vec![b'q'; 1 << 20];
+        data.extend_from_slice(b"\nfine\n");
+        assert_eq!(
+            collect(&data, 4096, 8, 16),
+            vec![Seen::TooLong(1, 1 << 20), line(2, "fine")]
+        );
+    }
+
+    #[test]
+    fn interrupted_reads_are_retried_and_errors_returned() {
+        struct Flaky(u32);
+        impl Read for Flaky {
+            fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+                self.0 += 1;
+                match self.0 {
+                    1 => Err(io::ErrorKind::Interrupted.into()),
+                    2 => {
+                        out[..2].copy_from_slice(b"a\n");
+                        Ok(2)
+                    }
+                    _ => Err(io::Error::other("disk on fire")),
+                }
+            }
+        }
+        let mut lines = LineBuffer::with_capacity(16, 100);
+        let mut input = Flaky(0);
+        assert!(matches!(lines.next_line(), Next::NeedInput));
+        lines.fill(&mut input).expect("interrupted is retried");
+        assert!(lines.has_line());
+        assert!(matches!(lines.next_line(), Next::Line(l) if l.bytes() == b"a"));
+        assert!(!lines.has_line());
+        let err = lines.fill(&mut input).expect_err("error is returned");
+        assert_eq!(err.to_string(), "disk on fire");
+    }
+}

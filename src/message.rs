@@ -1,0 +1,618 @@
+//! Stage 2 of a message's path: parse a line into a [`Message`], a set of byte spans of
+//! that line.
+//!
+//! simd-json validates the whole line (RFC 8259 grammar, UTF-8) and builds its tape; the
+//! tape supplies the keys and the `type` already unescaped, so `{"\u0074ype":"echo"}` is
+//! understood. The byte spans come from simd-json's stage-1 structural indexes, which are
+//! positions in the line itself. Nothing is decoded that is later encoded again: `src`,
+//! `msg_id` and the echo payload are spans of the original bytes, and the reply writes
+//! those very bytes back.
+//!
+//! # The one copy
+//! simd-json unescapes strings *in place*: a string holding `\n` or `\u00e9` is
+//! overwritten by its decoded form, and its original bytes are gone. A line without a
+//! backslash (all of Maelstrom's own traffic) has nothing to unescape, so it is parsed
+//! inside the line buffer and left untouched. A line with a backslash is parsed from a
+//! reused scratch copy instead, so that the line itself, and with it every escape in the
+//! payload, stays exactly as it arrived.
+
+use std::fmt;
+
+use simd_json::{Buffers, Node, StaticNode, Tape};
+
+use crate::line_buffer::PADDING;
+
+/// A range of byte positions in a line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte. Invariant: `start <= end`.
+    pub end: usize,
+}
+
+impl Span {
+    /// The bytes of `line` this span covers (empty if it does not fit in `line`).
+    pub fn of<'a>(&self, line: &'a [u8]) -> &'a [u8] {
+        line.get(self.start..self.end).unwrap_or_default()
+    }
+
+    /// The span without its first and last byte: a string token without its quotes.
+    pub fn inner(&self) -> Span {
+        Span {
+            start: (self.start + 1).min(self.end),
+            end: self.end.saturating_sub(1).max(self.start),
+        }
+    }
+}
+
+/// The request types this node answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `init`: learn the node's id.
+    Init,
+    /// `echo`: send the payload back.
+    Echo,
+    /// Any other `type`: not supported.
+    Other,
+}
+
+/// The body's `msg_id`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MsgId {
+    /// No `msg_id` key.
+    Absent,
+    /// An integer (any size): the span of its digits, as `in_reply_to` will carry them.
+    Integer(Span),
+    /// Present but not an integer (a string, a fraction, `null`, ...).
+    NotInteger(Span),
+}
+
+/// A message, as spans of the line it was parsed from. Every span of a JSON token covers
+/// that token's exact bytes: string spans include the quotes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// The `src` string token.
+    pub src: Span,
+    /// The `dest` string token.
+    pub dest: Span,
+    /// What the body's `type` names.
+    pub kind: Kind,
+    /// The body's `type` string token.
+    pub type_: Span,
+    /// The body's `msg_id`.
+    pub msg_id: MsgId,
+    /// The body's `echo` value, any JSON value.
+    pub echo: Option<Span>,
+    /// The body's `node_id`, when it is a string.
+    pub node_id: Option<Span>,
+    /// The body's `node_ids`, when it is an array of strings.
+    pub node_ids: Option<Span>,
+}
+
+/// Why a line is not a message.
+#[derive(Debug)]
+pub enum ParseError {
+    /// The line is not valid JSON (or not UTF-8); simd-json's diagnosis.
+    Json(simd_json::Error),
+    /// Valid JSON, but not an object.
+    NotAnObject,
+    /// A mandatory field is missing.
+    Missing(&'static str),
+    /// A mandatory field has the wrong kind of value.
+    Wrong {
+        /// The field.
+        field: &'static str,
+        /// What it must be.
+        expected: &'static str,
+    },
+    /// simd-json's tape and structural indexes disagree; cannot happen for a document
+    /// simd-json accepted, and reported rather than trusted.
+    Inconsistent,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParseError::Json(e) => write!(f, "not valid JSON: {e}"),
+            ParseError::NotAnObject => f.write_str("not a JSON object"),
+            ParseError::Missing(field) => write!(f, "no `{field}` field"),
+            ParseError::Wrong { field, expected } => write!(f, "`{field}` is not {expected}"),
+            ParseError::Inconsistent => f.write_str("parser state inconsistent (please report)"),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// A reusable parser: after the first few lines it allocates nothing.
+pub struct Parser {
+    /// simd-json's working memory, reused from line to line.
+    buffers: Buffers,
+    /// The tape, kept empty between lines so it can carry the `'static` lifetime;
+    /// each parse gives it the lifetime of the line it parses (`Tape::reset`).
+    tape: Tape<'static>,
+    /// Where a line holding a backslash is copied to be parsed (see the module docs).
+    scratch: Vec<u8>,
+}
+
+impl Default for Parser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Parser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Parser")
+            .field("scratch_capacity", &self.scratch.capacity())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Parser {
+    /// A parser with simd-json's default nesting limit (1024 levels).
+    pub fn new() -> Self {
+        Self {
+            buffers: Buffers::new(4096),
+            tape: Tape(Vec::new()),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Parses `padded[..len]` as a message. `padded` must extend at least [`PADDING`]
+    /// bytes past `len` (else the line is reported as not valid JSON). The line's bytes
+    /// are left as they were; padding bytes are read but never changed.
+    pub fn parse(&mut self, padded: &mut [u8], len: usize) -> Result<Message, ParseError> {
+        let has_backslash = padded
+            .get(..len)
+            .is_some_and(|line| memchr::memchr(b'\\', line).is_some());
+        let tape = std::mem::replace(&mut self.tape, Tape(Vec::new()));
+        let mut tape = tape.reset();
+        let raw = if has_backslash {
+            self.scratch.clear();
+            self.scratch.extend_from_slice(&padded[..len]);
+            self.scratch.resize(len + PADDING, b' ');
+            simd_json::fill_tape_padded(&mut self.scratch, len, &mut self.buffers, &mut tape)
+                .map_err(ParseError::Json)
+                .and_then(|()| walk(&tape.0, self.buffers.structural_indexes()))
+        } else {
+            simd_json::fill_tape_padded(padded, len, &mut self.buffers, &mut tape)
+                .map_err(ParseError::Json)
+                .and_then(|()| walk(&tape.0, self.buffers.structural_indexes()))
+        };
+        self.tape = tape.reset();
+        let line = padded.get(..len).unwrap_or_default();
+        raw.map(|raw| raw.finish(line))
+    }
+}
+
+/// A message as the walk finds it: span ends are the position of the next structural
+/// character, so they may include trailing whitespace until [`Raw::finish`] trims it.
+#[derive(Default)]
+struct Raw {
+    src: Option<Span>,
+    dest: Option<Span>,
+    kind: Option<(Kind, Span)>,
+    msg_id: Option<(Span, bool)>,
+    echo: Option<Span>,
+    node_id: Option<Span>,
+    node_ids: Option<Span>,
+    has_body: bool,
+}
+
+impl Raw {
+    fn finish(self, line: &[u8]) -> Message {
+        let trim = |span: Span| {
+            let value = span.of(line);
+            let kept = value
+                .iter()
+                .rposition(|b| !is_json_whitespace(*b))
+                .map_or(0, |i| i + 1);
+            Span {
+                start: span.start,
+                end: span.start + kept,
+            }
+        };
+        let msg_id = match self.msg_id {
+            None => MsgId::Absent,
+            Some((span, is_number)) => {
+                let span = trim(span);
+                let fraction_or_exponent = span.of(line).iter().any(|b| b".eE".contains(b));
+                if is_number && !fraction_or_exponent {
+                    MsgId::Integer(span)
+                } else {
+                    MsgId::NotInteger(span)
+                }
+            }
+        };
+        // `walk` only returns a Raw with src, dest and type present.
+        let (kind, type_) = self
+            .kind
+            .unwrap_or((Kind::Other, Span { start: 0, end: 0 }));
+        Message {
+            src: trim(self.src.unwrap_or(Span { start: 0, end: 0 })),
+            dest: trim(self.dest.unwrap_or(Span { start: 0, end: 0 })),
+            kind,
+            type_: trim(type_),
+            msg_id,
+            echo: self.echo.map(trim),
+            node_id: self.node_id.map(trim),
+            node_ids: self.node_ids.map(trim),
+        }
+    }
+}
+
+/// JSON's four whitespace bytes (RFC 8259, section 2).
+fn is_json_whitespace(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// Reads the routing fields and the body out of a parsed document.
+fn walk(nodes: &[Node<'_>], structurals: &[u32]) -> Result<Raw, ParseError> {
+    let mut cursor = Cursor {
+        nodes,
+        structurals,
+        node: 0,
+        structural: 0,
+    };
+    let mut raw = Raw::default();
+    if !matches!(nodes.first(), Some(Node::Object { .. })) {
+        return Err(ParseError::NotAnObject);
+    }
+    cursor.members(|key, cursor| {
+        match key {
+            "src" => raw.src = Some(cursor.string("src")?.0),
+            "dest" => raw.dest = Some(cursor.string("dest")?.0),
+            "body" => {
+                if !matches!(cursor.peek()?, Node::Object { .. }) {
+                    return Err(ParseError::Wrong {
+                        field: "body",
+                        expected: "an object",
+                    });
+                }
+                // A repeated `body` replaces the earlier one, as in most JSON readers.
+                raw.has_body = true;
+                (raw.kind, raw.msg_id, raw.echo, raw.node_id, raw.node_ids) =
+                    (None, None, None, None, None);
+                cursor.members(|key, cursor| body_member(&mut raw, key, cursor))?;
+            }
+            _ => {
+                cursor.skip()?;
+            }
+        }
+        Ok(())
+    })?;
+    if raw.src.is_none() {
+        return Err(ParseError::Missing("src"));
+    }
+    if raw.dest.is_none() {
+        return Err(ParseError::Missing("dest"));
+    }
+    if !raw.has_body {
+        return Err(ParseError::Missing("body"));
+    }
+    if raw.kind.is_none() {
+        return Err(ParseError::Missing("type"));
+    }
+    Ok(raw)
+}
+
+fn body_member(raw: &mut Raw, key: &str, cursor: &mut Cursor<'_, '_>) -> Result<(), ParseError> {
+    match key {
+        "type" => {
+            let (span, name) = cursor.string("type")?;
+            let kind = match name {
+                "echo" => Kind::Echo,
+                "init" => Kind::Init,
+                _ => Kind::Other,
+            };
+            raw.kind = Some((kind, span));
+        }
+        "msg_id" => {
+            let is_number = matches!(
+                cursor.peek()?,
+                Node::Static(StaticNode::I64(_) | StaticNode::U64(_) | StaticNode::F64(_))
+            );
+            raw.msg_id = Some((cursor.skip()?, is_number));
+        }
+        "echo" => raw.echo = Some(cursor.skip()?),
+        "node_id" => {
+            let is_string = matches!(cursor.peek()?, Node::String(_));
+            let span = cursor.skip()?;
+            raw.node_id = is_string.then_some(span);
+        }
+        "node_ids" => {
+            let all_strings = match cursor.peek()? {
+                Node::Array { len, count } => {
+                    // Only strings inside: one node per element, all strings.
+                    len == count
+                        && cursor
+                            .nodes
+                            .get(cursor.node + 1..cursor.node + 1 + count)
+                            .is_some_and(|elems| elems.iter().all(|n| matches!(n, Node::String(_))))
+                }
+                _ => false,
+            };
+            let span = cursor.skip()?;
+            raw.node_ids = all_strings.then_some(span);
+        }
+        _ => {
+            cursor.skip()?;
+        }
+    }
+    Ok(())
+}
+
+/// A position in the tape and, in step with it, in the structural indexes. Every tape
+/// node stands for exactly one structural character (`{`, `[`, a string's opening quote,
+/// the first byte of a number or literal); the structural indexes also hold each `:`,
+/// `,`, `}` and `]`, which have no node. The document is valid, so where those are
+/// follows from the grammar, and the cursor never needs to read the line's bytes.
+struct Cursor<'t, 'de> {
+    nodes: &'t [Node<'de>],
+    structurals: &'t [u32],
+    /// Index of the next node. A valid sliceable index into `nodes` or its length.
+    node: usize,
+    /// Index of the structural character of that node.
+    structural: usize,
+}
+
+impl<'de> Cursor<'_, 'de> {
+    fn peek(&self) -> Result<Node<'de>, ParseError> {
+        self.nodes
+            .get(self.node)
+            .copied()
+            .ok_or(ParseError::Inconsistent)
+    }
+
+    fn position(&self, structural: usize) -> Result<usize, ParseError> {
+        self.structurals
+            .get(structural)
+            .map(|&p| p as usize)
+            .ok_or(ParseError::Inconsistent)
+    }
+
+    /// Steps over the value at the cursor and returns its span, which ends where the next
+    /// structural character (a `,` or `}` of the enclosing object) is.
+    fn skip(&mut self) -> Result<Span, ParseError> {
+        let start = self.position(self.structural)?;
+        let (nodes, structurals) = extent(self.nodes.get(self.node..).unwrap_or_default())?;
+        self.node += nodes;
+        self.structural += structurals;
+        let end = self.position(self.structural)?;
+        Ok(Span { start, end })
+    }
+
+    /// Steps over a string value, returning its span and its unescaped text.
+    fn string(&mut self, field: &'static str) -> Result<(Span, &'de str), ParseError> {
+        match self.peek()? {
+            Node::String(text) => Ok((self.skip()?, text)),
+            _ => Err(ParseError::Wrong {
+                field,
+                expected: "a string",
+            }),
+        }
+    }
+
+    /// Calls `member` for each key of the object at the cursor, with the cursor on the
+    /// key's value; `member` must step over that value. Leaves the cursor past the `}`.
+    fn members(
+        &mut self,
+        mut member: impl FnMut(&'de str, &mut Self) -> Result<(), ParseError>,
+    ) -> Result<(), ParseError> {
+        let Node::Object { len, .. } = self.peek()? else {
+            return Err(ParseError::Inconsistent);
+        };
+        self.node += 1;
+        self.structural += 1; // `{`
+        for i in 0..len {
+            let Node::String(key) = self.peek()? else {
+                return Err(ParseError::Inconsistent);
+            };
+            self.node += 1;
+            self.structural += 2; // the key, `:`
+            member(key, self)?;
+            if i + 1 < len {
+                self.structural += 1; // `,`
+            }
+        }
+        self.structural += 1; // `}`
+        Ok(())
+    }
+}
+
+/// How many tape nodes and structural characters the value whose node is `nodes[0]`
+/// spans, without recursion: containers hold `count` nodes, and each container adds its
+/// closing bracket, its commas and (objects) its colons.
+fn extent(nodes: &[Node<'_>]) -> Result<(usize, usize), ParseError> {
+    let count = match nodes.first() {
+        Some(Node::Object { count, .. } | Node::Array { count, .. }) => *count,
+        Some(_) => return Ok((1, 1)),
+        None => return Err(ParseError::Inconsistent),
+    };
+    let subtree = nodes.get(..=count).ok_or(ParseError::Inconsistent)?;
+    let mut structurals = subtree.len();
+    for node in subtree {
+        match *node {
+            Node::Object { len, .. } => structurals += len + len.saturating_sub(1) + 1,
+            Node::Array { len, .. } => structurals += len.saturating_sub(1) + 1,
+            _ => {}
+        }
+    }
+    Ok((subtree.len(), structurals))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> Result<(Message, Vec<u8>), ParseError> {
+        let mut padded = line.as_bytes().to_vec();
+        padded.extend_from_slice(&[b'#'; PADDING]);
+        let message = Parser::new().parse(&mut padded, line.len())?;
+        assert_eq!(
+            &padded[..line.len()],
+            line.as_bytes(),
+            "line left unchanged"
+        );
+        assert!(
+            padded[line.len()..].iter().all(|&b| b == b'#'),
+            "padding unchanged"
+        );
+        Ok((message, padded))
+    }
+
+    fn text(line: &[u8], span: Span) -> &str {
+        std::str::from_utf8(span.of(line)).expect("spans cut at token boundaries")
+    }
+
+    #[test]
+    fn maelstrom_echo_request() {
+        let line = r#"{"id":7,"src":"c2","dest":"n1","body":{"echo":"Please echo 35","type":"echo","msg_id":3}}"#;
+        let (m, buf) = parse(line).expect("valid");
+        assert_eq!(text(&buf, m.src), r#""c2""#);
+        assert_eq!(text(&buf, m.dest), r#""n1""#);
+        assert_eq!(m.kind, Kind::Echo);
+        assert_eq!(text(&buf, m.type_), r#""echo""#);
+        assert!(matches!(m.msg_id, MsgId::Integer(s) if text(&buf, s) == "3"));
+        assert_eq!(text(&buf, m.echo.expect("echo")), r#""Please echo 35""#);
+    }
+
+    #[test]
+    fn maelstrom_init_request() {
+        let line = r#"{"id":0,"src":"c0","dest":"n1","body":{"type":"init","node_id":"n1","node_ids":["n1","n2"],"msg_id":1}}"#;
+        let (m, buf) = parse(line).expect("valid");
+        assert_eq!(m.kind, Kind::Init);
+        assert_eq!(text(&buf, m.node_id.expect("node_id")), r#""n1""#);
+        assert_eq!(text(&buf, m.node_ids.expect("node_ids")), r#"["n1","n2"]"#);
+    }
+
+    #[test]
+    fn payload_bytes_are_exact_whatever_the_spacing_and_escapes() {
+        let payloads = [
+            r#""tab\there \u00e9 \ud83d\ude00 \" \\ \/""#,
+            "1.0",
+            "-0",
+            "123456789012345678901234567890",
+            "1E+2",
+            "null",
+            "true",
+            r#"{ "a" : [ 1 , { "b" : null } , "x\n" ] , "c" : { } }"#,
+            "[ ]",
+            r#"[[[[["deep"]]]]]"#,
+        ];
+        for payload in payloads {
+            for line in [
+                format!(
+                    r#"{{"src":"c1","dest":"n1","body":{{"type":"echo","msg_id":1,"echo":{payload}}}}}"#
+                ),
+                format!(
+                    " {{ \"body\" : {{ \"echo\" :\t{payload} \r\n, \"type\":\"echo\" }} , \"src\":\"c1\",\"dest\":\"n1\" }} "
+                ),
+            ] {
+                let (m, buf) = parse(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
+                assert_eq!(text(&buf, m.echo.expect("echo")), payload, "{line}");
+            }
+        }
+    }
+
+    #[test]
+    fn escaped_keys_and_type_are_understood() {
+        let line = r#"{"\u0073rc":"c\"1","dest":"n1","bo\u0064y":{"t\u0079pe":"ech\u006f","msg_id":5,"\u0065cho":"\u0041"}}"#;
+        let (m, buf) = parse(line).expect("valid");
+        assert_eq!(m.kind, Kind::Echo);
+        assert_eq!(text(&buf, m.src), r#""c\"1""#);
+        assert_eq!(text(&buf, m.echo.expect("echo")), r#""\u0041""#);
+    }
+
+    #[test]
+    fn msg_id_kinds() {
+        let with = |id: &str| {
+            let line =
+                format!(r#"{{"src":"a","dest":"b","body":{{"type":"echo","msg_id":{id} }}}}"#);
+            parse(&line).expect("valid").0.msg_id
+        };
+        assert!(matches!(with("0"), MsgId::Integer(_)));
+        assert!(matches!(with("-12"), MsgId::Integer(_)));
+        assert!(
+            matches!(with("99999999999999999999999"), MsgId::Integer(s) if s.end - s.start == 23)
+        );
+        for bad in ["1.5", "1e3", "\"7\"", "null", "[1]", "{}"] {
+            assert!(matches!(with(bad), MsgId::NotInteger(_)), "{bad}");
+        }
+        let line = r#"{"src":"a","dest":"b","body":{"type":"echo"}}"#;
+        assert_eq!(parse(line).expect("valid").0.msg_id, MsgId::Absent);
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_message() {
+        let cases = [
+            ("", "not valid JSON"),
+            ("{", "not valid JSON"),
+            (r#"{"src":"a"} x"#, "not valid JSON"),
+            ("[1,2]", "not a JSON object"),
+            ("\"str\"", "not a JSON object"),
+            ("{\"src\":\"\u{1}\"}", "not valid JSON"),
+            (r#"{"dest":"b","body":{"type":"echo"}}"#, "no `src` field"),
+            (r#"{"src":"a","body":{"type":"echo"}}"#, "no `dest` field"),
+            (r#"{"src":"a","dest":"b"}"#, "no `body` field"),
+            (r#"{"src":"a","dest":"b","body":{}}"#, "no `type` field"),
+            (
+                r#"{"src":1,"dest":"b","body":{"type":"echo"}}"#,
+                "`src` is not a string",
+            ),
+            (
+                r#"{"src":"a","dest":"b","body":[]}"#,
+                "`body` is not an object",
+            ),
+            (
+                r#"{"src":"a","dest":"b","body":{"type":7}}"#,
+                "`type` is not a string",
+            ),
+        ];
+        for (line, expected) in cases {
+            let err = parse(line).expect_err(line).to_string();
+            assert!(err.starts_with(expected), "{line}: {err}");
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_is_rejected() {
+        let mut line = br#"{"src":"a","dest":"b","body":{"type":"echo","echo":"X"}}"#.to_vec();
+        let len = line.len();
+        line[len - 4] = 0xff;
+        line.extend_from_slice(&[0; PADDING]);
+        assert!(matches!(
+            Parser::new().parse(&mut line, len),
+            Err(ParseError::Json(_))
+        ));
+    }
+
+    #[test]
+    fn short_padding_is_an_error_not_a_panic() {
+        let mut line = br#"{"src":"a","dest":"b","body":{"type":"echo"}}"#.to_vec();
+        let len = line.len();
+        assert!(Parser::new().parse(&mut line, len).is_err());
+        assert!(Parser::new().parse(&mut line, len + 5).is_err());
+    }
+
+    #[test]
+    fn extent_counts_nested_separators() {
+        let line =
+            r#"{"src":"a","dest":"b","body":{"type":"x","echo":[{"a":[1,2],"b":{}},[],3],"k":0}}"#;
+        let (m, buf) = parse(line).expect("valid");
+        assert_eq!(
+            text(&buf, m.echo.expect("echo")),
+            r#"[{"a":[1,2],"b":{}},[],3]"#
+        );
+    }
+
+    #[test]
+    fn later_duplicate_keys_win() {
+        let line = r#"{"src":"a","src":"c","dest":"b","body":{"type":"echo","echo":1,"echo":2}}"#;
+        let (m, buf) = parse(line).expect("valid");
+        assert_eq!(text(&buf, m.src), r#""c""#);
+        assert_eq!(text(&buf, m.echo.expect("echo")), "2");
+    }
+}

@@ -1,0 +1,222 @@
+//! The protocol: what the node does with each parsed message. One handler per request
+//! type, as in Maelstrom's Go demo node.
+//!
+//! | request | reply |
+//! |---|---|
+//! | `init` with `node_id` and `node_ids` | `init_ok`; the id becomes the `src` of all replies |
+//! | `init` lacking either | `error` 12 (malformed-request) |
+//! | `echo` with `echo` | `echo_ok` carrying the payload's exact bytes |
+//! | `echo` without `echo` | `error` 12 |
+//! | any other `type` | `error` 10 (not-supported) |
+//!
+//! Every reply needs the request's `msg_id` for its `in_reply_to`: a request without one
+//! (or with one that is not an integer) is reported on stderr and gets no reply. Before
+//! `init`, replies are sent from the request's `dest`.
+
+use std::io::Write;
+
+use crate::Stats;
+use crate::line_buffer::Line;
+use crate::log::Log;
+use crate::message::{Kind, Message, MsgId, Parser, Span};
+use crate::reply::{ErrorCode, Replier};
+
+/// A node's state: its identity, its reply counter, and its reusable parser.
+#[derive(Debug, Default)]
+pub struct Node {
+    /// This node's id as a JSON string token (quotes included), from `init`; empty
+    /// before `init`.
+    id: Vec<u8>,
+    /// The cluster's node ids, the JSON array token `init` carried; empty before `init`.
+    ids: Vec<u8>,
+    parser: Parser,
+    replier: Replier,
+}
+
+impl Node {
+    /// A node that has not seen `init` yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// This node's id as a JSON string token, once `init` has set it.
+    pub fn id(&self) -> Option<&[u8]> {
+        (!self.id.is_empty()).then_some(&self.id[..])
+    }
+
+    /// The node ids `init` listed, as a JSON array token, once `init` has set them.
+    pub fn ids(&self) -> Option<&[u8]> {
+        (!self.ids.is_empty()).then_some(&self.ids[..])
+    }
+
+    /// Handles one input line, appending its reply (if any) to `out`.
+    pub fn handle<E: Write>(
+        &mut self,
+        mut line: Line<'_>,
+        out: &mut Vec<u8>,
+        log: &mut Log<E>,
+        stats: &mut Stats,
+    ) {
+        stats.lines += 1;
+        if line.bytes().iter().all(|b| b" \t\r\n".contains(b)) {
+            return; // blank lines are allowed and ignored
+        }
+        let number = line.number;
+        let (padded, len) = line.padded_mut();
+        let parsed = self.parser.parse(padded, len);
+        let bytes = &padded[..len];
+        let message = match parsed {
+            Ok(message) => message,
+            Err(e) => {
+                stats.bad_lines += 1;
+                log.line(number, e, bytes);
+                return;
+            }
+        };
+        stats.requests += 1;
+        let in_reply_to = match message.msg_id {
+            MsgId::Integer(span) => span.of(bytes),
+            MsgId::Absent | MsgId::NotInteger(_) => {
+                if message.kind == Kind::Init {
+                    self.remember(&message, bytes);
+                }
+                stats.unanswered += 1;
+                let why = match message.msg_id {
+                    MsgId::Absent => "no msg_id, so no reply",
+                    _ => "msg_id is not an integer, so no reply",
+                };
+                log.line(number, why, bytes);
+                return;
+            }
+        };
+        let request = Request {
+            message: &message,
+            bytes,
+            in_reply_to,
+        };
+        let answered = match message.kind {
+            Kind::Init => self.init(&request, out),
+            Kind::Echo => self.echo(&request, out),
+            Kind::Other => self.unsupported(&request, out),
+        };
+        match answered {
+            Answer::Ok => stats.replies += 1,
+            Answer::Error(text) => {
+                stats.error_replies += 1;
+                log.line(number, text, bytes);
+            }
+        }
+    }
+
+    /// `init`: remember who we are, say `init_ok`.
+    fn init(&mut self, request: &Request<'_>, out: &mut Vec<u8>) -> Answer {
+        if !self.remember(request.message, request.bytes) {
+            return self.error(
+                request,
+                out,
+                ErrorCode::MalformedRequest,
+                "init needs node_id (a string) and node_ids (an array of strings)",
+            );
+        }
+        let dest = request.message.src.of(request.bytes);
+        self.replier
+            .init_ok(out, &self.id, dest, request.in_reply_to);
+        Answer::Ok
+    }
+
+    /// `echo`: send the payload back, byte for byte.
+    fn echo(&mut self, request: &Request<'_>, out: &mut Vec<u8>) -> Answer {
+        let Some(payload) = request.message.echo else {
+            return self.error(
+                request,
+                out,
+                ErrorCode::MalformedRequest,
+                "echo needs an echo field",
+            );
+        };
+        let (src, dest) = endpoints(&self.id, request);
+        self.replier.echo_ok(
+            out,
+            src,
+            dest,
+            request.in_reply_to,
+            payload.of(request.bytes),
+        );
+        Answer::Ok
+    }
+
+    /// Any other type: not supported.
+    fn unsupported(&mut self, request: &Request<'_>, out: &mut Vec<u8>) -> Answer {
+        let (src, dest) = endpoints(&self.id, request);
+        let type_name = request.message.type_.inner().of(request.bytes);
+        self.replier.error(
+            out,
+            src,
+            dest,
+            request.in_reply_to,
+            ErrorCode::NotSupported,
+            "unsupported message type: ",
+            type_name,
+        );
+        Answer::Error("unsupported message type: answered with error 10")
+    }
+
+    /// Replies with an error; `text` is plain ASCII with nothing to escape.
+    fn error(
+        &mut self,
+        request: &Request<'_>,
+        out: &mut Vec<u8>,
+        code: ErrorCode,
+        text: &'static str,
+    ) -> Answer {
+        let (src, dest) = endpoints(&self.id, request);
+        self.replier
+            .error(out, src, dest, request.in_reply_to, code, text, b"");
+        Answer::Error(text)
+    }
+
+    /// Takes the node's identity from an `init`, if it carries one; true if it did.
+    fn remember(&mut self, message: &Message, bytes: &[u8]) -> bool {
+        let (Some(id), Some(ids)) = (message.node_id, message.node_ids) else {
+            return false;
+        };
+        set(&mut self.id, id, bytes);
+        set(&mut self.ids, ids, bytes);
+        true
+    }
+}
+
+/// The reply's `src` (this node's `id`, or before `init` the request's `dest`) and
+/// `dest` (the request's `src`).
+fn endpoints<'a>(id: &'a [u8], request: &Request<'a>) -> (&'a [u8], &'a [u8]) {
+    let message = request.message;
+    let src = if id.is_empty() {
+        message.dest.of(request.bytes)
+    } else {
+        id
+    };
+    (src, message.src.of(request.bytes))
+}
+
+/// Replaces `field` with the bytes `span` covers in `bytes`, reusing its capacity.
+fn set(field: &mut Vec<u8>, span: Span, bytes: &[u8]) {
+    field.clear();
+    field.extend_from_slice(span.of(bytes));
+}
+
+/// A parsed request that can be answered.
+struct Request<'a> {
+    message: &'a Message,
+    /// The line the message's spans point into.
+    bytes: &'a [u8],
+    /// The request's `msg_id` token.
+    in_reply_to: &'a [u8],
+}
+
+/// What a handler sent.
+enum Answer {
+    /// The `_ok` reply.
+    Ok,
+    /// An error reply, with what to log.
+    Error(&'static str),
+}

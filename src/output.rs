@@ -1,0 +1,147 @@
+//! Stage 4 of a message's path: write the replies out.
+//!
+//! [`Output`] owns the one output buffer that replies are built in, and decides when it
+//! goes to the sink, by the [`Flush`] policy. Whatever the policy, the node calls
+//! [`Output::flush`] before it waits for input, so no reply ever sits in the buffer
+//! while its client waits for it.
+
+use std::io::{self, Write};
+
+/// When replies are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Flush {
+    /// One write per reply, before the next request is read.
+    #[default]
+    Message,
+    /// One write for the replies to every complete request already buffered, made before
+    /// the node reads again (or once [`BATCH_LIMIT`] bytes are waiting).
+    Batch,
+}
+
+/// In batch mode, replies are written early once this many bytes are waiting, so the
+/// buffer stays small and the reader sees replies while a long batch is handled.
+pub const BATCH_LIMIT: usize = 128 * 1024;
+
+/// The output buffer and where it goes.
+#[derive(Debug)]
+pub struct Output<W: Write> {
+    /// Replies not yet written. Cleared by every flush; its capacity is kept.
+    buf: Vec<u8>,
+    sink: W,
+    policy: Flush,
+    /// Number of write calls made on the sink (a batch that the sink takes in pieces
+    /// counts once).
+    writes: u64,
+}
+
+impl<W: Write> Output<W> {
+    /// An empty output writing to `sink`.
+    pub fn new(sink: W, policy: Flush) -> Self {
+        Self {
+            buf: Vec::with_capacity(16 * 1024),
+            sink,
+            policy,
+            writes: 0,
+        }
+    }
+
+    /// The buffer to append replies to.
+    pub fn buffer(&mut self) -> &mut Vec<u8> {
+        &mut self.buf
+    }
+
+    /// Called after each request: writes now if the policy says so.
+    pub fn message_done(&mut self) -> io::Result<()> {
+        let due = match self.policy {
+            Flush::Message => !self.buf.is_empty(),
+            Flush::Batch => self.buf.len() >= BATCH_LIMIT,
+        };
+        if due { self.flush() } else { Ok(()) }
+    }
+
+    /// Writes everything buffered to the sink and flushes it.
+    pub fn flush(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            self.writes += 1;
+            let result = self.sink.write_all(&self.buf);
+            self.buf.clear();
+            result?;
+        }
+        self.sink.flush()
+    }
+
+    /// How many writes went to the sink.
+    pub fn writes(&self) -> u64 {
+        self.writes
+    }
+
+    /// The sink, for tests.
+    pub fn sink(&self) -> &W {
+        &self.sink
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sink that records each write call.
+    #[derive(Default)]
+    struct Calls(Vec<Vec<u8>>);
+
+    impl Write for Calls {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.push(buf.to_vec());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn message_policy_writes_each_reply() {
+        let mut out = Output::new(Calls::default(), Flush::Message);
+        for reply in [&b"a\n"[..], b"b\n"] {
+            out.buffer().extend_from_slice(reply);
+            out.message_done().expect("in memory");
+        }
+        out.message_done().expect("nothing to write");
+        assert_eq!(out.sink().0, vec![b"a\n".to_vec(), b"b\n".to_vec()]);
+        assert_eq!(out.writes(), 2);
+    }
+
+    #[test]
+    fn batch_policy_waits_for_flush_or_limit() {
+        let mut out = Output::new(Calls::default(), Flush::Batch);
+        out.buffer().extend_from_slice(b"a\n");
+        out.message_done().expect("in memory");
+        out.buffer().extend_from_slice(b"b\n");
+        out.message_done().expect("in memory");
+        assert!(out.sink().0.is_empty());
+        out.flush().expect("in memory");
+        assert_eq!(out.sink().0, vec![b"a\nb\n".to_vec()]);
+        out.buffer().resize(BATCH_LIMIT, b'x');
+        out.message_done().expect("in memory");
+        assert_eq!(out.sink().0.len(), 2);
+        assert!(out.buffer().is_empty());
+    }
+
+    #[test]
+    fn write_errors_are_returned_and_the_buffer_emptied() {
+        struct Broken;
+        impl Write for Broken {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut out = Output::new(Broken, Flush::Message);
+        out.buffer().extend_from_slice(b"x\n");
+        let err = out.message_done().expect_err("broken pipe");
+        assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
+        assert!(out.buffer().is_empty());
+    }
+}
