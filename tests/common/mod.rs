@@ -1,0 +1,93 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// The node binary cargo built for these tests.
+pub const BIN: &str = env!("CARGO_BIN_EXE_echo-node");
+
+/// Both flush modes, as command-line values.
+pub const FLUSH_MODES: [&str; 2] = ["message", "batch"];
+
+/// Runs the node on `input` with `args`, returning its exit status and output.
+pub fn run_node(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn echo-node");
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        // The node may stop reading early (that is what some tests check).
+        let _ = stdin.write_all(&input);
+    });
+    let output = child.wait_with_output().expect("wait for echo-node");
+    writer.join().expect("writer thread");
+    output
+}
+
+/// Parses one JSON value with every number's digits kept (integer and float differ).
+pub fn json(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes).unwrap_or_else(|e| {
+        panic!("not JSON ({e}): {}", String::from_utf8_lossy(bytes));
+    })
+}
+
+fn keys(v: &Value) -> BTreeSet<&str> {
+    v.as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// Checks that a reply line is what Maelstrom's closed schemas accept: top level holds
+/// src, dest, body (and maybe id); the body holds exactly its type's keys.
+pub fn check_reply_shape(line: &[u8]) -> Value {
+    let v = json(line);
+    let top = keys(&v);
+    assert!(
+        ["src", "dest", "body"].iter().all(|k| top.contains(k)),
+        "missing top-level keys: {v}"
+    );
+    assert!(
+        top.iter().all(|k| ["src", "dest", "body", "id"].contains(k)),
+        "extra top-level keys: {v}"
+    );
+    assert!(v["src"].is_string() && v["dest"].is_string(), "{v}");
+    let body = &v["body"];
+    let expected: &[&str] = match body["type"].as_str() {
+        Some("echo_ok") => &["echo", "in_reply_to", "msg_id", "type"],
+        Some("init_ok") => &["in_reply_to", "msg_id", "type"],
+        Some("error") => &["code", "in_reply_to", "msg_id", "text", "type"],
+        other => panic!("unexpected reply type {other:?}: {v}"),
+    };
+    assert_eq!(keys(body), expected.iter().copied().collect(), "{v}");
+    assert!(body["in_reply_to"].is_i64() || body["in_reply_to"].is_u64() || body["in_reply_to"].is_number(), "{v}");
+    assert!(body["msg_id"].is_u64(), "{v}");
+    v
+}
+
+/// Splits output into lines, requiring each to end with `\n`.
+pub fn lines(output: &[u8]) -> Vec<&[u8]> {
+    if output.is_empty() {
+        return Vec::new();
+    }
+    assert_eq!(output.last(), Some(&b'\n'), "output ends with a newline");
+    output[..output.len() - 1].split(|&b| b == b'\n').collect()
+}
+
+/// A Maelstrom-shaped echo request, in Maelstrom's own key order.
+pub fn echo_request(id: u64, client: u64, msg_id: u64, payload: &str) -> String {
+    format!(
+        "{{\"id\":{id},\"src\":\"c{client}\",\"dest\":\"n1\",\"body\":{{\"echo\":{payload},\"type\":\"echo\",\"msg_id\":{msg_id}}}}}\n"
+    )
+}
+
+/// Maelstrom's init for node n1.
+pub const INIT: &str = "{\"id\":0,\"src\":\"c0\",\"dest\":\"n1\",\"body\":{\"type\":\"init\",\"node_id\":\"n1\",\"node_ids\":[\"n1\"],\"msg_id\":1}}\n";
