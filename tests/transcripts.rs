@@ -20,9 +20,13 @@ fn transcripts() -> Vec<PathBuf> {
 }
 
 fn check(input_path: &Path, flush: &str) -> Result<(), String> {
-    let name = input_path.file_stem().and_then(|s| s.to_str()).unwrap_or("?");
+    let name = input_path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("?");
     let input = fs::read(input_path).map_err(|e| e.to_string())?;
-    let expected = fs::read(input_path.with_extension("out")).map_err(|e| format!("{name}.out: {e}"))?;
+    let expected =
+        fs::read(input_path.with_extension("out")).map_err(|e| format!("{name}.out: {e}"))?;
     let extra = fs::read_to_string(input_path.with_extension("args")).unwrap_or_default();
     let mut args = vec!["--flush", flush];
     args.extend(extra.split_whitespace());
@@ -44,7 +48,10 @@ fn check(input_path: &Path, flush: &str) -> Result<(), String> {
         let g = check_reply_shape(g);
         let w = json(w);
         if g != w {
-            return Err(format!("{name} [{flush}] reply {}:\n got  {g}\n want {w}", i + 1));
+            return Err(format!(
+                "{name} [{flush}] reply {}:\n got  {g}\n want {w}",
+                i + 1
+            ));
         }
     }
     if let Ok(expected_err) = fs::read_to_string(input_path.with_extension("err")) {
@@ -53,7 +60,9 @@ fn check(input_path: &Path, flush: &str) -> Result<(), String> {
         let want: Vec<&str> = expected_err.lines().collect();
         let matched = got.len() == want.len() && got.iter().zip(&want).all(|(g, w)| g.contains(w));
         if !matched {
-            return Err(format!("{name} [{flush}] stderr:\n{stderr}\nexpected lines containing:\n{expected_err}"));
+            return Err(format!(
+                "{name} [{flush}] stderr:\n{stderr}\nexpected lines containing:\n{expected_err}"
+            ));
         }
     }
     Ok(())

@@ -56,7 +56,8 @@ pub fn check_reply_shape(line: &[u8]) -> Value {
         "missing top-level keys: {v}"
     );
     assert!(
-        top.iter().all(|k| ["src", "dest", "body", "id"].contains(k)),
+        top.iter()
+            .all(|k| ["src", "dest", "body", "id"].contains(k)),
         "extra top-level keys: {v}"
     );
     assert!(v["src"].is_string() && v["dest"].is_string(), "{v}");
@@ -68,7 +69,12 @@ pub fn check_reply_shape(line: &[u8]) -> Value {
         other => panic!("unexpected reply type {other:?}: {v}"),
     };
     assert_eq!(keys(body), expected.iter().copied().collect(), "{v}");
-    assert!(body["in_reply_to"].is_i64() || body["in_reply_to"].is_u64() || body["in_reply_to"].is_number(), "{v}");
+    assert!(
+        body["in_reply_to"].is_i64()
+            || body["in_reply_to"].is_u64()
+            || body["in_reply_to"].is_number(),
+        "{v}"
+    );
     assert!(body["msg_id"].is_u64(), "{v}");
     v
 }
