@@ -111,7 +111,11 @@ fn no_allocation_per_message_after_warm_up() {
         let before = input.count_at_warm_up.expect("warm-up reached");
         let measured = (rounds - warm_up) * per_round;
         assert!(measured >= 100_000);
-        assert_eq!(stats.replies + stats.error_replies, rounds * per_round, "{flush:?}");
+        assert_eq!(
+            stats.replies + stats.error_replies,
+            rounds * per_round,
+            "{flush:?}"
+        );
         assert!(replies.0 > 0);
         assert_eq!(
             after - before,

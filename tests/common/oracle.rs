@@ -1,0 +1,198 @@
+//! A second, independent reading of the contract, with serde_json as the JSON parser:
+//! for an input stream, the replies the node must send. The differential tests and the
+//! fuzz target compare the node against it.
+//!
+//! Where simd-json and serde_json differ, the node's documented behaviour is encoded here:
+//! - nesting: the node accepts documents nested up to 1024 levels (the top-level object is
+//!   level 1), serde_json only 128 by default; the oracle parses without that limit.
+//! - numbers: a number whose value is beyond a double's range (`1e400`) makes the line
+//!   invalid for the node; serde_json with arbitrary_precision accepts it.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+
+/// The node's nesting limit (simd-json's default).
+pub const MAX_DEPTH: usize = 1024;
+
+/// One reply the node must send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expected {
+    /// The whole reply, as a JSON value.
+    pub reply: Value,
+    /// For `echo_ok`: the payload's exact bytes.
+    pub echo_raw: Option<String>,
+}
+
+/// The protocol state the oracle tracks.
+#[derive(Debug, Default)]
+pub struct Oracle {
+    node_id: Option<Value>,
+    next_msg_id: u64,
+}
+
+fn parse<'a, T: Deserialize<'a>>(text: &'a str) -> Option<T> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    de.disable_recursion_limit();
+    let value = T::deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(value)
+}
+
+/// Deepest nesting of arrays and objects, counting only brackets outside strings.
+pub fn depth(text: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in text {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+fn has_infinite_number(v: &Value) -> bool {
+    match v {
+        Value::Number(n) => n.to_string().parse::<f64>().map_or(true, f64::is_infinite),
+        Value::Array(a) => a.iter().any(has_infinite_number),
+        Value::Object(o) => o.values().any(has_infinite_number),
+        _ => false,
+    }
+}
+
+fn is_integer(v: &Value) -> bool {
+    matches!(v, Value::Number(n) if !n.to_string().contains(['.', 'e', 'E']))
+}
+
+impl Oracle {
+    /// The reply to one line (its line end removed), if the node must send one.
+    pub fn expect(&mut self, line: &[u8]) -> Option<Expected> {
+        let text = std::str::from_utf8(line).ok()?;
+        if text.trim_matches([' ', '\t', '\r', '\n']).is_empty() || depth(line) > MAX_DEPTH {
+            return None;
+        }
+        let v: Value = parse(text)?;
+        if has_infinite_number(&v) {
+            return None;
+        }
+        let (src, dest, body) = (v.get("src")?, v.get("dest")?, v.get("body")?);
+        if !src.is_string() || !dest.is_string() || !body.is_object() {
+            return None;
+        }
+        let type_ = body.get("type")?.as_str()?;
+        let init_ok = type_ == "init"
+            && body.get("node_id").is_some_and(Value::is_string)
+            && body
+                .get("node_ids")
+                .and_then(Value::as_array)
+                .is_some_and(|ids| ids.iter().all(Value::is_string));
+        if init_ok {
+            self.node_id = body.get("node_id").cloned();
+        }
+        let msg_id = body.get("msg_id").filter(|m| is_integer(m))?;
+        let mut reply_body = match type_ {
+            "init" if init_ok => json!({"type": "init_ok"}),
+            "init" => json!({"type": "error", "code": 12,
+                "text": "init needs node_id (a string) and node_ids (an array of strings)"}),
+            "echo" => match body.get("echo") {
+                Some(echo) => json!({"type": "echo_ok", "echo": echo}),
+                None => json!({"type": "error", "code": 12, "text": "echo needs an echo field"}),
+            },
+            other => json!({"type": "error", "code": 10,
+                "text": format!("unsupported message type: {other}")}),
+        };
+        reply_body["in_reply_to"] = msg_id.clone();
+        reply_body["msg_id"] = json!(self.next_msg_id);
+        self.next_msg_id += 1;
+        let echo_raw = if reply_body["type"] == "echo_ok" {
+            let top: HashMap<String, &RawValue> = parse(text)?;
+            let body: HashMap<String, &RawValue> = parse(top.get("body")?.get())?;
+            Some(body.get("echo")?.get().to_owned())
+        } else {
+            None
+        };
+        let reply_src = self.node_id.clone().unwrap_or_else(|| dest.clone());
+        Some(Expected {
+            reply: json!({"src": reply_src, "dest": src, "body": reply_body}),
+            echo_raw,
+        })
+    }
+}
+
+/// Splits `input` into lines as the node does: on `\n`, the last line needing none, one
+/// `\r` before the `\n` removed; lines longer than `max_line` (before that removal) are
+/// dropped.
+pub fn node_lines(input: &[u8], max_line: usize) -> Vec<&[u8]> {
+    let mut pieces: Vec<&[u8]> = input.split(|&b| b == b'\n').collect();
+    if pieces.last().is_some_and(|p| p.is_empty()) {
+        pieces.pop();
+    }
+    pieces
+        .into_iter()
+        .filter(|p| p.len() <= max_line)
+        .map(|p| p.strip_suffix(b"\r").unwrap_or(p))
+        .collect()
+}
+
+/// Checks the node's whole `output` for `input` against the oracle.
+pub fn check_stream(input: &[u8], max_line: usize, output: &[u8]) -> Result<(), String> {
+    let mut oracle = Oracle::default();
+    let expected: Vec<(usize, Expected)> = node_lines(input, max_line)
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, line)| oracle.expect(line).map(|e| (i + 1, e)))
+        .collect();
+    if !output.is_empty() && output.last() != Some(&b'\n') {
+        return Err("output does not end with a newline".into());
+    }
+    let got: Vec<&[u8]> = if output.is_empty() {
+        Vec::new()
+    } else {
+        output[..output.len() - 1].split(|&b| b == b'\n').collect()
+    };
+    if got.len() != expected.len() {
+        return Err(format!(
+            "{} replies, oracle expects {} (for lines {:?})\noutput:\n{}",
+            got.len(),
+            expected.len(),
+            expected.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            String::from_utf8_lossy(output)
+        ));
+    }
+    for (reply, (line, want)) in got.iter().zip(&expected) {
+        let text = std::str::from_utf8(reply).map_err(|e| format!("reply not UTF-8: {e}"))?;
+        let value: Value = parse(text).ok_or_else(|| format!("reply is not JSON: {text}"))?;
+        if value != want.reply {
+            return Err(format!("line {line}:\n got  {value}\n want {}", want.reply));
+        }
+        if let Some(raw) = &want.echo_raw {
+            let top: HashMap<String, &RawValue> = parse(text).ok_or("reply top level")?;
+            let body: HashMap<String, &RawValue> =
+                parse(top.get("body").ok_or("no body")?.get()).ok_or("reply body")?;
+            let echo = body.get("echo").ok_or("no echo")?.get();
+            if echo != raw {
+                return Err(format!(
+                    "line {line}: echo bytes differ:\n got  {echo}\n want {raw}"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
