@@ -183,7 +183,7 @@ impl Parser {
         };
         self.tape = tape.reset();
         let line = padded.get(..len).unwrap_or_default();
-        raw.map(|raw| raw.finish(line))
+        raw.and_then(|raw| raw.finish(line))
     }
 }
 
@@ -191,18 +191,46 @@ impl Parser {
 /// character, so they may include trailing whitespace until [`Raw::finish`] trims it.
 #[derive(Default)]
 struct Raw {
-    src: Option<Span>,
-    dest: Option<Span>,
-    kind: Option<(Kind, Span)>,
+    /// Each field: `None` if absent, else its span and whether it has the right kind.
+    /// Later duplicates replace earlier ones, so kinds are judged once the walk is done.
+    src: Option<(Span, bool)>,
+    dest: Option<(Span, bool)>,
+    /// `Some(true)` when the (last) `body` is an object.
+    body: Option<bool>,
+    kind: Option<(Span, Option<Kind>)>,
     msg_id: Option<(Span, bool)>,
     echo: Option<Span>,
     node_id: Option<Span>,
     node_ids: Option<Span>,
-    has_body: bool,
 }
 
 impl Raw {
-    fn finish(self, line: &[u8]) -> Message {
+    /// Checks that src, dest, body and type are there with the right kinds, and trims the
+    /// whitespace that may follow each value off its span.
+    fn finish(self, line: &[u8]) -> Result<Message, ParseError> {
+        fn required<T>(
+            field: Option<(T, bool)>,
+            name: &'static str,
+            expected: &'static str,
+        ) -> Result<T, ParseError> {
+            match field {
+                None => Err(ParseError::Missing(name)),
+                Some((_, false)) => Err(ParseError::Wrong {
+                    field: name,
+                    expected,
+                }),
+                Some((value, true)) => Ok(value),
+            }
+        }
+        let src = required(self.src, "src", "a string")?;
+        let dest = required(self.dest, "dest", "a string")?;
+        required(self.body.map(|ok| ((), ok)), "body", "an object")?;
+        let kind = required(
+            self.kind
+                .map(|(span, kind)| ((span, kind.unwrap_or(Kind::Other)), kind.is_some())),
+            "type",
+            "a string",
+        )?;
         let trim = |span: Span| {
             let value = span.of(line);
             let kept = value
@@ -226,20 +254,16 @@ impl Raw {
                 }
             }
         };
-        // `walk` only returns a Raw with src, dest and type present.
-        let (kind, type_) = self
-            .kind
-            .unwrap_or((Kind::Other, Span { start: 0, end: 0 }));
-        Message {
-            src: trim(self.src.unwrap_or(Span { start: 0, end: 0 })),
-            dest: trim(self.dest.unwrap_or(Span { start: 0, end: 0 })),
-            kind,
-            type_: trim(type_),
+        Ok(Message {
+            src: trim(src),
+            dest: trim(dest),
+            kind: kind.1,
+            type_: trim(kind.0),
             msg_id,
             echo: self.echo.map(trim),
             node_id: self.node_id.map(trim),
             node_ids: self.node_ids.map(trim),
-        }
+        })
     }
 }
 
@@ -262,20 +286,19 @@ fn walk(nodes: &[Node<'_>], structurals: &[u32]) -> Result<Raw, ParseError> {
     }
     cursor.members(|key, cursor| {
         match key {
-            "src" => raw.src = Some(cursor.string("src")?.0),
-            "dest" => raw.dest = Some(cursor.string("dest")?.0),
+            "src" => raw.src = Some(cursor.string()?),
+            "dest" => raw.dest = Some(cursor.string()?),
             "body" => {
-                if !matches!(cursor.peek()?, Node::Object { .. }) {
-                    return Err(ParseError::Wrong {
-                        field: "body",
-                        expected: "an object",
-                    });
-                }
                 // A repeated `body` replaces the earlier one, as in most JSON readers.
-                raw.has_body = true;
                 (raw.kind, raw.msg_id, raw.echo, raw.node_id, raw.node_ids) =
                     (None, None, None, None, None);
-                cursor.members(|key, cursor| body_member(&mut raw, key, cursor))?;
+                let is_object = matches!(cursor.peek()?, Node::Object { .. });
+                raw.body = Some(is_object);
+                if is_object {
+                    cursor.members(|key, cursor| body_member(&mut raw, key, cursor))?;
+                } else {
+                    cursor.skip()?;
+                }
             }
             _ => {
                 cursor.skip()?;
@@ -283,31 +306,19 @@ fn walk(nodes: &[Node<'_>], structurals: &[u32]) -> Result<Raw, ParseError> {
         }
         Ok(())
     })?;
-    if raw.src.is_none() {
-        return Err(ParseError::Missing("src"));
-    }
-    if raw.dest.is_none() {
-        return Err(ParseError::Missing("dest"));
-    }
-    if !raw.has_body {
-        return Err(ParseError::Missing("body"));
-    }
-    if raw.kind.is_none() {
-        return Err(ParseError::Missing("type"));
-    }
     Ok(raw)
 }
 
 fn body_member(raw: &mut Raw, key: &str, cursor: &mut Cursor<'_, '_>) -> Result<(), ParseError> {
     match key {
         "type" => {
-            let (span, name) = cursor.string("type")?;
-            let kind = match name {
-                "echo" => Kind::Echo,
-                "init" => Kind::Init,
-                _ => Kind::Other,
+            let kind = match cursor.peek()? {
+                Node::String("echo") => Some(Kind::Echo),
+                Node::String("init") => Some(Kind::Init),
+                Node::String(_) => Some(Kind::Other),
+                _ => None,
             };
-            raw.kind = Some((kind, span));
+            raw.kind = Some((cursor.skip()?, kind));
         }
         "msg_id" => {
             let is_number = matches!(
@@ -384,15 +395,10 @@ impl<'de> Cursor<'_, 'de> {
         Ok(Span { start, end })
     }
 
-    /// Steps over a string value, returning its span and its unescaped text.
-    fn string(&mut self, field: &'static str) -> Result<(Span, &'de str), ParseError> {
-        match self.peek()? {
-            Node::String(text) => Ok((self.skip()?, text)),
-            _ => Err(ParseError::Wrong {
-                field,
-                expected: "a string",
-            }),
-        }
+    /// Steps over a value, returning its span and whether it is a string.
+    fn string(&mut self) -> Result<(Span, bool), ParseError> {
+        let is_string = matches!(self.peek()?, Node::String(_));
+        Ok((self.skip()?, is_string))
     }
 
     /// Calls `member` for each key of the object at the cursor, with the cursor on the
@@ -605,6 +611,20 @@ mod tests {
         assert_eq!(
             text(&buf, m.echo.expect("echo")),
             r#"[{"a":[1,2],"b":{}},[],3]"#
+        );
+    }
+
+    #[test]
+    fn a_later_duplicate_replaces_an_earlier_value_of_the_wrong_kind() {
+        // Found by the fuzzer: serde_json (and Maelstrom's Jackson) keep the last value.
+        let line = r#"{"src":"c1","dest":0,"dest":"n1","body":[],"body":{"type":1,"type":"echo","msg_id":1}}"#;
+        let (m, buf) = parse(line).expect("valid");
+        assert_eq!(text(&buf, m.dest), r#""n1""#);
+        assert_eq!(m.kind, Kind::Echo);
+        let line = r#"{"src":"c1","dest":"n1","dest":0,"body":{"type":"echo"}}"#;
+        assert_eq!(
+            parse(line).expect_err("last dest wins").to_string(),
+            "`dest` is not a string"
         );
     }
 
