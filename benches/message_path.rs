@@ -1,0 +1,59 @@
+//! In-process throughput of the message path (line -> parse -> reply bytes), beside the
+//! same work done the conventional way (serde_json::Value in, serde_json::to_writer out).
+//!
+//! `cargo bench --bench message_path`
+
+mod support;
+
+use std::hint::black_box;
+use std::io;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use echo_node::output::Flush;
+use echo_node::{Config, Stats};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn message_path(c: &mut Criterion) {
+    for (name, payload) in support::PAYLOADS {
+        let count: u64 = if name == "4KiB" { 2_000 } else { 10_000 };
+        let input = support::requests(count, payload);
+        let mut group = c.benchmark_group(format!("message_path/{name}"));
+        group.throughput(Throughput::ElementsAndBytes {
+            elements: count + 1,
+            bytes: input.len() as u64,
+        });
+        let mut out = Vec::with_capacity(2 * input.len());
+
+        let config = Config {
+            flush: Flush::Batch,
+            quiet: true,
+            ..Config::default()
+        };
+        group.bench_function("echo-node", |b| {
+            b.iter(|| {
+                out.clear();
+                let mut stats = Stats::default();
+                echo_node::run(&config, &input[..], &mut out, io::sink(), &mut stats)
+                    .expect("in-memory run");
+                black_box(&out);
+            })
+        });
+
+        group.bench_function("serde_json::Value", |b| {
+            b.iter(|| {
+                out.clear();
+                let mut node = support::Conventional::default();
+                for line in input.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                    node.handle(line, &mut out).expect("in-memory write");
+                }
+                black_box(&out);
+            })
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, message_path);
+criterion_main!(benches);
