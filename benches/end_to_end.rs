@@ -161,6 +161,7 @@ fn conventional() -> io::Result<()> {
 
 /// Peak resident memory of one `echo-node` run over the stream, from wait4's rusage.
 fn peak_rss_kib(input: &Path, flush: &str) -> io::Result<i64> {
+    #[allow(clippy::zombie_processes)] // reaped by wait4 below
     let mut child = Command::new(NODE)
         .args(["--flush", flush])
         .stdin(File::open(input)?)
