@@ -22,19 +22,21 @@ use simd_json::{Buffers, Node, StaticNode, Tape};
 
 use crate::line_buffer::PADDING;
 
-/// A range of byte positions in a line.
+/// A range of byte positions in a line. Positions fit in 32 bits: simd-json parses no
+/// document of 4 GiB or more, and its structural indexes are `u32` too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Span {
     /// First byte.
-    pub start: usize,
+    pub start: u32,
     /// One past the last byte. Invariant: `start <= end`.
-    pub end: usize,
+    pub end: u32,
 }
 
 impl Span {
     /// The bytes of `line` this span covers (empty if it does not fit in `line`).
     pub fn of<'a>(&self, line: &'a [u8]) -> &'a [u8] {
-        line.get(self.start..self.end).unwrap_or_default()
+        line.get(self.start as usize..self.end as usize)
+            .unwrap_or_default()
     }
 
     /// The span without its first and last byte: a string token without its quotes.
@@ -239,7 +241,8 @@ impl Raw {
                 .map_or(0, |i| i + 1);
             Span {
                 start: span.start,
-                end: span.start + kept,
+                // `kept` is at most the span's length, so this stays within it.
+                end: span.start + kept as u32,
             }
         };
         let msg_id = match self.msg_id {
@@ -377,10 +380,10 @@ impl<'de> Cursor<'_, 'de> {
             .ok_or(ParseError::Inconsistent)
     }
 
-    fn position(&self, structural: usize) -> Result<usize, ParseError> {
+    fn position(&self, structural: usize) -> Result<u32, ParseError> {
         self.structurals
             .get(structural)
-            .map(|&p| p as usize)
+            .copied()
             .ok_or(ParseError::Inconsistent)
     }
 
@@ -388,9 +391,17 @@ impl<'de> Cursor<'_, 'de> {
     /// structural character (a `,` or `}` of the enclosing object) is.
     fn skip(&mut self) -> Result<Span, ParseError> {
         let start = self.position(self.structural)?;
-        let (nodes, structurals) = extent(self.nodes.get(self.node..).unwrap_or_default())?;
-        self.node += nodes;
-        self.structural += structurals;
+        match self.peek()? {
+            Node::Object { .. } | Node::Array { .. } => {
+                let (nodes, structurals) = extent(&self.nodes[self.node..])?;
+                self.node += nodes;
+                self.structural += structurals;
+            }
+            _ => {
+                self.node += 1;
+                self.structural += 1;
+            }
+        }
         let end = self.position(self.structural)?;
         Ok(Span { start, end })
     }
