@@ -7,7 +7,6 @@ mod common;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -16,7 +15,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use serde_json::Value;
 
-use common::{BIN, FLUSH_MODES, INIT, check_reply_shape, json};
+use common::{FLUSH_MODES, INIT, check_reply_shape, json, spawn_node};
 
 const CLIENTS: u64 = 50;
 const REQUESTS_PER_CLIENT: u64 = 400;
@@ -37,13 +36,7 @@ fn payload(client: u64, i: u64) -> String {
 type Waiters = Arc<Mutex<HashMap<(String, u64), Sender<Vec<u8>>>>>;
 
 fn load(flush: &str) {
-    let mut child = Command::new(BIN)
-        .args(["--flush", flush])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = spawn_node(&["--flush", flush]);
     let stdin = Arc::new(Mutex::new(child.stdin.take().expect("piped")));
     let stdout = child.stdout.take().expect("piped");
     let waiters: Waiters = Arc::default();

@@ -9,7 +9,9 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use common::{BIN, FLUSH_MODES, INIT, check_reply_shape, echo_request, json, lines, run_node};
+use common::{
+    BIN, FLUSH_MODES, INIT, check_reply_shape, echo_request, json, lines, run_node, spawn_node,
+};
 
 /// Maelstrom's client timeout.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -17,13 +19,7 @@ const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 #[test]
 fn one_request_at_a_time_gets_each_reply_before_the_next_is_sent() {
     for flush in FLUSH_MODES {
-        let mut child = Command::new(BIN)
-            .args(["--flush", flush])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn");
+        let mut child = spawn_node(&["--flush", flush]);
         let mut stdin = child.stdin.take().expect("piped");
         let stdout = child.stdout.take().expect("piped");
         let (tx, rx) = mpsc::channel();
@@ -216,12 +212,7 @@ fn bad_lines_interleaved_with_good_ones_cost_nothing() {
 
 #[test]
 fn stdout_closed_by_the_reader_ends_the_node_quietly() {
-    let mut child = Command::new(BIN)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = spawn_node(&[]);
     drop(child.stdout.take()); // the reader goes away
     let mut stdin = child.stdin.take().expect("piped");
     let writer = thread::spawn(move || {

@@ -6,10 +6,10 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::process::{ChildStdin, Command, Stdio};
+use std::process::ChildStdin;
 use std::thread;
 
-use common::{BIN, INIT, check_reply_shape, echo_request, lines};
+use common::{INIT, check_reply_shape, echo_request, lines, spawn_node};
 
 /// Runs the node with `args`, feeding stdin from `feed`; returns stdout, stderr line
 /// count and the peak resident set in KiB (from wait4's rusage).
@@ -18,13 +18,7 @@ fn run_measured(
     feed: impl FnOnce(ChildStdin) + Send + 'static,
 ) -> (Vec<u8>, usize, i64) {
     #[allow(clippy::zombie_processes)] // reaped by wait4 below
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = spawn_node(args);
     let stdin = child.stdin.take().expect("piped");
     let mut stdout = child.stdout.take().expect("piped");
     let mut stderr = child.stderr.take().expect("piped");

@@ -6,7 +6,7 @@ pub mod oracle;
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::Value;
 
@@ -16,15 +16,20 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_echo-node");
 /// Both flush modes, as command-line values.
 pub const FLUSH_MODES: [&str; 2] = ["message", "batch"];
 
-/// Runs the node on `input` with `args`, returning its exit status and output.
-pub fn run_node(args: &[&str], input: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
+/// Starts the node with `args` and stdin, stdout and stderr all piped.
+pub fn spawn_node(args: &[&str]) -> Child {
+    Command::new(BIN)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("spawn echo-node");
+        .expect("spawn echo-node")
+}
+
+/// Runs the node on `input` with `args`, returning its exit status and output.
+pub fn run_node(args: &[&str], input: &[u8]) -> Output {
+    let mut child = spawn_node(args);
     let mut stdin = child.stdin.take().expect("stdin is piped");
     let input = input.to_vec();
     let writer = std::thread::spawn(move || {
