@@ -31,7 +31,8 @@ impl<E: Write> Log<E> {
     }
 
     /// Records `echo-node: line N: WHAT`, then, if `line` is not empty, the start of the
-    /// line (non-printable bytes escaped, cut at [`EXCERPT`] bytes).
+    /// line: printable ASCII as it is, other bytes escaped (`\xff`, `\n`), cut at
+    /// [`EXCERPT`] bytes. So a diagnostic is always one line of ASCII.
     pub fn line(&mut self, number: u64, what: impl fmt::Display, line: &[u8]) {
         if self.quiet {
             return;
@@ -41,7 +42,15 @@ impl<E: Write> Log<E> {
         if !line.is_empty() {
             let cut = line.len().min(EXCERPT);
             let more = if cut < line.len() { "..." } else { "" };
-            let _ = write!(self.buf, ": {}{more}", line[..cut].escape_ascii());
+            self.buf.extend_from_slice(b": ");
+            for &b in &line[..cut] {
+                if b == b' ' || b.is_ascii_graphic() {
+                    self.buf.push(b);
+                } else {
+                    self.buf.extend(std::ascii::escape_default(b));
+                }
+            }
+            self.buf.extend_from_slice(more.as_bytes());
         }
         self.buf.push(b'\n');
     }
@@ -76,7 +85,7 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],
-            r#"echo-node: line 7: not valid JSON: {\"a\":\xff\n"#
+            r#"echo-node: line 7: not valid JSON: {"a":\xff\n"#
         );
         assert_eq!(
             lines[1],
