@@ -171,21 +171,22 @@ impl Parser {
             .is_some_and(|line| memchr::memchr(b'\\', line).is_some());
         let tape = std::mem::replace(&mut self.tape, Tape(Vec::new()));
         let mut tape = tape.reset();
-        let raw = if has_backslash {
+        let mut raw = Raw::default();
+        let walked = if has_backslash {
             self.scratch.clear();
             self.scratch.extend_from_slice(&padded[..len]);
             self.scratch.resize(len + PADDING, b' ');
             simd_json::fill_tape_padded(&mut self.scratch, len, &mut self.buffers, &mut tape)
                 .map_err(ParseError::Json)
-                .and_then(|()| walk(&tape.0, self.buffers.structural_indexes()))
+                .and_then(|()| walk(&tape.0, self.buffers.structural_indexes(), &mut raw))
         } else {
             simd_json::fill_tape_padded(padded, len, &mut self.buffers, &mut tape)
                 .map_err(ParseError::Json)
-                .and_then(|()| walk(&tape.0, self.buffers.structural_indexes()))
+                .and_then(|()| walk(&tape.0, self.buffers.structural_indexes(), &mut raw))
         };
         self.tape = tape.reset();
-        let line = padded.get(..len).unwrap_or_default();
-        raw.and_then(|raw| raw.finish(line))
+        walked?;
+        raw.finish(padded.get(..len).unwrap_or_default())
     }
 }
 
@@ -275,15 +276,15 @@ fn is_json_whitespace(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
-/// Reads the routing fields and the body out of a parsed document.
-fn walk(nodes: &[Node<'_>], structurals: &[u32]) -> Result<Raw, ParseError> {
+/// Reads the routing fields and the body out of a parsed document into `raw` (which
+/// stays on the caller's stack rather than being moved out in a `Result`).
+fn walk(nodes: &[Node<'_>], structurals: &[u32], raw: &mut Raw) -> Result<(), ParseError> {
     let mut cursor = Cursor {
         nodes,
         structurals,
         node: 0,
         structural: 0,
     };
-    let mut raw = Raw::default();
     if !matches!(nodes.first(), Some(Node::Object { .. })) {
         return Err(ParseError::NotAnObject);
     }
@@ -298,7 +299,7 @@ fn walk(nodes: &[Node<'_>], structurals: &[u32]) -> Result<Raw, ParseError> {
                 let is_object = matches!(cursor.peek()?, Node::Object { .. });
                 raw.body = Some(is_object);
                 if is_object {
-                    cursor.members(|key, cursor| body_member(&mut raw, key, cursor))?;
+                    cursor.members(|key, cursor| body_member(raw, key, cursor))?;
                 } else {
                     cursor.skip()?;
                 }
@@ -308,10 +309,10 @@ fn walk(nodes: &[Node<'_>], structurals: &[u32]) -> Result<Raw, ParseError> {
             }
         }
         Ok(())
-    })?;
-    Ok(raw)
+    })
 }
 
+#[inline(always)]
 fn body_member(raw: &mut Raw, key: &str, cursor: &mut Cursor<'_, '_>) -> Result<(), ParseError> {
     match key {
         "type" => {
@@ -373,6 +374,7 @@ struct Cursor<'t, 'de> {
 }
 
 impl<'de> Cursor<'_, 'de> {
+    #[inline(always)]
     fn peek(&self) -> Result<Node<'de>, ParseError> {
         self.nodes
             .get(self.node)
@@ -380,6 +382,7 @@ impl<'de> Cursor<'_, 'de> {
             .ok_or(ParseError::Inconsistent)
     }
 
+    #[inline(always)]
     fn position(&self, structural: usize) -> Result<u32, ParseError> {
         self.structurals
             .get(structural)
@@ -389,6 +392,7 @@ impl<'de> Cursor<'_, 'de> {
 
     /// Steps over the value at the cursor and returns its span, which ends where the next
     /// structural character (a `,` or `}` of the enclosing object) is.
+    #[inline(always)]
     fn skip(&mut self) -> Result<Span, ParseError> {
         let start = self.position(self.structural)?;
         match self.peek()? {
@@ -407,6 +411,7 @@ impl<'de> Cursor<'_, 'de> {
     }
 
     /// Steps over a value, returning its span and whether it is a string.
+    #[inline(always)]
     fn string(&mut self) -> Result<(Span, bool), ParseError> {
         let is_string = matches!(self.peek()?, Node::String(_));
         Ok((self.skip()?, is_string))
@@ -414,6 +419,7 @@ impl<'de> Cursor<'_, 'de> {
 
     /// Calls `member` for each key of the object at the cursor, with the cursor on the
     /// key's value; `member` must step over that value. Leaves the cursor past the `}`.
+    #[inline(always)]
     fn members(
         &mut self,
         mut member: impl FnMut(&'de str, &mut Self) -> Result<(), ParseError>,
