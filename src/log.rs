@@ -10,6 +10,10 @@ use std::io::Write;
 /// How many bytes of a bad line a diagnostic quotes.
 pub const EXCERPT: usize = 96;
 
+/// Diagnostics are written early once this many bytes wait, so a flood of bad lines
+/// keeps the buffer (sized for this from the start) from growing.
+pub const LOG_LIMIT: usize = 16 * 1024;
+
 /// A buffered diagnostics writer.
 #[derive(Debug)]
 pub struct Log<E: Write> {
@@ -24,7 +28,7 @@ impl<E: Write> Log<E> {
     /// A log writing to `sink`; a `quiet` one writes nothing.
     pub fn new(sink: E, quiet: bool) -> Self {
         Self {
-            buf: Vec::new(),
+            buf: Vec::with_capacity(if quiet { 0 } else { LOG_LIMIT + 1024 }),
             sink,
             quiet,
         }
@@ -53,6 +57,9 @@ impl<E: Write> Log<E> {
             self.buf.extend_from_slice(more.as_bytes());
         }
         self.buf.push(b'\n');
+        if self.buf.len() >= LOG_LIMIT {
+            self.flush();
+        }
     }
 
     /// Writes what is recorded; errors writing diagnostics are ignored.
