@@ -159,25 +159,41 @@ fn conventional() -> io::Result<()> {
     Ok(())
 }
 
-/// Peak resident memory of one `echo-node` run over the stream, from wait4's rusage.
-fn peak_rss_kib(input: &Path, flush: &str) -> io::Result<i64> {
-    #[allow(clippy::zombie_processes)] // reaped by wait4 below
+/// Peak resident memory of one `echo-node` run over the stream: its `VmHWM`
+/// (/proc/PID/status), read once every reply has arrived and before stdin is closed, so
+/// the figure is final and counts nothing of the process that spawned it.
+fn peak_rss_kib(input: &Path, flush: &str) -> io::Result<u64> {
     let mut child = Command::new(NODE)
         .args(["--flush", flush])
-        .stdin(File::open(input)?)
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()?;
+    let mut stdin = child.stdin.take().expect("piped");
     let mut stdout = child.stdout.take().expect("piped");
-    let drain = std::thread::spawn(move || io::copy(&mut stdout, &mut io::sink()));
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is our own unwaited child; `status` and `usage` are valid for writes.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    if waited != pid {
-        return Err(io::Error::last_os_error());
+    let mut file = File::open(input)?;
+    let (done, wait_done) = std::sync::mpsc::channel::<()>();
+    let writer = std::thread::spawn(move || -> io::Result<()> {
+        io::copy(&mut file, &mut stdin)?;
+        let _ = wait_done.recv(); // keep stdin open until the peak is read
+        Ok(())
+    });
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut lines = 0u64;
+    while lines < REQUESTS + 1 {
+        let n = stdout.read(&mut buf)?;
+        if n == 0 {
+            return Err(io::Error::other("echo-node stopped early"));
+        }
+        lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
     }
-    drain.join().expect("drain thread")?;
-    Ok(usage.ru_maxrss)
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()))?;
+    let peak = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| io::Error::other("no VmHWM in /proc status"))?;
+    drop(done);
+    writer.join().expect("writer thread")?;
+    child.wait()?;
+    Ok(peak)
 }
