@@ -33,6 +33,18 @@ Run it under Maelstrom:
   maelstrom test -w echo --bin PATH/TO/echo-node --node-count 1 --time-limit 10
 ";
 
+/// The capacity asked for on stdin's and stdout's pipes (Linux's default is 64 KiB):
+/// replies then go out without waiting for a slow reader, and Maelstrom's writes to us
+/// block less. Measured on the 1M-request stream in batch mode with a Python reader:
+/// median 0.52 s with 64 KiB pipes, 0.33 s with 1 MiB.
+const PIPE_SIZE: usize = 1 << 20;
+
+/// Grows `fd`'s pipe to [`PIPE_SIZE`], if it is a pipe. Best effort: a file or a
+/// terminal, or a limit in /proc/sys/fs/pipe-max-size, leaves it as it is.
+fn grow_pipe(fd: impl AsFd) {
+    let _ = rustix::pipe::fcntl_setpipe_size(fd, PIPE_SIZE);
+}
+
 /// What the command line asks for.
 struct Args {
     config: Config,
@@ -119,6 +131,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    grow_pipe(&input);
+    grow_pipe(&output);
     let started = Instant::now();
     let mut stats = Stats::default();
     let result = echo_node::run(&args.config, input, output, io::stderr(), &mut stats);
