@@ -36,7 +36,7 @@ Run it under Maelstrom:
 /// The capacity asked for on stdin's and stdout's pipes (Linux's default is 64 KiB):
 /// replies then go out without waiting for a slow reader, and Maelstrom's writes to us
 /// block less. Measured on the 1M-request stream in batch mode with a Python reader:
-/// median 0.52 s with 64 KiB pipes, 0.33 s with 1 MiB.
+/// medians of 0.53 and 0.56 s with 64 KiB pipes, 0.32 and 0.33 s with 1 MiB.
 const PIPE_SIZE: usize = 1 << 20;
 
 /// Grows `fd`'s pipe to [`PIPE_SIZE`], if it is a pipe. Best effort: a file or a
