@@ -220,3 +220,85 @@ enum Answer {
     /// An error reply, with what to log.
     Error(&'static str),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::line_buffer::{LineBuffer, Next};
+
+    /// Feeds `input` through a line buffer and `node`; returns stdout and stderr.
+    fn feed(node: &mut Node, input: &str) -> (String, String) {
+        let mut lines = LineBuffer::new(1 << 20);
+        let mut source = input.as_bytes();
+        let mut out = Vec::new();
+        let mut log = Log::new(Vec::new(), false);
+        let mut stats = Stats::default();
+        loop {
+            match lines.next_line() {
+                Next::Line(line) => node.handle(line, &mut out, &mut log, &mut stats),
+                Next::NeedInput => lines.fill(&mut source).expect("in-memory read"),
+                Next::TooLong { .. } => panic!("no long lines here"),
+                Next::End => break,
+            }
+        }
+        log.flush();
+        let err = String::from_utf8(log.sink().clone()).expect("ASCII diagnostics");
+        (String::from_utf8(out).expect("UTF-8 replies"), err)
+    }
+
+    #[test]
+    fn init_stores_the_identity_and_every_reply_uses_it() {
+        let mut node = Node::new();
+        assert_eq!(node.id(), None);
+        let (out, err) = feed(
+            &mut node,
+            r#"{"src":"c0","dest":"n2","body":{"type":"init","node_id":"n2","node_ids":["n1","n2"],"msg_id":1}}
+{"src":"c1","dest":"n2","body":{"type":"echo","echo":[1],"msg_id":2}}
+"#,
+        );
+        assert_eq!(node.id(), Some(&br#""n2""#[..]));
+        assert_eq!(node.ids(), Some(&br#"["n1","n2"]"#[..]));
+        assert_eq!(
+            out,
+            "{\"src\":\"n2\",\"dest\":\"c0\",\"body\":{\"type\":\"init_ok\",\"in_reply_to\":1,\"msg_id\":0}}\n\
+             {\"src\":\"n2\",\"dest\":\"c1\",\"body\":{\"type\":\"echo_ok\",\"echo\":[1],\"in_reply_to\":2,\"msg_id\":1}}\n"
+        );
+        assert_eq!(err, "");
+    }
+
+    #[test]
+    fn before_init_replies_come_from_the_request_dest() {
+        let mut node = Node::new();
+        let (out, _) = feed(
+            &mut node,
+            r#"{"src":"c1","dest":"n9","body":{"type":"echo","echo":"x","msg_id":4}}"#,
+        );
+        assert!(out.starts_with(r#"{"src":"n9","dest":"c1","#), "{out}");
+        assert_eq!(node.id(), None);
+    }
+
+    #[test]
+    fn errors_and_unanswerable_requests_are_logged_with_their_line() {
+        let mut node = Node::new();
+        let (out, err) = feed(
+            &mut node,
+            r#"{"src":"c1","dest":"n1","body":{"type":"txn","msg_id":1}}
+{"src":"c1","dest":"n1","body":{"type":"echo","msg_id":2}}
+
+{"src":"c1","dest":"n1","body":{"type":"echo","echo":1}}
+{"src":"c0","dest":"n1","body":{"type":"init","node_id":"n5","node_ids":["n5"],"msg_id":"x"}}
+"#,
+        );
+        let replies: Vec<&str> = out.lines().collect();
+        assert_eq!(replies.len(), 2);
+        assert!(replies[0].contains(r#""code":10,"text":"unsupported message type: txn""#));
+        assert!(replies[1].contains(r#""code":12,"text":"echo needs an echo field""#));
+        assert_eq!(err.lines().count(), 4, "{err}");
+        assert!(err.contains("line 1: unsupported message type"));
+        assert!(err.contains("line 2: echo needs an echo field"));
+        assert!(err.contains("line 4: no msg_id, so no reply"));
+        assert!(err.contains("line 5: msg_id is not an integer"));
+        // An init that cannot be answered still sets the identity.
+        assert_eq!(node.id(), Some(&br#""n5""#[..]));
+    }
+}
