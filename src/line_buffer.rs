@@ -128,12 +128,6 @@ impl LineBuffer {
         self.buf.len() - PADDING
     }
 
-    /// True when a complete line is buffered, so [`next_line`](Self::next_line) will not
-    /// ask for input.
-    pub fn has_line(&self) -> bool {
-        memchr::memchr(b'\n', &self.buf[self.scan..self.end]).is_some()
-    }
-
     /// The next line from what is buffered, without reading. Returns
     /// [`Next::NeedInput`] when no complete line is buffered and the input has not ended.
     pub fn next_line(&mut self) -> Next<'_> {
@@ -437,9 +431,8 @@ mod tests {
         let mut input = Flaky(0);
         assert!(matches!(lines.next_line(), Next::NeedInput));
         lines.fill(&mut input).expect("interrupted is retried");
-        assert!(lines.has_line());
         assert!(matches!(lines.next_line(), Next::Line(l) if l.bytes() == b"a"));
-        assert!(!lines.has_line());
+        assert!(matches!(lines.next_line(), Next::NeedInput));
         let err = lines.fill(&mut input).expect_err("error is returned");
         assert_eq!(err.to_string(), "disk on fire");
     }
