@@ -41,16 +41,6 @@ impl<'a> Line<'a> {
         &self.padded[..self.len]
     }
 
-    /// The line's length in bytes, without its line end.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// True for a line with no bytes before its line end.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// The line and its padding, mutably, with the line's length: `padded[..len]` is the
     /// line and `padded.len() >= len + PADDING`. Whatever is written past `len` must be
     /// put back, as it may be the next line.
