@@ -3,19 +3,24 @@
 //! A message's path, one file a stage:
 //!
 //! 1. [`line_buffer`]: read stdin into one reused buffer, cut it into lines with memchr.
-//! 2. [`message`]: parse a line in place with simd-json into byte spans of that line.
+//! 2. [`message`]: parse a line in place with simd-json into byte spans of that line
+//!    ([`diagnosis`] says why, when a line is not JSON).
 //! 3. [`node`]: decide the reply (one handler per message type), and
 //!    [`reply`]: append it to the output buffer, the echo payload as its original bytes.
 //! 4. [`output`]: write the output buffer to stdout, per message or per batch.
 //!
-//! [`log`] gathers the stderr diagnostics; [`run`] wires the stages together.
+//! [`log`] gathers the stderr diagnostics; [`sys`] holds the standard streams and all
+//! that is platform-specific (waiting, signals, pipe sizes, peak memory); [`run`] wires
+//! the stages together.
 
+pub mod diagnosis;
 pub mod line_buffer;
 pub mod log;
 pub mod message;
 pub mod node;
 pub mod output;
 pub mod reply;
+pub mod sys;
 
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -25,8 +30,13 @@ use log::Log;
 use node::Node;
 use output::{Flush, Output};
 
-/// The default `--max-line`: 256 MiB.
-pub const DEFAULT_MAX_LINE: usize = 256 << 20;
+/// The default `--max-line`: 64 MiB, so that no input can take the node above 2 GiB
+/// (see the memory bound in the README).
+pub const DEFAULT_MAX_LINE: usize = 64 << 20;
+
+/// The `--max-line` values that can work: no message is shorter than 64 bytes that
+/// could be answered, and simd-json reads no document of 4 GiB or more.
+pub const MAX_LINE_RANGE: std::ops::RangeInclusive<usize> = 64..=(4095 << 20);
 
 /// How a node runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,18 +59,21 @@ impl Default for Config {
     }
 }
 
-/// What a run has counted.
+/// What a run has counted. Every input line counts in `lines` and in exactly one of
+/// `requests`, `responses`, `bad_lines`, `too_long`, or none of them if it is blank.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Input lines handed to the node (blank lines included, over-long lines not).
+    /// Input lines read, every one: blank, bad and over-long lines included.
     pub lines: u64,
-    /// Lines that parsed as messages.
+    /// Messages that are requests (no `in_reply_to`), answerable or not.
     pub requests: u64,
+    /// Messages that are responses (their body has `in_reply_to`): dropped unanswered.
+    pub responses: u64,
     /// `init_ok` and `echo_ok` replies sent.
     pub replies: u64,
     /// `error` replies sent.
     pub error_replies: u64,
-    /// Messages that could not be answered (no integer `msg_id`).
+    /// Requests that could not be answered (no integer `msg_id`).
     pub unanswered: u64,
     /// Lines that are not messages (not JSON, not UTF-8, no usable src/dest/body/type).
     pub bad_lines: u64,
@@ -68,22 +81,26 @@ pub struct Stats {
     pub too_long: u64,
     /// Write calls made on stdout.
     pub writes: u64,
+    /// Diagnostic lines dropped because stderr could not take them without blocking.
+    pub diagnostics_dropped: u64,
 }
 
 impl fmt::Display for Stats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} lines, {} requests, {} replies, {} error replies, {} unanswered, \
-             {} bad lines, {} too long, {} writes",
+            "{} lines, {} requests, {} responses, {} replies, {} error replies, \
+             {} unanswered, {} bad lines, {} too long, {} writes, {} diagnostics dropped",
             self.lines,
             self.requests,
+            self.responses,
             self.replies,
             self.error_replies,
             self.unanswered,
             self.bad_lines,
             self.too_long,
-            self.writes
+            self.writes,
+            self.diagnostics_dropped
         )
     }
 }
@@ -109,7 +126,9 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// Runs a node until `input` ends: requests from `input`, replies to `output`,
-/// diagnostics to `diagnostics`. Counts go to `stats` even when the run fails.
+/// diagnostics to `diagnostics` (which may refuse bytes with `WouldBlock`; see [`log`]).
+/// Counts go to `stats` even when the run fails. Whenever the node reads `input`, every
+/// reply to what it has read so far has been written.
 pub fn run<R, W, E>(
     config: &Config,
     mut input: R,
@@ -133,8 +152,12 @@ where
                 if let Err(e) = out.message_done() {
                     break Err(Error::Write(e));
                 }
+                if config.flush == Flush::Message {
+                    log.flush(); // diagnostics go out with the replies
+                }
             }
             Next::TooLong { number, len } => {
+                stats.lines += 1;
                 stats.too_long += 1;
                 log.line(
                     number,
@@ -158,7 +181,7 @@ where
             Next::End => break out.flush().map_err(Error::Write),
         }
     };
-    log.flush();
+    stats.diagnostics_dropped = log.finish();
     stats.writes = out.writes();
     result
 }

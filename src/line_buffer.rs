@@ -5,8 +5,11 @@
 //! copy), followed by at least [`PADDING`] more bytes of the same buffer, which is what
 //! simd-json needs to parse the line in place.
 //!
+//! A line's length never counts its line end, `\n` or `\r\n`.
+//!
 //! Policy for long lines: the buffer grows (doubling) while a line does not fit, up to
-//! `max_line + 1` bytes. A line longer than `max_line` bytes is not held whole: its bytes
+//! `max_line + 2` bytes (a line of `max_line` bytes, its `\r`, and one byte more to see
+//! whether a `\n` follows). A line longer than `max_line` bytes is not held whole: its bytes
 //! are dropped as they arrive, and [`Next::TooLong`] reports it once its end is seen, after
 //! which the next line is handed out as usual. So memory stays bounded by `max_line` plus a
 //! constant whatever the input holds. The buffer keeps its high-water capacity.
@@ -88,6 +91,9 @@ pub struct LineBuffer {
     eof: bool,
     /// `Some(n)` while a line over `max_line` is being skipped: `n` bytes of it are gone.
     skipping: Option<u64>,
+    /// While skipping: whether the last byte dropped was a `\r` (which is not part of the
+    /// line's length if a `\n` follows it).
+    skipped_cr: bool,
 }
 
 impl LineBuffer {
@@ -109,11 +115,12 @@ impl LineBuffer {
             line_number: 0,
             eof: false,
             skipping: None,
+            skipped_cr: false,
         }
     }
 
     /// The current data capacity in bytes (grows with long lines, never past
-    /// `max_line + 1`, unless it started larger).
+    /// `max_line + 2`, unless it started larger).
     pub fn capacity(&self) -> usize {
         self.buf.len() - PADDING
     }
@@ -125,13 +132,21 @@ impl LineBuffer {
             let unseen = &self.buf[self.scan..self.end];
             if let Some(skipped) = self.skipping {
                 if let Some(i) = memchr::memchr(b'\n', unseen) {
+                    let cr = if i > 0 {
+                        unseen[i - 1] == b'\r'
+                    } else {
+                        self.skipped_cr
+                    };
                     self.skipping = None;
                     self.pos = self.scan + i + 1;
                     self.scan = self.pos;
                     return Next::TooLong {
                         number: self.line_number,
-                        len: skipped + i as u64,
+                        len: skipped + i as u64 - u64::from(cr),
                     };
+                }
+                if let Some(&last) = unseen.last() {
+                    self.skipped_cr = last == b'\r';
                 }
                 let skipped = skipped + unseen.len() as u64;
                 self.clear();
@@ -139,7 +154,7 @@ impl LineBuffer {
                     self.skipping = None;
                     return Next::TooLong {
                         number: self.line_number,
-                        len: skipped,
+                        len: skipped - u64::from(self.skipped_cr),
                     };
                 }
                 self.skipping = Some(skipped);
@@ -150,18 +165,21 @@ impl LineBuffer {
                 Some(i) => self.scan + i,
                 None => {
                     self.scan = self.end;
-                    let partial = self.end - self.pos;
-                    if partial > self.max_line {
+                    let partial = &self.buf[self.pos..self.end];
+                    // Longer than the limit even if its last byte is the `\r` of a CRLF.
+                    let content = partial.len() - usize::from(partial.last() == Some(&b'\r'));
+                    if content > self.max_line {
                         // Too long, and still no end in sight: drop it as it comes.
                         self.line_number += 1;
                         self.skipping = Some(0);
+                        self.skipped_cr = false;
                         self.scan = self.pos;
                         continue;
                     }
                     if !self.eof {
                         return Next::NeedInput;
                     }
-                    if partial == 0 {
+                    if partial.is_empty() {
                         return Next::End;
                     }
                     self.end // the last line, with no `\n`
@@ -172,14 +190,14 @@ impl LineBuffer {
             self.scan = self.pos;
             self.line_number += 1;
             let mut len = line_end - start;
+            if len > 0 && self.buf[start + len - 1] == b'\r' {
+                len -= 1;
+            }
             if len > self.max_line {
                 return Next::TooLong {
                     number: self.line_number,
                     len: len as u64,
                 };
-            }
-            if len > 0 && self.buf[start + len - 1] == b'\r' {
-                len -= 1;
             }
             return Next::Line(Line {
                 number: self.line_number,
@@ -239,10 +257,11 @@ impl LineBuffer {
     }
 
     /// Doubles the data capacity, but not past what it takes to see that a line is longer
-    /// than `max_line` (`max_line + 1` bytes); always by at least one byte.
+    /// than `max_line` (`max_line + 2` bytes, for a `\r` that may end it); always by at
+    /// least one byte.
     fn grow(&mut self) {
         let capacity = self.capacity();
-        let limit = self.max_line.saturating_add(1).max(capacity + 1);
+        let limit = self.max_line.saturating_add(2).max(capacity + 1);
         let new_capacity = capacity.saturating_mul(2).min(limit);
         self.buf.resize(new_capacity + PADDING, 0);
     }
@@ -288,7 +307,7 @@ mod tests {
                 Next::NeedInput => lines.fill(&mut input).expect("in-memory read"),
                 Next::End => break,
             }
-            assert!(lines.capacity() <= capacity.max(max_line + 1));
+            assert!(lines.capacity() <= capacity.max(max_line + 2));
         }
         seen
     }
@@ -340,7 +359,7 @@ mod tests {
     }
 
     #[test]
-    fn growth_stops_at_max_line_plus_one() {
+    fn growth_stops_at_max_line_plus_two() {
         let mut lines = LineBuffer::with_capacity(4, 10);
         let mut input = Chunked {
             data: &[b'y'; 100],
@@ -351,7 +370,34 @@ mod tests {
                 lines.fill(&mut input).expect("in-memory read");
             }
         }
-        assert_eq!(lines.capacity(), 11);
+        assert_eq!(lines.capacity(), 12);
+    }
+
+    #[test]
+    fn a_line_end_never_counts_in_a_line_length() {
+        // Exactly max_line bytes before CRLF is kept, in every read size and buffer size;
+        // one more is too long and reported without its CRLF.
+        let data = b"0123456789\r\n01234567890\r\nabc\r\n0123456789\r";
+        for chunk in 1..data.len() + 1 {
+            for capacity in [1, 4, 11, 64] {
+                assert_eq!(
+                    collect(data, chunk, capacity, 10),
+                    vec![
+                        line(1, "0123456789"),
+                        Seen::TooLong(2, 11),
+                        line(3, "abc"),
+                        line(4, "0123456789"),
+                    ],
+                    "chunk {chunk}, capacity {capacity}"
+                );
+            }
+        }
+        // A long CRLF line skipped as it arrives is also measured without its CRLF.
+        let data = format!("{}\r\nok\n{}\r", "z".repeat(50), "w".repeat(30));
+        assert_eq!(
+            collect(data.as_bytes(), 3, 4, 10),
+            vec![Seen::TooLong(1, 50), line(2, "ok"), Seen::TooLong(3, 30)]
+        );
     }
 
     #[test]

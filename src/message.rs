@@ -15,11 +15,21 @@
 //! inside the line buffer and left untouched. A line with a backslash is parsed from a
 //! reused scratch copy instead, so that the line itself, and with it every escape in the
 //! payload, stays exactly as it arrived.
+//!
+//! # Lines simd-json rejects
+//! When simd-json rejects a line, [`diagnosis::diagnose`] checks it against RFC 8259 and
+//! names the first fault in plain words. If it finds none, the line is valid JSON holding
+//! a number beyond a double's range (`1e400`, a 400-digit integer), which simd-json
+//! refuses to convert. The node never needs a number's value, only its bytes, so the line
+//! is parsed once more from the scratch copy with every number token overwritten by `0`
+//! and spaces (same length, so every span still points at the original bytes). Only such
+//! lines pay for the second parse; ordinary traffic never reaches this path.
 
 use std::fmt;
 
 use simd_json::{Buffers, Node, StaticNode, Tape};
 
+use crate::diagnosis::{self, Fault};
 use crate::line_buffer::PADDING;
 
 /// A range of byte positions in a line. Positions fit in 32 bits: simd-json parses no
@@ -90,13 +100,19 @@ pub struct Message {
     pub node_id: Option<Span>,
     /// The body's `node_ids`, when it is an array of strings.
     pub node_ids: Option<Span>,
+    /// True when the body has an `in_reply_to` key: the message is a response, whatever
+    /// its `type`, and is never answered.
+    pub response: bool,
 }
 
 /// Why a line is not a message.
 #[derive(Debug)]
 pub enum ParseError {
-    /// The line is not valid JSON (or not UTF-8); simd-json's diagnosis.
-    Json(simd_json::Error),
+    /// The line is not valid JSON (or not UTF-8): where and why.
+    Invalid(Fault),
+    /// Valid JSON that simd-json could not read even with its numbers blanked; cannot
+    /// happen as far as the tests and the fuzzer know, and reported rather than hidden.
+    Unreadable,
     /// Valid JSON, but not an object.
     NotAnObject,
     /// A mandatory field is missing.
@@ -116,7 +132,10 @@ pub enum ParseError {
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ParseError::Json(e) => write!(f, "not valid JSON: {e}"),
+            ParseError::Invalid(fault) => fault.fmt(f),
+            ParseError::Unreadable => {
+                f.write_str("valid JSON that the parser cannot read (please report)")
+            }
             ParseError::NotAnObject => f.write_str("not a JSON object"),
             ParseError::Missing(field) => write!(f, "no `{field}` field"),
             ParseError::Wrong { field, expected } => write!(f, "`{field}` is not {expected}"),
@@ -163,30 +182,110 @@ impl Parser {
     }
 
     /// Parses `padded[..len]` as a message. `padded` must extend at least [`PADDING`]
-    /// bytes past `len` (else the line is reported as not valid JSON). The line's bytes
-    /// are left as they were; padding bytes are read but never changed.
+    /// bytes past `len` (else [`ParseError::Inconsistent`]). The line's bytes are left as
+    /// they were; padding bytes are read but never changed.
     pub fn parse(&mut self, padded: &mut [u8], len: usize) -> Result<Message, ParseError> {
-        let has_backslash = padded
-            .get(..len)
-            .is_some_and(|line| memchr::memchr(b'\\', line).is_some());
-        let tape = std::mem::replace(&mut self.tape, Tape(Vec::new()));
-        let mut tape = tape.reset();
+        if padded.len() < len.saturating_add(PADDING) {
+            return Err(ParseError::Inconsistent);
+        }
+        let has_backslash = memchr::memchr(b'\\', &padded[..len]).is_some();
         let mut raw = Raw::default();
-        let walked = if has_backslash {
-            self.scratch.clear();
-            self.scratch.extend_from_slice(&padded[..len]);
-            self.scratch.resize(len + PADDING, b' ');
-            simd_json::fill_tape_padded(&mut self.scratch, len, &mut self.buffers, &mut tape)
-                .map_err(ParseError::Json)
-                .and_then(|()| walk(&tape.0, self.buffers.structural_indexes(), &mut raw))
+        let parsed = if has_backslash {
+            copy_padded(&mut self.scratch, &padded[..len]);
+            parse_tape(
+                &mut self.buffers,
+                &mut self.tape,
+                &mut self.scratch,
+                len,
+                &mut raw,
+            )
         } else {
-            simd_json::fill_tape_padded(padded, len, &mut self.buffers, &mut tape)
-                .map_err(ParseError::Json)
-                .and_then(|()| walk(&tape.0, self.buffers.structural_indexes(), &mut raw))
+            parse_tape(&mut self.buffers, &mut self.tape, padded, len, &mut raw)
         };
-        self.tape = tape.reset();
-        walked?;
-        raw.finish(padded.get(..len).unwrap_or_default())
+        let line = &padded[..len];
+        match parsed {
+            Ok(()) => {}
+            Err(Rejected::Message(e)) => return Err(e),
+            Err(Rejected::Json) => {
+                if let Some(fault) = diagnosis::diagnose(line) {
+                    return Err(ParseError::Invalid(fault));
+                }
+                // Valid JSON that simd-json cannot read: a number beyond a double's range
+                // (`1e400`, a 400-digit integer). The node needs no number's value, so the
+                // line is parsed again from a copy with every number blanked (see the
+                // module docs); the spans still point into the untouched line.
+                raw = Raw::default();
+                copy_padded(&mut self.scratch, line);
+                blank_numbers(&mut self.scratch[..len]);
+                match parse_tape(
+                    &mut self.buffers,
+                    &mut self.tape,
+                    &mut self.scratch,
+                    len,
+                    &mut raw,
+                ) {
+                    Ok(()) => {}
+                    Err(Rejected::Message(e)) => return Err(e),
+                    Err(Rejected::Json) => return Err(ParseError::Unreadable),
+                }
+            }
+        }
+        raw.finish(line)
+    }
+}
+
+/// Why [`parse_tape`] gave up.
+enum Rejected {
+    /// simd-json rejected the line.
+    Json,
+    /// The line is JSON but not a message.
+    Message(ParseError),
+}
+
+/// Runs simd-json on `input[..len]` (padded) and walks its tape into `raw`. `tape` is
+/// left empty, so that it can keep its `'static` lifetime between lines.
+fn parse_tape(
+    buffers: &mut Buffers,
+    tape: &mut Tape<'static>,
+    input: &mut [u8],
+    len: usize,
+    raw: &mut Raw,
+) -> Result<(), Rejected> {
+    let mut filled = std::mem::replace(tape, Tape(Vec::new())).reset();
+    let result = match simd_json::fill_tape_padded(input, len, buffers, &mut filled) {
+        Ok(()) => walk(&filled.0, buffers.structural_indexes(), raw).map_err(Rejected::Message),
+        Err(_) => Err(Rejected::Json),
+    };
+    *tape = filled.reset();
+    result
+}
+
+/// Makes `scratch` a copy of `line` followed by [`PADDING`] spaces, reusing its memory.
+fn copy_padded(scratch: &mut Vec<u8>, line: &[u8]) {
+    scratch.clear();
+    scratch.extend_from_slice(line);
+    scratch.resize(line.len() + PADDING, b' ');
+}
+
+/// Overwrites every number token of `line`, which must be valid JSON, with `0` and spaces:
+/// the same length, so every position stays where it was, and a number any parser reads.
+fn blank_numbers(line: &mut [u8]) {
+    let mut i = 0;
+    let mut in_string = false;
+    while i < line.len() {
+        match (in_string, line[i]) {
+            (true, b'\\') => i += 1, // the escaped byte is never a quote that ends the string
+            (true, b'"') | (false, b'"') => in_string = !in_string,
+            (false, b'-' | b'0'..=b'9') => {
+                let end = diagnosis::number(line, i).map_or(i + 1, |end| end);
+                line[i] = b'0';
+                line[i + 1..end].fill(b' ');
+                i = end;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
     }
 }
 
@@ -205,6 +304,8 @@ struct Raw {
     echo: Option<Span>,
     node_id: Option<Span>,
     node_ids: Option<Span>,
+    /// True when the (last) body has an `in_reply_to` key.
+    in_reply_to: bool,
 }
 
 impl Raw {
@@ -267,6 +368,7 @@ impl Raw {
             echo: self.echo.map(trim),
             node_id: self.node_id.map(trim),
             node_ids: self.node_ids.map(trim),
+            response: self.in_reply_to,
         })
     }
 }
@@ -296,6 +398,7 @@ fn walk(nodes: &[Node<'_>], structurals: &[u32], raw: &mut Raw) -> Result<(), Pa
                 // A repeated `body` replaces the earlier one, as in most JSON readers.
                 (raw.kind, raw.msg_id, raw.echo, raw.node_id, raw.node_ids) =
                     (None, None, None, None, None);
+                raw.in_reply_to = false;
                 let is_object = matches!(cursor.peek()?, Node::Object { .. });
                 raw.body = Some(is_object);
                 if is_object {
@@ -332,6 +435,10 @@ fn body_member(raw: &mut Raw, key: &str, cursor: &mut Cursor<'_, '_>) -> Result<
             raw.msg_id = Some((cursor.skip()?, is_number));
         }
         "echo" => raw.echo = Some(cursor.skip()?),
+        "in_reply_to" => {
+            raw.in_reply_to = true;
+            cursor.skip()?;
+        }
         "node_id" => {
             let is_string = matches!(cursor.peek()?, Node::String(_));
             let span = cursor.skip()?;
@@ -608,7 +715,7 @@ mod tests {
         line.extend_from_slice(&[0; PADDING]);
         assert!(matches!(
             Parser::new().parse(&mut line, len),
-            Err(ParseError::Json(_))
+            Err(ParseError::Invalid(_))
         ));
     }
 
@@ -651,5 +758,77 @@ mod tests {
         let (m, buf) = parse(line).expect("valid");
         assert_eq!(text(&buf, m.src), r#""c""#);
         assert_eq!(text(&buf, m.echo.expect("echo")), "2");
+    }
+
+    #[test]
+    fn a_body_with_in_reply_to_is_a_response_whatever_its_type() {
+        for body in [
+            r#"{"type":"echo_ok","echo":"x","in_reply_to":5,"msg_id":9}"#,
+            r#"{"type":"error","code":10,"in_reply_to":null,"msg_id":9}"#,
+            r#"{"type":"echo","msg_id":1,"echo":1,"\u0069n_reply_to":1}"#,
+        ] {
+            let line = format!(r#"{{"src":"n2","dest":"n1","body":{body}}}"#);
+            assert!(parse(&line).expect("valid").0.response, "{line}");
+        }
+        let line =
+            r#"{"src":"c","dest":"n1","body":{"type":"echo","msg_id":1,"echo":{"in_reply_to":1}}}"#;
+        assert!(
+            !parse(line).expect("valid").0.response,
+            "only the body's own key counts"
+        );
+        // A later body replaces an earlier one, in_reply_to and all.
+        let line = r#"{"src":"c","dest":"n1","body":{"type":"x","in_reply_to":1},"body":{"type":"echo","msg_id":1}}"#;
+        assert!(!parse(line).expect("valid").0.response);
+    }
+
+    #[test]
+    fn numbers_beyond_a_double_are_read_as_the_bytes_they_are() {
+        let huge = "9".repeat(400);
+        for (payload, msg_id) in [
+            ("1e400", "1"),
+            ("-1e400", "2"),
+            ("1e-400", "3"),
+            (&huge[..], "4"),
+            (
+                "[123456789012345678901234567890.5e999999,\"\\u00e9 1e400\"]",
+                "5",
+            ),
+            ("{\"a\":-0.0E+999999 ,\"b\":1e400}", &huge[..]),
+        ] {
+            let line = format!(
+                r#"{{"src":"c1","dest":"n1","body":{{"type":"echo","msg_id":{msg_id},"echo":{payload} }},"x":1e999}}"#
+            );
+            let (m, buf) = parse(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
+            assert_eq!(text(&buf, m.echo.expect("echo")), payload);
+            assert!(matches!(m.msg_id, MsgId::Integer(s) if text(&buf, s) == msg_id));
+            assert_eq!(
+                &buf[..line.len()],
+                line.as_bytes(),
+                "the line is left as it was"
+            );
+        }
+        let line = r#"{"src":"c1","dest":"n1","body":{"type":"echo","msg_id":1e400,"echo":1}}"#;
+        assert!(matches!(
+            parse(line).expect("valid").0.msg_id,
+            MsgId::NotInteger(_)
+        ));
+    }
+
+    #[test]
+    fn invalid_numbers_are_still_rejected_in_words() {
+        for (number, what) in [
+            ("01e400", "invalid number (no leading zeros)"),
+            ("1e", "invalid number (the exponent needs digits)"),
+            ("-", "invalid number (a digit must follow '-')"),
+            ("1.e400", "invalid number (a digit must follow '.')"),
+        ] {
+            let line = format!(
+                r#"{{"src":"c1","dest":"n1","body":{{"type":"echo","msg_id":1,"echo":{number}}}}}"#
+            );
+            match parse(&line) {
+                Err(ParseError::Invalid(fault)) => assert_eq!(fault.what, what, "{line}"),
+                other => panic!("{line}: {other:?}"),
+            }
+        }
     }
 }

@@ -9,6 +9,10 @@
 //! | `echo` without `echo` | `error` 12 |
 //! | any other `type` | `error` 10 (not-supported) |
 //!
+//! A message whose body has `in_reply_to` is a response, whatever its `type`: it is
+//! reported on stderr and dropped, never answered (not even with an error), and it never
+//! changes the node's state.
+//!
 //! Every reply needs the request's `msg_id` for its `in_reply_to`: a request without one
 //! (or with one that is not an integer) is reported on stderr and gets no reply. Before
 //! `init`, replies are sent from the request's `dest`.
@@ -73,6 +77,17 @@ impl Node {
                 return;
             }
         };
+        if message.response {
+            // Answering a response, even with an error, would start two nodes bouncing
+            // errors at each other; it never changes the node's state either.
+            stats.responses += 1;
+            log.line(
+                number,
+                "a response (it has in_reply_to): never answered, dropped",
+                bytes,
+            );
+            return;
+        }
         stats.requests += 1;
         let in_reply_to = match message.msg_id {
             MsgId::Integer(span) => span.of(bytes),

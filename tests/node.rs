@@ -112,7 +112,11 @@ fn stream(flush: &str, count: u64, clients: u64) {
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains(&format!("{} requests, {} replies", count + 1, count + 1)),
+        stderr.contains(&format!(
+            "{} requests, 0 responses, {} replies",
+            count + 1,
+            count + 1
+        )),
         "--stats: {stderr}"
     );
     let words: Vec<&str> = stderr.split_whitespace().collect();

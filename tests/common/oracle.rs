@@ -5,8 +5,8 @@
 //! Where simd-json and serde_json differ, the node's documented behaviour is encoded here:
 //! - nesting: the node accepts documents nested up to 1024 levels (the top-level object is
 //!   level 1), serde_json only 128 by default; the oracle parses without that limit.
-//! - numbers: a number whose value is beyond a double's range (`1e400`) makes the line
-//!   invalid for the node; serde_json with arbitrary_precision accepts it.
+//! - numbers: none; a number beyond a double's range (`1e400`) is valid JSON to both
+//!   (serde_json keeps its digits with arbitrary_precision).
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -68,15 +68,6 @@ pub fn depth(text: &[u8]) -> usize {
     max
 }
 
-fn has_infinite_number(v: &Value) -> bool {
-    match v {
-        Value::Number(n) => n.to_string().parse::<f64>().map_or(true, f64::is_infinite),
-        Value::Array(a) => a.iter().any(has_infinite_number),
-        Value::Object(o) => o.values().any(has_infinite_number),
-        _ => false,
-    }
-}
-
 fn is_integer(v: &Value) -> bool {
     matches!(v, Value::Number(n) if !n.to_string().contains(['.', 'e', 'E']))
 }
@@ -89,14 +80,14 @@ impl Oracle {
             return None;
         }
         let v: Value = parse(text)?;
-        if has_infinite_number(&v) {
-            return None;
-        }
         let (src, dest, body) = (v.get("src")?, v.get("dest")?, v.get("body")?);
         if !src.is_string() || !dest.is_string() || !body.is_object() {
             return None;
         }
         let type_ = body.get("type")?.as_str()?;
+        if body.get("in_reply_to").is_some() {
+            return None; // a response: never answered, changes nothing
+        }
         let init_ok = type_ == "init"
             && body.get("node_id").is_some_and(Value::is_string)
             && body
@@ -137,8 +128,8 @@ impl Oracle {
 }
 
 /// Splits `input` into lines as the node does: on `\n`, the last line needing none, one
-/// `\r` before the `\n` removed; lines longer than `max_line` (before that removal) are
-/// dropped.
+/// `\r` before the `\n` removed; lines longer than `max_line` (after that removal: a line
+/// end never counts) are dropped.
 pub fn node_lines(input: &[u8], max_line: usize) -> Vec<&[u8]> {
     let mut pieces: Vec<&[u8]> = input.split(|&b| b == b'\n').collect();
     if pieces.last().is_some_and(|p| p.is_empty()) {
@@ -146,8 +137,8 @@ pub fn node_lines(input: &[u8], max_line: usize) -> Vec<&[u8]> {
     }
     pieces
         .into_iter()
-        .filter(|p| p.len() <= max_line)
         .map(|p| p.strip_suffix(b"\r").unwrap_or(p))
+        .filter(|p| p.len() <= max_line)
         .collect()
 }
 
