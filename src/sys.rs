@@ -213,15 +213,21 @@ impl Diagnostics {
 }
 
 impl Write for Diagnostics {
-    /// Writes at most `PIPE_BUF` bytes, and only once `poll` says stderr can take them:
-    /// a pipe that reports writable has room for `PIPE_BUF` bytes, so the write does not
-    /// block (unless another process fills the same pipe in between). Files and
-    /// terminals always report writable.
+    /// Writes at most `PIPE_BUF` bytes, ending at a line end where there is one, and
+    /// only once `poll` says stderr can take them. A pipe that reports writable has room
+    /// for `PIPE_BUF` bytes, and writes of up to `PIPE_BUF` bytes to a pipe are atomic: so
+    /// the write does not block (unless another process fills the same pipe in between)
+    /// and whole lines go out, never part of one. Files and terminals always report
+    /// writable.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if !wait(&self.file, PollFlags::OUT, Some(self.patience))? {
             return Err(io::ErrorKind::WouldBlock.into());
         }
-        let n = buf.len().min(rustix::pipe::PIPE_BUF);
+        let chunk = &buf[..buf.len().min(rustix::pipe::PIPE_BUF)];
+        let n = match memchr::memrchr(b'\n', chunk) {
+            Some(i) if chunk.len() < buf.len() => i + 1,
+            _ => chunk.len(),
+        };
         self.file.write(&buf[..n])
     }
 

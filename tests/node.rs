@@ -4,13 +4,14 @@ mod common;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
 use common::{
-    BIN, FLUSH_MODES, INIT, check_reply_shape, echo_request, json, lines, run_node, spawn_node,
+    FLUSH_MODES, INIT, check_reply_shape, echo_request, json, lines, node_command, run_node,
+    spawn_node,
 };
 
 /// Maelstrom's client timeout.
@@ -240,7 +241,7 @@ fn write_errors_are_reported_with_a_failing_exit() {
         .write(true)
         .open("/dev/full")
         .expect("/dev/full");
-    let mut child = Command::new(BIN)
+    let mut child = node_command()
         .stdin(Stdio::piped())
         .stdout(full)
         .stderr(Stdio::piped())
@@ -264,7 +265,7 @@ fn write_errors_are_reported_with_a_failing_exit() {
 #[test]
 fn read_errors_are_reported_with_a_failing_exit() {
     let dir = std::fs::File::open("/").expect("open a directory");
-    let output = Command::new(BIN).stdin(dir).output().expect("run");
+    let output = node_command().stdin(dir).output().expect("run");
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.starts_with("echo-node: reading stdin: "), "{stderr}");
@@ -272,27 +273,59 @@ fn read_errors_are_reported_with_a_failing_exit() {
 
 #[test]
 fn command_line() {
-    let help = Command::new(BIN).arg("--help").output().expect("run");
+    let help = node_command().arg("--help").output().expect("run");
     assert!(help.status.success());
     let text = String::from_utf8_lossy(&help.stdout);
     for flag in ["--flush", "--max-line", "--stats", "--quiet", "--version"] {
         assert!(text.contains(flag), "--help mentions {flag}");
     }
-    let version = Command::new(BIN).arg("-V").output().expect("run");
+    let version = node_command().arg("-V").output().expect("run");
     assert_eq!(
         String::from_utf8_lossy(&version.stdout),
         format!("echo-node {}\n", env!("CARGO_PKG_VERSION"))
     );
-    for bad in [
-        &["--flush", "sometimes"][..],
-        &["--max-line", "lots"],
-        &["--nope"],
-        &["extra"],
+    for (bad, says) in [
+        (&["--flush", "sometimes"][..], "expected message or batch"),
+        (
+            &["--max-line", "lots"],
+            "'lots' for '--max-line': unknown unit",
+        ),
+        (&["--max-line", "0"], "too small for any message"),
+        (&["--max-line", "63"], "too small for any message"),
+        (
+            &["--max-line", "1KB"],
+            "unknown unit; expected bytes, or a number with K, M or G",
+        ),
+        (&["--max-line", "99999999999999999999"], "too large"),
+        (&["--max-line", "4G"], "from 64 to 4095M"),
+        (&["--nope"], "--nope"),
+        (&["extra"], "extra"),
+        (&["--version", "extra"], "extra"),
+        (&["--help", "--nope"], "--nope"),
     ] {
-        let out = Command::new(BIN).args(bad).output().expect("run");
+        let out = node_command().args(bad).output().expect("run");
         assert_eq!(out.status.code(), Some(2), "{bad:?}");
         assert!(out.stdout.is_empty(), "usage errors go to stderr");
-        assert!(!out.stderr.is_empty());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{bad:?}: {stderr}");
+        assert!(stderr.ends_with("Try 'echo-node --help'.\n"), "{stderr}");
+    }
+    for good in [
+        &["--max-line", "64"][..],
+        &["--max-line", "1k"],
+        &["--max-line", "1KiB"],
+        &["--max-line", "4095M"],
+    ] {
+        let out = node_command()
+            .args(good)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "{good:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 

@@ -13,12 +13,44 @@ use serde_json::Value;
 /// The node binary cargo built for these tests.
 pub const BIN: &str = env!("CARGO_BIN_EXE_echo-node");
 
+/// Names a command that runs the node binary for the tests, as words separated by
+/// spaces, the binary's path appended: `qemu-aarch64 -L /usr/aarch64-linux-gnu` runs an
+/// aarch64 build on an x86_64 machine (.ci/run does this). Unset: the binary runs itself.
+pub const RUNNER_VAR: &str = "ECHO_NODE_RUNNER";
+
 /// Both flush modes, as command-line values.
 pub const FLUSH_MODES: [&str; 2] = ["message", "batch"];
 
+/// The one place tests start the node from: the binary, through `$ECHO_NODE_RUNNER` if set.
+pub fn node_command() -> Command {
+    let runner = std::env::var(RUNNER_VAR).unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    match words.next() {
+        Some(program) => {
+            let mut command = Command::new(program);
+            command.args(words).arg(BIN);
+            command
+        }
+        None => Command::new(BIN),
+    }
+}
+
+/// True when the node runs under an emulator (`$ECHO_NODE_RUNNER`): its memory figures
+/// are then the emulator's, and tests of memory bounds say so and skip.
+pub fn emulated() -> bool {
+    std::env::var(RUNNER_VAR).is_ok_and(|r| !r.trim().is_empty())
+}
+
+/// The node's peak RSS in KiB, from the `--stats` line on its stderr (getrusage).
+pub fn stats_peak_kib(stderr: &str) -> Option<u64> {
+    let after = stderr.rsplit_once("peak RSS ")?.1;
+    let mib: f64 = after.split_whitespace().next()?.parse().ok()?;
+    Some((mib * 1024.0) as u64)
+}
+
 /// Starts the node with `args` and stdin, stdout and stderr all piped.
 pub fn spawn_node(args: &[&str]) -> Child {
-    Command::new(BIN)
+    node_command()
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
