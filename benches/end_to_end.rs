@@ -8,7 +8,8 @@
 //! - `conventional`: a line reader + serde_json::Value + one write per reply.
 //!
 //! The last two are this bench binary itself, run again as a helper. After the timings it
-//! prints the peak RSS of `echo-node` on the same stream, in both flush modes.
+//! prints the peak RSS of `echo-node` on the same stream, in both flush modes (from its
+//! `--stats`).
 //!
 //! `cargo bench --bench end_to_end`
 
@@ -159,41 +160,20 @@ fn conventional() -> io::Result<()> {
     Ok(())
 }
 
-/// Peak resident memory of one `echo-node` run over the stream: its `VmHWM`
-/// (/proc/PID/status), read once every reply has arrived and before stdin is closed, so
-/// the figure is final and counts nothing of the process that spawned it.
+/// Peak resident memory of one `echo-node` run over the stream, in KiB, as the node's
+/// own `--stats` line gives it (`getrusage(2)`, so on every platform, and nothing of the
+/// process that spawned it is counted).
 fn peak_rss_kib(input: &Path, flush: &str) -> io::Result<u64> {
-    let mut child = Command::new(NODE)
-        .args(["--flush", flush])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()?;
-    let mut stdin = child.stdin.take().expect("piped");
-    let mut stdout = child.stdout.take().expect("piped");
-    let mut file = File::open(input)?;
-    let (done, wait_done) = std::sync::mpsc::channel::<()>();
-    let writer = std::thread::spawn(move || -> io::Result<()> {
-        io::copy(&mut file, &mut stdin)?;
-        let _ = wait_done.recv(); // keep stdin open until the peak is read
-        Ok(())
-    });
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut lines = 0u64;
-    while lines < REQUESTS + 1 {
-        let n = stdout.read(&mut buf)?;
-        if n == 0 {
-            return Err(io::Error::other("echo-node stopped early"));
-        }
-        lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
-    }
-    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()))?;
-    let peak = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| io::Error::other("no VmHWM in /proc status"))?;
-    drop(done);
-    writer.join().expect("writer thread")?;
-    child.wait()?;
-    Ok(peak)
+    let output = Command::new(NODE)
+        .args(["--flush", flush, "--stats"])
+        .stdin(File::open(input)?)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let mib: f64 = stderr
+        .rsplit_once("peak RSS ")
+        .and_then(|(_, rest)| rest.split_whitespace().next()?.parse().ok())
+        .ok_or_else(|| io::Error::other(format!("no peak RSS in --stats: {stderr}")))?;
+    Ok((mib * 1024.0) as u64)
 }

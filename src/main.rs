@@ -29,7 +29,7 @@ Options:
       --stats            At exit, print counts, the request rate and peak memory on stderr
       --quiet            Do not report bad input lines on stderr
   -h, --help             Print this help
-  -V, --version          Print the version
+  -V, --version          Print the version, and which SIMD code simd-json runs here
 
 Memory: at most about 12 MiB plus 22 bytes per byte of --max-line, whatever the input
 (measured on the densest JSON there is); 1.4 GiB at the default 64M.
@@ -131,7 +131,9 @@ fn main() -> ExitCode {
         Ok(Command::Help) => return say(io::stdout(), format_args!("{USAGE}"), 0),
         Ok(Command::Version) => {
             let version = env!("CARGO_PKG_VERSION");
-            return say(io::stdout(), format_args!("echo-node {version}\n"), 0);
+            let simd = simd_json::Deserializer::algorithm();
+            let text = format_args!("echo-node {version} (simd-json: {simd})\n");
+            return say(io::stdout(), text, 0);
         }
         Err(e) => {
             let usage = format_args!("echo-node: {e}\nTry 'echo-node --help'.\n");

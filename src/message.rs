@@ -831,4 +831,21 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn parses_with_this_cpus_simd_code() {
+        let implementation = simd_json::Deserializer::algorithm();
+        println!("simd-json implementation: {implementation}");
+        // Every aarch64 CPU has NEON, and simd-json has code for it: these tests, run on
+        // aarch64 (natively or under qemu), run that code and no fallback.
+        #[cfg(target_arch = "aarch64")]
+        assert_eq!(implementation, simd_json::Implementation::NEON);
+        #[cfg(target_arch = "x86_64")]
+        assert!(matches!(
+            implementation,
+            simd_json::Implementation::AVX2
+                | simd_json::Implementation::SSE42
+                | simd_json::Implementation::Native
+        ));
+    }
 }

@@ -282,7 +282,11 @@ fn command_line() {
     let version = node_command().arg("-V").output().expect("run");
     assert_eq!(
         String::from_utf8_lossy(&version.stdout),
-        format!("echo-node {}\n", env!("CARGO_PKG_VERSION"))
+        format!(
+            "echo-node {} (simd-json: {})\n",
+            env!("CARGO_PKG_VERSION"),
+            simd_json::Deserializer::algorithm()
+        )
     );
     for (bad, says) in [
         (&["--flush", "sometimes"][..], "expected message or batch"),
