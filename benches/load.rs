@@ -1,0 +1,59 @@
+//! echo-load's own speed: Maelstrom's echo workload, closed loop, against echo-node. The
+//! driver must never be what limits a measurement of the node: with one node
+//! (`--flush batch`) and 100 clients it must sustain 500,000 requests/s on the project's
+//! 2-core machine, spending at most twice the node's CPU time per request. Criterion
+//! times runs of a fixed number of requests (throughput in elements/s); after them, one
+//! longer run per flush mode prints echo-load's summary with both CPU figures.
+//!
+//! `cargo bench --bench load`
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput};
+use echo_load::Config;
+
+const NODE: &str = env!("CARGO_BIN_EXE_echo-node");
+const REQUESTS: u64 = 300_000;
+
+fn config(flush: &str, requests: Option<u64>, seconds: u64) -> Config {
+    Config {
+        bin: PathBuf::from(NODE),
+        node_args: vec!["--flush".into(), flush.into()],
+        concurrency: 100,
+        time_limit: Duration::from_secs(seconds),
+        requests,
+        ..Config::default()
+    }
+}
+
+fn main() {
+    let mut criterion = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(10))
+        .configure_from_args();
+    let mut group = criterion.benchmark_group("echo-load");
+    group.throughput(Throughput::Elements(REQUESTS));
+    for flush in ["batch", "message"] {
+        let c = config(flush, Some(REQUESTS), 60);
+        group.bench_function(
+            format!("1 node --flush {flush}, 100 clients, closed loop"),
+            |b| {
+                b.iter(|| {
+                    let report = echo_load::run(&c).expect("run");
+                    assert!(report.valid(), "{}", report.summary());
+                    assert_eq!(report.ok, REQUESTS);
+                })
+            },
+        );
+    }
+    group.finish();
+    criterion.final_summary();
+    for flush in ["batch", "message"] {
+        let report = echo_load::run(&config(flush, None, 5)).expect("run");
+        let (driver, node) = report.cpu_per_request_us();
+        print!("{}", report.summary());
+        println!("driver CPU / node CPU per request: {:.2}\n", driver / node);
+    }
+}

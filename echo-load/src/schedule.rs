@@ -1,0 +1,90 @@
+//! Stage 1: when requests are sent.
+//!
+//! Closed loop (no `--rate`): a client sends its next request as soon as the last one is
+//! answered, as fast as the node goes. Open loop (`--rate R`): request k falls due at
+//! `start + k / R`, whatever the node is doing, and goes to the next idle client; if no
+//! client is idle, it waits. Either way a request's latency is measured from the time it
+//! fell due, not from when it was sent: a node that stalls shows as the stall it is, in
+//! every request that fell due during it (no coordinated omission).
+
+use std::time::{Duration, Instant};
+
+/// When requests fall due.
+#[derive(Clone, Debug)]
+pub enum Schedule {
+    /// Each request falls due when a client is free.
+    Closed,
+    /// Request `next` falls due at `start + next / rate`.
+    Open {
+        start: Instant,
+        rate: f64,
+        next: u64,
+    },
+}
+
+impl Schedule {
+    /// The schedule for `rate` requests per second across all clients, or closed loop.
+    pub fn new(rate: Option<f64>, start: Instant) -> Self {
+        match rate {
+            Some(rate) => Schedule::Open {
+                start,
+                rate,
+                next: 0,
+            },
+            None => Schedule::Closed,
+        }
+    }
+
+    /// The time the next request fell due, if it has by `now` (and counts it as taken).
+    pub fn take_due(&mut self, now: Instant) -> Option<Instant> {
+        match self {
+            Schedule::Closed => Some(now),
+            Schedule::Open { start, rate, next } => {
+                let due = *start + Duration::from_secs_f64(*next as f64 / *rate);
+                (due <= now).then(|| {
+                    *next += 1;
+                    due
+                })
+            }
+        }
+    }
+
+    /// When the next request falls due (open loop), so the driver knows how long it may
+    /// wait for replies.
+    pub fn next_due(&self) -> Option<Instant> {
+        match self {
+            Schedule::Closed => None,
+            Schedule::Open { start, rate, next } => {
+                Some(*start + Duration::from_secs_f64(*next as f64 / *rate))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_loop_requests_fall_due_on_schedule_even_when_taken_late() {
+        let start = Instant::now();
+        let mut s = Schedule::new(Some(1000.0), start);
+        // 10.5 ms later, 11 requests are due (at 0, 1, ..., 10 ms), each with its own time.
+        let now = start + Duration::from_micros(10_500);
+        let due: Vec<Instant> = std::iter::from_fn(|| s.take_due(now)).collect();
+        assert_eq!(due.len(), 11);
+        assert_eq!(due[10] - start, Duration::from_millis(10));
+        assert_eq!(
+            s.next_due().map(|t| t - start),
+            Some(Duration::from_millis(11))
+        );
+    }
+
+    #[test]
+    fn closed_loop_is_always_due_now() {
+        let now = Instant::now();
+        let mut s = Schedule::new(None, now);
+        assert_eq!(s.take_due(now), Some(now));
+        assert_eq!(s.next_due(), None);
+    }
+}

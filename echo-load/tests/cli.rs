@@ -1,0 +1,149 @@
+//! The `echo-load` command line, against nodes written for these tests: one in `sed`
+//! (it answers Maelstrom's own requests correctly: echo-load drives any binary), and one
+//! that prints garbage. echo-node itself is driven in the node's tests/load.rs.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_echo-load");
+
+/// Writes `script` as an executable node into a temporary directory.
+fn node(name: &str, script: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("echo-load-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).expect("script");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    path
+}
+
+/// An echo node in GNU sed: init -> init_ok, echo -> echo_ok, for Maelstrom's key order.
+const SED_NODE: &str = r#"exec sed -u \
+  -e 's/^{"id":[0-9]*,"src":"\([^"]*\)","dest":"\([^"]*\)","body":{"type":"init",.*"msg_id":\([0-9]*\)}}$/{"src":"\2","dest":"\1","body":{"type":"init_ok","in_reply_to":\3}}/' \
+  -e 's/^{"id":[0-9]*,"src":"\([^"]*\)","dest":"\([^"]*\)","body":{"echo":\(.*\),"type":"echo","msg_id":\([0-9]*\)}}$/{"src":"\2","dest":"\1","body":{"type":"echo_ok","echo":\3,"in_reply_to":\4}}/'"#;
+
+#[test]
+fn a_valid_run_exits_0_and_prints_the_summary() {
+    let bin = node("sed-node", SED_NODE);
+    let out = Command::new(BIN)
+        .args(["--bin", bin.to_str().expect("utf-8 path")])
+        .args([
+            "--node-count",
+            "2",
+            "--concurrency",
+            "3n",
+            "--time-limit",
+            "1",
+            "--payload",
+            "mixed",
+            "--quiet",
+        ])
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("x2, 6 clients, closed loop, mixed payload"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("timed out 0"), "{stdout}");
+    assert!(stdout.ends_with("valid? true\n"), "{stdout}");
+    assert!(
+        out.stderr.is_empty(),
+        "--quiet: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn an_invalid_run_exits_1_with_the_reason() {
+    let bin = node(
+        "garbage-node",
+        r#"read line; echo "not JSON"; cat > /dev/null"#,
+    );
+    let out = Command::new(BIN)
+        .args([
+            "--bin",
+            bin.to_str().expect("utf-8 path"),
+            "--time-limit",
+            "1",
+            "--quiet",
+        ])
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("failure: n1 stdout line 1: expected '{' at byte 1: not JSON"),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("valid? false\n"), "{stdout}");
+}
+
+#[test]
+fn progress_goes_to_stderr_as_plain_lines_when_it_is_not_a_terminal() {
+    let bin = node("sed-node-2", SED_NODE);
+    let out = Command::new(BIN)
+        .args([
+            "--bin",
+            bin.to_str().expect("utf-8 path"),
+            "--time-limit",
+            "2.5",
+        ])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success());
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(lines.len() >= 2, "about one line a second: {stderr}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with("echo-load: ") && l.contains(" requests, ")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn usage() {
+    let help = Command::new(BIN).arg("--help").output().expect("run");
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    for flag in [
+        "--bin",
+        "--node-count",
+        "--concurrency",
+        "--rate",
+        "--time-limit",
+        "--timeout",
+        "--payload",
+        "--out",
+        "--seed",
+    ] {
+        assert!(text.contains(flag), "--help mentions {flag}");
+    }
+    for bad in [
+        &[][..],
+        &["--bin", "x", "--concurrency", "0"],
+        &["--bin", "x", "--rate", "-1"],
+        &["--bin", "x", "--payload", "huge"],
+        &["--bin", "x", "--node-count", "0"],
+        &["--nope"],
+    ] {
+        let out = Command::new(BIN).args(bad).output().expect("run");
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("Try 'echo-load --help'."));
+    }
+    let missing = Command::new(BIN)
+        .args(["--bin", "/nonexistent/node", "--quiet"])
+        .output()
+        .expect("run");
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot start /nonexistent/node"));
+}
