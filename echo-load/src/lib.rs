@@ -96,16 +96,20 @@ impl Config {
             Some(rate) => format!("open loop at {rate} requests/s"),
             None => "closed loop".to_owned(),
         };
+        let command = std::iter::once(self.bin.display().to_string())
+            .chain(self.node_args.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let nodes = match self.node_count {
+            1 => "1 node".to_owned(),
+            n => format!("{n} nodes"),
+        };
         format!(
-            "{} {} x{}, {} clients, {mode}, {} payload, {} s",
-            self.bin.display(),
-            self.node_args.join(" "),
-            self.node_count,
+            "{nodes} ({command}), {} clients, {mode}, {} payload, {} s",
             self.concurrency,
             self.payload,
             self.time_limit.as_secs_f64()
         )
-        .replace("  ", " ")
     }
 }
 
@@ -336,7 +340,8 @@ impl Run<'_> {
         if ended == start {
             ended = Instant::now();
         }
-        (ended - start).as_secs_f64()
+        // Throughput counts until the last reply (or the time limit, if that came later).
+        (ended.max(self.recorder.last_answer()) - start).as_secs_f64()
     }
 
     /// Sends `client`'s next request, which fell due at `due`.
@@ -476,8 +481,11 @@ impl Run<'_> {
     /// stdout ends fails the run.
     fn pump(&mut self, until: Instant, mut line: impl FnMut(&mut Self, usize, u64, &[u8])) {
         for n in 0..self.nodes.len() {
-            if let Err(e) = self.nodes[n].write_out() {
-                self.node_ended(n, &format!("its stdin failed ({e})"));
+            match self.nodes[n].write_out() {
+                // It closed its stdin: if it ended, its stdout's end says so below.
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => self.nodes[n].close_stdin(),
+                Err(e) => self.node_ended(n, &format!("its stdin failed ({e})")),
+                Ok(()) => {}
             }
         }
         let wait = until.saturating_duration_since(Instant::now());

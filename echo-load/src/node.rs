@@ -84,6 +84,12 @@ impl Node {
         self.stdin.as_ref()
     }
 
+    /// Stops writing to it (it closed its stdin); what waits for it is dropped.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+        self.out.clear();
+    }
+
     /// Writes as much of `out` as its stdin takes now.
     pub fn write_out(&mut self) -> io::Result<()> {
         let Some(stdin) = &mut self.stdin else {

@@ -29,6 +29,8 @@ pub struct Recorder {
     samples: Vec<(f64, f64)>,
     seen: u64,
     rng: Rng,
+    /// When the last request was answered.
+    last: Instant,
 }
 
 impl Recorder {
@@ -40,6 +42,7 @@ impl Recorder {
             samples: Vec::with_capacity(PLOT_POINTS),
             seen: 0,
             rng: Rng::new(seed),
+            last: start,
         }
     }
 
@@ -54,6 +57,7 @@ impl Recorder {
         }
         self.per_second[second] += 1;
         self.seen += 1;
+        self.last = now;
         let point = (at, micros as f64 / 1000.0);
         if self.samples.len() < PLOT_POINTS {
             self.samples.push(point);
@@ -63,6 +67,11 @@ impl Recorder {
                 self.samples[k] = point;
             }
         }
+    }
+
+    /// When the last request was answered (the start, before any).
+    pub fn last_answer(&self) -> Instant {
+        self.last
     }
 
     /// Requests answered so far.

@@ -49,7 +49,8 @@ fn a_valid_run_exits_0_and_prints_the_summary() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("x2, 6 clients, closed loop, mixed payload"),
+        stdout.contains("2 nodes (")
+            && stdout.contains("), 6 clients, closed loop, mixed payload, 1 s"),
         "{stdout}"
     );
     assert!(stdout.contains("timed out 0"), "{stdout}");
