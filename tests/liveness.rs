@@ -250,22 +250,31 @@ fn signalled(
     when(&mut child, &rx);
     let pid = Pid::from_raw(i32::try_from(child.id()).expect("a pid"));
     kill(pid, Signal::try_from(signal).expect("a signal")).expect("kill");
+    // A node that does not stop is killed and fails the test, rather than hanging it.
+    let mut stderr = child.stderr.take().expect("piped");
+    let err = thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
     let started = Instant::now();
-    let output = child.wait_with_output().expect("exit");
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "the node stops promptly"
-    );
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(5) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("[{flush}] the node did not stop within 5 s of signal {signal}");
+        }
+        thread::sleep(Duration::from_millis(5));
+    };
     drop(writer.join());
     let mut lines = Vec::new();
     while let Ok(line) = rx.recv_timeout(Duration::from_secs(1)) {
         lines.push(line);
     }
-    (
-        output.status,
-        lines,
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    (status, lines, err.join().expect("stderr"))
 }
 
 /// The counter after `name` in a `--stats` line.

@@ -189,6 +189,7 @@ pub fn run(config: &Config) -> io::Result<Report> {
             timed_out: Vec::new(),
         })
         .collect();
+    let children_before = cpu_children();
     let now = Instant::now();
     let mut run = Run {
         config,
@@ -234,7 +235,8 @@ pub fn run(config: &Config) -> io::Result<Report> {
         seconds,
         failure: run.failure,
         driver_cpu,
-        nodes_cpu: cpu_children(),
+        // The nodes have all been waited for: their CPU time is in the children's total.
+        nodes_cpu: cpu_children().saturating_sub(children_before),
         recorder: run.recorder,
     };
     if let Some(dir) = &config.out {
@@ -580,7 +582,8 @@ fn cpu_self() -> Duration {
     cpu(nix::sys::resource::UsageWho::RUSAGE_SELF)
 }
 
-/// CPU time (user + system) of this process's children that have been waited for.
+/// CPU time (user + system) of this process's children that have been waited for, in
+/// all (a run takes the difference; runs in parallel threads of one process would blur it).
 fn cpu_children() -> Duration {
     cpu(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
 }
