@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::send::Rng;
 
 /// At most this many requests are drawn in the latency plot (a uniform sample of all).
-const PLOT_POINTS: usize = 20_000;
+const PLOT_POINTS: usize = 4_000;
 
 /// Records each answered request as it comes.
 #[derive(Debug)]
@@ -231,12 +231,13 @@ impl Report {
             )
             .margin(12)
             .x_label_area_size(36)
-            .y_label_area_size(60)
+            .y_label_area_size(70)
             .build_cartesian_2d(0f64..end, (lo..hi).log_scale())?;
         chart
             .configure_mesh()
             .x_desc("time (s)")
             .y_desc("latency (ms)")
+            .y_label_formatter(&|ms| short(*ms))
             .draw()?;
         chart.draw_series(
             samples
@@ -248,7 +249,9 @@ impl Report {
     }
 
     fn plot_throughput(&self, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
-        let per_second = &self.recorder.per_second;
+        // Whole seconds of the run only: a last partial second would read as a drop.
+        let whole = (self.seconds.floor() as usize).clamp(1, self.recorder.per_second.len().max(1));
+        let per_second = &self.recorder.per_second[..whole.min(self.recorder.per_second.len())];
         let top = per_second.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.1;
         let root = SVGBackend::new(path, (900, 480)).into_drawing_area();
         root.fill(&WHITE)?;
@@ -262,6 +265,7 @@ impl Report {
             .configure_mesh()
             .x_desc("time (s)")
             .y_desc("requests answered per second")
+            .y_label_formatter(&|n| short(*n))
             .draw()?;
         chart.draw_series(LineSeries::new(
             per_second
@@ -272,6 +276,27 @@ impl Report {
         ))?;
         root.present()?;
         Ok(())
+    }
+}
+
+/// A number for an axis label: 3 significant digits at most, with k or M for thousands
+/// and millions (`0.05`, `0.3`, `12`, `950k`, `1.2M`).
+fn short(x: f64) -> String {
+    let trim = |s: String| {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_owned()
+        } else {
+            s
+        }
+    };
+    match x.abs() {
+        a if a >= 1e6 => format!("{}M", trim(format!("{:.2}", x / 1e6))),
+        a if a >= 1e4 => format!("{}k", trim(format!("{:.1}", x / 1e3))),
+        a if a >= 100.0 || a == 0.0 => format!("{x:.0}"),
+        a => {
+            let decimals = (2.0 - a.log10().floor()).max(0.0) as usize;
+            trim(format!("{x:.decimals$}"))
+        }
     }
 }
 
@@ -331,6 +356,29 @@ impl Progress {
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short;
+
+    #[test]
+    fn axis_labels_are_short() {
+        for (x, label) in [
+            (0.30000000000000004, "0.3"),
+            (0.05, "0.05"),
+            (0.123456, "0.123"),
+            (1.0, "1"),
+            (12.5, "12.5"),
+            (250.0, "250"),
+            (0.0, "0"),
+            (950_000.0, "950k"),
+            (1_000_000.0, "1M"),
+            (1_250_000.0, "1.25M"),
+        ] {
+            assert_eq!(short(x), label, "{x}");
         }
     }
 }
