@@ -840,7 +840,6 @@ mod tests {
     #[test]
     fn parses_with_this_cpus_simd_code() {
         let implementation = simd_json::Deserializer::algorithm();
-        println!("simd-json implementation: {implementation}");
         // Every aarch64 CPU has NEON, and simd-json has code for it: these tests, run on
         // aarch64 (natively or under qemu), run that code and no fallback.
         #[cfg(target_arch = "aarch64")]

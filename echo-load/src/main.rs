@@ -1,7 +1,7 @@
 //! The `echo-load` command: parses the command line, runs the workload, prints the
 //! report, and exits 0 only when the run is valid.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -134,7 +134,6 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let _ = io::stderr().is_terminal();
     match echo_load::run(&config) {
         Ok(report) => {
             let _ = io::stdout().write_all(report.summary().as_bytes());
