@@ -189,10 +189,8 @@ fn main() -> ExitCode {
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Error::Read(e)) if Stopped::of(&e).is_some() => {
-            if let Some(stopped) = Stopped::of(&e) {
-                let _ = stopped.exit();
-            }
+        Err(Error::Read(e)) if let Some(stopped) = Stopped::of(&e) => {
+            let _ = stopped.exit(); // ends the process; reached only if it could not
             ExitCode::FAILURE
         }
         Err(Error::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {

@@ -69,25 +69,24 @@ pub struct Signals {
 }
 
 impl Signals {
-    /// Installs the handlers (with `SA_RESTART`, so no other call sees `EINTR`). Three
-    /// actions a signal, the fewest that do it: each registration copies signal-hook's
-    /// table, and with a fourth the copies pushed the heap into one more 2 MiB huge page.
+    /// Installs the handlers (with `SA_RESTART`, so no other call sees `EINTR`): for
+    /// each signal, the default action if `armed` is already set (the second signal),
+    /// then setting `armed`, then a byte to its wake pipe.
     pub fn install() -> io::Result<Signals> {
         let armed = Arc::new(AtomicBool::new(false));
-        let mut wake = Vec::with_capacity(STOP_SIGNALS.len());
-        for signal in STOP_SIGNALS {
+        let catch = |signal| -> io::Result<UnixStream> {
             let (read, write) = UnixStream::pair()?;
             read.set_nonblocking(true)?;
             // Order matters: the second signal finds `armed` set by the first.
             signal_hook::flag::register_conditional_default(signal, Arc::clone(&armed))?;
             signal_hook::flag::register(signal, Arc::clone(&armed))?;
             signal_hook::low_level::pipe::register(signal, write)?;
-            wake.push(read);
-        }
-        let wake: [UnixStream; 2] = wake
-            .try_into()
-            .map_err(|_| io::Error::other("two stop signals"))?;
-        Ok(Signals { wake })
+            Ok(read)
+        };
+        let [term, int] = STOP_SIGNALS;
+        Ok(Signals {
+            wake: [catch(term)?, catch(int)?],
+        })
     }
 }
 

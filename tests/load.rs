@@ -197,6 +197,16 @@ fn a_crash_fails_the_run_saying_how_the_node_ended() {
 }
 
 #[test]
+fn a_node_that_dies_mid_line_fails_the_run_saying_so() {
+    invalid(
+        "mid-line",
+        r#"NODE "$@" | sed -u 40q; printf '{"src":"n1"'; exit 3"#,
+        |c| c.time_limit = Duration::from_secs(20),
+        "n1: its stdout closed in the middle of a line (11 bytes); exited with status 3",
+    );
+}
+
+#[test]
 fn a_hung_node_fails_the_run_in_bounded_time() {
     let report = invalid(
         "hang",

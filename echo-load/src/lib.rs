@@ -542,8 +542,15 @@ impl Run<'_> {
             match got {
                 Ok(Got::Data) => {}
                 Ok(Got::Closed) => {
-                    self.nodes[n].stdout_closed = true;
-                    self.node_ended(n, "its stdout closed");
+                    let node = &mut self.nodes[n];
+                    node.stdout_closed = true;
+                    let what = match node.lines.unfinished() {
+                        0 => "its stdout closed".to_owned(),
+                        bytes => {
+                            format!("its stdout closed in the middle of a line ({bytes} bytes)")
+                        }
+                    };
+                    self.node_ended(n, &what);
                 }
                 Err(e) => self.node_ended(n, &format!("its stdout failed ({e})")),
             }
