@@ -1,11 +1,12 @@
-//! Stage 4: check each line a node prints, as Maelstrom would.
+//! Stage 4: read each line a node prints, as Maelstrom reads it.
 //!
-//! [`parse_reply`] reads one stdout line: it must be one JSON object (RFC 8259, UTF-8)
-//! under Maelstrom's closed schemas: the top level holds only `src`, `dest`, `body` and
-//! `id`; an `echo_ok` body only `type`, `echo`, `in_reply_to` and `msg_id`; an `init_ok`
-//! body only `type`, `in_reply_to` and `msg_id`; an `error` body only `type`, `code`,
-//! `text`, `in_reply_to` and `msg_id`. The reader validates the whole line in one pass and
-//! keeps byte spans of the fields, so a reply costs no allocation.
+//! [`read_message`] reads one stdout line: it must be one JSON object (RFC 8259, UTF-8)
+//! with a string `src` and `dest`, an object `body` and at most an integer `id` beside
+//! them (net.clj's `Message` schema). The body is read loosely, as spans of the keys a
+//! reply may hold, so the caller can apply Maelstrom's rules in its order: route by
+//! `dest`, match by `in_reply_to`, and only then [`Body::check`] the reply's closed schema
+//! (client.clj, `defrpc`). One pass over the line, and no allocation unless a key or
+//! `type` has escapes.
 //!
 //! [`same_value`] is Maelstrom's equality for the echo payload (Clojure's `=` on what
 //! Jackson reads): an integer and a float are different values, integers compare exactly
@@ -31,51 +32,79 @@ impl Span {
     }
 }
 
-/// A reply's type.
+/// A message's type, as a reply's `type` reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub enum Type {
     EchoOk,
     InitOk,
     Error,
+    /// Any other string, or not a string.
+    Other,
 }
 
-/// A well-formed reply, as spans of its line.
+/// A Maelstrom message, as spans of its line: its envelope checked, its body read loosely
+/// (which keys it has, as spans of their values), so the caller can apply Maelstrom's
+/// rules in Maelstrom's order: route by `dest`, match by `in_reply_to`, then the reply's
+/// schema.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Reply {
+pub struct Message {
     /// The `src` string token (quotes included).
     pub src: Span,
     /// The `dest` string token (quotes included).
     pub dest: Span,
-    pub kind: Kind,
-    /// The `echo` value (`echo_ok` only).
-    pub echo: Option<Span>,
-    /// The `in_reply_to` integer token.
-    pub in_reply_to: Span,
-    /// The node's own `msg_id` integer token, if it sent one.
-    pub msg_id: Option<Span>,
-    /// The error `code` integer token (`error` only).
-    pub code: Option<Span>,
+    /// Its body's reserved and reply keys.
+    pub body: Body,
 }
 
-/// Why a line is not a well-formed reply.
+/// The keys of a body that matter to a reply, each the span of its value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Body {
+    pub type_: Option<Span>,
+    pub in_reply_to: Option<Span>,
+    pub msg_id: Option<Span>,
+    pub echo: Option<Span>,
+    pub code: Option<Span>,
+    pub text: Option<Span>,
+    /// The first key that is none of the above (its string token).
+    pub other: Option<Span>,
+}
+
+/// Which reply schema to check a body against (client.clj, `defrpc`: the RPC's keys plus
+/// `in_reply_to`, an integer, and an optional integer `msg_id`; no other key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Schema {
+    /// `{type: "echo_ok", echo: any}` (workload/echo.clj).
+    EchoOk,
+    /// `{type: "init_ok"}`.
+    InitOk,
+}
+
+/// Why a line is not what it must be.
 pub type Fault = String;
 
-/// Reads `line` as a reply under Maelstrom's closed schemas.
-pub fn parse_reply(line: &[u8]) -> Result<Reply, Fault> {
-    std::str::from_utf8(line).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
-    let mut r = Reader { line, i: 0 };
+/// Reads `line` as a Maelstrom message: one JSON object (RFC 8259, UTF-8) holding only
+/// `src` and `dest` (strings), `body` (an object) and optionally `id` (an integer), as
+/// net.clj's `Message` schema and process.clj's `parse-msg` require.
+pub fn read_message(line: &[u8]) -> Result<Message, Fault> {
+    std::str::from_utf8(line).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1))?;
+    let mut r = Reader {
+        line,
+        i: 0,
+        key: Span::default(),
+    };
     let (mut src, mut dest, mut body) = (None, None, None);
     r.object(|r, key| {
-        match &*key {
-            "src" => src = Some(r.string_token()?),
-            "dest" => dest = Some(r.string_token()?),
-            "id" => {
+        match key {
+            b"src" => src = Some(r.string_token()?),
+            b"dest" => dest = Some(r.string_token()?),
+            b"id" => {
                 r.integer_token()?;
             }
-            "body" => body = Some(r.body()?),
+            b"body" => body = Some(r.body()?),
             other => {
                 return Err(format!(
-                    "unexpected top-level key {other:?} (Maelstrom allows src, dest, body, id)"
+                    "unexpected top-level key {:?} (Maelstrom allows src, dest, body, id)",
+                    String::from_utf8_lossy(other)
                 ));
             }
         }
@@ -85,10 +114,93 @@ pub fn parse_reply(line: &[u8]) -> Result<Reply, Fault> {
     if r.i != line.len() {
         return Err(format!("trailing characters at byte {}", r.i + 1));
     }
-    let src = src.ok_or("no src")?;
-    let dest = dest.ok_or("no dest")?;
-    let body = body.ok_or("no body")?;
-    Ok(Reply { src, dest, ..body })
+    Ok(Message {
+        src: src.ok_or("no src")?,
+        dest: dest.ok_or("no dest")?,
+        body: body.ok_or("no body")?,
+    })
+}
+
+impl Body {
+    /// What its `type` says.
+    pub fn type_of(&self, line: &[u8]) -> Type {
+        let Some(token) = self.type_.map(|s| s.of(line)) else {
+            return Type::Other;
+        };
+        if string_is(token, "echo_ok") {
+            Type::EchoOk
+        } else if string_is(token, "init_ok") {
+            Type::InitOk
+        } else if string_is(token, "error") {
+            Type::Error
+        } else {
+            Type::Other
+        }
+    }
+
+    /// Checks it against `schema`'s closed map.
+    pub fn check(&self, line: &[u8], schema: Schema) -> Result<(), Fault> {
+        let (name, allowed, type_) = match schema {
+            Schema::EchoOk => ("an echo_ok", "type, echo, in_reply_to, msg_id", Type::EchoOk),
+            Schema::InitOk => ("an init_ok", "type, in_reply_to, msg_id", Type::InitOk),
+        };
+        let Some(token) = self.type_.map(|s| s.of(line)) else {
+            return Err("no type in the body".into());
+        };
+        if self.type_of(line) != type_ {
+            return Err(format!(
+                "type is {}, not {}",
+                String::from_utf8_lossy(token),
+                &name[name.find(' ').map_or(0, |i| i + 1)..]
+            ));
+        }
+        let extra = self
+            .other
+            .map(|s| String::from_utf8_lossy(s.of(line)).into_owned())
+            .or(self.code.map(|_| "\"code\"".into()))
+            .or(self.text.map(|_| "\"text\"".into()))
+            .or((schema == Schema::InitOk && self.echo.is_some()).then(|| "\"echo\"".into()));
+        if let Some(key) = extra {
+            return Err(format!(
+                "unexpected key {key} in {name} body (Maelstrom allows {allowed})"
+            ));
+        }
+        if schema == Schema::EchoOk && self.echo.is_none() {
+            return Err("echo_ok without echo".into());
+        }
+        match self.in_reply_to.map(|s| s.of(line)) {
+            None => return Err(format!("{} without in_reply_to", &name[name.find(' ').map_or(0, |i| i + 1)..])),
+            Some(t) if !is_integer(t) => return Err("in_reply_to is not an integer".into()),
+            Some(_) => {}
+        }
+        if let Some(t) = self.msg_id.map(|s| s.of(line))
+            && !is_integer(t)
+        {
+            return Err("msg_id is not an integer".into());
+        }
+        Ok(())
+    }
+}
+
+/// Whether a JSON value token is an integer (Jackson reads it as a long or a BigInteger).
+pub fn is_integer(token: &[u8]) -> bool {
+    token
+        .first()
+        .is_some_and(|b| *b == b'-' || b.is_ascii_digit())
+        && !token.iter().any(|b| b".eE".contains(b))
+}
+
+/// Whether the string token `token` (quotes included) reads as `text`; any other value is
+/// not. No allocation unless the token has escapes.
+pub fn string_is(token: &[u8], text: &str) -> bool {
+    if token.len() < 2 || token[0] != b'"' {
+        return false;
+    }
+    let inner = &token[1..token.len() - 1];
+    if memchr::memchr(b'\\', inner).is_none() {
+        return inner == text.as_bytes();
+    }
+    decode_string(token).is_ok_and(|s| s == text)
 }
 
 /// A one-pass validating reader over a line.
@@ -96,6 +208,8 @@ struct Reader<'a> {
     line: &'a [u8],
     /// Next byte to read; a valid sliceable index.
     i: usize,
+    /// The token of the key whose value is being read.
+    key: Span,
 }
 
 impl<'a> Reader<'a> {
@@ -123,11 +237,12 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    /// Reads an object, calling `member` with each key (decoded) and the reader on its
-    /// value, which `member` must read.
+    /// Reads an object, calling `member` with each key and the reader on its value, which
+    /// `member` must read. A key without escapes is handed over as its bytes; one with
+    /// escapes, decoded (rare, and the only allocation here).
     fn object(
         &mut self,
-        mut member: impl FnMut(&mut Self, Cow<'a, str>) -> Result<(), Fault>,
+        mut member: impl FnMut(&mut Self, &[u8]) -> Result<(), Fault>,
     ) -> Result<(), Fault> {
         self.expect(b'{')?;
         if self.peek() == Some(b'}') {
@@ -136,9 +251,16 @@ impl<'a> Reader<'a> {
         }
         loop {
             let key = self.string_token()?;
-            let key = decode_string(key.of(self.line))?;
+            self.key = key;
+            let token = key.of(self.line);
+            let inner = &token[1..token.len() - 1];
             self.expect(b':')?;
-            member(self, key)?;
+            if memchr::memchr(b'\\', inner).is_none() {
+                member(self, inner)?;
+            } else {
+                let decoded = decode_string(token)?;
+                member(self, decoded.as_bytes())?;
+            }
             match self.peek() {
                 Some(b',') => self.i += 1,
                 Some(b'}') => {
@@ -150,77 +272,33 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Reads the body object.
-    fn body(&mut self) -> Result<Reply, Fault> {
-        let mut type_ = None;
-        let mut reply = Reply {
-            src: Span::default(),
-            dest: Span::default(),
-            kind: Kind::Error,
-            echo: None,
-            in_reply_to: Span::default(),
-            msg_id: None,
-            code: None,
-        };
-        let mut in_reply_to = None;
-        let mut text = false;
-        let mut unknown: Option<String> = None;
+    /// Reads the body object, keeping the spans of the keys a reply may have.
+    fn body(&mut self) -> Result<Body, Fault> {
+        if self.peek() != Some(b'{') {
+            return self.fault("body is not an object");
+        }
+        let mut body = Body::default();
         self.object(|r, key| {
-            match &*key {
-                "type" => type_ = Some(decode_string(r.string_token()?.of(r.line))?.into_owned()),
-                "echo" => reply.echo = Some(r.value(0)?),
-                "in_reply_to" => in_reply_to = Some(r.integer_token()?),
-                "msg_id" => reply.msg_id = Some(r.integer_token()?),
-                "code" => reply.code = Some(r.integer_token()?),
-                "text" => {
-                    r.string_token()?;
-                    text = true;
+            let value = r.value(0)?;
+            let slot = match key {
+                b"type" => &mut body.type_,
+                b"in_reply_to" => &mut body.in_reply_to,
+                b"msg_id" => &mut body.msg_id,
+                b"echo" => &mut body.echo,
+                b"code" => &mut body.code,
+                b"text" => &mut body.text,
+                _ => {
+                    body.other.get_or_insert(r.key);
+                    return Ok(());
                 }
-                other => {
-                    unknown.get_or_insert_with(|| other.to_owned());
-                    r.value(0)?;
-                }
-            }
+            };
+            *slot = Some(value);
             Ok(())
         })?;
-        let type_ = type_.ok_or("no type in the body")?;
-        let (kind, allowed): (Kind, &str) = match type_.as_str() {
-            "echo_ok" => (Kind::EchoOk, "type, echo, in_reply_to, msg_id"),
-            "init_ok" => (Kind::InitOk, "type, in_reply_to, msg_id"),
-            "error" => (Kind::Error, "type, code, text, in_reply_to, msg_id"),
-            other => {
-                return Err(format!(
-                    "reply type {other:?} is not echo_ok, init_ok or error"
-                ));
-            }
-        };
-        let extra = match kind {
-            Kind::EchoOk => unknown
-                .or(reply.code.map(|_| "code".into()))
-                .or(text.then(|| "text".into())),
-            Kind::InitOk => unknown
-                .or(reply.echo.map(|_| "echo".into()))
-                .or(reply.code.map(|_| "code".into()))
-                .or(text.then(|| "text".into())),
-            Kind::Error => unknown.or(reply.echo.map(|_| "echo".into())),
-        };
-        if let Some(key) = extra {
-            return Err(format!(
-                "unexpected key {key:?} in a {type_} body (Maelstrom allows {allowed})"
-            ));
-        }
-        if kind == Kind::EchoOk && reply.echo.is_none() {
-            return Err("echo_ok without echo".into());
-        }
-        if kind == Kind::Error && reply.code.is_none() {
-            return Err("error without code".into());
-        }
-        reply.kind = kind;
-        reply.in_reply_to = in_reply_to.ok_or_else(|| format!("{type_} without in_reply_to"))?;
-        Ok(reply)
+        Ok(body)
     }
 
-    /// Reads a string token; returns its span, quotes included.
+/// Reads a string token; returns its span, quotes included.
     fn string_token(&mut self) -> Result<Span, Fault> {
         if self.peek() != Some(b'"') {
             return self.fault("expected a string");
@@ -257,12 +335,7 @@ impl<'a> Reader<'a> {
     /// Reads a number token that must be an integer.
     fn integer_token(&mut self) -> Result<Span, Fault> {
         let span = self.value(0)?;
-        let token = span.of(self.line);
-        let integer = token
-            .first()
-            .is_some_and(|b| *b == b'-' || b.is_ascii_digit())
-            && !token.iter().any(|b| b".eE".contains(b));
-        if !integer {
+        if !is_integer(span.of(self.line)) {
             self.i = span.start;
             return self.fault("expected an integer");
         }
@@ -429,132 +502,119 @@ fn same_number(a: &str, b: &str) -> bool {
     }
 }
 
-/// The `msg_id`s a node has used, to check that none repeats. A counter's ids (small and
-/// dense) go in a bitmap; any others in sets.
-#[derive(Debug, Default)]
-pub struct UniqueIds {
-    bits: Vec<u64>,
-    sparse: std::collections::HashSet<u64>,
-    other: std::collections::HashSet<Vec<u8>>,
-}
-
-/// Ids below this go in the bitmap (at most 8 MiB of it).
-const DENSE: u64 = 1 << 26;
-
-impl UniqueIds {
-    /// Records the integer token `id`; false if it was seen before.
-    pub fn insert(&mut self, id: &[u8]) -> bool {
-        match integer_u64(id) {
-            Some(n) if n < DENSE => {
-                let (word, bit) = ((n / 64) as usize, 1u64 << (n % 64));
-                if self.bits.len() <= word {
-                    self.bits.resize((word + 1).next_power_of_two(), 0);
-                }
-                let fresh = self.bits[word] & bit == 0;
-                self.bits[word] |= bit;
-                fresh
-            }
-            Some(n) => self.sparse.insert(n),
-            None => self.other.insert(id.to_vec()),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn reply(line: &str) -> Result<Reply, Fault> {
-        parse_reply(line.as_bytes())
+    fn read(line: &str) -> Result<Message, Fault> {
+        read_message(line.as_bytes())
     }
 
     #[test]
-    fn reads_an_echo_ok_in_any_key_order_and_whitespace() {
+    fn reads_a_message_in_any_key_order_and_whitespace() {
         let line = r#" { "body" : {"msg_id":3, "echo":{"a":[1,"x"]},"in_reply_to":12,"type":"echo_ok"} ,"dest":"c1","src":"n1","id":5 } "#;
-        let r = reply(line).expect("well-formed");
-        assert_eq!(r.kind, Kind::EchoOk);
-        assert_eq!(r.src.of(line.as_bytes()), br#""n1""#);
-        assert_eq!(r.dest.of(line.as_bytes()), br#""c1""#);
+        let m = read(line).expect("well-formed");
+        let line = line.as_bytes();
+        assert_eq!(m.body.type_of(line), Type::EchoOk);
+        assert_eq!(m.body.check(line, Schema::EchoOk), Ok(()));
+        assert_eq!(m.src.of(line), br#""n1""#);
+        assert_eq!(m.dest.of(line), br#""c1""#);
         assert_eq!(
-            r.echo.map(|s| s.of(line.as_bytes())),
+            m.body.echo.map(|s| s.of(line)),
             Some(&br#"{"a":[1,"x"]}"#[..])
         );
-        assert_eq!(integer_u64(r.in_reply_to.of(line.as_bytes())), Some(12));
-        assert_eq!(r.msg_id.map(|s| s.of(line.as_bytes())), Some(&b"3"[..]));
+        assert_eq!(m.body.in_reply_to.map(|s| integer_u64(s.of(line))), Some(Some(12)));
+        assert_eq!(m.body.msg_id.map(|s| s.of(line)), Some(&b"3"[..]));
     }
 
     #[test]
-    fn closed_schemas_and_json_faults_are_named() {
+    fn envelope_faults_are_named() {
         let cases = [
             (
-                r#"{"src":"n1","dest":"c1","body":{"type":"echo_ok","echo":1,"in_reply_to":1},"x":1}"#,
+                r#"{"src":"n1","dest":"c1","body":{"type":"echo_ok"},"x":1}"#,
                 "unexpected top-level key \"x\"",
             ),
-            (
-                r#"{"src":"n1","dest":"c1","body":{"type":"echo_ok","echo":1,"in_reply_to":1,"extra":2}}"#,
-                "unexpected key \"extra\" in a echo_ok body",
-            ),
-            (
-                r#"{"src":"n1","dest":"c1","body":{"type":"init_ok","echo":1,"in_reply_to":1}}"#,
-                "unexpected key \"echo\" in a init_ok body",
-            ),
-            (
-                r#"{"src":"n1","dest":"c1","body":{"type":"echo_ok","in_reply_to":1}}"#,
-                "echo_ok without echo",
-            ),
-            (
-                r#"{"src":"n1","dest":"c1","body":{"type":"echo_ok","echo":1}}"#,
-                "echo_ok without in_reply_to",
-            ),
-            (
-                r#"{"src":"n1","dest":"c1","body":{"type":"echo_ok","echo":1,"in_reply_to":1.0}}"#,
-                "expected an integer",
-            ),
-            (
-                r#"{"src":"n1","dest":"c1","body":{"type":"echo","echo":1,"in_reply_to":1}}"#,
-                "is not echo_ok, init_ok or error",
-            ),
-            (
-                r#"{"dest":"c1","body":{"type":"echo_ok","echo":1,"in_reply_to":1}}"#,
-                "no src",
-            ),
-            (
-                r#"{"src":"n1","dest":"c1","body":{"type":"echo_ok","echo":1,"in_reply_to":1}} x"#,
-                "trailing characters",
-            ),
-            (
-                r#"{"src":"n1","dest":"c1","body":{"type":"echo_ok","echo":01,"in_reply_to":1}}"#,
-                "expected ',' or '}'",
-            ),
-            ("garbage", "expected '{'"),
+            (r#"{"dest":"c1","body":{}}"#, "no src"),
+            (r#"{"src":"n1","dest":"c1","body":[]}"#, "body is not an object"),
+            (r#"{"src":1,"dest":"c1","body":{}}"#, "expected a string"),
+            (r#"{"src":"n1","dest":"c1","body":{},"id":1.5}"#, "expected an integer"),
+            (r#"{"src":"n1","dest":"c1","body":{}} x"#, "trailing characters"),
+            (r#"{"src":"n1","dest":"c1","body":{"echo":01}}"#, "expected ',' or '}'"),
+            ("garbage", "expected '{' at byte 1"),
             ("", "expected '{'"),
         ];
         for (line, fault) in cases {
-            let got = reply(line).expect_err(line);
+            let got = read(line).expect_err(line);
             assert!(got.contains(fault), "{line}: {got}");
         }
         assert!(
-            parse_reply(b"{\"src\":\"\xff\"}")
+            read_message(b"{\"src\":\"\xff\"}")
                 .expect_err("utf-8")
-                .contains("invalid UTF-8")
+                .contains("invalid UTF-8 at byte 9")
         );
+    }
+
+    #[test]
+    fn reply_schemas_are_closed() {
+        let cases = [
+            (
+                r#"{"type":"echo_ok","echo":1,"in_reply_to":1,"extra":2}"#,
+                Schema::EchoOk,
+                Err("unexpected key \"extra\" in an echo_ok body"),
+            ),
+            (
+                r#"{"type":"init_ok","echo":1,"in_reply_to":1}"#,
+                Schema::InitOk,
+                Err("unexpected key \"echo\" in an init_ok body"),
+            ),
+            (
+                r#"{"type":"echo_ok","in_reply_to":1}"#,
+                Schema::EchoOk,
+                Err("echo_ok without echo"),
+            ),
+            (
+                r#"{"type":"echo_ok","echo":1}"#,
+                Schema::EchoOk,
+                Err("echo_ok without in_reply_to"),
+            ),
+            (
+                r#"{"type":"echo_ok","echo":1,"in_reply_to":1,"msg_id":"a"}"#,
+                Schema::EchoOk,
+                Err("msg_id is not an integer"),
+            ),
+            (
+                r#"{"type":"echo","echo":1,"in_reply_to":1}"#,
+                Schema::EchoOk,
+                Err("type is \"echo\", not echo_ok"),
+            ),
+            (
+                r#"{"type":"\u0065cho_ok","echo":1,"in_reply_to":1,"msg_id":1}"#,
+                Schema::EchoOk,
+                Ok(()),
+            ),
+            (
+                r#"{"type":"init_ok","in_reply_to":1}"#,
+                Schema::InitOk,
+                Ok(()),
+            ),
+        ];
+        for (body, schema, expected) in cases {
+            let line = format!(r#"{{"src":"n1","dest":"c1","body":{body}}}"#);
+            let m = read(&line).expect(body);
+            match (m.body.check(line.as_bytes(), schema), expected) {
+                (Ok(()), Ok(())) => {}
+                (Err(got), Err(fault)) => assert!(got.contains(fault), "{body}: {got}"),
+                (got, _) => panic!("{body}: {got:?}"),
+            }
+        }
     }
 
     #[test]
     fn error_replies_are_read() {
-        let r = reply(r#"{"src":"n1","dest":"c1","body":{"type":"error","code":13,"text":"boom","in_reply_to":4,"msg_id":0}}"#).expect("error");
-        assert_eq!(r.kind, Kind::Error);
-    }
-
-    #[test]
-    fn msg_ids_must_not_repeat() {
-        let mut ids = UniqueIds::default();
-        for id in ["0", "1", "70000000", "18446744073709551616", "-3"] {
-            assert!(ids.insert(id.as_bytes()), "{id}");
-        }
-        for id in ["0", "1", "70000000", "18446744073709551616", "-3"] {
-            assert!(!ids.insert(id.as_bytes()), "{id} again");
-        }
+        let line = r#"{"src":"n1","dest":"c1","body":{"type":"error","code":13,"text":"boom","in_reply_to":4,"msg_id":0}}"#;
+        let m = read(line).expect("error");
+        assert_eq!(m.body.type_of(line.as_bytes()), Type::Error);
+        assert_eq!(m.body.code.map(|s| s.of(line.as_bytes())), Some(&b"13"[..]));
     }
 
     #[test]

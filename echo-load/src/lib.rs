@@ -8,38 +8,41 @@
 //! 1. [`schedule`]: when each request falls due (closed loop, or open loop at `--rate`).
 //! 2. [`send`]: the payloads, and each request in Maelstrom's own bytes.
 //! 3. [`receive`]: each node's stdout cut into lines, its stderr drained into its log.
-//! 4. [`check`]: each line read under Maelstrom's closed schemas, routed to the client
-//!    that asked, its echo compared with Maelstrom's equality.
-//! 5. [`report`]: counts, latency percentiles, throughput, CPU, `results.json`, plots.
+//! 4. [`check`]: each line read as Maelstrom reads it: the message's envelope, the
+//!    reply's closed schema, Maelstrom's equality of values.
+//! 5. [`route`]: where each message goes: to another node, or to the client whose
+//!    request it answers; timeouts; the `msg_id` bookkeeping.
+//! 6. [`report`]: counts, latency percentiles, throughput, CPU, `results.json`, plots.
 //!
-//! [`node`] starts and stops the node processes; [`run`] is the loop that wires it all.
+//! [`fault`] names everything that can go wrong; [`node`] starts and stops the node
+//! processes; [`drive`] is the loop that wires the stages; [`run`] is the whole run.
 
 pub mod check;
+pub mod drive;
+pub mod fault;
 pub mod node;
 pub mod receive;
 pub mod report;
+pub mod route;
 pub mod schedule;
 pub mod send;
 
-use std::collections::VecDeque;
 use std::fs::File;
 use std::io;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use rustix::event::{PollFd, PollFlags, Timespec, poll};
-
-use check::{Kind, decode_string, integer_u64, parse_reply, same_value};
-use node::{Node, describe};
-use receive::Got;
-use report::{Progress, Recorder, Report};
-use schedule::Schedule;
-use send::{PayloadKind, Payloads, Rng, encode, encode_init};
+use drive::Drive;
+use fault::{Fault, plural};
+use node::{NodeProcess, Stop, describe, stop_all};
+use report::{Recorder, Report};
+use route::Router;
+use send::{PayloadKind, Payloads};
 
 /// How long a node has to answer `init`, as in Maelstrom.
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How long a node has to exit once its stdin is closed at the end of a run.
+/// How long the nodes have to exit once their stdins are closed at the end of a run.
 pub const EXIT_GRACE: Duration = Duration::from_secs(2);
 
 /// What to run.
@@ -57,8 +60,9 @@ pub struct Config {
     pub rate: Option<f64>,
     /// How long requests are sent.
     pub time_limit: Duration,
-    /// How long a request may wait for its reply.
+    /// How long a request may wait for its reply, from when it was written to the node.
     pub timeout: Duration,
+    /// What the requests carry.
     pub payload: PayloadKind,
     /// Where results.json, the plots and the node logs go.
     pub out: Option<PathBuf>,
@@ -66,6 +70,9 @@ pub struct Config {
     pub seed: u64,
     /// Stop after this many requests (before the time limit, if it comes first).
     pub requests: Option<u64>,
+    /// Fail the run also for what this project holds a good node should not do, and
+    /// Maelstrom lets pass (see [`fault::Kind::strict_only`]).
+    pub strict: bool,
     /// Show progress on stderr.
     pub progress: bool,
 }
@@ -84,6 +91,7 @@ impl Default for Config {
             out: None,
             seed: 0,
             requests: None,
+            strict: false,
             progress: false,
         }
     }
@@ -100,72 +108,54 @@ impl Config {
             .chain(self.node_args.iter().cloned())
             .collect::<Vec<_>>()
             .join(" ");
-        let nodes = match self.node_count {
-            1 => "1 node".to_owned(),
-            n => format!("{n} nodes"),
-        };
         format!(
-            "{nodes} ({command}), {} clients, {mode}, {} payload, {} s",
-            self.concurrency,
+            "{} ({command}), {}, {mode}, {} payload, {} s",
+            plural(self.node_count as u64, "node", "nodes"),
+            plural(self.concurrency as u64, "client", "clients"),
             self.payload,
             self.time_limit.as_secs_f64()
         )
     }
-}
 
-/// A logical client: synchronous, one request outstanding at a time.
-#[derive(Debug)]
-struct Client {
-    /// `c1`, `c2`, ...
-    name: Vec<u8>,
-    /// Index of the node it talks to.
-    node: usize,
-    /// Its next `msg_id`.
-    next_msg_id: u64,
-    /// Its outstanding request, if any.
-    waiting: Option<Waiting>,
-    /// `msg_id`s of its requests that timed out: a reply to one is late, not wrong.
-    timed_out: Vec<u64>,
-}
-
-#[derive(Clone, Copy, Debug)]
-struct Waiting {
-    msg_id: u64,
-    payload: usize,
-    /// When it fell due: latency counts from here.
-    due: Instant,
-}
-
-/// Everything the loop tracks.
-struct Run<'c> {
-    config: &'c Config,
-    nodes: Vec<Node>,
-    clients: Vec<Client>,
-    idle: VecDeque<usize>,
-    payloads: Payloads,
-    rng: Rng,
-    next_id: u64,
-    sent: u64,
-    in_flight: usize,
-    recorder: Recorder,
-    failed: u64,
-    timeouts: u64,
-    late: u64,
-    failure: Option<String>,
+    /// Checks what can be checked before anything starts: each error names the option
+    /// (and the path) at fault. `--out` is created here.
+    pub fn check(&self) -> Result<(), String> {
+        use std::os::unix::fs::PermissionsExt;
+        let bin = self.bin.display();
+        match std::fs::metadata(&self.bin) {
+            Err(e) => return Err(format!("--bin {bin}: {e}")),
+            Ok(m) if !m.is_file() => return Err(format!("--bin {bin}: not a file")),
+            Ok(m) if m.permissions().mode() & 0o111 == 0 => {
+                return Err(format!("--bin {bin}: not executable"));
+            }
+            Ok(_) => {}
+        }
+        if self.node_count == 0 {
+            return Err("--node-count: must be at least 1".into());
+        }
+        if self.concurrency == 0 {
+            return Err("--concurrency: must be at least 1".into());
+        }
+        if self.time_limit.is_zero() {
+            return Err("--time-limit: must be more than 0 seconds".into());
+        }
+        if self.timeout.is_zero() {
+            return Err("--timeout: must be at least 1 millisecond".into());
+        }
+        if let Some(dir) = &self.out {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("--out {}: cannot create it: {e}", dir.display()))?;
+        }
+        Ok(())
+    }
 }
 
 /// Starts the nodes, initialises them, runs the workload, stops them and reports. An
-/// `Err` is a run that could not start (the binary could not be executed, the output
-/// directory could not be written); everything the nodes do wrong is in the report.
+/// `Err` is a run that could not start (the configuration is not usable, the binary could
+/// not be executed, the output directory could not be written); everything the nodes do
+/// wrong is in the report.
 pub fn run(config: &Config) -> io::Result<Report> {
-    if config.node_count == 0 || config.concurrency == 0 {
-        return Err(io::Error::other(
-            "--node-count and --concurrency must be at least 1",
-        ));
-    }
-    if let Some(dir) = &config.out {
-        std::fs::create_dir_all(dir)?;
-    }
+    config.check().map_err(io::Error::other)?;
     let names: Vec<String> = (1..=config.node_count).map(|i| format!("n{i}")).collect();
     let mut nodes = Vec::with_capacity(names.len());
     for name in &names {
@@ -173,415 +163,75 @@ pub fn run(config: &Config) -> io::Result<Report> {
             Some(dir) => Some(File::create(dir.join(format!("{name}.log")))?),
             None => None,
         };
-        nodes.push(Node::spawn(
+        nodes.push(NodeProcess::spawn(
             &config.bin,
             &config.node_args,
             name.clone(),
             log,
         )?);
     }
-    let clients = (0..config.concurrency)
-        .map(|k| Client {
-            name: format!("c{}", k + 1).into_bytes(),
-            node: k % config.node_count,
-            next_msg_id: 1,
-            waiting: None,
-            timed_out: Vec::new(),
-        })
-        .collect();
+    let router = Router::new(
+        names,
+        config.concurrency,
+        Payloads::new(&config.payload, config.seed),
+        config.seed,
+        config.timeout,
+        config.strict,
+    );
     let children_before = cpu_children();
-    let now = Instant::now();
-    let mut run = Run {
+    let mut drive = Drive {
         config,
         nodes,
-        clients,
-        idle: (0..config.concurrency).collect(),
-        payloads: Payloads::new(&config.payload, config.seed),
-        rng: Rng::new(config.seed),
-        next_id: 0,
-        sent: 0,
-        in_flight: 0,
-        recorder: Recorder::new(now, config.seed),
-        failed: 0,
-        timeouts: 0,
-        late: 0,
-        failure: None,
+        router,
+        recorder: Recorder::new(config.seed),
     };
-    for (i, name) in names.iter().enumerate() {
-        encode_init(&mut run.nodes[i].out, run.next_id, name, &names);
-        run.next_id += 1;
-    }
-    run.init();
+    drive.init();
     let cpu_before = cpu_self();
-    let start = Instant::now();
-    let seconds = if run.failure.is_none() {
-        run.load(start)
+    let load = if drive.router.faults.ended() {
+        None
     } else {
-        0.0
+        Some(drive.load(Instant::now()))
     };
     let driver_cpu = cpu_self().saturating_sub(cpu_before);
-    for node in &mut run.nodes {
-        let ended = node.stop(EXIT_GRACE);
-        if run.failure.is_none() && ended.contains("killed") {
-            run.failure = Some(format!("{} {ended}", node.name));
+    let stops = stop_all(&mut drive.nodes, EXIT_GRACE);
+    let Drive {
+        nodes,
+        mut router,
+        recorder,
+        ..
+    } = drive;
+    for (node, stop) in nodes.iter().zip(stops) {
+        if node.stdout_closed {
+            continue; // it ended mid-run, and that was reported
+        }
+        match stop {
+            Stop::Killed => router.faults.push(Fault::Lingered {
+                node: node.name.clone(),
+                seconds: EXIT_GRACE.as_secs(),
+            }),
+            Stop::Exited(status) if !status.success() => router.faults.push(Fault::BadExit {
+                node: node.name.clone(),
+                status: describe(status),
+            }),
+            Stop::Exited(_) => {}
         }
     }
     let report = Report {
-        what: config.describe(),
-        ok: run.recorder.count(),
-        failed: run.failed,
-        timeouts: run.timeouts,
-        late: run.late,
-        seconds,
-        failure: run.failure,
+        config: config.clone(),
+        counts: router.counts,
+        due: load.map_or(0, |l| l.due),
+        seconds: load.map_or(0.0, |l| l.seconds),
+        faults: router.faults,
+        timeout_marks: router.timeout_marks,
         driver_cpu,
         // The nodes have all been waited for: their CPU time is in the children's total.
         nodes_cpu: cpu_children().saturating_sub(children_before),
-        recorder: run.recorder,
+        recorder,
     };
     if let Some(dir) = &config.out {
         report.write(dir)?;
     }
     Ok(report)
-}
-
-impl Run<'_> {
-    /// Waits for every node's `init_ok`, at most [`INIT_TIMEOUT`].
-    fn init(&mut self) {
-        let deadline = Instant::now() + INIT_TIMEOUT;
-        let mut ready = vec![false; self.nodes.len()];
-        while self.failure.is_none() && !ready.iter().all(|r| *r) {
-            let now = Instant::now();
-            if now >= deadline {
-                let late: Vec<&str> = self
-                    .nodes
-                    .iter()
-                    .zip(&ready)
-                    .filter(|(_, r)| !**r)
-                    .map(|(n, _)| n.name.as_str())
-                    .collect();
-                self.failure = Some(format!(
-                    "{} did not answer init with init_ok within {} s",
-                    late.join(", "),
-                    INIT_TIMEOUT.as_secs()
-                ));
-                return;
-            }
-            self.pump(deadline, |run, n, number, line| {
-                let node = &run.nodes[n];
-                let fault = match parse_reply(line) {
-                    Err(fault) => Some(fault),
-                    Ok(r) if r.kind != Kind::InitOk => Some("expected init_ok".to_owned()),
-                    Ok(r) if r.src.of(line) != node.token => {
-                        Some("src is not the node's id".into())
-                    }
-                    Ok(r) if r.dest.of(line) != b"\"c0\"" => Some("dest is not c0".into()),
-                    Ok(r) if integer_u64(r.in_reply_to.of(line)) != Some(1) => {
-                        Some("in_reply_to is not init's msg_id (1)".into())
-                    }
-                    Ok(_) => None,
-                };
-                match fault {
-                    Some(fault) => run.fail_line(n, number, &fault, line),
-                    None => ready[n] = true,
-                }
-            });
-        }
-    }
-
-    /// Runs the workload from `start`; returns the seconds of load.
-    fn load(&mut self, start: Instant) -> f64 {
-        let config = self.config;
-        let deadline = start + config.time_limit;
-        let mut schedule = Schedule::new(config.rate, start);
-        let mut progress = Progress::new(config.time_limit, config.progress);
-        let mut next_timeout_check = start;
-        let mut sending = true;
-        let mut ended = start;
-        loop {
-            let now = Instant::now();
-            if sending && (now >= deadline || config.requests.is_some_and(|r| self.sent >= r)) {
-                sending = false;
-                ended = now.min(deadline);
-            }
-            if sending {
-                while let Some(&client) = self.idle.front() {
-                    if config.requests.is_some_and(|r| self.sent >= r) {
-                        break;
-                    }
-                    let Some(due) = schedule.take_due(now) else {
-                        break;
-                    };
-                    self.idle.pop_front();
-                    self.send(client, due);
-                }
-            }
-            if now >= next_timeout_check {
-                self.expire(now);
-                next_timeout_check = now + Duration::from_millis(20);
-            }
-            if self.failure.is_some() || (!sending && self.in_flight == 0) {
-                break;
-            }
-            if !sending && now >= ended + config.timeout + Duration::from_millis(100) {
-                break; // every request still out has timed out by now
-            }
-            progress.tick(now - start, self.recorder.count(), now);
-            let mut wake = next_timeout_check.min(now + Duration::from_millis(100));
-            if sending {
-                wake = wake.min(deadline);
-                if !self.idle.is_empty()
-                    && let Some(due) = schedule.next_due()
-                {
-                    wake = wake.min(due);
-                }
-            }
-            self.pump(wake, |run, n, number, line| run.reply(n, number, line));
-        }
-        progress.finish();
-        if ended == start {
-            ended = Instant::now();
-        }
-        // Throughput counts until the last reply (or the time limit, if that came later).
-        (ended.max(self.recorder.last_answer()) - start).as_secs_f64()
-    }
-
-    /// Sends `client`'s next request, which fell due at `due`.
-    fn send(&mut self, client: usize, due: Instant) {
-        let payload = (self.rng.next_u64() % self.payloads.len() as u64) as usize;
-        let c = &mut self.clients[client];
-        let msg_id = c.next_msg_id;
-        c.next_msg_id += 1;
-        c.waiting = Some(Waiting {
-            msg_id,
-            payload,
-            due,
-        });
-        let node = &mut self.nodes[c.node];
-        encode(
-            &mut node.out,
-            self.next_id,
-            &c.name,
-            &node.token[1..node.token.len() - 1],
-            self.payloads.get(payload),
-            msg_id,
-        );
-        self.next_id += 1;
-        self.sent += 1;
-        self.in_flight += 1;
-    }
-
-    /// Times out every request that has waited longer than the timeout.
-    fn expire(&mut self, now: Instant) {
-        for (k, c) in self.clients.iter_mut().enumerate() {
-            if let Some(w) = c.waiting
-                && now.saturating_duration_since(w.due) >= self.config.timeout
-            {
-                c.waiting = None;
-                c.timed_out.push(w.msg_id);
-                self.timeouts += 1;
-                self.in_flight -= 1;
-                self.idle.push_back(k);
-            }
-        }
-    }
-
-    /// Handles one stdout line of node `n` during the load.
-    fn reply(&mut self, n: usize, number: u64, line: &[u8]) {
-        let r = match parse_reply(line) {
-            Ok(r) => r,
-            Err(fault) => return self.fail_line(n, number, &fault, line),
-        };
-        let node = &self.nodes[n];
-        if r.kind == Kind::InitOk {
-            return self.fail_line(n, number, "init_ok to no init", line);
-        }
-        if r.src.of(line) != node.token
-            && !decode_string(r.src.of(line))
-                .is_ok_and(|s| s.as_bytes() == &node.token[1..node.token.len() - 1])
-        {
-            return self.fail_line(n, number, &format!("src is not {}", node.name), line);
-        }
-        let dest = decode_string(r.dest.of(line)).unwrap_or_default();
-        let client = dest
-            .strip_prefix('c')
-            .and_then(|k| k.parse::<usize>().ok())
-            .filter(|k| (1..=self.clients.len()).contains(k) && self.clients[k - 1].node == n)
-            .map(|k| k - 1);
-        let Some(client) = client else {
-            return self.fail_line(
-                n,
-                number,
-                &format!("dest {dest:?} is none of {}'s clients", node.name),
-                line,
-            );
-        };
-        let in_reply_to = integer_u64(r.in_reply_to.of(line));
-        let c = &mut self.clients[client];
-        let waiting = match c.waiting {
-            Some(w) if Some(w.msg_id) == in_reply_to => w,
-            _ if in_reply_to.is_some_and(|id| c.timed_out.contains(&id)) => {
-                self.late += 1;
-                return;
-            }
-            _ => {
-                let what = match c.waiting {
-                    Some(w) => format!(
-                        "in_reply_to is not {dest}'s outstanding msg_id {}",
-                        w.msg_id
-                    ),
-                    None => format!("{dest} has no request outstanding"),
-                };
-                return self.fail_line(n, number, &what, line);
-            }
-        };
-        if let Some(id) = r.msg_id
-            && !self.nodes[n].msg_ids.insert(id.of(line))
-        {
-            let what = format!(
-                "msg_id {} used twice by {}",
-                String::from_utf8_lossy(id.of(line)),
-                self.nodes[n].name
-            );
-            return self.fail_line(n, number, &what, line);
-        }
-        let c = &mut self.clients[client];
-        c.waiting = None;
-        self.in_flight -= 1;
-        self.idle.push_back(client);
-        match r.kind {
-            Kind::Error => self.failed += 1,
-            _ => {
-                let sent = self.payloads.get(waiting.payload);
-                let echo = r.echo.map(|s| s.of(line)).unwrap_or_default();
-                if !same_value(sent, echo) {
-                    let what = format!(
-                        "echo differs from what {dest} sent ({})",
-                        String::from_utf8_lossy(&sent[..sent.len().min(80)])
-                    );
-                    return self.fail_line(n, number, &what, line);
-                }
-                self.recorder.answered(waiting.due, Instant::now());
-            }
-        }
-    }
-
-    /// Fails the run because of line `number` of node `n`.
-    fn fail_line(&mut self, n: usize, number: u64, what: &str, line: &[u8]) {
-        if self.failure.is_none() {
-            let text = String::from_utf8_lossy(&line[..line.len().min(200)]);
-            let more = if line.len() > 200 { "..." } else { "" };
-            self.failure = Some(format!(
-                "{} stdout line {number}: {what}: {text}{more}",
-                self.nodes[n].name
-            ));
-        }
-    }
-
-    /// Writes what waits for the nodes, waits (until `until` at the latest) for any of
-    /// them to have output, and hands each complete stdout line to `line`. A node whose
-    /// stdout ends fails the run.
-    fn pump(&mut self, until: Instant, mut line: impl FnMut(&mut Self, usize, u64, &[u8])) {
-        for n in 0..self.nodes.len() {
-            match self.nodes[n].write_out() {
-                // It closed its stdin: if it ended, its stdout's end says so below.
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => self.nodes[n].close_stdin(),
-                Err(e) => self.node_ended(n, &format!("its stdin failed ({e})")),
-                Ok(()) => {}
-            }
-        }
-        let wait = until.saturating_duration_since(Instant::now());
-        let timeout = Timespec {
-            tv_sec: wait.as_secs() as i64,
-            tv_nsec: i64::from(wait.subsec_nanos()),
-        };
-        let ready = {
-            let mut fds = Vec::with_capacity(3 * self.nodes.len());
-            for node in &self.nodes {
-                if !node.stdout_closed {
-                    fds.push(PollFd::new(&node.stdout, PollFlags::IN));
-                }
-                if !node.stderr_closed {
-                    fds.push(PollFd::new(&node.stderr, PollFlags::IN));
-                }
-                if let Some(stdin) = node.stdin()
-                    && !node.out.is_empty()
-                {
-                    fds.push(PollFd::new(stdin, PollFlags::OUT));
-                }
-            }
-            if fds.is_empty() {
-                std::thread::sleep(wait);
-                return;
-            }
-            poll(&mut fds, Some(&timeout)).unwrap_or(1)
-        };
-        if ready == 0 {
-            return;
-        }
-        for n in 0..self.nodes.len() {
-            if let Err(e) = self.nodes[n].drain_stderr() {
-                self.node_ended(n, &format!("its stderr failed ({e})"));
-            }
-            if self.nodes[n].stdout_closed {
-                continue;
-            }
-            let node = &mut self.nodes[n];
-            let got = node.lines.fill(&mut node.stdout);
-            // The reader is moved out while its lines are handled (handlers may touch any
-            // other part of the run), and back after: no line is copied.
-            let mut lines = std::mem::take(&mut self.nodes[n].lines);
-            loop {
-                let number = lines.number + 1;
-                let Some(bytes) = lines.next_line() else {
-                    break;
-                };
-                line(self, n, number, bytes);
-            }
-            self.nodes[n].lines = lines;
-            match got {
-                Ok(Got::Data) => {}
-                Ok(Got::Closed) => {
-                    let node = &mut self.nodes[n];
-                    node.stdout_closed = true;
-                    let what = match node.lines.unfinished() {
-                        0 => "its stdout closed".to_owned(),
-                        bytes => {
-                            format!("its stdout closed in the middle of a line ({bytes} bytes)")
-                        }
-                    };
-                    self.node_ended(n, &what);
-                }
-                Err(e) => self.node_ended(n, &format!("its stdout failed ({e})")),
-            }
-        }
-    }
-
-    /// Fails the run because node `n` went away mid-run.
-    fn node_ended(&mut self, n: usize, what: &str) {
-        if self.failure.is_some() {
-            return;
-        }
-        let node = &mut self.nodes[n];
-        // Give a crashing process a moment to be reaped, to say how it ended.
-        let mut status = None;
-        for _ in 0..50 {
-            status = node.exited();
-            if status.is_some() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        let _ = node.drain_stderr();
-        let how = status.map_or_else(|| "still running".to_owned(), describe);
-        let tail = node.log.tail();
-        let tail = if tail.is_empty() {
-            String::new()
-        } else {
-            format!("; its last stderr:\n{tail}")
-        };
-        self.failure = Some(format!("{}: {what}; {how}{tail}", node.name));
-    }
 }
 
 /// CPU time (user + system) this process has used.

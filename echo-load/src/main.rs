@@ -1,5 +1,5 @@
 //! The `echo-load` command: parses the command line, runs the workload, prints the
-//! report, and exits 0 only when the run is valid.
+//! report, and exits 0 only when the run is valid (1: invalid; 2: no run).
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -22,12 +22,19 @@ Options:
       --rate <R>            Requests per second across all clients, open loop (latency is
                             measured from each request's scheduled time); without it,
                             closed loop, as fast as the clients go
-      --time-limit <S>      Seconds of load [default: 10]
-      --timeout <MS>        Milliseconds a request may wait for its reply [default: 5000]
+      --time-limit <S>      Seconds of load, more than 0 [default: 10]
+      --timeout <MS>        Milliseconds a request may wait for its reply once written to
+                            its node, at least 1 [default: 5000]
       --payload <KIND>      maelstrom (\"Please echo N\", as Maelstrom sends), string:BYTES
                             (a string of that many bytes), or mixed (every kind of JSON
-                            value) [default: maelstrom]
+                            value, including ones most nodes cannot round-trip: 1e400,
+                            integers beyond 64 bits, -0; Maelstrom's own demos fail it)
+                            [default: maelstrom]
       --requests <N>        Stop sending after N requests (or at the time limit)
+      --strict              Also fail the run for what Maelstrom lets pass: a msg_id a
+                            node uses twice, duplicate or unsolicited replies, a reply
+                            from another node than the one asked, a node that does not
+                            exit cleanly when its stdin closes
       --out <DIR>           Write results.json, latency.svg, throughput.svg and one log
                             per node (its stderr) into DIR
       --seed <X>            Seed for the payload choice [default: 0]
@@ -35,7 +42,8 @@ Options:
   -h, --help                Print this help
   -V, --version             Print the version
 
-Exit status: 0 when the run is valid, 1 when it is not, 2 for usage errors.
+Exit status: 0 when the run is valid, 1 when it is not, 2 when there was no run (a usage
+error, or the nodes could not be started).
 ";
 
 enum Command {
@@ -44,52 +52,63 @@ enum Command {
     Version,
 }
 
-fn parse_args() -> Result<Command, lexopt::Error> {
+/// The value of option `name`, parsed as a `T`.
+fn value<T: std::str::FromStr>(parser: &mut lexopt::Parser, name: &str) -> Result<T, String> {
+    let raw = parser.value().map_err(|e| format!("{name}: {e}"))?;
+    let text = raw.to_string_lossy();
+    text.parse()
+        .map_err(|_| format!("{name}: '{text}' is not a valid value"))
+}
+
+fn parse_args() -> Result<Command, String> {
     use lexopt::prelude::*;
     let mut config = Config::default();
     let mut bin = None;
     let mut concurrency = "1n".to_owned();
     let (mut help, mut version, mut quiet) = (false, false, false);
     let mut parser = lexopt::Parser::from_env();
-    while let Some(arg) = parser.next()? {
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
         match arg {
-            Long("bin") => bin = Some(PathBuf::from(parser.value()?)),
-            Long("node-count") => config.node_count = parser.value()?.parse()?,
-            Long("concurrency") => concurrency = parser.value()?.string()?,
+            Long("bin") => bin = Some(value::<PathBuf>(&mut parser, "--bin")?),
+            Long("node-count") => config.node_count = value(&mut parser, "--node-count")?,
+            Long("concurrency") => concurrency = value(&mut parser, "--concurrency")?,
             Long("rate") => {
-                let rate: f64 = parser.value()?.parse()?;
+                let rate: f64 = value(&mut parser, "--rate")?;
                 if !(rate.is_finite() && rate > 0.0) {
-                    return Err("--rate must be a positive number".into());
+                    return Err(format!("--rate: must be a positive number, not {rate}"));
                 }
                 config.rate = Some(rate);
             }
             Long("time-limit") => {
-                let seconds: f64 = parser.value()?.parse()?;
+                let seconds: f64 = value(&mut parser, "--time-limit")?;
                 config.time_limit = Duration::try_from_secs_f64(seconds)
-                    .map_err(|_| "--time-limit must be a number of seconds")?;
+                    .map_err(|_| format!("--time-limit: {seconds} is not a number of seconds"))?;
             }
-            Long("timeout") => config.timeout = Duration::from_millis(parser.value()?.parse()?),
+            Long("timeout") => {
+                config.timeout = Duration::from_millis(value(&mut parser, "--timeout")?)
+            }
             Long("payload") => {
-                config.payload = parser
-                    .value()?
-                    .string()?
-                    .parse()
-                    .map_err(lexopt::Error::from)?
+                let text: String = value(&mut parser, "--payload")?;
+                config.payload = text.parse().map_err(|e| format!("--payload: {e}"))?;
             }
-            Long("requests") => config.requests = Some(parser.value()?.parse()?),
-            Long("out") => config.out = Some(PathBuf::from(parser.value()?)),
-            Long("seed") => config.seed = parser.value()?.parse()?,
+            Long("requests") => config.requests = Some(value(&mut parser, "--requests")?),
+            Long("out") => config.out = Some(value::<PathBuf>(&mut parser, "--out")?),
+            Long("seed") => config.seed = value(&mut parser, "--seed")?,
+            Long("strict") => config.strict = true,
             Long("quiet") => quiet = true,
             Short('h') | Long("help") => help = true,
             Short('V') | Long("version") => version = true,
             Value(value) => {
                 // Everything after `--` (lexopt hands it over as values) goes to the nodes.
-                config.node_args.push(value.string()?);
-                config
-                    .node_args
-                    .extend(parser.raw_args()?.map(|a| a.to_string_lossy().into_owned()));
+                config.node_args.push(value.to_string_lossy().into_owned());
+                config.node_args.extend(
+                    parser
+                        .raw_args()
+                        .map_err(|e| e.to_string())?
+                        .map(|a| a.to_string_lossy().into_owned()),
+                );
             }
-            _ => return Err(arg.unexpected()),
+            _ => return Err(arg.unexpected().to_string()),
         }
     }
     if help {
@@ -100,11 +119,18 @@ fn parse_args() -> Result<Command, lexopt::Error> {
     }
     config.bin = bin.ok_or("--bin PATH is required")?;
     if config.node_count == 0 {
-        return Err("--node-count must be at least 1".into());
+        return Err("--node-count: must be at least 1".into());
     }
-    config.concurrency = parse_concurrency(&concurrency, config.node_count).ok_or_else(|| {
-        format!("invalid --concurrency '{concurrency}': expected a number, or Kn")
-    })?;
+    config.concurrency = match parse_concurrency(&concurrency, config.node_count) {
+        Some(0) => return Err("--concurrency: must be at least 1".into()),
+        Some(n) => n,
+        None => {
+            return Err(format!(
+                "--concurrency: '{concurrency}' is neither a number nor Kn (K per node)"
+            ));
+        }
+    };
+    config.check()?;
     config.progress = !quiet;
     Ok(Command::Run(config))
 }
@@ -115,7 +141,7 @@ fn parse_concurrency(text: &str, nodes: usize) -> Option<usize> {
         Some(k) => k.parse::<usize>().ok()?.checked_mul(nodes)?,
         None => text.parse().ok()?,
     };
-    (n > 0).then_some(n)
+    Some(n)
 }
 
 fn main() -> ExitCode {
@@ -152,7 +178,7 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             let _ = writeln!(io::stderr(), "echo-load: {e}");
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
 }
@@ -166,7 +192,7 @@ mod tests {
         assert_eq!(parse_concurrency("1n", 5), Some(5));
         assert_eq!(parse_concurrency("3n", 2), Some(6));
         assert_eq!(parse_concurrency("50", 5), Some(50));
-        assert_eq!(parse_concurrency("0", 5), None);
+        assert_eq!(parse_concurrency("0", 5), Some(0));
         assert_eq!(parse_concurrency("xn", 5), None);
     }
 }

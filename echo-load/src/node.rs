@@ -1,6 +1,7 @@
 //! The node processes under test: started with piped stdin, stdout and stderr (the
 //! driver's ends non-blocking, and on Linux grown to 1 MiB), written to and read from by
-//! the driver's loop, and stopped at the end: stdin closed, a grace period, then killed.
+//! the driver's loop, and stopped together at the end: stdins closed, a grace period,
+//! then the ones still running killed (Maelstrom kills its nodes at the end of a run).
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -9,26 +10,21 @@ use std::path::Path;
 use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::check::UniqueIds;
 use crate::receive::{Got, Lines, Stderr};
 
-/// One node process and the driver's state for it.
+/// One node's process and the driver's buffers for it.
 #[derive(Debug)]
-pub struct Node {
+pub struct NodeProcess {
     /// `n1`, `n2`, ...
     pub name: String,
-    /// `"n1"`, as the `src` of its replies must read.
-    pub token: Vec<u8>,
     child: Child,
     stdin: Option<ChildStdin>,
     pub stdout: ChildStdout,
     pub stderr: ChildStderr,
-    /// Requests not yet written to its stdin.
+    /// Bytes not yet written to its stdin.
     pub out: Vec<u8>,
     pub lines: Lines,
     pub log: Stderr,
-    /// The `msg_id`s its replies carried.
-    pub msg_ids: UniqueIds,
     /// Its stdout and stderr reached end of file.
     pub stdout_closed: bool,
     pub stderr_closed: bool,
@@ -43,9 +39,23 @@ fn prepare(fd: impl AsFd) -> io::Result<()> {
     Ok(())
 }
 
-impl Node {
+/// How a node ended once its stdin was closed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// It exited by itself.
+    Exited(ExitStatus),
+    /// It was still running after the grace period, and was killed.
+    Killed,
+}
+
+impl NodeProcess {
     /// Starts `bin args` as node `name`, its stderr copied to `log` if given.
-    pub fn spawn(bin: &Path, args: &[String], name: String, log: Option<File>) -> io::Result<Node> {
+    pub fn spawn(
+        bin: &Path,
+        args: &[String],
+        name: String,
+        log: Option<File>,
+    ) -> io::Result<NodeProcess> {
         let mut child = Command::new(bin)
             .args(args)
             .stdin(Stdio::piped())
@@ -63,17 +73,15 @@ impl Node {
         prepare(&stdin)?;
         prepare(&stdout)?;
         prepare(&stderr)?;
-        Ok(Node {
-            token: format!("\"{name}\"").into_bytes(),
+        Ok(NodeProcess {
             name,
             child,
             stdin: Some(stdin),
             stdout,
             stderr,
-            out: Vec::with_capacity(1 << 20),
+            out: Vec::with_capacity(64 * 1024),
             lines: Lines::default(),
             log: Stderr::new(log),
-            msg_ids: UniqueIds::default(),
             stdout_closed: false,
             stderr_closed: false,
         })
@@ -90,11 +98,11 @@ impl Node {
         self.out.clear();
     }
 
-    /// Writes as much of `out` as its stdin takes now.
-    pub fn write_out(&mut self) -> io::Result<()> {
+    /// Writes as much of `out` as its stdin takes now; returns how many bytes.
+    pub fn write_out(&mut self) -> io::Result<usize> {
         let Some(stdin) = &mut self.stdin else {
             self.out.clear();
-            return Ok(());
+            return Ok(0);
         };
         let mut written = 0;
         while written < self.out.len() {
@@ -109,7 +117,7 @@ impl Node {
             }
         }
         self.out.drain(..written);
-        Ok(())
+        Ok(written)
     }
 
     /// Reads its stderr as far as it holds data.
@@ -124,28 +132,45 @@ impl Node {
     pub fn exited(&mut self) -> Option<ExitStatus> {
         self.child.try_wait().ok().flatten()
     }
+}
 
-    /// Closes its stdin and waits up to `grace` for it to exit (draining stderr, so a
-    /// node that logs as it ends is not held up), then kills it. Returns how it ended.
-    pub fn stop(&mut self, grace: Duration) -> String {
-        self.stdin = None;
-        let until = Instant::now() + grace;
-        loop {
-            let _ = self.drain_stderr();
-            if let Some(status) = self.exited() {
-                return describe(status);
-            }
-            if Instant::now() >= until {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                return format!(
-                    "did not exit within {} s of its stdin closing; killed",
-                    grace.as_secs()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
+/// Closes every node's stdin and waits up to `grace` for them all to exit (draining their
+/// stderr, so a node that logs as it ends is not held up), then kills the rest. Returns
+/// how each ended.
+pub fn stop_all(nodes: &mut [NodeProcess], grace: Duration) -> Vec<Stop> {
+    for node in nodes.iter_mut() {
+        node.stdin = None;
     }
+    let until = Instant::now() + grace;
+    let mut stops: Vec<Option<Stop>> = vec![None; nodes.len()];
+    loop {
+        let mut running = 0;
+        for (node, stop) in nodes.iter_mut().zip(&mut stops) {
+            if stop.is_some() {
+                continue;
+            }
+            let _ = node.drain_stderr();
+            match node.exited() {
+                Some(status) => *stop = Some(Stop::Exited(status)),
+                None => running += 1,
+            }
+        }
+        if running == 0 {
+            break;
+        }
+        if Instant::now() >= until {
+            for (node, stop) in nodes.iter_mut().zip(&mut stops) {
+                if stop.is_none() {
+                    let _ = node.child.kill();
+                    let _ = node.child.wait();
+                    *stop = Some(Stop::Killed);
+                }
+            }
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    stops.into_iter().map(|s| s.unwrap_or(Stop::Killed)).collect()
 }
 
 /// "exited with status 1", "killed by signal 6".

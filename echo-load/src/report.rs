@@ -1,7 +1,8 @@
-//! Stage 5: what a run measured and its verdict: counts, latency percentiles
-//! (HdrHistogram), throughput, CPU per request; as a summary, `results.json` and plots
-//! (latency of each request over time, on a log scale, and throughput over time), like
-//! the ones Maelstrom leaves in its store.
+//! Stage 5: what a run measured and its verdict: counts, latency and wait percentiles
+//! (HdrHistogram), throughput, CPU per request, the faults by kind; as a summary,
+//! `results.json` and plots (latency of each request over time on a log scale, timeouts
+//! marked; throughput over time, `--rate` drawn), like the ones Maelstrom leaves in its
+//! store.
 
 use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
@@ -12,6 +13,9 @@ use hdrhistogram::Histogram;
 use plotters::prelude::*;
 use serde_json::json;
 
+use crate::Config;
+use crate::fault::{Faults, Kind, plural};
+use crate::route::Counts;
 use crate::send::Rng;
 
 /// At most this many requests are drawn in the latency plot (a uniform sample of all).
@@ -20,12 +24,16 @@ const PLOT_POINTS: usize = 4_000;
 /// Records each answered request as it comes.
 #[derive(Debug)]
 pub struct Recorder {
+    /// The start of the load: times are seconds from here.
     start: Instant,
-    /// Latency in microseconds.
+    /// Latency in microseconds, from when a request fell due to its reply.
     latency: Histogram<u64>,
-    /// Requests answered in each second of the run.
+    /// Microseconds a request waited in echo-load, from when it fell due to when it was
+    /// written to its node.
+    wait: Histogram<u64>,
+    /// Requests answered in each second of the load.
     per_second: Vec<u64>,
-    /// (seconds into the run, latency in ms) of a uniform sample (reservoir) of requests.
+    /// (seconds into the load, latency in ms) of a uniform sample (reservoir) of requests.
     samples: Vec<(f64, f64)>,
     seen: u64,
     rng: Rng,
@@ -34,22 +42,33 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    pub fn new(start: Instant, seed: u64) -> Self {
+    pub fn new(seed: u64) -> Self {
+        let histogram = || Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds");
+        let now = Instant::now();
         Recorder {
-            start,
-            latency: Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds"),
+            start: now,
+            latency: histogram(),
+            wait: histogram(),
             per_second: Vec::new(),
             samples: Vec::with_capacity(PLOT_POINTS),
             seen: 0,
             rng: Rng::new(seed),
-            last: start,
+            last: now,
         }
     }
 
-    /// A request that fell due at `due` was answered at `now`.
-    pub fn answered(&mut self, due: Instant, now: Instant) {
+    /// The load starts at `start`.
+    pub fn start(&mut self, start: Instant) {
+        self.start = start;
+        self.last = start;
+    }
+
+    /// A request that fell due at `due` and was written at `sent` was answered at `now`.
+    pub fn answered(&mut self, due: Instant, sent: Instant, now: Instant) {
         let micros = now.saturating_duration_since(due).as_micros() as u64;
         self.latency.saturating_record(micros.max(1));
+        let waited = sent.saturating_duration_since(due).as_micros() as u64;
+        self.wait.saturating_record(waited.max(1));
         let at = now.saturating_duration_since(self.start).as_secs_f64();
         let second = at as usize;
         if self.per_second.len() <= second {
@@ -80,22 +99,29 @@ impl Recorder {
     }
 }
 
+/// Milliseconds at quantile `q` of `h` (recorded in microseconds).
+fn ms(h: &Histogram<u64>, q: f64) -> f64 {
+    if h.is_empty() {
+        return 0.0;
+    }
+    h.value_at_quantile(q) as f64 / 1000.0
+}
+
 /// The outcome of a run.
 #[derive(Debug)]
 pub struct Report {
-    /// What was run, for the summary's first line.
-    pub what: String,
-    pub ok: u64,
-    /// Requests answered with an error.
-    pub failed: u64,
-    /// Requests not answered within the timeout.
-    pub timeouts: u64,
-    /// Replies that came after their request had timed out.
-    pub late: u64,
+    /// What was run.
+    pub config: Config,
+    /// What the clients did.
+    pub counts: Counts,
+    /// Requests that fell due (see [`Load::due`](crate::drive::Load)).
+    pub due: u64,
     /// Seconds of load.
     pub seconds: f64,
-    /// The first thing that made the run invalid, if any.
-    pub failure: Option<String>,
+    /// What went wrong.
+    pub faults: Faults,
+    /// When timed-out requests were sent (seconds into the load), for the latency plot.
+    pub timeout_marks: Vec<f64>,
     /// CPU time (user + system) of the driver during the load, and of the nodes.
     pub driver_cpu: Duration,
     pub nodes_cpu: Duration,
@@ -103,95 +129,235 @@ pub struct Report {
 }
 
 impl Report {
-    /// Maelstrom's verdict: every request answered, correctly, and at least one made.
+    /// The verdict: Maelstrom's (every request answered, correctly, and at least one
+    /// made), and under `--strict` the stricter checks too.
     pub fn valid(&self) -> bool {
-        self.failure.is_none() && self.failed == 0 && self.timeouts == 0 && self.ok > 0
+        !self.faults.fail(self.config.strict) && self.counts.ok > 0
     }
 
-    /// Answered requests per second of load.
-    pub fn throughput(&self) -> f64 {
-        self.ok as f64 / self.seconds.max(1e-9)
+    /// Requests that fell due and were never sent: the clients could not carry the rate.
+    pub fn never_sent(&self) -> u64 {
+        self.due.saturating_sub(self.counts.sent)
+    }
+
+    /// Answered requests per second of load; `None` for a load under a second, too short
+    /// to say.
+    pub fn throughput(&self) -> Option<f64> {
+        (self.seconds >= 1.0).then(|| self.counts.ok as f64 / self.seconds)
     }
 
     /// Latency at quantile `q`, in milliseconds.
     pub fn latency_ms(&self, q: f64) -> f64 {
-        self.recorder.latency.value_at_quantile(q) as f64 / 1000.0
+        ms(&self.recorder.latency, q)
     }
 
     pub fn max_ms(&self) -> f64 {
-        self.recorder.latency.max() as f64 / 1000.0
+        self.latency_ms(1.0)
     }
 
     /// CPU time per answered request, in microseconds: (driver, nodes).
     pub fn cpu_per_request_us(&self) -> (f64, f64) {
-        let per = |d: Duration| d.as_secs_f64() * 1e6 / self.ok.max(1) as f64;
+        let per = |d: Duration| d.as_secs_f64() * 1e6 / self.counts.ok.max(1) as f64;
         (per(self.driver_cpu), per(self.nodes_cpu))
+    }
+
+    /// Which verdict the run gives.
+    fn verdict(&self) -> &'static str {
+        if self.config.strict {
+            "--strict verdict (Maelstrom's and stricter)"
+        } else {
+            "Maelstrom's verdict"
+        }
     }
 
     /// The summary printed at the end of a run.
     pub fn summary(&self) -> String {
         let mut s = String::new();
+        let c = &self.counts;
         let (driver, nodes) = self.cpu_per_request_us();
-        let _ = writeln!(s, "echo-load: {}", self.what);
+        let _ = writeln!(s, "echo-load: {}; {}", self.config.describe(), self.verdict());
         let _ = writeln!(
             s,
-            "ok {}  failed {}  timed out {}{}",
-            self.ok,
-            self.failed,
-            self.timeouts,
-            if self.late > 0 {
-                format!("  (late replies {})", self.late)
-            } else {
-                String::new()
+            "ok {}  failed {}  wrong {}  timed out {}  skipped {}",
+            c.ok, c.failed, c.wrong, c.timeouts, c.skipped
+        );
+        if c.skipped > 0 {
+            let unsolicited = c.skipped - c.late - c.duplicate - c.misdirected;
+            let _ = writeln!(
+                s,
+                "skipped messages: {} late, {} duplicate, {} misdirected, {} unsolicited",
+                c.late, c.duplicate, c.misdirected, unsolicited
+            );
+        }
+        let _ = writeln!(
+            s,
+            "requests: due {}  sent {}  never sent {}",
+            self.due,
+            c.sent,
+            self.never_sent()
+        );
+        if let Some(rate) = self.config.rate
+            && self.never_sent() > 0
+        {
+            let reached = c.sent as f64 / self.seconds.max(1e-9);
+            let _ = writeln!(
+                s,
+                "warning: the asked rate was not sustained: {rate} requests/s asked, {reached:.0} sent ({}, each with one request outstanding)",
+                plural(self.config.concurrency as u64, "client", "clients")
+            );
+        }
+        match self.throughput() {
+            Some(t) => {
+                let _ = writeln!(
+                    s,
+                    "throughput {t:.0} requests/s over {:.2} s",
+                    self.seconds
+                );
             }
-        );
+            None => {
+                let _ = writeln!(
+                    s,
+                    "throughput not measured: the load lasted {:.2} s, under a second",
+                    self.seconds
+                );
+            }
+        }
+        let l = &self.recorder.latency;
         let _ = writeln!(
             s,
-            "throughput {:.0} requests/s over {:.2} s",
-            self.throughput(),
-            self.seconds
+            "latency ms: min {:.3}  p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
+            ms(l, 0.0),
+            ms(l, 0.5),
+            ms(l, 0.9),
+            ms(l, 0.99),
+            ms(l, 0.999),
+            ms(l, 1.0)
         );
+        let w = &self.recorder.wait;
         let _ = writeln!(
             s,
-            "latency ms: p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
-            self.latency_ms(0.5),
-            self.latency_ms(0.9),
-            self.latency_ms(0.99),
-            self.latency_ms(0.999),
-            self.max_ms()
+            "waited in echo-load before sending, ms: p50 {:.3}  p99 {:.3}  max {:.3}",
+            ms(w, 0.5),
+            ms(w, 0.99),
+            ms(w, 1.0)
         );
         let _ = writeln!(
             s,
             "cpu per request: driver {driver:.2} us, nodes {nodes:.2} us"
         );
-        if let Some(failure) = &self.failure {
-            let _ = writeln!(s, "failure: {failure}");
-        }
+        self.list_faults(&mut s, false);
+        self.list_faults(&mut s, true);
         let _ = writeln!(s, "valid? {}", self.valid());
         s
+    }
+
+    /// Appends the faults of Maelstrom's verdict, or the stricter ones, first few of each
+    /// kind.
+    fn list_faults(&self, s: &mut String, strict: bool) {
+        let kinds: Vec<Kind> = Kind::ALL
+            .into_iter()
+            .filter(|k| k.strict_only() == strict && self.faults.count(*k) > 0)
+            .collect();
+        if kinds.is_empty() {
+            return;
+        }
+        let heading = match (strict, self.config.strict) {
+            (false, _) => "failures",
+            (true, true) => "failures stricter than Maelstrom",
+            (true, false) => "stricter than Maelstrom (these fail a run only under --strict)",
+        };
+        let _ = writeln!(s, "{heading}:");
+        for kind in kinds {
+            let count = self.faults.count(kind);
+            let shown = self.faults.shown(kind).count() as u64;
+            let more = if count > shown {
+                format!(", first {shown} shown")
+            } else {
+                String::new()
+            };
+            let _ = writeln!(s, "  {} ({count}{more}):", kind.label());
+            for fault in self.faults.shown(kind) {
+                for (i, line) in fault.to_string().lines().enumerate() {
+                    let indent = if i == 0 { "    " } else { "      " };
+                    let _ = writeln!(s, "{indent}{line}");
+                }
+            }
+        }
     }
 
     /// `results.json`'s content.
     pub fn results_json(&self) -> serde_json::Value {
         let (driver, nodes) = self.cpu_per_request_us();
+        let c = &self.counts;
+        let l = &self.recorder.latency;
+        let w = &self.recorder.wait;
+        let faults: serde_json::Map<String, serde_json::Value> = Kind::ALL
+            .into_iter()
+            .filter(|k| self.faults.count(*k) > 0)
+            .map(|k| (k.name().to_owned(), json!(self.faults.count(k))))
+            .collect();
+        let shown: Vec<serde_json::Value> = Kind::ALL
+            .into_iter()
+            .flat_map(|k| self.faults.shown(k))
+            .map(|f| {
+                json!({
+                    "kind": f.kind().name(),
+                    "strict_only": f.kind().strict_only(),
+                    "text": f.to_string(),
+                })
+            })
+            .collect();
         json!({
             "valid": self.valid(),
-            "ok": self.ok,
-            "failed": self.failed,
-            "timeouts": self.timeouts,
-            "late": self.late,
+            "verdict": if self.config.strict { "strict" } else { "maelstrom" },
+            "settings": {
+                "bin": self.config.bin.display().to_string(),
+                "node_args": self.config.node_args,
+                "nodes": self.config.node_count,
+                "concurrency": self.config.concurrency,
+                "rate": self.config.rate,
+                "payload": self.config.payload.to_string(),
+                "time_limit_s": self.config.time_limit.as_secs_f64(),
+                "timeout_ms": self.config.timeout.as_millis() as u64,
+                "requests": self.config.requests,
+                "seed": self.config.seed,
+                "strict": self.config.strict,
+            },
+            "requests": { "due": self.due, "sent": c.sent, "never_sent": self.never_sent() },
+            "ok": c.ok,
+            "failed": c.failed,
+            "wrong": c.wrong,
+            "timeouts": c.timeouts,
+            "skipped": {
+                "total": c.skipped,
+                "late": c.late,
+                "duplicate": c.duplicate,
+                "misdirected": c.misdirected,
+                "unsolicited": c.skipped - c.late - c.duplicate - c.misdirected,
+            },
+            "forwarded": c.forwarded,
             "throughput": self.throughput(),
             "seconds": self.seconds,
             "latency_ms": {
-                "p50": self.latency_ms(0.5),
-                "p90": self.latency_ms(0.9),
-                "p99": self.latency_ms(0.99),
-                "p999": self.latency_ms(0.999),
-                "max": self.max_ms(),
+                "min": ms(l, 0.0),
+                "mean": if l.is_empty() { 0.0 } else { l.mean() / 1000.0 },
+                "p50": ms(l, 0.5),
+                "p90": ms(l, 0.9),
+                "p99": ms(l, 0.99),
+                "p999": ms(l, 0.999),
+                "p9999": ms(l, 0.9999),
+                "max": ms(l, 1.0),
+            },
+            "wait_ms": {
+                "p50": ms(w, 0.5),
+                "p90": ms(w, 0.9),
+                "p99": ms(w, 0.99),
+                "max": ms(w, 1.0),
             },
             "cpu_us_per_request": { "driver": driver, "nodes": nodes },
-            "failure": self.failure,
-            "run": self.what,
+            "faults": faults,
+            "failures": shown,
+            "run": self.config.describe(),
         })
     }
 
@@ -209,16 +375,23 @@ impl Report {
 
     fn plot_latency(&self, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
         let samples = &self.recorder.samples;
+        let timeout_ms = self.config.timeout.as_secs_f64() * 1000.0;
         let end = samples
             .iter()
             .map(|p| p.0)
+            .chain(self.timeout_marks.iter().copied())
             .fold(self.seconds, f64::max)
             .max(0.001);
         let (lo, hi) = samples
             .iter()
             .fold((f64::MAX, 0.0f64), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
+        let hi = if self.timeout_marks.is_empty() {
+            hi
+        } else {
+            hi.max(timeout_ms)
+        };
         let (lo, hi) = if samples.is_empty() {
-            (0.001, 1.0)
+            (0.001, hi.max(1.0) * 1.5)
         } else {
             (lo.max(0.001) / 1.5, hi * 1.5)
         };
@@ -226,7 +399,7 @@ impl Report {
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(
-                format!("Latency of each request ({})", self.what),
+                format!("Latency of each request ({})", self.config.describe()),
                 ("sans-serif", 16),
             )
             .margin(12)
@@ -235,45 +408,97 @@ impl Report {
             .build_cartesian_2d(0f64..end, (lo..hi).log_scale())?;
         chart
             .configure_mesh()
-            .x_desc("time (s)")
+            .x_desc("time since the load started (s)")
             .y_desc("latency (ms)")
             .y_label_formatter(&|ms| short(*ms))
             .draw()?;
-        chart.draw_series(
-            samples
-                .iter()
-                .map(|&(t, ms)| Circle::new((t, ms.max(lo)), 1, BLUE.mix(0.35).filled())),
-        )?;
+        let answered = if samples.len() as u64 == self.recorder.seen {
+            "answered".to_owned()
+        } else {
+            format!("answered (a sample of {})", samples.len())
+        };
+        chart
+            .draw_series(
+                samples
+                    .iter()
+                    .map(|&(t, ms)| Circle::new((t, ms.max(lo)), 1, BLUE.mix(0.35).filled())),
+            )?
+            .label(answered)
+            .legend(|(x, y)| Circle::new((x + 10, y), 3, BLUE.filled()));
+        if !self.timeout_marks.is_empty() {
+            chart
+                .draw_series(
+                    self.timeout_marks
+                        .iter()
+                        .map(|&t| Cross::new((t, timeout_ms), 4, RED.stroke_width(2))),
+                )?
+                .label(format!(
+                    "timed out ({}), at the time it was sent",
+                    self.counts.timeouts
+                ))
+                .legend(|(x, y)| Cross::new((x + 10, y), 4, RED.stroke_width(2)));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()?;
         root.present()?;
         Ok(())
     }
 
     fn plot_throughput(&self, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
-        // Whole seconds of the run only: a last partial second would read as a drop.
-        let whole = (self.seconds.floor() as usize).clamp(1, self.recorder.per_second.len().max(1));
-        let per_second = &self.recorder.per_second[..whole.min(self.recorder.per_second.len())];
-        let top = per_second.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.1;
+        // Every whole second of the load, silent ones at zero; a last partial second
+        // would read as a drop.
+        let seconds = (self.seconds.floor() as usize).max(1);
+        let mut per_second = self.recorder.per_second.clone();
+        per_second.resize(seconds, 0);
+        let rate = self.config.rate.unwrap_or(0.0);
+        let top = (per_second.iter().copied().max().unwrap_or(0) as f64).max(rate).max(1.0) * 1.1;
         let root = SVGBackend::new(path, (900, 480)).into_drawing_area();
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(format!("Throughput ({})", self.what), ("sans-serif", 16))
+            .caption(
+                format!("Throughput ({})", self.config.describe()),
+                ("sans-serif", 16),
+            )
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(80)
-            .build_cartesian_2d(0f64..(per_second.len().max(1) as f64), 0f64..top)?;
+            .build_cartesian_2d(0f64..(seconds as f64), 0f64..top)?;
         chart
             .configure_mesh()
-            .x_desc("time (s)")
+            .x_desc("time since the load started (s)")
             .y_desc("requests answered per second")
             .y_label_formatter(&|n| short(*n))
             .draw()?;
-        chart.draw_series(LineSeries::new(
-            per_second
-                .iter()
-                .enumerate()
-                .flat_map(|(s, &n)| [(s as f64, n as f64), (s as f64 + 1.0, n as f64)]),
-            &BLUE,
-        ))?;
+        chart
+            .draw_series(LineSeries::new(
+                per_second
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(s, &n)| [(s as f64, n as f64), (s as f64 + 1.0, n as f64)]),
+                &BLUE,
+            ))?
+            .label("answered per second")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE));
+        if let Some(rate) = self.config.rate {
+            let red = RED.mix(0.7);
+            chart
+                .draw_series(LineSeries::new(
+                    [(0.0, rate), (seconds as f64, rate)],
+                    red.stroke_width(1),
+                ))?
+                .label(format!("--rate {rate}"))
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], red));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::LowerRight)
+            .draw()?;
         root.present()?;
         Ok(())
     }

@@ -49,6 +49,17 @@ impl Schedule {
         }
     }
 
+    /// How many requests fell due before `t`, sent or not (open loop; closed loop: 0).
+    pub fn due_by(&self, t: Instant) -> u64 {
+        match self {
+            Schedule::Closed => 0,
+            Schedule::Open { start, rate, next } => {
+                let elapsed = t.saturating_duration_since(*start).as_secs_f64();
+                ((elapsed * rate).ceil() as u64).max(*next)
+            }
+        }
+    }
+
     /// When the next request falls due (open loop), so the driver knows how long it may
     /// wait for replies.
     pub fn next_due(&self) -> Option<Instant> {
@@ -78,6 +89,8 @@ mod tests {
             s.next_due().map(|t| t - start),
             Some(Duration::from_millis(11))
         );
+        // By 20.5 ms, 21 had fallen due (0 to 20 ms), 11 of them taken.
+        assert_eq!(s.due_by(start + Duration::from_micros(20_500)), 21);
     }
 
     #[test]

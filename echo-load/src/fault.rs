@@ -1,0 +1,606 @@
+//! What can go wrong in a run, as typed values: each fault knows its kind, whether it
+//! makes Maelstrom's verdict invalid or only `--strict`'s, whether it ends the run, and
+//! how to say itself in one line.
+//!
+//! [`Faults`] collects them: every fault is counted by kind, and the first few of each
+//! kind are kept to be shown.
+
+use std::fmt;
+
+/// The first bytes of a line, for a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Excerpt(pub String);
+
+impl Excerpt {
+    /// At most `limit` bytes of `bytes`, lossily decoded, with "..." if cut.
+    pub fn of(bytes: &[u8], limit: usize) -> Self {
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(limit)]);
+        let more = if bytes.len() > limit { "..." } else { "" };
+        Excerpt(format!("{text}{more}"))
+    }
+}
+
+impl fmt::Display for Excerpt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A line of a node's stdout: `n1 stdout line 20`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct At {
+    /// The node that printed it.
+    pub node: String,
+    /// Its 1-based line number.
+    pub line: u64,
+}
+
+impl fmt::Display for At {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} stdout line {}", self.node, self.line)
+    }
+}
+
+/// Why a client skipped a message addressed to it (Maelstrom's client skips any message
+/// whose `in_reply_to` is not the `msg_id` it waits for: client.clj, `recv!`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Skip {
+    /// A second reply to a request already answered.
+    Duplicate { in_reply_to: u64 },
+    /// A reply to a request that had timed out.
+    Late { in_reply_to: u64 },
+    /// A reply to another client's outstanding request, sent to this one.
+    Misdirected { owner: String, in_reply_to: u64 },
+    /// Anything else: an `in_reply_to` the client never sent, or none.
+    Unsolicited { in_reply_to: Option<String> },
+}
+
+impl Skip {
+    /// Whether `--strict` counts it as a fault (a late reply is the node's right).
+    pub fn strict_fault(&self) -> bool {
+        !matches!(self, Skip::Late { .. })
+    }
+}
+
+/// How a node's stdout ended mid-run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// At a line end.
+    Closed,
+    /// With this many bytes of an unfinished line.
+    MidLine(usize),
+    /// A read or write error.
+    Failed(String),
+}
+
+/// Something that went wrong.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fault {
+    // Faults that end the run: Maelstrom stops at them too, or could not go on.
+    /// A stdout line that is not a Maelstrom message (not JSON, not an object with string
+    /// `src` and `dest`, an object `body`, at most an integer `id`). Maelstrom's
+    /// stdout-thread stops reading the node at such a line (process.clj, `parse-msg`).
+    Unreadable { at: At, why: String, text: Excerpt },
+    /// A message to or from an id that is no node and no client (net.clj,
+    /// `validate-msg`).
+    Undeliverable {
+        at: At,
+        field: &'static str,
+        id: String,
+        text: Excerpt,
+    },
+    /// A node whose stdout ended while the run went on.
+    Ended {
+        node: String,
+        ending: Ending,
+        /// How the process ended ("exited with status 3"), or "still running".
+        status: String,
+        /// Its last stderr lines.
+        stderr: String,
+    },
+    /// A node that answered init with something other than init_ok.
+    BadInit { at: At, why: String, text: Excerpt },
+    /// Nodes that did not answer init in time.
+    NoInit { nodes: Vec<String>, seconds: u64 },
+    /// A node whose stdin took no bytes for the timeout while requests waited for it.
+    StoppedReading {
+        node: String,
+        unsent: usize,
+        seconds: f64,
+    },
+
+    // Failed operations: Maelstrom's echo checker fails the run for each; the run goes on.
+    /// An echo_ok whose echo is not the value sent (Clojure equality on Jackson's reading).
+    WrongEcho {
+        at: At,
+        client: String,
+        msg_id: u64,
+        sent: Excerpt,
+        got: Excerpt,
+        /// The client whose outstanding request this echo answers, if one does.
+        owner: Option<String>,
+    },
+    /// The reply to a request, not under the echo_ok schema.
+    Malformed {
+        at: At,
+        client: String,
+        msg_id: u64,
+        why: String,
+        text: Excerpt,
+    },
+    /// An error reply (client.clj, `throw-errors!`).
+    ErrorReply {
+        at: At,
+        client: String,
+        msg_id: u64,
+        code: String,
+        text: String,
+    },
+    /// A request not answered within the timeout of its being written to the node.
+    TimedOut {
+        client: String,
+        node: String,
+        msg_id: u64,
+        /// Seconds from the start of the load to when it was written.
+        sent_at: f64,
+        /// What the client skipped while it waited, if anything says why.
+        note: Option<String>,
+    },
+    /// A node that printed nothing for the timeout while requests waited on it.
+    Silent {
+        node: String,
+        seconds: f64,
+        outstanding: usize,
+        oldest_client: String,
+        oldest_msg_id: u64,
+        oldest_sent_at: f64,
+    },
+
+    // Stricter than Maelstrom: faults only under --strict.
+    /// A node's `msg_id` used twice.
+    RepeatedMsgId { at: At, msg_id: String },
+    /// A message a client skipped (except late replies).
+    Skipped { at: At, client: String, why: Skip },
+    /// A reply that came from another node than the one asked.
+    OtherNode { at: At, client: String, asked: String },
+    /// A node that did not exit within the grace period of its stdin closing (Maelstrom
+    /// kills its nodes at the end of a run without asking).
+    Lingered { node: String, seconds: u64 },
+    /// A node that exited with a failure status or a signal after its stdin closed.
+    BadExit { node: String, status: String },
+}
+
+/// The kinds of fault, in the order the summary lists them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Unreadable,
+    Undeliverable,
+    Ended,
+    BadInit,
+    NoInit,
+    StoppedReading,
+    Silent,
+    WrongEcho,
+    Malformed,
+    ErrorReply,
+    TimedOut,
+    RepeatedMsgId,
+    Skipped,
+    OtherNode,
+    Lingered,
+    BadExit,
+}
+
+impl Kind {
+    /// Every kind, in order.
+    pub const ALL: [Kind; 16] = [
+        Kind::Unreadable,
+        Kind::Undeliverable,
+        Kind::Ended,
+        Kind::BadInit,
+        Kind::NoInit,
+        Kind::StoppedReading,
+        Kind::Silent,
+        Kind::WrongEcho,
+        Kind::Malformed,
+        Kind::ErrorReply,
+        Kind::TimedOut,
+        Kind::RepeatedMsgId,
+        Kind::Skipped,
+        Kind::OtherNode,
+        Kind::Lingered,
+        Kind::BadExit,
+    ];
+
+    /// Its name in results.json.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Unreadable => "unreadable_line",
+            Kind::Undeliverable => "undeliverable_message",
+            Kind::Ended => "node_ended",
+            Kind::BadInit => "bad_init_reply",
+            Kind::NoInit => "no_init_reply",
+            Kind::StoppedReading => "stopped_reading",
+            Kind::Silent => "silent_node",
+            Kind::WrongEcho => "wrong_echo",
+            Kind::Malformed => "malformed_reply",
+            Kind::ErrorReply => "error_reply",
+            Kind::TimedOut => "timed_out",
+            Kind::RepeatedMsgId => "repeated_msg_id",
+            Kind::Skipped => "skipped_message",
+            Kind::OtherNode => "reply_from_other_node",
+            Kind::Lingered => "did_not_exit",
+            Kind::BadExit => "bad_exit",
+        }
+    }
+
+    /// Its name in the summary.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Unreadable => "not a Maelstrom message",
+            Kind::Undeliverable => "undeliverable message",
+            Kind::Ended => "node ended",
+            Kind::BadInit => "bad init reply",
+            Kind::NoInit => "no init reply",
+            Kind::StoppedReading => "stopped reading its stdin",
+            Kind::Silent => "silent node",
+            Kind::WrongEcho => "wrong echo",
+            Kind::Malformed => "malformed reply",
+            Kind::ErrorReply => "error reply",
+            Kind::TimedOut => "timed out",
+            Kind::RepeatedMsgId => "repeated msg_id",
+            Kind::Skipped => "skipped message",
+            Kind::OtherNode => "reply from another node than the one asked",
+            Kind::Lingered => "did not exit",
+            Kind::BadExit => "failed exit",
+        }
+    }
+
+    /// Only `--strict` fails a run for it.
+    pub fn strict_only(self) -> bool {
+        matches!(
+            self,
+            Kind::RepeatedMsgId | Kind::Skipped | Kind::OtherNode | Kind::Lingered | Kind::BadExit
+        )
+    }
+}
+
+impl Fault {
+    /// Its kind.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Fault::Unreadable { .. } => Kind::Unreadable,
+            Fault::Undeliverable { .. } => Kind::Undeliverable,
+            Fault::Ended { .. } => Kind::Ended,
+            Fault::BadInit { .. } => Kind::BadInit,
+            Fault::NoInit { .. } => Kind::NoInit,
+            Fault::StoppedReading { .. } => Kind::StoppedReading,
+            Fault::WrongEcho { .. } => Kind::WrongEcho,
+            Fault::Malformed { .. } => Kind::Malformed,
+            Fault::ErrorReply { .. } => Kind::ErrorReply,
+            Fault::TimedOut { .. } => Kind::TimedOut,
+            Fault::Silent { .. } => Kind::Silent,
+            Fault::RepeatedMsgId { .. } => Kind::RepeatedMsgId,
+            Fault::Skipped { .. } => Kind::Skipped,
+            Fault::OtherNode { .. } => Kind::OtherNode,
+            Fault::Lingered { .. } => Kind::Lingered,
+            Fault::BadExit { .. } => Kind::BadExit,
+        }
+    }
+
+    /// Whether the run stops at it.
+    pub fn ends_run(&self) -> bool {
+        matches!(
+            self.kind(),
+            Kind::Unreadable
+                | Kind::Undeliverable
+                | Kind::Ended
+                | Kind::BadInit
+                | Kind::NoInit
+                | Kind::StoppedReading
+        )
+    }
+}
+
+impl fmt::Display for Skip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Skip::Duplicate { in_reply_to } => {
+                write!(f, "a second reply to msg_id {in_reply_to}")
+            }
+            Skip::Late { in_reply_to } => {
+                write!(f, "a late reply to msg_id {in_reply_to}, which had timed out")
+            }
+            Skip::Misdirected { owner, in_reply_to } => {
+                write!(f, "the reply to {owner}'s request (msg_id {in_reply_to})")
+            }
+            Skip::Unsolicited {
+                in_reply_to: Some(id),
+            } => {
+                write!(f, "in_reply_to {id}, which it has no request for")
+            }
+            Skip::Unsolicited { in_reply_to: None } => f.write_str("a message with no in_reply_to"),
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::Unreadable { at, why, text } => {
+                write!(f, "{at}: not a Maelstrom message: {why}: {text}")
+            }
+            Fault::Undeliverable {
+                at,
+                field,
+                id,
+                text,
+            } => write!(
+                f,
+                "{at}: {field} {id:?} is no node or client in the network: {text}"
+            ),
+            Fault::Ended {
+                node,
+                ending,
+                status,
+                stderr,
+            } => {
+                let what = match ending {
+                    Ending::Closed => "its stdout closed".to_owned(),
+                    Ending::MidLine(bytes) => {
+                        format!("its stdout closed in the middle of a line ({bytes} bytes)")
+                    }
+                    Ending::Failed(e) => format!("its pipes failed ({e})"),
+                };
+                write!(f, "{node}: {what}; {status}")?;
+                if !stderr.is_empty() {
+                    write!(f, "; its last stderr:\n{stderr}")?;
+                }
+                Ok(())
+            }
+            Fault::BadInit { at, why, text } => {
+                write!(f, "{at}: not an init_ok to init: {why}: {text}")
+            }
+            Fault::NoInit { nodes, seconds } => write!(
+                f,
+                "{} did not answer init with init_ok within {seconds} s",
+                nodes.join(", ")
+            ),
+            Fault::StoppedReading {
+                node,
+                unsent,
+                seconds,
+            } => write!(
+                f,
+                "{node} stopped reading its stdin; {} unsent after {seconds:.1} s",
+                plural(*unsent as u64, "request", "requests")
+            ),
+            Fault::WrongEcho {
+                at,
+                client,
+                msg_id,
+                owner: Some(owner),
+                ..
+            } => write!(
+                f,
+                "{at}: reply to {owner}'s request sent to {client} (whose msg_id {msg_id} it matched)"
+            ),
+            Fault::WrongEcho {
+                at,
+                client,
+                msg_id,
+                sent,
+                got,
+                owner: None,
+            } => write!(
+                f,
+                "{at}: echo differs from what {client} sent in msg_id {msg_id}: sent {sent}, got {got}"
+            ),
+            Fault::Malformed {
+                at,
+                client,
+                msg_id,
+                why,
+                text,
+            } => write!(
+                f,
+                "{at}: reply to {client} msg_id {msg_id} is malformed: {why}: {text}"
+            ),
+            Fault::ErrorReply {
+                at,
+                client,
+                msg_id,
+                code,
+                text,
+            } => write!(
+                f,
+                "{at}: {client} msg_id {msg_id} answered with error {code}: {text:?}"
+            ),
+            Fault::TimedOut {
+                client,
+                node,
+                msg_id,
+                sent_at,
+                note,
+            } => {
+                write!(
+                    f,
+                    "{client} msg_id {msg_id} to {node}, sent at {sent_at:.3} s, timed out"
+                )?;
+                if let Some(note) = note {
+                    write!(f, " ({note})")?;
+                }
+                Ok(())
+            }
+            Fault::Silent {
+                node,
+                seconds,
+                outstanding,
+                oldest_client,
+                oldest_msg_id,
+                oldest_sent_at,
+            } => write!(
+                f,
+                "{node} answered nothing for {seconds:.1} s; {} outstanding, oldest {oldest_client} msg_id {oldest_msg_id} sent at {oldest_sent_at:.3} s",
+                plural(*outstanding as u64, "request", "requests")
+            ),
+            Fault::RepeatedMsgId { at, msg_id } => {
+                write!(f, "{at}: msg_id {msg_id} used twice by {}", at.node)
+            }
+            Fault::Skipped { at, client, why } => {
+                write!(f, "{at}: {client} skipped {why}")
+            }
+            Fault::OtherNode { at, client, asked } => write!(
+                f,
+                "{at}: reply to {client}, which asked {asked}, came from {}",
+                at.node
+            ),
+            Fault::Lingered { node, seconds } => write!(
+                f,
+                "{node} did not exit within {seconds} s of its stdin closing; killed"
+            ),
+            Fault::BadExit { node, status } => {
+                write!(f, "{node} {status} after its stdin closed")
+            }
+        }
+    }
+}
+
+/// `1 request`, `2 requests`.
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// How many faults of each kind are kept to be shown.
+pub const SHOWN: usize = 3;
+
+/// The faults of a run: counted by kind, the first [`SHOWN`] of each kept.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    counts: [u64; Kind::ALL.len()],
+    kept: Vec<Fault>,
+    ended: bool,
+}
+
+impl Faults {
+    /// Records `fault`.
+    pub fn push(&mut self, fault: Fault) {
+        let kind = fault.kind();
+        self.counts[kind as usize] += 1;
+        self.ended |= fault.ends_run();
+        if self.counts[kind as usize] <= SHOWN as u64 {
+            self.kept.push(fault);
+        }
+    }
+
+    /// How many of `kind` there were.
+    pub fn count(&self, kind: Kind) -> u64 {
+        self.counts[kind as usize]
+    }
+
+    /// A fault that ends the run was recorded.
+    pub fn ended(&self) -> bool {
+        self.ended
+    }
+
+    /// Whether any fault fails the run: Maelstrom's faults always, strict ones under
+    /// `strict`.
+    pub fn fail(&self, strict: bool) -> bool {
+        Kind::ALL
+            .iter()
+            .any(|k| self.count(*k) > 0 && (strict || !k.strict_only()))
+    }
+
+    /// The kept faults of `kind`, in the order they came.
+    pub fn shown(&self, kind: Kind) -> impl Iterator<Item = &Fault> {
+        self.kept.iter().filter(move |f| f.kind() == kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at() -> At {
+        At {
+            node: "n1".into(),
+            line: 7,
+        }
+    }
+
+    #[test]
+    fn faults_are_counted_by_kind_and_the_first_few_kept() {
+        let mut faults = Faults::default();
+        for msg_id in 1..=5 {
+            faults.push(Fault::TimedOut {
+                client: "c1".into(),
+                node: "n1".into(),
+                msg_id,
+                sent_at: 0.5,
+                note: None,
+            });
+        }
+        faults.push(Fault::RepeatedMsgId {
+            at: at(),
+            msg_id: "3".into(),
+        });
+        assert_eq!(faults.count(Kind::TimedOut), 5);
+        assert_eq!(faults.shown(Kind::TimedOut).count(), SHOWN);
+        assert!(!faults.ended());
+        assert!(faults.fail(false));
+        let mut strict_only = Faults::default();
+        strict_only.push(Fault::RepeatedMsgId {
+            at: at(),
+            msg_id: "3".into(),
+        });
+        assert!(!strict_only.fail(false) && strict_only.fail(true));
+        strict_only.push(Fault::NoInit {
+            nodes: vec!["n1".into()],
+            seconds: 10,
+        });
+        assert!(strict_only.ended());
+    }
+
+    #[test]
+    fn faults_say_what_happened() {
+        let cases = [
+            (
+                Fault::Skipped {
+                    at: at(),
+                    client: "c1".into(),
+                    why: Skip::Misdirected {
+                        owner: "c6".into(),
+                        in_reply_to: 4,
+                    },
+                },
+                "n1 stdout line 7: c1 skipped the reply to c6's request (msg_id 4)",
+            ),
+            (
+                Fault::StoppedReading {
+                    node: "n1".into(),
+                    unsent: 1,
+                    seconds: 5.0,
+                },
+                "n1 stopped reading its stdin; 1 request unsent after 5.0 s",
+            ),
+            (
+                Fault::Silent {
+                    node: "n2".into(),
+                    seconds: 5.0,
+                    outstanding: 10,
+                    oldest_client: "c2".into(),
+                    oldest_msg_id: 41,
+                    oldest_sent_at: 0.25,
+                },
+                "n2 answered nothing for 5.0 s; 10 requests outstanding, oldest c2 msg_id 41 sent at 0.250 s",
+            ),
+        ];
+        for (fault, text) in cases {
+            assert_eq!(fault.to_string(), text);
+        }
+    }
+}

@@ -1,0 +1,862 @@
+//! Clients, routing and timeouts: what happens to each message a node prints, by
+//! Maelstrom's rules.
+//!
+//! - A message whose `dest` is a node goes to that node's stdin, as Maelstrom's network
+//!   delivers it (net.clj, `send!`); one to an id that is no node and no client cannot be
+//!   delivered (net.clj, `validate-msg`).
+//! - A message to a client is that client's reply only if its `in_reply_to` is the
+//!   `msg_id` the client waits for, from whichever node it comes; anything else is skipped
+//!   (client.clj, `recv!`), counted, and, under `--strict`, a fault.
+//! - A reply of type `error` fails its request (client.clj, `throw-errors!`); any other is
+//!   checked against the echo_ok schema (`defrpc`), then its echo against the value sent
+//!   (workload/echo.clj, `checker`).
+//! - A request times out [`Config::timeout`](crate::Config) after it was written to the
+//!   node (client.clj, `recv!`'s deadline), not after it fell due.
+
+use std::collections::{HashSet, VecDeque};
+
+use std::time::{Duration, Instant};
+
+use crate::check::{self, Schema, Type, integer_u64, same_value};
+use crate::fault::{At, Excerpt, Fault, Faults, Skip};
+use crate::send::{Payloads, Rng, encode};
+
+/// How many bytes of a line a fault quotes.
+const QUOTE: usize = 200;
+
+/// A logical client: synchronous, one request outstanding at a time, as Maelstrom's.
+#[derive(Debug)]
+pub struct Client {
+    /// `c1`, `c2`, ...
+    pub name: String,
+    /// Index of the node it sends to.
+    pub node: usize,
+    /// Its next `msg_id` (Maelstrom's clients count from 1).
+    next_msg_id: u64,
+    /// Its outstanding request, if any.
+    waiting: Option<Waiting>,
+    /// `msg_id`s of its requests that timed out, in increasing order.
+    timed_out: Vec<u64>,
+}
+
+/// A client's outstanding request.
+#[derive(Clone, Debug)]
+struct Waiting {
+    msg_id: u64,
+    /// Index of its payload.
+    payload: usize,
+    /// When it fell due: latency counts from here.
+    due: Instant,
+    /// When its last byte was written to the node: its timeout counts from here.
+    sent: Option<Instant>,
+    /// What the client skipped while it waited, to say why it timed out.
+    note: Option<String>,
+}
+
+/// The driver's state for one node's traffic.
+#[derive(Debug)]
+pub struct Link {
+    /// Bytes ever queued for its stdin.
+    queued: u64,
+    /// Bytes ever written to its stdin.
+    written: u64,
+    /// Requests not yet wholly written: (offset of their end in `queued`, client).
+    pending: VecDeque<(u64, usize)>,
+    /// Since when its stdin has taken nothing while bytes waited for it.
+    stuck_since: Option<Instant>,
+    /// When it last printed a stdout line.
+    last_line: Instant,
+    /// Its silence was reported.
+    silent: bool,
+    /// It answered init.
+    pub initialised: bool,
+    /// The `msg_id`s it used (kept under `--strict` only).
+    ids: UniqueIds,
+}
+
+/// What became of a line.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing more to do (skipped, a fault recorded, or init answered).
+    Done,
+    /// To be written to node `k`'s stdin.
+    Forward(usize),
+    /// A request answered correctly.
+    Answered { due: Instant, sent: Instant },
+}
+
+/// Counts of what the clients did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Requests taken by a client (queued for a node).
+    pub sent: u64,
+    /// Requests answered correctly.
+    pub ok: u64,
+    /// Requests answered with an error.
+    pub failed: u64,
+    /// Requests answered with a wrong or malformed reply.
+    pub wrong: u64,
+    /// Requests that timed out.
+    pub timeouts: u64,
+    /// Messages skipped by the client they were addressed to.
+    pub skipped: u64,
+    /// Of those, late replies to requests that had timed out.
+    pub late: u64,
+    /// Of those, second replies to requests already answered.
+    pub duplicate: u64,
+    /// Of those, replies to another client's request.
+    pub misdirected: u64,
+    /// Messages forwarded from one node to another.
+    pub forwarded: u64,
+}
+
+/// Clients, links and the rules between them.
+pub struct Router {
+    pub clients: Vec<Client>,
+    /// Clients with no request outstanding, in the order they became idle.
+    idle: VecDeque<usize>,
+    pub links: Vec<Link>,
+    /// `n1`, `n2`, ...
+    names: Vec<String>,
+    payloads: Payloads,
+    rng: Rng,
+    /// Maelstrom's own message id, in every request's `id`.
+    next_id: u64,
+    timeout: Duration,
+    strict: bool,
+    /// The load started: times in faults are seconds from here.
+    start: Instant,
+    /// Requests outstanding.
+    pub in_flight: usize,
+    pub counts: Counts,
+    pub faults: Faults,
+    /// When (seconds into the load) each timed-out request was sent: the first
+    /// [`MARKS`] of them, for the latency plot.
+    pub timeout_marks: Vec<f64>,
+}
+
+/// How many timeouts are marked on the latency plot.
+pub const MARKS: usize = 4_000;
+
+impl Router {
+    /// `clients` clients spread over `names.len()` nodes (client k sends to node k mod N).
+    pub fn new(
+        names: Vec<String>,
+        clients: usize,
+        payloads: Payloads,
+        seed: u64,
+        timeout: Duration,
+        strict: bool,
+    ) -> Self {
+        let now = Instant::now();
+        let links = names
+            .iter()
+            .map(|_| Link {
+                queued: 0,
+                written: 0,
+                pending: VecDeque::new(),
+                stuck_since: None,
+                last_line: now,
+                silent: false,
+                initialised: false,
+                ids: UniqueIds::default(),
+            })
+            .collect();
+        Router {
+            clients: (0..clients)
+                .map(|k| Client {
+                    name: format!("c{}", k + 1),
+                    node: k % names.len(),
+                    next_msg_id: 1,
+                    waiting: None,
+                    timed_out: Vec::new(),
+                })
+                .collect(),
+            idle: (0..clients).collect(),
+            links,
+            names,
+            payloads,
+            rng: Rng::new(seed),
+            next_id: 0,
+            timeout,
+            strict,
+            start: now,
+            in_flight: 0,
+            counts: Counts::default(),
+            faults: Faults::default(),
+            timeout_marks: Vec::new(),
+        }
+    }
+
+    /// The node names.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Queues node `n`'s init (from `c0`, `msg_id` 1) on `out`.
+    pub fn init(&mut self, n: usize, out: &mut Vec<u8>) {
+        let before = out.len();
+        crate::send::encode_init(out, self.next_id, &self.names[n], &self.names);
+        self.next_id += 1;
+        self.links[n].queued += (out.len() - before) as u64;
+    }
+
+    /// Every node answered init.
+    pub fn initialised(&self) -> bool {
+        self.links.iter().all(|l| l.initialised)
+    }
+
+    /// The load starts now: times are measured from `start`, and a node's silence from
+    /// here at the earliest.
+    pub fn start_load(&mut self, start: Instant) {
+        self.start = start;
+        for link in &mut self.links {
+            link.last_line = link.last_line.max(start);
+        }
+    }
+
+    /// A client is idle.
+    pub fn any_idle(&self) -> bool {
+        !self.idle.is_empty()
+    }
+
+    /// Has the next idle client send a request that fell due at `due`, queued on its
+    /// node's stdin buffer (`out_of(node)`); returns the node's index, or `None` when no
+    /// client is idle.
+    pub fn send<'o>(
+        &mut self,
+        due: Instant,
+        out_of: impl FnOnce(usize) -> &'o mut Vec<u8>,
+    ) -> Option<usize> {
+        let client = self.idle.pop_front()?;
+        let payload = (self.rng.next_u64() % self.payloads.len() as u64) as usize;
+        let c = &mut self.clients[client];
+        let msg_id = c.next_msg_id;
+        c.next_msg_id += 1;
+        c.waiting = Some(Waiting {
+            msg_id,
+            payload,
+            due,
+            sent: None,
+            note: None,
+        });
+        let n = c.node;
+        let out = out_of(n);
+        let before = out.len();
+        encode(
+            out,
+            self.next_id,
+            c.name.as_bytes(),
+            self.names[n].as_bytes(),
+            self.payloads.get(payload),
+            msg_id,
+        );
+        self.next_id += 1;
+        let link = &mut self.links[n];
+        link.queued += (out.len() - before) as u64;
+        link.pending.push_back((link.queued, client));
+        self.counts.sent += 1;
+        self.in_flight += 1;
+        Some(n)
+    }
+
+    /// `bytes` more were written to node `n`'s stdin at `now`, and `left` wait for it:
+    /// the requests now wholly written start their timeouts, and a stdin that took
+    /// nothing for the timeout while bytes waited fails the run.
+    pub fn written(&mut self, n: usize, bytes: usize, left: usize, now: Instant) {
+        let link = &mut self.links[n];
+        link.written += bytes as u64;
+        while let Some(&(end, client)) = link.pending.front() {
+            if end > link.written {
+                break;
+            }
+            link.pending.pop_front();
+            if let Some(w) = &mut self.clients[client].waiting {
+                w.sent = Some(now);
+            }
+        }
+        if bytes > 0 || left == 0 {
+            link.stuck_since = None;
+        } else {
+            let since = *link.stuck_since.get_or_insert(now);
+            if now - since >= self.timeout {
+                let unsent = link.pending.len();
+                self.faults.push(Fault::StoppedReading {
+                    node: self.names[n].clone(),
+                    unsent,
+                    seconds: (now - since).as_secs_f64(),
+                });
+            }
+        }
+    }
+
+    /// `bytes` of a forwarded message were queued for node `n`'s stdin.
+    pub fn queued(&mut self, n: usize, bytes: usize) {
+        self.links[n].queued += bytes as u64;
+    }
+
+    /// Times out every request still outstanding when the run ends.
+    pub fn expire_all(&mut self) {
+        let far = Instant::now() + self.timeout * 1000;
+        for c in &mut self.clients {
+            if let Some(w) = &mut c.waiting {
+                w.sent.get_or_insert(self.start);
+                w.note.get_or_insert_with(|| "still outstanding when the run ended".into());
+            }
+        }
+        self.expire(far);
+    }
+
+    /// A node's stdin is closed: what waits for it is dropped, and its requests are never
+    /// sent (they time out only if they were).
+    pub fn closed(&mut self, n: usize) {
+        let link = &mut self.links[n];
+        link.written = link.queued;
+        link.pending.clear();
+        link.stuck_since = None;
+    }
+
+    /// Handles stdout line `number` of node `n`, read at `now`.
+    pub fn line(&mut self, n: usize, number: u64, line: &[u8], now: Instant) -> Outcome {
+        self.links[n].last_line = now;
+        let at = || At {
+            node: self.names[n].clone(),
+            line: number,
+        };
+        let message = match check::read_message(line) {
+            Ok(m) => m,
+            Err(why) => {
+                self.faults.push(Fault::Unreadable {
+                    at: at(),
+                    why,
+                    text: Excerpt::of(line, QUOTE),
+                });
+                return Outcome::Done;
+            }
+        };
+        if self.strict
+            && let Some(id) = message.body.msg_id
+            && !self.links[n].ids.insert(id.of(line))
+        {
+            self.faults.push(Fault::RepeatedMsgId {
+                at: at(),
+                msg_id: String::from_utf8_lossy(id.of(line)).into_owned(),
+            });
+        }
+        let src = check::decode_string(message.src.of(line)).unwrap_or_default();
+        if self.node(&src).is_none() && self.client(&src).is_none() {
+            self.faults.push(Fault::Undeliverable {
+                at: at(),
+                field: "src",
+                id: src.into_owned(),
+                text: Excerpt::of(line, QUOTE),
+            });
+            return Outcome::Done;
+        }
+        let dest = check::decode_string(message.dest.of(line)).unwrap_or_default();
+        if let Some(k) = self.node(&dest) {
+            self.counts.forwarded += 1;
+            return Outcome::Forward(k);
+        }
+        if let Some(c) = self.client(&dest) {
+            return self.to_client(n, number, c, line, &message.body, now);
+        }
+        if dest == "c0" && !self.links[n].initialised {
+            return self.to_init_client(n, number, line, &message.body);
+        }
+        self.faults.push(Fault::Undeliverable {
+            at: at(),
+            field: "dest",
+            id: dest.into_owned(),
+            text: Excerpt::of(line, QUOTE),
+        });
+        Outcome::Done
+    }
+
+    /// The index of node `name`, if it is one.
+    fn node(&self, name: &str) -> Option<usize> {
+        let k: usize = name.strip_prefix('n')?.parse().ok()?;
+        (k >= 1 && self.names.get(k - 1).is_some_and(|n| n == name)).then(|| k - 1)
+    }
+
+    /// The index of client `name`, if it is one (`c0`, which sends init, is not).
+    fn client(&self, name: &str) -> Option<usize> {
+        let k: usize = name.strip_prefix('c')?.parse().ok()?;
+        (k >= 1 && self.clients.get(k - 1).is_some_and(|c| c.name == name)).then(|| k - 1)
+    }
+
+    /// A message to `c0` before node `n` answered init: the init_ok, or skipped.
+    fn to_init_client(&mut self, n: usize, number: u64, line: &[u8], body: &check::Body) -> Outcome {
+        if body.in_reply_to.map(|s| integer_u64(s.of(line))) != Some(Some(1)) {
+            self.counts.skipped += 1;
+            return Outcome::Done;
+        }
+        let fault = |why: String| Fault::BadInit {
+            at: At {
+                node: self.names[n].clone(),
+                line: number,
+            },
+            why,
+            text: Excerpt::of(line, QUOTE),
+        };
+        if body.type_of(line) == Type::Error {
+            let f = fault("an error reply".into());
+            self.faults.push(f);
+        } else if let Err(why) = body.check(line, Schema::InitOk) {
+            let f = fault(why);
+            self.faults.push(f);
+        } else {
+            self.links[n].initialised = true;
+        }
+        Outcome::Done
+    }
+
+    /// A message node `n` addressed to client `c`.
+    fn to_client(
+        &mut self,
+        n: usize,
+        number: u64,
+        c: usize,
+        line: &[u8],
+        body: &check::Body,
+        now: Instant,
+    ) -> Outcome {
+        let at = At {
+            node: self.names[n].clone(),
+            line: number,
+        };
+        let in_reply_to = body.in_reply_to.map(|s| s.of(line));
+        let id = in_reply_to.and_then(integer_u64);
+        let client = &mut self.clients[c];
+        let matched = client.waiting.as_ref().is_some_and(|w| Some(w.msg_id) == id);
+        if !matched {
+            self.skip(at, c, in_reply_to, id, line, body);
+            return Outcome::Done;
+        }
+        let Some(waiting) = client.waiting.take() else {
+            return Outcome::Done;
+        };
+        self.idle.push_back(c);
+        self.in_flight -= 1;
+        let msg_id = waiting.msg_id;
+        let asked = client.node;
+        let name = client.name.clone();
+        if self.strict && asked != n {
+            self.faults.push(Fault::OtherNode {
+                at: at.clone(),
+                client: name.clone(),
+                asked: self.names[asked].clone(),
+            });
+        }
+        if body.type_of(line) == Type::Error {
+            self.counts.failed += 1;
+            let text = body
+                .text
+                .and_then(|s| check::decode_string(s.of(line)).ok())
+                .map(|t| t.into_owned())
+                .unwrap_or_default();
+            self.faults.push(Fault::ErrorReply {
+                at,
+                client: name,
+                msg_id,
+                code: body
+                    .code
+                    .map(|s| String::from_utf8_lossy(s.of(line)).into_owned())
+                    .unwrap_or_else(|| "(no code)".into()),
+                text,
+            });
+            return Outcome::Done;
+        }
+        if let Err(why) = body.check(line, Schema::EchoOk) {
+            self.counts.wrong += 1;
+            self.faults.push(Fault::Malformed {
+                at,
+                client: name,
+                msg_id,
+                why,
+                text: Excerpt::of(line, QUOTE),
+            });
+            return Outcome::Done;
+        }
+        let sent = self.payloads.get(waiting.payload);
+        let echo = body.echo.map(|s| s.of(line)).unwrap_or_default();
+        if !same_value(sent, echo) {
+            self.counts.wrong += 1;
+            let owner = self.owner_of(c, msg_id, Some(echo)).map(|o| {
+                let owner = self.clients[o].name.clone();
+                let note = format!("reply to {owner}'s request sent to {name}, {at}");
+                if let Some(w) = &mut self.clients[o].waiting {
+                    w.note.get_or_insert(note);
+                }
+                owner
+            });
+            self.faults.push(Fault::WrongEcho {
+                at,
+                client: name,
+                msg_id,
+                sent: Excerpt::of(sent, 80),
+                got: Excerpt::of(echo, 80),
+                owner,
+            });
+            return Outcome::Done;
+        }
+        self.counts.ok += 1;
+        Outcome::Answered {
+            due: waiting.due,
+            sent: waiting.sent.unwrap_or(now),
+        }
+    }
+
+    /// Client `c` skips a message that is not its reply: counted, classified, noted.
+    fn skip(
+        &mut self,
+        at: At,
+        c: usize,
+        token: Option<&[u8]>,
+        id: Option<u64>,
+        line: &[u8],
+        body: &check::Body,
+    ) {
+        self.counts.skipped += 1;
+        let client = &self.clients[c];
+        let waiting_for = client.waiting.as_ref().map(|w| w.msg_id);
+        let why = match id {
+            Some(id) if client.timed_out.binary_search(&id).is_ok() => {
+                Skip::Late { in_reply_to: id }
+            }
+            Some(id) if id >= 1 && id < waiting_for.unwrap_or(client.next_msg_id) => {
+                Skip::Duplicate { in_reply_to: id }
+            }
+            _ => {
+                let echo = body.echo.map(|s| s.of(line));
+                let owner = id.and_then(|id| self.owner_of(c, id, echo));
+                match (owner, id) {
+                    (Some(o), Some(id)) => Skip::Misdirected {
+                        owner: self.clients[o].name.clone(),
+                        in_reply_to: id,
+                    },
+                    _ => Skip::Unsolicited {
+                        in_reply_to: token.map(|t| String::from_utf8_lossy(t).into_owned()),
+                    },
+                }
+            }
+        };
+        let name = self.clients[c].name.clone();
+        match &why {
+            Skip::Late { .. } => self.counts.late += 1,
+            Skip::Duplicate { .. } => self.counts.duplicate += 1,
+            Skip::Misdirected { owner, .. } => {
+                self.counts.misdirected += 1;
+                let note = format!("reply to {owner}'s request sent to {name}, {at}");
+                if let Some(o) = self.client(owner)
+                    && let Some(w) = &mut self.clients[o].waiting
+                {
+                    w.note.get_or_insert(note);
+                }
+            }
+            Skip::Unsolicited { .. } => {
+                if let Some(w) = &mut self.clients[c].waiting {
+                    w.note
+                        .get_or_insert(format!("{name} skipped {why}, {at}"));
+                }
+            }
+        }
+        if self.strict && why.strict_fault() {
+            self.faults.push(Fault::Skipped {
+                at,
+                client: name,
+                why,
+            });
+        }
+    }
+
+    /// Another client than `c` waiting for `msg_id` with a payload equal to `echo`: the
+    /// one a reply sent to `c` was meant for.
+    fn owner_of(&self, c: usize, msg_id: u64, echo: Option<&[u8]>) -> Option<usize> {
+        let echo = echo?;
+        self.clients.iter().enumerate().position(|(k, o)| {
+            k != c
+                && o.waiting.as_ref().is_some_and(|w| {
+                    w.msg_id == msg_id && same_value(self.payloads.get(w.payload), echo)
+                })
+        })
+    }
+
+    /// Times out every request written more than the timeout ago; a node that printed
+    /// nothing in that time is reported as silent (once).
+    pub fn expire(&mut self, now: Instant) {
+        for c in 0..self.clients.len() {
+            let client = &self.clients[c];
+            let Some(w) = &client.waiting else { continue };
+            let Some(sent) = w.sent else { continue };
+            if now - sent < self.timeout {
+                continue;
+            }
+            let n = client.node;
+            if !self.links[n].silent && now - self.links[n].last_line >= self.timeout {
+                self.links[n].silent = true;
+                self.report_silent(n, now);
+            }
+            let client = &mut self.clients[c];
+            let Some(w) = client.waiting.take() else {
+                continue;
+            };
+            client.timed_out.push(w.msg_id);
+            let sent_at = sent.saturating_duration_since(self.start).as_secs_f64();
+            if self.timeout_marks.len() < MARKS {
+                self.timeout_marks.push(sent_at);
+            }
+            self.faults.push(Fault::TimedOut {
+                client: client.name.clone(),
+                node: self.names[n].clone(),
+                msg_id: w.msg_id,
+                sent_at,
+                note: w.note,
+            });
+            self.counts.timeouts += 1;
+            self.in_flight -= 1;
+            self.idle.push_back(c);
+        }
+    }
+
+    /// Reports node `n` as silent: what waits on it, and the oldest.
+    fn report_silent(&mut self, n: usize, now: Instant) {
+        let waiting = self
+            .clients
+            .iter()
+            .filter(|c| c.node == n)
+            .filter_map(|c| c.waiting.as_ref().and_then(|w| w.sent).map(|s| (s, c)));
+        let outstanding = waiting.clone().count();
+        let Some((sent, oldest)) = waiting.min_by_key(|(s, _)| *s) else {
+            return;
+        };
+        let fault = Fault::Silent {
+            node: self.names[n].clone(),
+            seconds: (now - self.links[n].last_line).as_secs_f64(),
+            outstanding,
+            oldest_client: oldest.name.clone(),
+            oldest_msg_id: oldest.waiting.as_ref().map_or(0, |w| w.msg_id),
+            oldest_sent_at: sent.saturating_duration_since(self.start).as_secs_f64(),
+        };
+        self.faults.push(fault);
+    }
+
+    /// Seconds from the start of the load to `t`.
+    pub fn since_start(&self, t: Instant) -> f64 {
+        t.saturating_duration_since(self.start).as_secs_f64()
+    }
+}
+
+/// The `msg_id`s a node has used, to check that none repeats. A counter's ids (small and
+/// dense) go in a bitmap; any others in sets.
+#[derive(Debug, Default)]
+pub struct UniqueIds {
+    bits: Vec<u64>,
+    sparse: HashSet<u64>,
+    other: HashSet<Vec<u8>>,
+}
+
+/// Ids below this go in the bitmap (at most 8 MiB of it).
+const DENSE: u64 = 1 << 26;
+
+impl UniqueIds {
+    /// Records the integer token `id`; false if it was seen before.
+    pub fn insert(&mut self, id: &[u8]) -> bool {
+        match integer_u64(id) {
+            Some(n) if n < DENSE => {
+                let (word, bit) = ((n / 64) as usize, 1u64 << (n % 64));
+                if self.bits.len() <= word {
+                    self.bits.resize((word + 1).next_power_of_two(), 0);
+                }
+                let fresh = self.bits[word] & bit == 0;
+                self.bits[word] |= bit;
+                fresh
+            }
+            Some(n) => self.sparse.insert(n),
+            None => self.other.insert(id.to_vec()),
+        }
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::send::PayloadKind;
+
+    fn router(clients: usize, nodes: usize, strict: bool) -> (Router, Vec<Vec<u8>>) {
+        let names = (1..=nodes).map(|k| format!("n{k}")).collect();
+        let mut r = Router::new(
+            names,
+            clients,
+            Payloads::new(&PayloadKind::Maelstrom, 0),
+            0,
+            Duration::from_secs(5),
+            strict,
+        );
+        let mut outs = vec![Vec::new(); nodes];
+        for n in 0..nodes {
+            r.init(n, &mut outs[n]);
+            let line = format!(
+                r#"{{"src":"n{}","dest":"c0","body":{{"type":"init_ok","in_reply_to":1}}}}"#,
+                n + 1
+            );
+            assert_eq!(r.line(n, 1, line.as_bytes(), Instant::now()), Outcome::Done);
+        }
+        assert!(r.initialised());
+        for (n, out) in outs.iter_mut().enumerate() {
+            r.written(n, out.len(), 0, Instant::now());
+            out.clear();
+        }
+        (r, outs)
+    }
+
+    /// The echo of the request last queued in `out` (between `"echo":` and `,"type"`).
+    fn echo_of(out: &[u8]) -> String {
+        let text = String::from_utf8_lossy(out);
+        let line = text.lines().last().unwrap_or_default();
+        let start = line.find(r#""echo":"#).map_or(0, |i| i + 7);
+        let end = line.find(r#","type""#).unwrap_or(line.len());
+        line[start..end].to_owned()
+    }
+
+    #[test]
+    fn replies_match_by_in_reply_to_from_any_node_with_repeated_msg_ids() {
+        let (mut r, mut outs) = router(2, 2, false);
+        let now = Instant::now();
+        assert_eq!(r.send(now, |n| &mut outs[n]), Some(0));
+        let echo = echo_of(&outs[0]);
+        r.written(0, outs[0].len(), 0, now);
+        // From n2, not n1 which was asked; msg_id copied from the request (as Go's demo).
+        let reply = format!(
+            r#"{{"src":"n2","dest":"c1","body":{{"type":"echo_ok","echo":{echo},"in_reply_to":1,"msg_id":1}}}}"#
+        );
+        assert!(matches!(r.line(1, 2, reply.as_bytes(), now), Outcome::Answered { .. }));
+        assert_eq!(r.counts.ok, 1);
+        assert!(!r.faults.fail(false));
+        // The same reply again: skipped as a duplicate.
+        assert_eq!(r.line(1, 3, reply.as_bytes(), now), Outcome::Done);
+        assert_eq!((r.counts.skipped, r.counts.duplicate), (1, 1));
+        assert!(!r.faults.fail(false));
+    }
+
+    #[test]
+    fn strict_fails_what_maelstrom_lets_pass() {
+        let (mut r, mut outs) = router(1, 2, true);
+        let now = Instant::now();
+        r.send(now, |n| &mut outs[n]);
+        let echo = echo_of(&outs[0]);
+        let reply = format!(
+            r#"{{"src":"n2","dest":"c1","body":{{"type":"echo_ok","echo":{echo},"in_reply_to":1,"msg_id":1}}}}"#
+        );
+        r.line(1, 2, reply.as_bytes(), now);
+        r.line(1, 3, reply.as_bytes(), now);
+        for kind in [
+            crate::fault::Kind::OtherNode,
+            crate::fault::Kind::Skipped,
+            crate::fault::Kind::RepeatedMsgId,
+        ] {
+            assert_eq!(r.faults.count(kind), 1, "{kind:?}");
+        }
+        assert!(r.faults.fail(true) && !r.faults.fail(false));
+    }
+
+    #[test]
+    fn node_to_node_messages_are_forwarded_and_unknown_ids_are_not() {
+        let (mut r, _) = router(1, 3, false);
+        let now = Instant::now();
+        let to_n3 = br#"{"src":"n1","dest":"n3","body":{"type":"gossip","msg_id":7}}"#;
+        assert_eq!(r.line(0, 2, to_n3, now), Outcome::Forward(2));
+        let to_n9 = br#"{"src":"n1","dest":"n9","body":{"type":"gossip"}}"#;
+        assert_eq!(r.line(0, 3, to_n9, now), Outcome::Done);
+        assert!(r.faults.ended());
+        let text = r.faults.shown(crate::fault::Kind::Undeliverable).next().map(|f| f.to_string());
+        assert!(
+            text.as_deref().is_some_and(|t| t.starts_with(r#"n1 stdout line 3: dest "n9" is no node or client"#)),
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn the_timeout_runs_from_the_write_and_a_misdirected_reply_is_named() {
+        let (mut r, mut outs) = router(2, 1, false);
+        let due = Instant::now();
+        // c1's first request, answered; then c2's first (msg_id 1) and c1's second (2).
+        r.send(due, |n| &mut outs[n]);
+        let first = format!(
+            r#"{{"src":"n1","dest":"c1","body":{{"type":"echo_ok","echo":{},"in_reply_to":1}}}}"#,
+            echo_of(&outs[0])
+        );
+        r.written(0, outs[0].len(), 0, due);
+        assert!(matches!(r.line(0, 2, first.as_bytes(), due), Outcome::Answered { .. }));
+        outs[0].clear();
+        r.send(due, |n| &mut outs[n]);
+        r.send(due, |n| &mut outs[n]);
+        let echo = echo_of(&outs[0]);
+        let before = r.links[0].written;
+        // Nothing written yet: however long it waits, nothing times out.
+        r.expire(due + Duration::from_secs(60));
+        assert_eq!(r.counts.timeouts, 0);
+        let written = due + Duration::from_secs(60);
+        r.written(0, outs[0].len(), 0, written);
+        assert_eq!(r.links[0].written - before, outs[0].len() as u64);
+        // c1's reply (to msg_id 2) sent to c2, which waits for msg_id 1.
+        let reply = format!(
+            r#"{{"src":"n1","dest":"c2","body":{{"type":"echo_ok","echo":{echo},"in_reply_to":2}}}}"#
+        );
+        r.line(0, 3, reply.as_bytes(), written);
+        assert_eq!(r.counts.misdirected, 1);
+        r.expire(written + Duration::from_millis(4_900));
+        assert_eq!(r.counts.timeouts, 0);
+        r.expire(written + Duration::from_secs(5));
+        assert_eq!(r.counts.timeouts, 2);
+        let texts: Vec<String> = r
+            .faults
+            .shown(crate::fault::Kind::TimedOut)
+            .map(|f| f.to_string())
+            .collect();
+        assert!(
+            texts[0].contains("c1 msg_id 2 to n1")
+                && texts[0].contains("(reply to c1's request sent to c2, n1 stdout line 3)"),
+            "{texts:?}"
+        );
+        // n1 printed its last line as they were written: silent for the timeout since.
+        let silent: Vec<String> = r
+            .faults
+            .shown(crate::fault::Kind::Silent)
+            .map(|f| f.to_string())
+            .collect();
+        assert_eq!(
+            silent,
+            ["n1 answered nothing for 5.0 s; 2 requests outstanding, oldest c1 msg_id 2 sent at 60.000 s"]
+        );
+    }
+
+    #[test]
+    fn a_stdin_that_takes_nothing_for_the_timeout_is_named() {
+        let (mut r, mut outs) = router(1, 1, false);
+        let t = Instant::now();
+        r.send(t, |n| &mut outs[n]);
+        r.written(0, 0, outs[0].len(), t);
+        r.written(0, 0, outs[0].len(), t + Duration::from_secs(4));
+        assert!(!r.faults.ended());
+        r.written(0, 0, outs[0].len(), t + Duration::from_secs(5));
+        assert!(r.faults.ended());
+        let text = r.faults.shown(crate::fault::Kind::StoppedReading).next().map(|f| f.to_string());
+        assert_eq!(
+            text.as_deref(),
+            Some("n1 stopped reading its stdin; 1 request unsent after 5.0 s")
+        );
+    }
+
+    #[test]
+    fn msg_ids_must_not_repeat() {
+        let mut ids = UniqueIds::default();
+        for id in ["0", "1", "70000000", "18446744073709551616", "-3"] {
+            assert!(ids.insert(id.as_bytes()), "{id}");
+        }
+        for id in ["0", "1", "70000000", "18446744073709551616", "-3"] {
+            assert!(!ids.insert(id.as_bytes()), "{id} again");
+        }
+    }
+}
