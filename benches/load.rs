@@ -43,7 +43,7 @@ fn main() {
                 b.iter(|| {
                     let report = echo_load::run(&c).expect("run");
                     assert!(report.valid(), "{}", report.summary());
-                    assert_eq!(report.ok, REQUESTS);
+                    assert_eq!(report.counts.ok, REQUESTS);
                 })
             },
         );

@@ -86,7 +86,8 @@ pub type Fault = String;
 /// `src` and `dest` (strings), `body` (an object) and optionally `id` (an integer), as
 /// net.clj's `Message` schema and process.clj's `parse-msg` require.
 pub fn read_message(line: &[u8]) -> Result<Message, Fault> {
-    std::str::from_utf8(line).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1))?;
+    std::str::from_utf8(line)
+        .map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1))?;
     let mut r = Reader {
         line,
         i: 0,
@@ -141,7 +142,11 @@ impl Body {
     /// Checks it against `schema`'s closed map.
     pub fn check(&self, line: &[u8], schema: Schema) -> Result<(), Fault> {
         let (name, allowed, type_) = match schema {
-            Schema::EchoOk => ("an echo_ok", "type, echo, in_reply_to, msg_id", Type::EchoOk),
+            Schema::EchoOk => (
+                "an echo_ok",
+                "type, echo, in_reply_to, msg_id",
+                Type::EchoOk,
+            ),
             Schema::InitOk => ("an init_ok", "type, in_reply_to, msg_id", Type::InitOk),
         };
         let Some(token) = self.type_.map(|s| s.of(line)) else {
@@ -169,7 +174,12 @@ impl Body {
             return Err("echo_ok without echo".into());
         }
         match self.in_reply_to.map(|s| s.of(line)) {
-            None => return Err(format!("{} without in_reply_to", &name[name.find(' ').map_or(0, |i| i + 1)..])),
+            None => {
+                return Err(format!(
+                    "{} without in_reply_to",
+                    &name[name.find(' ').map_or(0, |i| i + 1)..]
+                ));
+            }
             Some(t) if !is_integer(t) => return Err("in_reply_to is not an integer".into()),
             Some(_) => {}
         }
@@ -298,7 +308,7 @@ impl<'a> Reader<'a> {
         Ok(body)
     }
 
-/// Reads a string token; returns its span, quotes included.
+    /// Reads a string token; returns its span, quotes included.
     fn string_token(&mut self) -> Result<Span, Fault> {
         if self.peek() != Some(b'"') {
             return self.fault("expected a string");
@@ -523,7 +533,10 @@ mod tests {
             m.body.echo.map(|s| s.of(line)),
             Some(&br#"{"a":[1,"x"]}"#[..])
         );
-        assert_eq!(m.body.in_reply_to.map(|s| integer_u64(s.of(line))), Some(Some(12)));
+        assert_eq!(
+            m.body.in_reply_to.map(|s| integer_u64(s.of(line))),
+            Some(Some(12))
+        );
         assert_eq!(m.body.msg_id.map(|s| s.of(line)), Some(&b"3"[..]));
     }
 
@@ -535,11 +548,23 @@ mod tests {
                 "unexpected top-level key \"x\"",
             ),
             (r#"{"dest":"c1","body":{}}"#, "no src"),
-            (r#"{"src":"n1","dest":"c1","body":[]}"#, "body is not an object"),
+            (
+                r#"{"src":"n1","dest":"c1","body":[]}"#,
+                "body is not an object",
+            ),
             (r#"{"src":1,"dest":"c1","body":{}}"#, "expected a string"),
-            (r#"{"src":"n1","dest":"c1","body":{},"id":1.5}"#, "expected an integer"),
-            (r#"{"src":"n1","dest":"c1","body":{}} x"#, "trailing characters"),
-            (r#"{"src":"n1","dest":"c1","body":{"echo":01}}"#, "expected ',' or '}'"),
+            (
+                r#"{"src":"n1","dest":"c1","body":{},"id":1.5}"#,
+                "expected an integer",
+            ),
+            (
+                r#"{"src":"n1","dest":"c1","body":{}} x"#,
+                "trailing characters",
+            ),
+            (
+                r#"{"src":"n1","dest":"c1","body":{"echo":01}}"#,
+                "expected ',' or '}'",
+            ),
             ("garbage", "expected '{' at byte 1"),
             ("", "expected '{'"),
         ];

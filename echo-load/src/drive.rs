@@ -137,9 +137,7 @@ impl Drive<'_> {
                 continue;
             }
             match self.nodes[n].write_out() {
-                Ok(bytes) => self
-                    .router
-                    .written(n, bytes, self.nodes[n].out.len(), now),
+                Ok(bytes) => self.router.written(n, bytes, self.nodes[n].out.len(), now),
                 // It closed its stdin: if it ended, its stdout's end says so below.
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
                     self.nodes[n].close_stdin();

@@ -162,7 +162,11 @@ pub enum Fault {
     /// A message a client skipped (except late replies).
     Skipped { at: At, client: String, why: Skip },
     /// A reply that came from another node than the one asked.
-    OtherNode { at: At, client: String, asked: String },
+    OtherNode {
+        at: At,
+        client: String,
+        asked: String,
+    },
     /// A node that did not exit within the grace period of its stdin closing (Maelstrom
     /// kills its nodes at the end of a run without asking).
     Lingered { node: String, seconds: u64 },
@@ -309,7 +313,10 @@ impl fmt::Display for Skip {
                 write!(f, "a second reply to msg_id {in_reply_to}")
             }
             Skip::Late { in_reply_to } => {
-                write!(f, "a late reply to msg_id {in_reply_to}, which had timed out")
+                write!(
+                    f,
+                    "a late reply to msg_id {in_reply_to}, which had timed out"
+                )
             }
             Skip::Misdirected { owner, in_reply_to } => {
                 write!(f, "the reply to {owner}'s request (msg_id {in_reply_to})")

@@ -201,8 +201,8 @@ pub fn run(config: &Config) -> io::Result<Report> {
         ..
     } = drive;
     for (node, stop) in nodes.iter().zip(stops) {
-        if node.stdout_closed {
-            continue; // it ended mid-run, and that was reported
+        if node.stdout_closed || !config.strict {
+            continue; // it ended mid-run, and that was reported; or Maelstrom's verdict
         }
         match stop {
             Stop::Killed => router.faults.push(Fault::Lingered {

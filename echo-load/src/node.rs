@@ -170,7 +170,10 @@ pub fn stop_all(nodes: &mut [NodeProcess], grace: Duration) -> Vec<Stop> {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    stops.into_iter().map(|s| s.unwrap_or(Stop::Killed)).collect()
+    stops
+        .into_iter()
+        .map(|s| s.unwrap_or(Stop::Killed))
+        .collect()
 }
 
 /// "exited with status 1", "killed by signal 6".

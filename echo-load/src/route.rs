@@ -301,7 +301,8 @@ impl Router {
         for c in &mut self.clients {
             if let Some(w) = &mut c.waiting {
                 w.sent.get_or_insert(self.start);
-                w.note.get_or_insert_with(|| "still outstanding when the run ended".into());
+                w.note
+                    .get_or_insert_with(|| "still outstanding when the run ended".into());
             }
         }
         self.expire(far);
@@ -359,10 +360,10 @@ impl Router {
             return Outcome::Forward(k);
         }
         if let Some(c) = self.client(&dest) {
-            return self.to_client(n, number, c, line, &message.body, now);
+            return self.for_client(n, number, c, line, &message.body, now);
         }
         if dest == "c0" && !self.links[n].initialised {
-            return self.to_init_client(n, number, line, &message.body);
+            return self.for_init_client(n, number, line, &message.body);
         }
         self.faults.push(Fault::Undeliverable {
             at: at(),
@@ -386,7 +387,13 @@ impl Router {
     }
 
     /// A message to `c0` before node `n` answered init: the init_ok, or skipped.
-    fn to_init_client(&mut self, n: usize, number: u64, line: &[u8], body: &check::Body) -> Outcome {
+    fn for_init_client(
+        &mut self,
+        n: usize,
+        number: u64,
+        line: &[u8],
+        body: &check::Body,
+    ) -> Outcome {
         if body.in_reply_to.map(|s| integer_u64(s.of(line))) != Some(Some(1)) {
             self.counts.skipped += 1;
             return Outcome::Done;
@@ -412,7 +419,7 @@ impl Router {
     }
 
     /// A message node `n` addressed to client `c`.
-    fn to_client(
+    fn for_client(
         &mut self,
         n: usize,
         number: u64,
@@ -428,7 +435,10 @@ impl Router {
         let in_reply_to = body.in_reply_to.map(|s| s.of(line));
         let id = in_reply_to.and_then(integer_u64);
         let client = &mut self.clients[c];
-        let matched = client.waiting.as_ref().is_some_and(|w| Some(w.msg_id) == id);
+        let matched = client
+            .waiting
+            .as_ref()
+            .is_some_and(|w| Some(w.msg_id) == id);
         if !matched {
             self.skip(at, c, in_reply_to, id, line, body);
             return Outcome::Done;
@@ -520,26 +530,22 @@ impl Router {
         self.counts.skipped += 1;
         let client = &self.clients[c];
         let waiting_for = client.waiting.as_ref().map(|w| w.msg_id);
+        let echo = body.echo.map(|s| s.of(line));
         let why = match id {
             Some(id) if client.timed_out.binary_search(&id).is_ok() => {
                 Skip::Late { in_reply_to: id }
             }
+            // Another client waits for this msg_id with this payload: it was theirs.
+            Some(id) if let Some(o) = self.owner_of(c, id, echo) => Skip::Misdirected {
+                owner: self.clients[o].name.clone(),
+                in_reply_to: id,
+            },
             Some(id) if id >= 1 && id < waiting_for.unwrap_or(client.next_msg_id) => {
                 Skip::Duplicate { in_reply_to: id }
             }
-            _ => {
-                let echo = body.echo.map(|s| s.of(line));
-                let owner = id.and_then(|id| self.owner_of(c, id, echo));
-                match (owner, id) {
-                    (Some(o), Some(id)) => Skip::Misdirected {
-                        owner: self.clients[o].name.clone(),
-                        in_reply_to: id,
-                    },
-                    _ => Skip::Unsolicited {
-                        in_reply_to: token.map(|t| String::from_utf8_lossy(t).into_owned()),
-                    },
-                }
-            }
+            _ => Skip::Unsolicited {
+                in_reply_to: token.map(|t| String::from_utf8_lossy(t).into_owned()),
+            },
         };
         let name = self.clients[c].name.clone();
         match &why {
@@ -556,8 +562,7 @@ impl Router {
             }
             Skip::Unsolicited { .. } => {
                 if let Some(w) = &mut self.clients[c].waiting {
-                    w.note
-                        .get_or_insert(format!("{name} skipped {why}, {at}"));
+                    w.note.get_or_insert(format!("{name} skipped {why}, {at}"));
                 }
             }
         }
@@ -678,7 +683,6 @@ impl UniqueIds {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -695,8 +699,8 @@ mod tests {
             strict,
         );
         let mut outs = vec![Vec::new(); nodes];
-        for n in 0..nodes {
-            r.init(n, &mut outs[n]);
+        for (n, out) in outs.iter_mut().enumerate() {
+            r.init(n, out);
             let line = format!(
                 r#"{{"src":"n{}","dest":"c0","body":{{"type":"init_ok","in_reply_to":1}}}}"#,
                 n + 1
@@ -731,7 +735,10 @@ mod tests {
         let reply = format!(
             r#"{{"src":"n2","dest":"c1","body":{{"type":"echo_ok","echo":{echo},"in_reply_to":1,"msg_id":1}}}}"#
         );
-        assert!(matches!(r.line(1, 2, reply.as_bytes(), now), Outcome::Answered { .. }));
+        assert!(matches!(
+            r.line(1, 2, reply.as_bytes(), now),
+            Outcome::Answered { .. }
+        ));
         assert_eq!(r.counts.ok, 1);
         assert!(!r.faults.fail(false));
         // The same reply again: skipped as a duplicate.
@@ -770,9 +777,15 @@ mod tests {
         let to_n9 = br#"{"src":"n1","dest":"n9","body":{"type":"gossip"}}"#;
         assert_eq!(r.line(0, 3, to_n9, now), Outcome::Done);
         assert!(r.faults.ended());
-        let text = r.faults.shown(crate::fault::Kind::Undeliverable).next().map(|f| f.to_string());
+        let text = r
+            .faults
+            .shown(crate::fault::Kind::Undeliverable)
+            .next()
+            .map(|f| f.to_string());
         assert!(
-            text.as_deref().is_some_and(|t| t.starts_with(r#"n1 stdout line 3: dest "n9" is no node or client"#)),
+            text.as_deref().is_some_and(
+                |t| t.starts_with(r#"n1 stdout line 3: dest "n9" is no node or client"#)
+            ),
             "{text:?}"
         );
     }
@@ -788,7 +801,10 @@ mod tests {
             echo_of(&outs[0])
         );
         r.written(0, outs[0].len(), 0, due);
-        assert!(matches!(r.line(0, 2, first.as_bytes(), due), Outcome::Answered { .. }));
+        assert!(matches!(
+            r.line(0, 2, first.as_bytes(), due),
+            Outcome::Answered { .. }
+        ));
         outs[0].clear();
         r.send(due, |n| &mut outs[n]);
         r.send(due, |n| &mut outs[n]);
@@ -828,7 +844,9 @@ mod tests {
             .collect();
         assert_eq!(
             silent,
-            ["n1 answered nothing for 5.0 s; 2 requests outstanding, oldest c1 msg_id 2 sent at 60.000 s"]
+            [
+                "n1 answered nothing for 5.0 s; 2 requests outstanding, oldest c1 msg_id 2 sent at 60.000 s"
+            ]
         );
     }
 
@@ -842,7 +860,11 @@ mod tests {
         assert!(!r.faults.ended());
         r.written(0, 0, outs[0].len(), t + Duration::from_secs(5));
         assert!(r.faults.ended());
-        let text = r.faults.shown(crate::fault::Kind::StoppedReading).next().map(|f| f.to_string());
+        let text = r
+            .faults
+            .shown(crate::fault::Kind::StoppedReading)
+            .next()
+            .map(|f| f.to_string());
         assert_eq!(
             text.as_deref(),
             Some("n1 stopped reading its stdin; 1 request unsent after 5.0 s")

@@ -18,14 +18,29 @@ fn node(name: &str, script: &str) -> PathBuf {
     path
 }
 
-/// An echo node in GNU sed: init -> init_ok, echo -> echo_ok, for Maelstrom's key order.
-const SED_NODE: &str = r#"exec sed -u \
-  -e 's/^{"id":[0-9]*,"src":"\([^"]*\)","dest":"\([^"]*\)","body":{"type":"init",.*"msg_id":\([0-9]*\)}}$/{"src":"\2","dest":"\1","body":{"type":"init_ok","in_reply_to":\3}}/' \
-  -e 's/^{"id":[0-9]*,"src":"\([^"]*\)","dest":"\([^"]*\)","body":{"echo":\(.*\),"type":"echo","msg_id":\([0-9]*\)}}$/{"src":"\2","dest":"\1","body":{"type":"echo_ok","echo":\3,"in_reply_to":\4}}/'"#;
+/// sed's switch for line-at-a-time output: GNU's `-u`, or the BSDs' and macOS's `-l`.
+fn sed_unbuffered() -> &'static str {
+    let gnu = Command::new("sed")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if gnu { "-u" } else { "-l" }
+}
+
+/// An echo node in sed (POSIX expressions): init -> init_ok, echo -> echo_ok, for
+/// Maelstrom's key order.
+fn sed_node() -> String {
+    format!(
+        r#"exec sed {} \
+  -e 's/^{{"id":[0-9]*,"src":"\([^"]*\)","dest":"\([^"]*\)","body":{{"type":"init",.*"msg_id":\([0-9]*\)}}}}$/{{"src":"\2","dest":"\1","body":{{"type":"init_ok","in_reply_to":\3}}}}/' \
+  -e 's/^{{"id":[0-9]*,"src":"\([^"]*\)","dest":"\([^"]*\)","body":{{"echo":\(.*\),"type":"echo","msg_id":\([0-9]*\)}}}}$/{{"src":"\2","dest":"\1","body":{{"type":"echo_ok","echo":\3,"in_reply_to":\4}}}}/'"#,
+        sed_unbuffered()
+    )
+}
 
 #[test]
 fn a_valid_run_exits_0_and_prints_the_summary() {
-    let bin = node("sed-node", SED_NODE);
+    let bin = node("sed-node", &sed_node());
     let out = Command::new(BIN)
         .args(["--bin", bin.to_str().expect("utf-8 path")])
         .args([
@@ -50,7 +65,8 @@ fn a_valid_run_exits_0_and_prints_the_summary() {
     );
     assert!(
         stdout.contains("2 nodes (")
-            && stdout.contains("), 6 clients, closed loop, mixed payload, 1 s"),
+            && stdout
+                .contains("), 6 clients, closed loop, mixed payload, 1 s; Maelstrom's verdict"),
         "{stdout}"
     );
     assert!(stdout.contains("timed out 0"), "{stdout}");
@@ -81,7 +97,9 @@ fn an_invalid_run_exits_1_with_the_reason() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
-        stdout.contains("failure: n1 stdout line 1: expected '{' at byte 1: not JSON"),
+        stdout.contains(
+            "n1 stdout line 1: not a Maelstrom message: expected '{' at byte 1: not JSON"
+        ),
         "{stdout}"
     );
     assert!(stdout.ends_with("valid? false\n"), "{stdout}");
@@ -89,7 +107,7 @@ fn an_invalid_run_exits_1_with_the_reason() {
 
 #[test]
 fn progress_goes_to_stderr_as_plain_lines_when_it_is_not_a_terminal() {
-    let bin = node("sed-node-2", SED_NODE);
+    let bin = node("sed-node-2", &sed_node());
     let out = Command::new(BIN)
         .args([
             "--bin",
@@ -129,22 +147,70 @@ fn usage() {
     ] {
         assert!(text.contains(flag), "--help mentions {flag}");
     }
-    for bad in [
-        &[][..],
-        &["--bin", "x", "--concurrency", "0"],
-        &["--bin", "x", "--rate", "-1"],
-        &["--bin", "x", "--payload", "huge"],
-        &["--bin", "x", "--node-count", "0"],
-        &["--nope"],
+    let sed = node("usage-node", &sed_node());
+    let sed = sed.to_str().expect("utf-8 path");
+    let not_executable = sed.replace("usage-node", "not-executable");
+    std::fs::write(&not_executable, "#!/bin/sh\n").expect("write");
+    for (bad, says) in [
+        (&[][..], "--bin PATH is required"),
+        (
+            &["--bin", sed, "--concurrency", "0"],
+            "--concurrency: must be at least 1",
+        ),
+        (
+            &["--bin", sed, "--concurrency", "0n"],
+            "--concurrency: must be at least 1",
+        ),
+        (
+            &["--bin", sed, "--concurrency", "x"],
+            "--concurrency: 'x' is neither",
+        ),
+        (
+            &["--bin", sed, "--rate", "-1"],
+            "--rate: must be a positive number",
+        ),
+        (
+            &["--bin", sed, "--rate", "abc"],
+            "--rate: 'abc' is not a valid value",
+        ),
+        (
+            &["--bin", sed, "--time-limit", "0"],
+            "--time-limit: must be more than 0",
+        ),
+        (
+            &["--bin", sed, "--timeout", "0"],
+            "--timeout: must be at least 1 millisecond",
+        ),
+        (
+            &["--bin", sed, "--payload", "huge"],
+            "--payload: unknown payload 'huge'",
+        ),
+        (
+            &["--bin", sed, "--node-count", "0"],
+            "--node-count: must be at least 1",
+        ),
+        (
+            &["--bin", sed, "--out", "/dev/null/x"],
+            "--out /dev/null/x: cannot create it",
+        ),
+        (
+            &["--bin", "/nonexistent/node"],
+            "--bin /nonexistent/node: No such file",
+        ),
+        (&["--bin", "/"], "--bin /: not a file"),
+        (&["--bin", &not_executable], "not executable"),
+        (&["--nope"], "invalid option '--nope'"),
     ] {
         let out = Command::new(BIN).args(bad).output().expect("run");
-        assert_eq!(out.status.code(), Some(2), "{bad:?}");
-        assert!(String::from_utf8_lossy(&out.stderr).contains("Try 'echo-load --help'."));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {stderr}");
+        assert!(
+            stderr.contains(says) && stderr.contains("Try 'echo-load --help'."),
+            "{bad:?}: {stderr}"
+        );
     }
-    let missing = Command::new(BIN)
-        .args(["--bin", "/nonexistent/node", "--quiet"])
-        .output()
-        .expect("run");
-    assert_eq!(missing.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot start /nonexistent/node"));
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    assert!(help.contains("--strict"), "{help}");
+    assert!(help.contains("1e400"), "{help}");
+    assert!(help.contains("2 when there was no run"), "{help}");
 }

@@ -1,0 +1,189 @@
+//! An echo node written the way Maelstrom's own demo nodes are: a JSON library reads each
+//! message into a map, and the reply is the request's body with its `type` changed, so
+//! its `msg_id` repeats the client's (as Go's demo does). Switches make it do what other
+//! correct nodes do, or break one rule; echo-load's tests judge it with each.
+//!
+//! ```text
+//! cargo run -p echo-load --example demo_node -- [SWITCHES]
+//! ```
+//!
+//! Correct behaviours:
+//! - `--delay-us N`: each reply is written by its own thread after 0 to N µs, so replies
+//!   go out of order (as the Python and JavaScript demos' tasks do).
+//! - `--forward`: a node hands each client request to the next node (n1 to n2, ..., the
+//!   last to n1) in a node-to-node message; that node answers the client directly, and
+//!   replies `forward_ok` to the node that forwarded it.
+//! - `--chatter`: a stderr line for every message.
+//!
+//! Faults, at the Nth echo request (1-based):
+//! - `--duplicate-at N`: the reply is sent twice.
+//! - `--misdirect-at N`: the reply goes to another client (c1, or c2 for c1's).
+//! - `--silent-after N`: it keeps reading, and answers nothing more.
+//! - `--stop-reading-after N`: it stops reading its stdin (and answers nothing more).
+//! - `--exit-after N`: it exits with status 3.
+//! - `--pause-at N MS`: it stops for MS milliseconds before answering (a stall).
+
+use std::io::{self, BufRead, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+#[derive(Default)]
+struct Switches {
+    delay_us: u64,
+    forward: bool,
+    chatter: bool,
+    duplicate_at: Option<u64>,
+    misdirect_at: Option<u64>,
+    silent_after: Option<u64>,
+    stop_reading_after: Option<u64>,
+    exit_after: Option<u64>,
+    pause_at: Option<(u64, u64)>,
+}
+
+fn switches() -> Result<Switches, String> {
+    let mut s = Switches::default();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut number = || -> Result<u64, String> {
+            args.next()
+                .and_then(|v| v.parse().ok())
+                .ok_or(format!("{arg} takes a number"))
+        };
+        match arg.as_str() {
+            "--delay-us" => s.delay_us = number()?,
+            "--forward" => s.forward = true,
+            "--chatter" => s.chatter = true,
+            "--duplicate-at" => s.duplicate_at = Some(number()?),
+            "--misdirect-at" => s.misdirect_at = Some(number()?),
+            "--silent-after" => s.silent_after = Some(number()?),
+            "--stop-reading-after" => s.stop_reading_after = Some(number()?),
+            "--exit-after" => s.exit_after = Some(number()?),
+            "--pause-at" => s.pause_at = Some((number()?, number()?)),
+            other => return Err(format!("unknown switch {other}")),
+        }
+    }
+    Ok(s)
+}
+
+/// Writes one message as a line, whole, under the lock.
+fn send(out: &Mutex<io::Stdout>, message: &Value) {
+    if let Ok(mut out) = out.lock() {
+        let _ = writeln!(out, "{message}");
+        let _ = out.flush();
+    }
+}
+
+fn main() {
+    let s = match switches() {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "demo_node: {e}");
+            std::process::exit(2);
+        }
+    };
+    let out = Arc::new(Mutex::new(io::stdout()));
+    let (mut me, mut nodes) = (String::new(), Vec::<String>::new());
+    let mut echoes = 0u64;
+    let mut next_msg_id = 1u64;
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    for line in io::stdin().lock().lines() {
+        let Ok(line) = line else { break };
+        let Ok(msg) = serde_json::from_str::<Value>(&line) else {
+            let _ = writeln!(io::stderr(), "not JSON: {line}");
+            continue;
+        };
+        if s.chatter {
+            let _ = writeln!(io::stderr(), "{me} received {line}");
+        }
+        let src = msg["src"].as_str().unwrap_or_default().to_owned();
+        let mut body = msg["body"].clone();
+        match body["type"].as_str().unwrap_or_default() {
+            "init" => {
+                me = body["node_id"].as_str().unwrap_or_default().to_owned();
+                nodes = body["node_ids"]
+                    .as_array()
+                    .map(|ids| {
+                        ids.iter()
+                            .filter_map(|i| i.as_str().map(String::from))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let reply = json!({"src": me, "dest": src,
+                    "body": {"type": "init_ok", "in_reply_to": body["msg_id"]}});
+                send(&out, &reply);
+            }
+            "echo" => {
+                echoes += 1;
+                let nth = Some(echoes);
+                if s.exit_after.is_some_and(|n| echoes > n) {
+                    std::process::exit(3);
+                }
+                if s.stop_reading_after.is_some_and(|n| echoes > n) {
+                    loop {
+                        std::thread::sleep(Duration::from_secs(60));
+                    }
+                }
+                if s.silent_after.is_some_and(|n| echoes > n) {
+                    continue;
+                }
+                if let Some((at, ms)) = s.pause_at
+                    && at == echoes
+                {
+                    std::thread::sleep(Duration::from_millis(ms));
+                }
+                if s.forward && nodes.len() > 1 {
+                    let at = nodes.iter().position(|n| *n == me).unwrap_or(0);
+                    let next = &nodes[(at + 1) % nodes.len()];
+                    let forward = json!({"src": me, "dest": next, "body": {"type": "forward",
+                        "msg_id": next_msg_id, "client": src, "request": body}});
+                    next_msg_id += 1;
+                    send(&out, &forward);
+                    continue;
+                }
+                let mut dest = src;
+                if s.misdirect_at == nth {
+                    dest = if dest == "c1" {
+                        "c2".into()
+                    } else {
+                        "c1".into()
+                    };
+                }
+                body["type"] = "echo_ok".into();
+                body["in_reply_to"] = body["msg_id"].clone();
+                let reply = json!({"src": me, "dest": dest, "body": body});
+                let times = if s.duplicate_at == nth { 2 } else { 1 };
+                if s.delay_us == 0 {
+                    for _ in 0..times {
+                        send(&out, &reply);
+                    }
+                } else {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    let delay = Duration::from_micros(rng % (s.delay_us + 1));
+                    let out = Arc::clone(&out);
+                    std::thread::spawn(move || {
+                        std::thread::sleep(delay);
+                        for _ in 0..times {
+                            send(&out, &reply);
+                        }
+                    });
+                }
+            }
+            "forward" => {
+                // Answer the client directly, as if asked, then tell the forwarder.
+                let mut request = body["request"].clone();
+                let client = body["client"].as_str().unwrap_or_default();
+                request["type"] = "echo_ok".into();
+                request["in_reply_to"] = request["msg_id"].clone();
+                send(&out, &json!({"src": me, "dest": client, "body": request}));
+                let ok = json!({"src": me, "dest": src,
+                    "body": {"type": "forward_ok", "in_reply_to": body["msg_id"]}});
+                send(&out, &ok);
+            }
+            _ => {} // forward_ok, and anything else: nothing to answer
+        }
+    }
+}

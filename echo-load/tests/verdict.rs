@@ -1,0 +1,275 @@
+//! Maelstrom's verdict against nodes no rule of this project shaped: the `demo_node`
+//! example is written the way Maelstrom's demo nodes are (a JSON map, the request body
+//! copied into the reply, so `msg_id`s repeat), and its switches make it do what other
+//! correct nodes do (replies out of order, forwarded to another node that answers the
+//! client, stderr chatter) or break one rule. Each correct behaviour must be valid under
+//! Maelstrom's verdict; each fault must fail the run naming that fault.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use echo_load::Config;
+use echo_load::fault::Kind;
+use echo_load::report::Report;
+
+/// The `demo_node` example, built (or brought up to date) once per test run: a test run
+/// alone (`cargo test --test verdict`) does not build examples by itself.
+fn demo_node() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = std::env::current_exe().expect("test path");
+            let profile_dir = exe
+                .parent()
+                .and_then(Path::parent)
+                .expect("target/<profile>/deps");
+            let mut build = Command::new(env!("CARGO"));
+            build.args([
+                "build",
+                "--quiet",
+                "-p",
+                "echo-load",
+                "--example",
+                "demo_node",
+            ]);
+            if profile_dir.ends_with("release") {
+                build.arg("--release");
+            }
+            assert!(
+                build.status().expect("cargo").success(),
+                "building demo_node"
+            );
+            profile_dir.join("examples").join("demo_node")
+        })
+        .clone()
+}
+
+fn config(args: &[&str]) -> Config {
+    Config {
+        bin: demo_node(),
+        node_args: args.iter().map(|a| a.to_string()).collect(),
+        concurrency: 10,
+        time_limit: Duration::from_millis(800),
+        timeout: Duration::from_millis(1000),
+        ..Config::default()
+    }
+}
+
+/// Runs echo-load; checks the run ended in bounded time.
+fn run(config: &Config) -> Report {
+    let started = Instant::now();
+    let report = echo_load::run(config).expect("the run starts");
+    let bound = config.time_limit + 2 * config.timeout + Duration::from_secs(5);
+    assert!(
+        started.elapsed() < bound,
+        "run took {:?}",
+        started.elapsed()
+    );
+    report
+}
+
+#[test]
+fn a_demo_style_node_is_valid_at_every_concurrency_and_node_count() {
+    for (nodes, concurrency) in [(1, 1), (1, 10), (3, 30), (5, 5), (5, 10)] {
+        for rate in [None, Some(2000.0)] {
+            let mut c = config(&[]);
+            c.node_count = nodes;
+            c.concurrency = concurrency;
+            c.rate = rate;
+            let report = run(&c);
+            let what = format!("{nodes} nodes, {concurrency} clients, rate {rate:?}");
+            assert!(report.valid(), "{what}: {}", report.summary());
+            assert!(report.counts.ok > 100, "{what}: {}", report.summary());
+        }
+    }
+}
+
+#[test]
+fn out_of_order_forwarded_and_chatty_nodes_are_valid() {
+    for (args, nodes) in [
+        (&["--delay-us", "3000"][..], 1),
+        (&["--forward"], 3),
+        (&["--forward", "--delay-us", "500"], 2),
+        (&["--chatter"], 2),
+    ] {
+        let mut c = config(args);
+        c.node_count = nodes;
+        let report = run(&c);
+        assert!(report.valid(), "{args:?}: {}", report.summary());
+        assert!(report.counts.ok > 100, "{args:?}: {}", report.summary());
+        if args.contains(&"--forward") {
+            // Two node-to-node messages a request: the forward and its forward_ok (the
+            // last few forward_oks may still be on their way when the run ends).
+            let (forwarded, sent) = (report.counts.forwarded, report.counts.sent);
+            assert!(
+                forwarded <= 2 * sent && forwarded + 10 >= 2 * sent,
+                "{args:?}: {forwarded} forwarded for {sent} sent"
+            );
+        }
+    }
+}
+
+#[test]
+fn strict_fails_what_maelstrom_lets_pass_and_says_so() {
+    let mut c = config(&["--forward"]);
+    c.node_count = 2;
+    let lenient = run(&c);
+    assert!(lenient.valid(), "{}", lenient.summary());
+    assert!(lenient.summary().contains("; Maelstrom's verdict\n"));
+    c.strict = true;
+    let strict = run(&c);
+    assert!(!strict.valid(), "{}", strict.summary());
+    let summary = strict.summary();
+    assert!(summary.contains("--strict verdict"), "{summary}");
+    assert!(
+        summary.contains("failures stricter than Maelstrom:"),
+        "{summary}"
+    );
+    assert!(strict.faults.count(Kind::RepeatedMsgId) > 0, "{summary}");
+    assert!(strict.faults.count(Kind::OtherNode) > 0, "{summary}");
+    assert!(
+        summary.contains(", which asked n1, came from n2")
+            || summary.contains(", which asked n2, came from n1"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_duplicate_reply_is_skipped_and_counted_and_only_strict_fails_it() {
+    let mut c = config(&["--duplicate-at", "20"]);
+    let report = run(&c);
+    assert!(report.valid(), "{}", report.summary());
+    assert_eq!(
+        (report.counts.skipped, report.counts.duplicate),
+        (1, 1),
+        "{}",
+        report.summary()
+    );
+    assert!(
+        report
+            .summary()
+            .contains("skipped messages: 0 late, 1 duplicate")
+    );
+    assert_eq!(report.results_json()["skipped"]["duplicate"], 1);
+    c.strict = true;
+    let strict = run(&c);
+    assert!(!strict.valid());
+    assert!(
+        strict
+            .summary()
+            .contains("skipped a second reply to msg_id"),
+        "{}",
+        strict.summary()
+    );
+}
+
+#[test]
+fn a_reply_sent_to_the_wrong_client_is_named() {
+    let report = run(&config(&["--misdirect-at", "30"]));
+    assert!(!report.valid());
+    let summary = report.summary();
+    // Whether the client it went to skipped it (it waited for another msg_id) or took it
+    // (its own msg_id was the same), the reason names both clients.
+    assert!(
+        summary.contains("'s request sent to c1") || summary.contains("'s request sent to c2"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_node_that_reads_but_stops_answering_is_named() {
+    let report = run(&config(&["--silent-after", "50"]));
+    assert!(!report.valid());
+    let summary = report.summary();
+    assert!(
+        summary.contains("n1 answered nothing for 1.0 s; 10 requests outstanding, oldest c"),
+        "{summary}"
+    );
+    assert_eq!(report.counts.timeouts, 10, "{summary}");
+    // The first few timed-out requests are listed, with client, msg_id and when sent.
+    assert!(
+        summary.contains("timed out (10, first 3 shown):"),
+        "{summary}"
+    );
+    assert!(summary.contains(" to n1, sent at 0."), "{summary}");
+}
+
+#[test]
+fn a_node_that_stops_reading_its_stdin_is_named() {
+    // Requests of 300 kB: 10 of them fill any pipe, so some are never written.
+    let mut c = config(&["--stop-reading-after", "3"]);
+    c.payload = "string:300000".parse().expect("payload");
+    let report = run(&c);
+    assert!(!report.valid());
+    let summary = report.summary();
+    assert!(
+        summary.contains("n1 stopped reading its stdin; ")
+            && summary.contains(" unsent after 1.0 s"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_node_that_exits_mid_run_is_named() {
+    let report = run(&config(&["--exit-after", "40"]));
+    assert!(!report.valid());
+    assert!(
+        report
+            .summary()
+            .contains("n1: its stdout closed; exited with status 3"),
+        "{}",
+        report.summary()
+    );
+}
+
+#[test]
+fn over_driving_says_so_and_is_valid_when_every_request_is_answered() {
+    let mut c = config(&[]);
+    c.concurrency = 1;
+    c.rate = Some(1_000_000.0);
+    c.time_limit = Duration::from_millis(1500);
+    c.timeout = Duration::from_millis(200);
+    let report = run(&c);
+    let summary = report.summary();
+    assert!(report.valid(), "{summary}");
+    assert!(report.never_sent() > 0, "{summary}");
+    assert_eq!(report.due, report.counts.sent + report.never_sent());
+    assert!(
+        summary.contains("warning: the asked rate was not sustained: 1000000 requests/s asked, "),
+        "{summary}"
+    );
+    // Requests waited in echo-load far longer than the timeout, and none timed out.
+    assert!(report.latency_ms(0.9) > 200.0, "{summary}");
+    assert!(summary.contains("waited in echo-load before sending, ms: p50 "));
+    let json = report.results_json();
+    assert_eq!(json["requests"]["never_sent"], report.never_sent());
+}
+
+#[test]
+fn a_one_second_stall_under_rate_shows_in_the_percentiles() {
+    let mut c = config(&["--pause-at", "500", "1000"]);
+    c.rate = Some(1000.0);
+    c.time_limit = Duration::from_secs(3);
+    c.timeout = Duration::from_secs(5);
+    let report = run(&c);
+    assert!(
+        report.valid(),
+        "a stall under the timeout is still valid: {}",
+        report.summary()
+    );
+    // A third of the requests fell due during or just after the stall: measured from when
+    // they fell due, not from when the stalled clients could send them.
+    assert!(report.max_ms() >= 900.0, "max {}", report.max_ms());
+    assert!(
+        report.latency_ms(0.9) >= 200.0,
+        "p90 {}",
+        report.latency_ms(0.9)
+    );
+    assert!(
+        report.latency_ms(0.5) < 200.0,
+        "p50 {}",
+        report.latency_ms(0.5)
+    );
+}
