@@ -161,7 +161,7 @@ fn conventional() -> io::Result<()> {
 }
 
 /// Peak resident memory of one `echo-node` run over the stream, in KiB, as the node's
-/// own `--stats` line gives it (`getrusage(2)`, so on every platform, and nothing of the
+/// own `--stats` line gives it (VmHWM on Linux, `getrusage(2)` elsewhere; nothing of the
 /// process that spawned it is counted).
 fn peak_rss_kib(input: &Path, flush: &str) -> io::Result<u64> {
     let output = Command::new(NODE)

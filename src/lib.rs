@@ -13,6 +13,8 @@
 //! that is platform-specific (waiting, signals, pipe sizes, peak memory); [`run`] wires
 //! the stages together.
 
+#![warn(missing_docs)]
+
 pub mod diagnosis;
 pub mod line_buffer;
 pub mod log;

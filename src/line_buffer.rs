@@ -438,7 +438,8 @@ mod tests {
 
     #[test]
     fn skipped_bytes_are_not_kept() {
-        // 1 MiB line, 16-byte limit: the buffer never grows past 17 bytes.
+        // 1 MiB line, 16-byte limit: the buffer never grows past 18 bytes (the limit, a
+        // `\r`, and one byte to see the `\n`).
         let mut data = vec![b'q'; 1 << 20];
         data.extend_from_slice(b"\nfine\n");
         assert_eq!(

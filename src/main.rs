@@ -32,8 +32,8 @@ Options:
   -V, --version          Print the version, and which SIMD code simd-json runs here
 
 Memory: at most about 12 MiB plus 28 bytes per byte of --max-line, whatever the input
-(measured on the densest JSON there is: 1.7 GiB for a 64 MiB line, under 2 GiB at the
-default). Over-long lines are skipped as they arrive and cost nothing.
+(under 2 GiB at the default). Over-long lines are skipped as they arrive, never held
+whole.
 
 Signals: on SIGTERM or SIGINT the node writes every reply it has produced, prints --stats
 if asked, and dies by that signal; a second one ends it at once.

@@ -243,8 +243,7 @@ impl Write for Diagnostics {
 
 /// The capacity asked for on stdin's and stdout's pipes (Linux's default is 64 KiB):
 /// replies then go out without waiting for a slow reader, and Maelstrom's writes to us
-/// block less. Measured on the 1M-request stream in batch mode with a Python reader:
-/// medians of 0.53 and 0.56 s with 64 KiB pipes, 0.32 and 0.33 s with 1 MiB.
+/// block less (`benches/end_to_end.rs` runs the node behind pipes).
 #[cfg(any(target_os = "linux", target_os = "android"))]
 const PIPE_SIZE: usize = 1 << 20;
 

@@ -3,8 +3,9 @@
 //! keeps the outgrown halves for a while, so the measured peak is 3 to 3.5 x max-line above
 //! the baseline), never to the input, and the next valid message is answered.
 //!
-//! Peak memory is the node's own, as its `--stats` line gives it (`getrusage(2)`, on every
-//! platform), so nothing else (such as the test process it was spawned from) is counted.
+//! Peak memory is the node's own, as its `--stats` line gives it (VmHWM on Linux,
+//! `getrusage(2)` elsewhere: see `sys.rs`), so nothing else (such as the test process it
+//! was spawned from) is counted.
 //! Under an emulator (`$ECHO_NODE_RUNNER`) the figure would be the emulator's: the bounds
 //! are then not checked, and the test says so.
 

@@ -22,11 +22,14 @@ const MAX_DEPTH: usize = 1024;
 /// A range of byte positions in a line.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Span {
+    /// Its first byte; `start <= end`.
     pub start: usize,
+    /// One past its last byte.
     pub end: usize,
 }
 
 impl Span {
+    /// Its bytes in `line`.
     pub fn of<'a>(&self, line: &'a [u8]) -> &'a [u8] {
         &line[self.start..self.end]
     }
@@ -35,8 +38,11 @@ impl Span {
 /// A message's type, as a reply's `type` reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Type {
+    /// `"echo_ok"`.
     EchoOk,
+    /// `"init_ok"`.
     InitOk,
+    /// `"error"`.
     Error,
     /// Any other string, or not a string.
     Other,
@@ -59,11 +65,17 @@ pub struct Message {
 /// The keys of a body that matter to a reply, each the span of its value.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Body {
+    /// `type`.
     pub type_: Option<Span>,
+    /// `in_reply_to`.
     pub in_reply_to: Option<Span>,
+    /// `msg_id`.
     pub msg_id: Option<Span>,
+    /// `echo`.
     pub echo: Option<Span>,
+    /// `code` (an error's).
     pub code: Option<Span>,
+    /// `text` (an error's).
     pub text: Option<Span>,
     /// The first key that is none of the above (its string token).
     pub other: Option<Span>,

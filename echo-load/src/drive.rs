@@ -20,9 +20,13 @@ const EXPIRY_TICK: Duration = Duration::from_millis(20);
 
 /// The nodes, the router, and what the load measured.
 pub struct Drive<'c> {
+    /// What is run.
     pub config: &'c Config,
+    /// The node processes, in order (`n1` first).
     pub nodes: Vec<NodeProcess>,
+    /// Clients, routing and faults.
     pub router: Router,
+    /// Latencies and throughput of the answered requests.
     pub recorder: Recorder,
 }
 

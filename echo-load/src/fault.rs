@@ -46,13 +46,27 @@ impl fmt::Display for At {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Skip {
     /// A second reply to a request already answered.
-    Duplicate { in_reply_to: u64 },
+    Duplicate {
+        /// The `in_reply_to` it carried.
+        in_reply_to: u64,
+    },
     /// A reply to a request that had timed out.
-    Late { in_reply_to: u64 },
+    Late {
+        /// The `in_reply_to` it carried.
+        in_reply_to: u64,
+    },
     /// A reply to another client's outstanding request, sent to this one.
-    Misdirected { owner: String, in_reply_to: u64 },
+    Misdirected {
+        /// The client whose request it answers.
+        owner: String,
+        /// The `in_reply_to` it carried.
+        in_reply_to: u64,
+    },
     /// Anything else: an `in_reply_to` the client never sent, or none.
-    Unsolicited { in_reply_to: Option<String> },
+    Unsolicited {
+        /// The `in_reply_to` token it carried, if any.
+        in_reply_to: Option<String>,
+    },
 }
 
 impl Skip {
@@ -80,18 +94,31 @@ pub enum Fault {
     /// A stdout line that is not a Maelstrom message (not JSON, not an object with string
     /// `src` and `dest`, an object `body`, at most an integer `id`). Maelstrom's
     /// stdout-thread stops reading the node at such a line (process.clj, `parse-msg`).
-    Unreadable { at: At, why: String, text: Excerpt },
+    Unreadable {
+        /// The line.
+        at: At,
+        /// Why it is not one.
+        why: String,
+        /// The line's first bytes.
+        text: Excerpt,
+    },
     /// A message to or from an id that is no node and no client (net.clj,
     /// `validate-msg`).
     Undeliverable {
+        /// The line.
         at: At,
+        /// `src` or `dest`.
         field: &'static str,
+        /// The id it names.
         id: String,
+        /// The line's first bytes.
         text: Excerpt,
     },
     /// A node whose stdout ended while the run went on.
     Ended {
+        /// The node (`n1`).
         node: String,
+        /// How its stdout ended.
         ending: Ending,
         /// How the process ended ("exited with status 3"), or "still running".
         status: String,
@@ -99,47 +126,80 @@ pub enum Fault {
         stderr: String,
     },
     /// A node that answered init with something other than init_ok.
-    BadInit { at: At, why: String, text: Excerpt },
+    BadInit {
+        /// The line.
+        at: At,
+        /// Why it is not one.
+        why: String,
+        /// The line's first bytes.
+        text: Excerpt,
+    },
     /// Nodes that did not answer init in time.
-    NoInit { nodes: Vec<String>, seconds: u64 },
+    NoInit {
+        /// The nodes.
+        nodes: Vec<String>,
+        /// How long it had, in seconds.
+        seconds: u64,
+    },
     /// A node whose stdin took no bytes for the timeout while requests waited for it.
     StoppedReading {
+        /// The node (`n1`).
         node: String,
+        /// Requests not wholly written to it.
         unsent: usize,
+        /// For how long, in seconds.
         seconds: f64,
     },
 
     // Failed operations: Maelstrom's echo checker fails the run for each; the run goes on.
     /// An echo_ok whose echo is not the value sent (Clojure equality on Jackson's reading).
     WrongEcho {
+        /// The line.
         at: At,
+        /// The client (`c3`).
         client: String,
+        /// The request's `msg_id`.
         msg_id: u64,
+        /// What was sent.
         sent: Excerpt,
+        /// What came back.
         got: Excerpt,
         /// The client whose outstanding request this echo answers, if one does.
         owner: Option<String>,
     },
     /// The reply to a request, not under the echo_ok schema.
     Malformed {
+        /// The line.
         at: At,
+        /// The client (`c3`).
         client: String,
+        /// The request's `msg_id`.
         msg_id: u64,
+        /// Why it is not one.
         why: String,
+        /// The line's first bytes.
         text: Excerpt,
     },
     /// An error reply (client.clj, `throw-errors!`).
     ErrorReply {
+        /// The line.
         at: At,
+        /// The client (`c3`).
         client: String,
+        /// The request's `msg_id`.
         msg_id: u64,
+        /// The error's `code`.
         code: String,
+        /// The error's `text`.
         text: String,
     },
     /// A request not answered within the timeout of its being written to the node.
     TimedOut {
+        /// The client (`c3`).
         client: String,
+        /// The node (`n1`).
         node: String,
+        /// The request's `msg_id`.
         msg_id: u64,
         /// Seconds from the start of the load to when it was written.
         sent_at: f64,
@@ -148,50 +208,97 @@ pub enum Fault {
     },
     /// A node that printed nothing for the timeout while requests waited on it.
     Silent {
+        /// The node (`n1`).
         node: String,
+        /// For how long, in seconds.
         seconds: f64,
+        /// Requests waiting on it.
         outstanding: usize,
+        /// The client of the oldest of them.
         oldest_client: String,
+        /// Its `msg_id`.
         oldest_msg_id: u64,
+        /// When it was written, in seconds from the start of the load.
         oldest_sent_at: f64,
     },
 
     // Stricter than Maelstrom: faults only under --strict.
     /// A node's `msg_id` used twice.
-    RepeatedMsgId { at: At, msg_id: String },
+    RepeatedMsgId {
+        /// The line.
+        at: At,
+        /// The `msg_id` token.
+        msg_id: String,
+    },
     /// A message a client skipped (except late replies).
-    Skipped { at: At, client: String, why: Skip },
+    Skipped {
+        /// The line.
+        at: At,
+        /// The client (`c3`).
+        client: String,
+        /// Why.
+        why: Skip,
+    },
     /// A reply that came from another node than the one asked.
     OtherNode {
+        /// The line.
         at: At,
+        /// The client (`c3`).
         client: String,
+        /// The node the client asked.
         asked: String,
     },
     /// A node that did not exit within the grace period of its stdin closing (Maelstrom
     /// kills its nodes at the end of a run without asking).
-    Lingered { node: String, seconds: u64 },
+    Lingered {
+        /// The node (`n1`).
+        node: String,
+        /// How long it had, in seconds.
+        seconds: u64,
+    },
     /// A node that exited with a failure status or a signal after its stdin closed.
-    BadExit { node: String, status: String },
+    BadExit {
+        /// The node (`n1`).
+        node: String,
+        /// How it ended.
+        status: String,
+    },
 }
 
 /// The kinds of fault, in the order the summary lists them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
+    /// [`Fault::Unreadable`].
     Unreadable,
+    /// [`Fault::Undeliverable`].
     Undeliverable,
+    /// [`Fault::Ended`].
     Ended,
+    /// [`Fault::BadInit`].
     BadInit,
+    /// [`Fault::NoInit`].
     NoInit,
+    /// [`Fault::StoppedReading`].
     StoppedReading,
+    /// [`Fault::Silent`].
     Silent,
+    /// [`Fault::WrongEcho`].
     WrongEcho,
+    /// [`Fault::Malformed`].
     Malformed,
+    /// [`Fault::ErrorReply`].
     ErrorReply,
+    /// [`Fault::TimedOut`].
     TimedOut,
+    /// [`Fault::RepeatedMsgId`].
     RepeatedMsgId,
+    /// [`Fault::Skipped`].
     Skipped,
+    /// [`Fault::OtherNode`].
     OtherNode,
+    /// [`Fault::Lingered`].
     Lingered,
+    /// [`Fault::BadExit`].
     BadExit,
 }
 

@@ -17,6 +17,8 @@
 //! [`fault`] names everything that can go wrong; [`node`] starts and stops the node
 //! processes; [`drive`] is the loop that wires the stages; [`run`] is the whole run.
 
+#![warn(missing_docs)]
+
 pub mod check;
 pub mod drive;
 pub mod fault;

@@ -19,14 +19,19 @@ pub struct NodeProcess {
     pub name: String,
     child: Child,
     stdin: Option<ChildStdin>,
+    /// The driver's end of its stdout (non-blocking).
     pub stdout: ChildStdout,
+    /// The driver's end of its stderr (non-blocking).
     pub stderr: ChildStderr,
     /// Bytes not yet written to its stdin.
     pub out: Vec<u8>,
+    /// Its stdout, cut into lines.
     pub lines: Lines,
+    /// Its stderr, copied to its log.
     pub log: Stderr,
-    /// Its stdout and stderr reached end of file.
+    /// Its stdout reached end of file.
     pub stdout_closed: bool,
+    /// Its stderr reached end of file.
     pub stderr_closed: bool,
 }
 

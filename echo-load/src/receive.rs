@@ -109,6 +109,7 @@ pub struct Stderr {
 const TAIL: usize = 4096;
 
 impl Stderr {
+    /// A reader copying to `file`, if any.
     pub fn new(file: Option<File>) -> Self {
         Stderr {
             file,

@@ -42,6 +42,7 @@ pub struct Recorder {
 }
 
 impl Recorder {
+    /// An empty recorder; `seed` seeds the plot's sample.
     pub fn new(seed: u64) -> Self {
         let histogram = || Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds");
         let now = Instant::now();
@@ -124,7 +125,9 @@ pub struct Report {
     pub timeout_marks: Vec<f64>,
     /// CPU time (user + system) of the driver during the load, and of the nodes.
     pub driver_cpu: Duration,
+    /// CPU time (user + system) of the nodes, over their whole lives.
     pub nodes_cpu: Duration,
+    /// Latencies and throughput of the answered requests.
     pub recorder: Recorder,
 }
 
@@ -151,6 +154,7 @@ impl Report {
         ms(&self.recorder.latency, q)
     }
 
+    /// The largest latency, in milliseconds.
     pub fn max_ms(&self) -> f64 {
         self.latency_ms(1.0)
     }
@@ -386,15 +390,16 @@ impl Report {
         let (lo, hi) = samples
             .iter()
             .fold((f64::MAX, 0.0f64), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
+        // Room above the highest mark for the legend: a decade over the timeouts.
         let hi = if self.timeout_marks.is_empty() {
-            hi
+            hi * 1.5
         } else {
-            hi.max(timeout_ms)
+            hi.max(timeout_ms) * 10.0
         };
         let (lo, hi) = if samples.is_empty() {
-            (0.001, hi.max(1.0) * 1.5)
+            (0.001, hi.max(1.0))
         } else {
-            (lo.max(0.001) / 1.5, hi * 1.5)
+            (lo.max(0.001) / 1.5, hi)
         };
         let root = SVGBackend::new(path, (900, 480)).into_drawing_area();
         root.fill(&WHITE)?;
@@ -431,7 +436,7 @@ impl Report {
                 .draw_series(
                     self.timeout_marks
                         .iter()
-                        .map(|&t| Cross::new((t, timeout_ms), 4, RED.stroke_width(2))),
+                        .map(|&t| Cross::new((t, timeout_ms), 6, RED.stroke_width(2))),
                 )?
                 .label(format!(
                     "timed out ({}), at the time it was sent",
@@ -582,6 +587,7 @@ impl Progress {
         }
     }
 
+    /// Clears the bar, if one was drawn.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();

@@ -82,7 +82,12 @@ pub enum Outcome {
     /// To be written to node `k`'s stdin.
     Forward(usize),
     /// A request answered correctly.
-    Answered { due: Instant, sent: Instant },
+    Answered {
+        /// When the request fell due.
+        due: Instant,
+        /// When it was written to its node.
+        sent: Instant,
+    },
 }
 
 /// Counts of what the clients did.
@@ -112,9 +117,11 @@ pub struct Counts {
 
 /// Clients, links and the rules between them.
 pub struct Router {
+    /// The clients, `c1` first.
     pub clients: Vec<Client>,
     /// Clients with no request outstanding, in the order they became idle.
     idle: VecDeque<usize>,
+    /// The driver's state for each node's traffic, `n1` first.
     pub links: Vec<Link>,
     /// `n1`, `n2`, ...
     names: Vec<String>,
@@ -128,7 +135,9 @@ pub struct Router {
     start: Instant,
     /// Requests outstanding.
     pub in_flight: usize,
+    /// What the clients did.
     pub counts: Counts,
+    /// What went wrong.
     pub faults: Faults,
     /// When (seconds into the load) each timed-out request was sent: the first
     /// [`MARKS`] of them, for the latency plot.
@@ -428,8 +437,9 @@ impl Router {
         body: &check::Body,
         now: Instant,
     ) -> Outcome {
-        let at = At {
-            node: self.names[n].clone(),
+        // Built only for a fault: a correct reply costs no allocation.
+        let at = |names: &[String]| At {
+            node: names[n].clone(),
             line: number,
         };
         let in_reply_to = body.in_reply_to.map(|s| s.of(line));
@@ -440,7 +450,7 @@ impl Router {
             .as_ref()
             .is_some_and(|w| Some(w.msg_id) == id);
         if !matched {
-            self.skip(at, c, in_reply_to, id, line, body);
+            self.skip(at(&self.names), c, in_reply_to, id, line, body);
             return Outcome::Done;
         }
         let Some(waiting) = client.waiting.take() else {
@@ -450,11 +460,11 @@ impl Router {
         self.in_flight -= 1;
         let msg_id = waiting.msg_id;
         let asked = client.node;
-        let name = client.name.clone();
+        let name = |clients: &[Client]| clients[c].name.clone();
         if self.strict && asked != n {
             self.faults.push(Fault::OtherNode {
-                at: at.clone(),
-                client: name.clone(),
+                at: at(&self.names),
+                client: name(&self.clients),
                 asked: self.names[asked].clone(),
             });
         }
@@ -466,8 +476,8 @@ impl Router {
                 .map(|t| t.into_owned())
                 .unwrap_or_default();
             self.faults.push(Fault::ErrorReply {
-                at,
-                client: name,
+                at: at(&self.names),
+                client: name(&self.clients),
                 msg_id,
                 code: body
                     .code
@@ -480,8 +490,8 @@ impl Router {
         if let Err(why) = body.check(line, Schema::EchoOk) {
             self.counts.wrong += 1;
             self.faults.push(Fault::Malformed {
-                at,
-                client: name,
+                at: at(&self.names),
+                client: name(&self.clients),
                 msg_id,
                 why,
                 text: Excerpt::of(line, QUOTE),
@@ -492,6 +502,7 @@ impl Router {
         let echo = body.echo.map(|s| s.of(line)).unwrap_or_default();
         if !same_value(sent, echo) {
             self.counts.wrong += 1;
+            let (at, name) = (at(&self.names), name(&self.clients));
             let owner = self.owner_of(c, msg_id, Some(echo)).map(|o| {
                 let owner = self.clients[o].name.clone();
                 let note = format!("reply to {owner}'s request sent to {name}, {at}");

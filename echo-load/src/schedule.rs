@@ -16,8 +16,11 @@ pub enum Schedule {
     Closed,
     /// Request `next` falls due at `start + next / rate`.
     Open {
+        /// When the load started.
         start: Instant,
+        /// Requests per second.
         rate: f64,
+        /// The number of the next request to fall due.
         next: u64,
     },
 }

@@ -41,7 +41,8 @@ pub fn emulated() -> bool {
     std::env::var(RUNNER_VAR).is_ok_and(|r| !r.trim().is_empty())
 }
 
-/// The node's peak RSS in KiB, from the `--stats` line on its stderr (getrusage).
+/// The node's peak RSS in KiB, from the `--stats` line on its stderr (VmHWM on Linux,
+/// `getrusage(2)` elsewhere).
 pub fn stats_peak_kib(stderr: &str) -> Option<u64> {
     let after = stderr.rsplit_once("peak RSS ")?.1;
     let mib: f64 = after.split_whitespace().next()?.parse().ok()?;
