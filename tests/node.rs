@@ -237,13 +237,15 @@ fn stdout_closed_by_the_reader_ends_the_node_quietly() {
 
 #[test]
 fn write_errors_are_reported_with_a_failing_exit() {
-    let full = std::fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/full")
-        .expect("/dev/full");
+    // A stdout that fails every write and is not a closed pipe: a file opened for reading
+    // only (write(2) fails with EBADF on every Unix; Linux's /dev/full is not everywhere).
+    let path = std::env::temp_dir().join(format!("echo-node-read-only-{}", std::process::id()));
+    std::fs::write(&path, b"").expect("temp file");
+    let read_only = std::fs::File::open(&path).expect("open for reading");
+    let _ = std::fs::remove_file(&path);
     let mut child = node_command()
         .stdin(Stdio::piped())
-        .stdout(full)
+        .stdout(read_only)
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
