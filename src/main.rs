@@ -127,7 +127,6 @@ fn parse_size(text: &str) -> Result<usize, &'static str> {
 }
 
 fn main() -> ExitCode {
-    sys::no_huge_pages();
     let (config, print_stats) = match parse_args() {
         Ok(Command::Run { config, stats }) => (config, stats),
         Ok(Command::Help) => return say(io::stdout(), format_args!("{USAGE}"), 0),

@@ -158,3 +158,42 @@ fn a_flood_of_invalid_lines_keeps_memory_flat_and_costs_no_later_message() {
     );
     println!("1M invalid lines: peak RSS {peak_kib} KiB (baseline {base} KiB)");
 }
+
+/// An idle node, after init and a few requests, holds at most 1 MiB of private memory:
+/// what thousands of nodes on one machine cost each. Linux only: the figure is RssAnon
+/// from /proc (elsewhere `--stats`' peak, checked above, stands in); not under an
+/// emulator, whose memory is not the node's.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_idle_node_holds_at_most_1_mib_of_private_memory() {
+    if emulated() {
+        eprintln!("idle memory not measured under an emulator");
+        return;
+    }
+    let mut child = spawn_node(&[]);
+    let mut stdin = child.stdin.take().expect("piped");
+    let stdout = child.stdout.take().expect("piped");
+    stdin.write_all(INIT.as_bytes()).expect("init");
+    for k in 0..100 {
+        stdin
+            .write_all(echo_request(k + 2, 1, k + 2, "\"Please echo 35\"").as_bytes())
+            .expect("request");
+    }
+    stdin.flush().expect("flush");
+    let mut replies = BufReader::new(stdout).lines();
+    for _ in 0..101 {
+        replies.next().expect("a reply").expect("read");
+    }
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).expect("status");
+    let anon_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("RssAnon:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .expect("RssAnon");
+    drop(stdin);
+    let _ = child.wait();
+    assert!(
+        anon_kib <= 1024,
+        "an idle node holds {anon_kib} KiB of private memory"
+    );
+}

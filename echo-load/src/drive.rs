@@ -1,15 +1,20 @@
-//! The loop: one thread drives every node through non-blocking pipes and `poll(2)`. Each
-//! turn writes what waits for the nodes' stdins, sends the requests that fell due, times
-//! out the overdue, waits for output, and hands each stdout line to the [`Router`].
+//! The loop: one thread drives every node through non-blocking pipes and the OS's
+//! readiness API (epoll on Linux, kqueue on macOS and the BSDs, through mio), so a turn
+//! costs what is ready, not how many nodes are open. Each turn writes what waits for the
+//! nodes' stdins, sends the requests that fell due, times out the overdue, waits for
+//! output, and hands each stdout line to the [`Router`].
 
 use std::io;
+use std::os::fd::AsRawFd;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use rustix::event::{PollFd, PollFlags, Timespec, poll};
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
 
 use crate::fault::{Ending, Fault};
-use crate::node::{NodeProcess, describe};
-use crate::receive::Got;
+use crate::node::{GROW_PIPES_UP_TO, NodeProcess, describe};
+use crate::receive::{Got, tail};
 use crate::report::{Progress, Recorder};
 use crate::route::{Outcome, Router};
 use crate::schedule::Schedule;
@@ -17,6 +22,79 @@ use crate::{Config, INIT_TIMEOUT};
 
 /// How often overdue requests are looked for.
 const EXPIRY_TICK: Duration = Duration::from_millis(20);
+
+/// While nodes start, the loop takes a turn (sends inits, reads init_oks) every this many.
+const START_BATCH: usize = 16;
+
+/// The alarm's readiness token (the nodes' are `2n` and `2n + 1`).
+const ALARM: Token = Token(usize::MAX);
+
+/// A wake-up on the microsecond. The readiness API waits in whole milliseconds, rounded
+/// up, which would send an open loop's requests up to a millisecond late; a timer
+/// descriptor among the ones waited on (Linux's timerfd) ends the wait when it should.
+/// Elsewhere waits keep the millisecond rounding.
+struct Alarm {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fd: Option<std::os::fd::OwnedFd>,
+}
+
+impl Alarm {
+    /// An alarm registered with `poll` (none, if the timer cannot be made).
+    fn new(poll: &Poll) -> Self {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            use rustix::time::{TimerfdClockId, TimerfdFlags, timerfd_create};
+            let flags = TimerfdFlags::NONBLOCK | TimerfdFlags::CLOEXEC;
+            let fd = timerfd_create(TimerfdClockId::Monotonic, flags)
+                .ok()
+                .filter(|fd| {
+                    poll.registry()
+                        .register(&mut SourceFd(&fd.as_raw_fd()), ALARM, Interest::READABLE)
+                        .is_ok()
+                });
+            Alarm { fd }
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        {
+            let _ = poll;
+            Alarm {}
+        }
+    }
+
+    /// Rings in `after`, unless that is a whole number of milliseconds (or none).
+    fn set(&self, after: Duration) {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Some(fd) = &self.fd
+            && !after.subsec_nanos().is_multiple_of(1_000_000)
+        {
+            use rustix::time::{Itimerspec, TimerfdTimerFlags, Timespec, timerfd_settime};
+            let zero = Timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            let value = Timespec {
+                tv_sec: after.as_secs() as i64,
+                tv_nsec: i64::from(after.subsec_nanos()),
+            };
+            let spec = Itimerspec {
+                it_interval: zero,
+                it_value: value,
+            };
+            let _ = timerfd_settime(fd, TimerfdTimerFlags::empty(), &spec);
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let _ = after;
+    }
+
+    /// Takes its ring, so that it can ring again.
+    fn clear(&self) {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Some(fd) = &self.fd {
+            let mut count = [0u8; 8];
+            let _ = rustix::io::read(fd, &mut count);
+        }
+    }
+}
 
 /// The nodes, the router, and what the load measured.
 pub struct Drive<'c> {
@@ -28,6 +106,15 @@ pub struct Drive<'c> {
     pub router: Router,
     /// Latencies and throughput of the answered requests.
     pub recorder: Recorder,
+    poll: Poll,
+    events: Events,
+    alarm: Alarm,
+    /// Nodes with bytes to write to their stdin, each once.
+    to_write: Vec<usize>,
+    /// `queued[n]`: node `n` is in `to_write`.
+    queued: Vec<bool>,
+    /// Nodes whose stdin took less than they had; written again when it is writable.
+    blocked: Vec<usize>,
 }
 
 /// How the load went, beyond what the router and recorder hold.
@@ -39,15 +126,81 @@ pub struct Load {
     pub due: u64,
 }
 
-impl Drive<'_> {
-    /// Sends every node its init and waits for every init_ok, at most [`INIT_TIMEOUT`].
-    pub fn init(&mut self) {
-        for n in 0..self.nodes.len() {
+/// Node `n`'s stdout and stdin as readiness tokens.
+fn stdout_token(n: usize) -> Token {
+    Token(2 * n)
+}
+
+fn stdin_token(n: usize) -> Token {
+    Token(2 * n + 1)
+}
+
+impl<'c> Drive<'c> {
+    /// A loop for `config`'s run, with no node started yet.
+    pub fn new(config: &'c Config, router: Router, recorder: Recorder) -> io::Result<Self> {
+        let count = config.node_count;
+        let poll = Poll::new()?;
+        Ok(Drive {
+            alarm: Alarm::new(&poll),
+            poll,
+            config,
+            nodes: Vec::with_capacity(count),
+            router,
+            recorder,
+            events: Events::with_capacity(1024),
+            to_write: Vec::with_capacity(count),
+            queued: vec![false; count],
+            blocked: Vec::new(),
+        })
+    }
+
+    /// Starts the nodes, each sent its init as soon as it runs, their stderr into
+    /// `logs/NAME.log`, and waits for every init_ok (at most [`INIT_TIMEOUT`] after the
+    /// last node started). An `Err` is a node that could not be started.
+    pub fn start(&mut self, logs: &Path) -> io::Result<()> {
+        let config = self.config;
+        let count = config.node_count;
+        let mut progress = Progress::new(config.time_limit, config.progress);
+        for n in 0..count {
+            let name = self.router.names()[n].clone();
+            let log = logs.join(format!("{name}.log"));
+            let node = NodeProcess::spawn(
+                &config.bin,
+                &config.node_args,
+                name,
+                log,
+                count <= GROW_PIPES_UP_TO,
+            )?;
+            let registry = self.poll.registry();
+            registry.register(
+                &mut SourceFd(&node.stdout.as_raw_fd()),
+                stdout_token(n),
+                Interest::READABLE,
+            )?;
+            if let Some(stdin) = node.stdin() {
+                registry.register(
+                    &mut SourceFd(&stdin.as_raw_fd()),
+                    stdin_token(n),
+                    Interest::WRITABLE,
+                )?;
+            }
+            self.nodes.push(node);
             self.router.init(n, &mut self.nodes[n].out);
+            self.mark(n);
+            if n % START_BATCH == START_BATCH - 1 {
+                self.pump(Instant::now());
+            }
+            progress.starting(
+                n + 1,
+                count,
+                self.router.initialised_count(),
+                Instant::now(),
+            );
         }
         let deadline = Instant::now() + INIT_TIMEOUT;
         while !self.router.faults.ended() && !self.router.initialised() {
-            if Instant::now() >= deadline {
+            let now = Instant::now();
+            if now >= deadline {
                 let nodes = self
                     .router
                     .links
@@ -60,10 +213,13 @@ impl Drive<'_> {
                     nodes,
                     seconds: INIT_TIMEOUT.as_secs(),
                 });
-                return;
+                break;
             }
-            self.pump(deadline);
+            progress.starting(count, count, self.router.initialised_count(), now);
+            self.pump(deadline.min(now + Duration::from_millis(100)));
         }
+        progress.finish();
+        Ok(())
     }
 
     /// Runs the load from `start`.
@@ -80,18 +236,23 @@ impl Drive<'_> {
         let enough = |r: &Router| config.requests.is_some_and(|n| r.counts.sent >= n);
         loop {
             let now = Instant::now();
-            if sending && (now >= deadline || enough(&self.router)) {
-                sending = false;
-                ended = now.min(deadline);
-            }
-            if sending {
+            // Open loop: every request that fell due before the deadline goes out, even
+            // when the loop wakes just after it. Closed loop: none after the deadline.
+            if sending && (now < deadline || schedule.is_open()) {
+                let horizon = now.min(deadline - Duration::from_nanos(1));
                 while self.router.any_idle() && !enough(&self.router) {
-                    let Some(due) = schedule.take_due(now) else {
+                    let Some(due) = schedule.take_due(horizon) else {
                         break;
                     };
                     let nodes = &mut self.nodes;
-                    self.router.send(due, |n| &mut nodes[n].out);
+                    if let Some(n) = self.router.send(due, |n| &mut nodes[n].out) {
+                        self.mark(n);
+                    }
                 }
+            }
+            if sending && (now >= deadline || enough(&self.router)) {
+                sending = false;
+                ended = now.min(deadline);
             }
             if now >= next_expiry {
                 self.router.expire(now);
@@ -131,61 +292,92 @@ impl Drive<'_> {
         Load { seconds, due }
     }
 
+    /// Node `n` has bytes for its stdin.
+    fn mark(&mut self, n: usize) {
+        if !self.queued[n] {
+            self.queued[n] = true;
+            self.to_write.push(n);
+        }
+    }
+
     /// Writes what waits for the nodes, waits (until `until` at the latest) for any of
-    /// them to have output, and hands each complete stdout line to the router. A node
-    /// whose stdout ends fails the run.
+    /// them to be ready, and hands each complete stdout line to the router. A node whose
+    /// stdout ends fails the run.
     fn pump(&mut self, until: Instant) {
         let now = Instant::now();
-        for n in 0..self.nodes.len() {
-            if self.nodes[n].stdin().is_none() {
-                continue;
-            }
-            match self.nodes[n].write_out() {
-                Ok(bytes) => self.router.written(n, bytes, self.nodes[n].out.len(), now),
-                // It closed its stdin: if it ended, its stdout's end says so below.
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
-                    self.nodes[n].close_stdin();
-                    self.router.closed(n);
-                }
-                Err(e) => self.node_ended(n, Ending::Failed(format!("its stdin: {e}"))),
-            }
+        let mut to_write = std::mem::take(&mut self.to_write);
+        for &n in &to_write {
+            self.queued[n] = false;
+            self.write(n, now);
+        }
+        to_write.clear();
+        self.to_write = to_write;
+        // Stdins that stay full: the router's clock on them runs (it ends a run whose
+        // node stops reading), though nothing is written until they are writable.
+        for i in 0..self.blocked.len() {
+            let n = self.blocked[i];
+            self.router.written(n, 0, self.nodes[n].out.len(), now);
         }
         let wait = until.saturating_duration_since(Instant::now());
-        let timeout = Timespec {
-            tv_sec: wait.as_secs() as i64,
-            tv_nsec: i64::from(wait.subsec_nanos()),
-        };
-        let ready = {
-            let mut fds = Vec::with_capacity(3 * self.nodes.len());
-            for node in &self.nodes {
-                if !node.stdout_closed {
-                    fds.push(PollFd::new(&node.stdout, PollFlags::IN));
-                }
-                if !node.stderr_closed {
-                    fds.push(PollFd::new(&node.stderr, PollFlags::IN));
-                }
-                if let Some(stdin) = node.stdin()
-                    && !node.out.is_empty()
-                {
-                    fds.push(PollFd::new(stdin, PollFlags::OUT));
-                }
-            }
-            if fds.is_empty() {
-                std::thread::sleep(wait);
-                return;
-            }
-            poll(&mut fds, Some(&timeout)).unwrap_or(1)
-        };
-        if ready == 0 {
+        self.alarm.set(wait);
+        if let Err(e) = self.poll.poll(&mut self.events, Some(wait))
+            && e.kind() != io::ErrorKind::Interrupted
+        {
+            std::thread::sleep(wait);
             return;
         }
         let now = Instant::now();
-        for n in 0..self.nodes.len() {
-            if let Err(e) = self.nodes[n].drain_stderr() {
-                self.node_ended(n, Ending::Failed(format!("its stderr: {e}")));
-            }
-            if self.nodes[n].stdout_closed {
+        // The events are moved out while they are handled, and back after (no allocation).
+        let events = std::mem::replace(&mut self.events, Events::with_capacity(0));
+        for event in events.iter() {
+            if event.token() == ALARM {
+                self.alarm.clear();
                 continue;
+            }
+            let (n, stdin) = (event.token().0 / 2, event.token().0 % 2 == 1);
+            if stdin {
+                if let Some(i) = self.blocked.iter().position(|&b| b == n) {
+                    self.blocked.swap_remove(i);
+                }
+                self.mark(n);
+            } else {
+                self.read(n, now);
+            }
+            if self.router.faults.ended() {
+                break;
+            }
+        }
+        self.events = events;
+    }
+
+    /// Writes what waits for node `n`'s stdin, as far as it takes it.
+    fn write(&mut self, n: usize, now: Instant) {
+        if self.nodes[n].stdin().is_none() {
+            return;
+        }
+        match self.nodes[n].write_out() {
+            Ok(bytes) => {
+                let left = self.nodes[n].out.len();
+                self.router.written(n, bytes, left, now);
+                if left > 0 && !self.blocked.contains(&n) {
+                    self.blocked.push(n);
+                }
+            }
+            // It closed its stdin: if it ended, its stdout's end says so.
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.nodes[n].close_stdin();
+                self.router.closed(n);
+            }
+            Err(e) => self.node_ended(n, Ending::Failed(format!("its stdin: {e}"))),
+        }
+    }
+
+    /// Reads node `n`'s stdout until it is empty (readiness is reported on edges), and
+    /// hands each line to the router.
+    fn read(&mut self, n: usize, now: Instant) {
+        loop {
+            if self.nodes[n].stdout_closed {
+                return;
             }
             let node = &mut self.nodes[n];
             let got = node.lines.fill(&mut node.stdout);
@@ -205,6 +397,7 @@ impl Drive<'_> {
                         out.extend_from_slice(line);
                         out.push(b'\n');
                         self.router.queued(k, line.len() + 1);
+                        self.mark(k);
                     }
                     Outcome::Answered { due, sent } => self.recorder.answered(due, sent, now),
                 }
@@ -213,8 +406,12 @@ impl Drive<'_> {
                 }
             }
             self.nodes[n].lines = lines;
+            if self.router.faults.ended() {
+                return;
+            }
             match got {
                 Ok(Got::Data) => {}
+                Ok(Got::Empty) => return,
                 Ok(Got::Closed) => {
                     let node = &mut self.nodes[n];
                     node.stdout_closed = true;
@@ -222,9 +419,9 @@ impl Drive<'_> {
                         0 => Ending::Closed,
                         bytes => Ending::MidLine(bytes),
                     };
-                    self.node_ended(n, ending);
+                    return self.node_ended(n, ending);
                 }
-                Err(e) => self.node_ended(n, Ending::Failed(format!("its stdout: {e}"))),
+                Err(e) => return self.node_ended(n, Ending::Failed(format!("its stdout: {e}"))),
             }
         }
     }
@@ -244,12 +441,11 @@ impl Drive<'_> {
             }
             std::thread::sleep(Duration::from_millis(2));
         }
-        let _ = node.drain_stderr();
         self.router.faults.push(Fault::Ended {
             node: node.name.clone(),
             ending,
             status: status.map_or_else(|| "still running".to_owned(), describe),
-            stderr: node.log.tail(),
+            stderr: tail(&node.log),
         });
     }
 }

@@ -1,13 +1,13 @@
 //! echo-load: Maelstrom's echo workload, run natively against any Maelstrom echo node
 //! binary, and judged as Maelstrom would judge it.
 //!
-//! One thread drives every node through non-blocking pipes and `poll(2)`, so it keeps up
-//! with a node that answers millions of requests a second. A run's path, one file a
-//! stage:
+//! One thread drives every node through non-blocking pipes and the OS's readiness API
+//! (epoll, kqueue), so it keeps up with a node that answers a million requests a second,
+//! and with thousands of nodes. A run's path, one file a stage:
 //!
 //! 1. [`schedule`]: when each request falls due (closed loop, or open loop at `--rate`).
 //! 2. [`send`]: the payloads, and each request in Maelstrom's own bytes.
-//! 3. [`receive`]: each node's stdout cut into lines, its stderr drained into its log.
+//! 3. [`receive`]: each node's stdout cut into lines; its stderr goes to its log file.
 //! 4. [`check`]: each line read as Maelstrom reads it: the message's envelope, the
 //!    reply's closed schema, Maelstrom's equality of values.
 //! 5. [`route`]: where each message goes: to another node, or to the client whose
@@ -29,14 +29,14 @@ pub mod route;
 pub mod schedule;
 pub mod send;
 
-use std::fs::File;
 use std::io;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use drive::Drive;
 use fault::{Fault, plural};
-use node::{NodeProcess, Stop, describe, stop_all};
+use node::{Stop, describe, stop_all};
 use report::{Recorder, Report};
 use route::Router;
 use send::{PayloadKind, Payloads};
@@ -153,25 +153,18 @@ impl Config {
 }
 
 /// Starts the nodes, initialises them, runs the workload, stops them and reports. An
-/// `Err` is a run that could not start (the configuration is not usable, the binary could
-/// not be executed, the output directory could not be written); everything the nodes do
-/// wrong is in the report.
+/// `Err` is a run that could not start (the configuration is not usable, the descriptors
+/// it needs are more than the limit, a node could not be started, the output directory
+/// could not be written); everything the nodes do wrong is in the report.
 pub fn run(config: &Config) -> io::Result<Report> {
     config.check().map_err(io::Error::other)?;
+    descriptors(config.node_count).map_err(io::Error::other)?;
+    // The nodes' stderr goes to files: in --out, or in a folder of the run's own.
+    let (logs, scratch) = match &config.out {
+        Some(dir) => (dir.clone(), false),
+        None => (scratch_dir()?, true),
+    };
     let names: Vec<String> = (1..=config.node_count).map(|i| format!("n{i}")).collect();
-    let mut nodes = Vec::with_capacity(names.len());
-    for name in &names {
-        let log = match &config.out {
-            Some(dir) => Some(File::create(dir.join(format!("{name}.log")))?),
-            None => None,
-        };
-        nodes.push(NodeProcess::spawn(
-            &config.bin,
-            &config.node_args,
-            name.clone(),
-            log,
-        )?);
-    }
     let router = Router::new(
         names,
         config.concurrency,
@@ -181,13 +174,17 @@ pub fn run(config: &Config) -> io::Result<Report> {
         config.strict,
     );
     let children_before = cpu_children();
-    let mut drive = Drive {
-        config,
-        nodes,
-        router,
-        recorder: Recorder::new(config.seed),
-    };
-    drive.init();
+    let mut drive = Drive::new(config, router, Recorder::new(config.seed))?;
+    let starting = Instant::now();
+    if let Err(e) = drive.start(&logs) {
+        stop_all(&mut drive.nodes, Duration::ZERO);
+        if scratch {
+            let _ = std::fs::remove_dir_all(&logs);
+        }
+        return Err(e);
+    }
+    let start_seconds = starting.elapsed().as_secs_f64();
+    let descriptors = open_descriptors();
     let cpu_before = cpu_self();
     let load = if drive.router.faults.ended() {
         None
@@ -195,7 +192,9 @@ pub fn run(config: &Config) -> io::Result<Report> {
         Some(drive.load(Instant::now()))
     };
     let driver_cpu = cpu_self().saturating_sub(cpu_before);
+    let stopping = Instant::now();
     let stops = stop_all(&mut drive.nodes, EXIT_GRACE);
+    let stop_seconds = stopping.elapsed().as_secs_f64();
     let Drive {
         nodes,
         mut router,
@@ -218,11 +217,19 @@ pub fn run(config: &Config) -> io::Result<Report> {
             Stop::Exited(_) => {}
         }
     }
+    drop(nodes);
+    if scratch {
+        let _ = std::fs::remove_dir_all(&logs);
+    }
     let report = Report {
         config: config.clone(),
         counts: router.counts,
         due: load.map_or(0, |l| l.due),
         seconds: load.map_or(0.0, |l| l.seconds),
+        start_seconds,
+        stop_seconds,
+        descriptors,
+        peak_rss_kib: peak_rss_kib(),
         faults: router.faults,
         timeout_marks: router.timeout_marks,
         driver_cpu,
@@ -234,6 +241,70 @@ pub fn run(config: &Config) -> io::Result<Report> {
         report.write(dir)?;
     }
     Ok(report)
+}
+
+/// Descriptors a run holds besides its nodes': its stdio, the readiness queue, a log
+/// file and a spawn's pipes while a node starts, and room to spare.
+const DESCRIPTORS_BESIDES: u64 = 32;
+
+/// Raises the soft limit on open files to the hard one, as servers and load tools do, and
+/// checks that `nodes` nodes fit: two descriptors each (stdin and stdout).
+fn descriptors(nodes: usize) -> Result<(), String> {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let need = 2 * nodes as u64 + DESCRIPTORS_BESIDES;
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return Ok(()); // nothing to go by: the spawns will say
+    };
+    let mut limit = soft;
+    if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
+        limit = hard;
+    }
+    if need > limit {
+        return Err(format!(
+            "{nodes} nodes need about {} file descriptors; the limit is {} (ulimit -n)",
+            report::thousands(need),
+            report::thousands(limit)
+        ));
+    }
+    Ok(())
+}
+
+/// How many descriptors this process has open (the entries of `/dev/fd`, less the one
+/// reading it), if the system says.
+fn open_descriptors() -> Option<u64> {
+    let entries = std::fs::read_dir("/dev/fd").ok()?.count() as u64;
+    Some(entries.saturating_sub(1))
+}
+
+/// This process's peak resident memory, in KiB (`getrusage(2)`: KiB on Linux and the
+/// BSDs, bytes on macOS).
+fn peak_rss_kib() -> Option<u64> {
+    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF).ok()?;
+    let max = u64::try_from(usage.max_rss()).ok()?;
+    Some(if cfg!(target_vendor = "apple") {
+        max / 1024
+    } else {
+        max
+    })
+}
+
+/// A new folder for a run's node logs: in memory where Linux offers it (`/dev/shm`:
+/// creating thousands of files there is quick), else under the system's temporary folder.
+fn scratch_dir() -> io::Result<PathBuf> {
+    static RUNS: AtomicU64 = AtomicU64::new(0);
+    let shm = std::path::Path::new("/dev/shm");
+    let base = if cfg!(target_os = "linux") && shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    };
+    let dir = base.join(format!(
+        "echo-load-{}-{}",
+        std::process::id(),
+        RUNS.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
 }
 
 /// CPU time (user + system) this process has used.

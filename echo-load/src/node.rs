@@ -1,16 +1,17 @@
-//! The node processes under test: started with piped stdin, stdout and stderr (the
-//! driver's ends non-blocking, and on Linux grown to 1 MiB), written to and read from by
-//! the driver's loop, and stopped together at the end: stdins closed, a grace period,
-//! then the ones still running killed (Maelstrom kills its nodes at the end of a run).
+//! The node processes under test: started with piped stdin and stdout (the driver's ends
+//! non-blocking) and their stderr going straight to a log file, which the driver does not
+//! keep open: two descriptors a node. Stopped together at the end: stdins closed, a grace
+//! period, then the ones still running killed (Maelstrom kills its nodes at the end of a
+//! run).
 
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::AsFd;
-use std::path::Path;
-use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::receive::{Got, Lines, Stderr};
+use crate::receive::Lines;
 
 /// One node's process and the driver's buffers for it.
 #[derive(Debug)]
@@ -21,28 +22,35 @@ pub struct NodeProcess {
     stdin: Option<ChildStdin>,
     /// The driver's end of its stdout (non-blocking).
     pub stdout: ChildStdout,
-    /// The driver's end of its stderr (non-blocking).
-    pub stderr: ChildStderr,
     /// Bytes not yet written to its stdin.
     pub out: Vec<u8>,
     /// Its stdout, cut into lines.
     pub lines: Lines,
-    /// Its stderr, copied to its log.
-    pub log: Stderr,
+    /// Its stderr's file.
+    pub log: PathBuf,
     /// Its stdout reached end of file.
     pub stdout_closed: bool,
-    /// Its stderr reached end of file.
-    pub stderr_closed: bool,
 }
 
-/// Makes the driver's end of a pipe non-blocking (it is the driver's alone) and, on
-/// Linux, larger.
-fn prepare(fd: impl AsFd) -> io::Result<()> {
+/// Nodes up to this many get 1 MiB pipes (on Linux): a large run would use up the
+/// per-user budget for pipe memory (`/proc/sys/fs/pipe-user-pages-soft`) in a few dozen.
+pub const GROW_PIPES_UP_TO: usize = 16;
+
+/// Makes the driver's end of a pipe non-blocking (it is the driver's alone) and, on Linux,
+/// when `grow`, larger.
+fn prepare(fd: impl AsFd, grow: bool) -> io::Result<()> {
     rustix::io::ioctl_fionbio(&fd, true)?;
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    let _ = rustix::pipe::fcntl_setpipe_size(&fd, 1 << 20);
+    if grow {
+        let _ = rustix::pipe::fcntl_setpipe_size(&fd, 1 << 20);
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = grow;
     Ok(())
 }
+
+/// A buffer with more room than this is given back once written out.
+const OUT_KEEP: usize = 64 << 10;
 
 /// How a node ended once its stdin was closed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,41 +62,40 @@ pub enum Stop {
 }
 
 impl NodeProcess {
-    /// Starts `bin args` as node `name`, its stderr copied to `log` if given.
+    /// Starts `bin args` as node `name`, its stderr written to `log` (created or truncated).
+    /// `grow_pipes`: ask for 1 MiB pipes (Linux).
     pub fn spawn(
         bin: &Path,
         args: &[String],
         name: String,
-        log: Option<File>,
+        log: PathBuf,
+        grow_pipes: bool,
     ) -> io::Result<NodeProcess> {
+        let stderr = File::create(&log)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", log.display())))?;
         let mut child = Command::new(bin)
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(stderr)
             .spawn()
             .map_err(|e| {
                 io::Error::new(e.kind(), format!("cannot start {}: {e}", bin.display()))
             })?;
-        let (Some(stdin), Some(stdout), Some(stderr)) =
-            (child.stdin.take(), child.stdout.take(), child.stderr.take())
-        else {
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             return Err(io::Error::other("stdio not piped"));
         };
-        prepare(&stdin)?;
-        prepare(&stdout)?;
-        prepare(&stderr)?;
+        prepare(&stdin, grow_pipes)?;
+        prepare(&stdout, grow_pipes)?;
         Ok(NodeProcess {
             name,
             child,
             stdin: Some(stdin),
             stdout,
-            stderr,
-            out: Vec::with_capacity(64 * 1024),
+            out: Vec::new(),
             lines: Lines::default(),
-            log: Stderr::new(log),
+            log,
             stdout_closed: false,
-            stderr_closed: false,
         })
     }
 
@@ -100,7 +107,7 @@ impl NodeProcess {
     /// Stops writing to it (it closed its stdin); what waits for it is dropped.
     pub fn close_stdin(&mut self) {
         self.stdin = None;
-        self.out.clear();
+        self.out = Vec::new();
     }
 
     /// Writes as much of `out` as its stdin takes now; returns how many bytes.
@@ -122,15 +129,10 @@ impl NodeProcess {
             }
         }
         self.out.drain(..written);
-        Ok(written)
-    }
-
-    /// Reads its stderr as far as it holds data.
-    pub fn drain_stderr(&mut self) -> io::Result<()> {
-        if !self.stderr_closed && self.log.drain(&mut self.stderr)? == Got::Closed {
-            self.stderr_closed = true;
+        if self.out.is_empty() && self.out.capacity() > OUT_KEEP {
+            self.out = Vec::new();
         }
-        Ok(())
+        Ok(written)
     }
 
     /// Whether it has exited, and how, without waiting.
@@ -139,37 +141,31 @@ impl NodeProcess {
     }
 }
 
-/// Closes every node's stdin and waits up to `grace` for them all to exit (draining their
-/// stderr, so a node that logs as it ends is not held up), then kills the rest. Returns
-/// how each ended.
+/// Closes every node's stdin and waits up to `grace` for them all to exit, then kills the
+/// rest. Returns how each ended.
 pub fn stop_all(nodes: &mut [NodeProcess], grace: Duration) -> Vec<Stop> {
     for node in nodes.iter_mut() {
         node.stdin = None;
     }
     let until = Instant::now() + grace;
     let mut stops: Vec<Option<Stop>> = vec![None; nodes.len()];
+    let mut running: Vec<usize> = (0..nodes.len()).collect();
     loop {
-        let mut running = 0;
-        for (node, stop) in nodes.iter_mut().zip(&mut stops) {
-            if stop.is_some() {
-                continue;
+        running.retain(|&n| match nodes[n].exited() {
+            Some(status) => {
+                stops[n] = Some(Stop::Exited(status));
+                false
             }
-            let _ = node.drain_stderr();
-            match node.exited() {
-                Some(status) => *stop = Some(Stop::Exited(status)),
-                None => running += 1,
-            }
-        }
-        if running == 0 {
+            None => true,
+        });
+        if running.is_empty() {
             break;
         }
         if Instant::now() >= until {
-            for (node, stop) in nodes.iter_mut().zip(&mut stops) {
-                if stop.is_none() {
-                    let _ = node.child.kill();
-                    let _ = node.child.wait();
-                    *stop = Some(Stop::Killed);
-                }
+            for &n in &running {
+                let _ = nodes[n].child.kill();
+                let _ = nodes[n].child.wait();
+                stops[n] = Some(Stop::Killed);
             }
             break;
         }

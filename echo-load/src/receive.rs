@@ -1,19 +1,25 @@
-//! Stage 3: read what the nodes print: stdout cut into lines, stderr drained into a log.
-//!
-//! Both read from non-blocking pipes, as far as they hold data, whenever `poll` says so;
-//! neither ever blocks the driver, and stderr is read as fast as a node writes it, so a
-//! chatty node is never held up by the driver.
+//! Stage 3: read what the nodes print. Each node's stdout is cut into lines in one buffer
+//! that grows with the longest line it holds and shrinks back once that line is handled;
+//! each node's stderr goes straight to its log file, which the driver reads only to
+//! quote a failing node's last words.
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::Path;
 
 /// The longest stdout line accepted from a node.
 pub const MAX_LINE: usize = 64 << 20;
 
+/// The buffer a reader starts with, and shrinks back to.
+const START: usize = 16 << 10;
+
+/// A buffer larger than this is shrunk back to [`START`] once it holds nothing.
+const SHRINK_ABOVE: usize = 64 << 10;
+
 /// A node's stdout, cut into lines.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Lines {
-    /// Bytes read; `buf[start..end]` not yet handed out.
+    /// Bytes read; `buf[start..end]` not yet handed out. Empty until the first read.
     buf: Vec<u8>,
     /// Start of the bytes not yet handed out; `start <= end <= buf.len()`.
     start: usize,
@@ -23,34 +29,28 @@ pub struct Lines {
     pub number: u64,
 }
 
-impl Default for Lines {
-    /// An empty reader; it allocates its buffer on its first read.
-    fn default() -> Self {
-        Lines {
-            buf: Vec::new(),
-            start: 0,
-            end: 0,
-            number: 0,
-        }
-    }
-}
-
-/// The buffer a reader starts with.
-const START: usize = 1 << 20;
-
 /// What a read found.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Got {
-    /// Some bytes, or none for now.
+    /// Some bytes; there may be more.
     Data,
+    /// Nothing for now: the pipe is empty (a non-blocking read would block).
+    Empty,
     /// End of file: the node closed its stdout (it exited, most likely).
     Closed,
 }
 
 impl Lines {
-    /// Reads what `source` holds now (never blocks on a non-blocking pipe).
+    /// Reads once from `source` (never blocks on a non-blocking pipe), making room first:
+    /// handed-out bytes are dropped, and a full buffer doubles, up to [`MAX_LINE`].
     pub fn fill(&mut self, source: &mut impl Read) -> io::Result<Got> {
-        if self.start > 0 {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+            if self.buf.len() > SHRINK_ABOVE {
+                self.buf = Vec::new();
+            }
+        } else if self.start > 0 {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
@@ -75,7 +75,7 @@ impl Lines {
                     return Ok(Got::Data);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Got::Data),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Got::Empty),
                 Err(e) => return Err(e),
             }
         }
@@ -94,59 +94,25 @@ impl Lines {
     pub fn unfinished(&self) -> usize {
         self.end - self.start
     }
+
+    /// Bytes the buffer holds now, used or not.
+    pub fn capacity(&self) -> usize {
+        self.buf.len()
+    }
 }
 
-/// A node's stderr: copied to its log file (if any), the last few KiB kept to show when
-/// the node fails.
-#[derive(Debug)]
-pub struct Stderr {
-    file: Option<File>,
-    tail: Vec<u8>,
-    buf: Vec<u8>,
-}
+/// How much of a node's last stderr output a failure message quotes.
+const TAIL: u64 = 4096;
 
-/// How much of a node's last stderr output is kept for failure messages.
-const TAIL: usize = 4096;
-
-impl Stderr {
-    /// A reader copying to `file`, if any.
-    pub fn new(file: Option<File>) -> Self {
-        Stderr {
-            file,
-            tail: Vec::new(),
-            buf: vec![0; 64 * 1024],
-        }
+/// The last lines a node wrote to its log (at most 4 KiB of them), for a failure message.
+pub fn tail(log: &Path) -> String {
+    let mut text = Vec::new();
+    if let Ok(mut file) = File::open(log) {
+        let len = file.metadata().map_or(0, |m| m.len());
+        let _ = file.seek(SeekFrom::Start(len.saturating_sub(TAIL)));
+        let _ = file.read_to_end(&mut text);
     }
-
-    /// Reads all `source` holds now; `Closed` once it is at end of file.
-    pub fn drain(&mut self, source: &mut impl Read) -> io::Result<Got> {
-        loop {
-            match source.read(&mut self.buf) {
-                Ok(0) => return Ok(Got::Closed),
-                Ok(n) => {
-                    let bytes = &self.buf[..n];
-                    if let Some(file) = &mut self.file {
-                        file.write_all(bytes)?;
-                    }
-                    self.tail.extend_from_slice(bytes);
-                    if self.tail.len() > 2 * TAIL {
-                        self.tail.drain(..self.tail.len() - TAIL);
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Got::Data),
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    /// The last lines the node wrote on stderr, for a failure message.
-    pub fn tail(&self) -> String {
-        let start = self.tail.len().saturating_sub(TAIL);
-        String::from_utf8_lossy(&self.tail[start..])
-            .trim_end()
-            .to_owned()
-    }
+    String::from_utf8_lossy(&text).trim_end().to_owned()
 }
 
 #[cfg(test)]
@@ -166,8 +132,27 @@ mod tests {
                 return Ok(0);
             }
             let piece = self.0.remove(0);
-            out[..piece.len()].copy_from_slice(&piece);
-            Ok(piece.len())
+            let n = piece.len().min(out.len());
+            out[..n].copy_from_slice(&piece[..n]);
+            if n < piece.len() {
+                self.0.insert(0, piece[n..].to_vec());
+            }
+            Ok(n)
+        }
+    }
+
+    fn read_all(lines: &mut Lines, source: &mut Pieces) -> Vec<(u64, Vec<u8>)> {
+        let mut got = Vec::new();
+        loop {
+            let read = lines.fill(source).expect("in memory");
+            loop {
+                let number = lines.number + 1;
+                let Some(line) = lines.next_line() else { break };
+                got.push((number, line.to_vec()));
+            }
+            if read == Got::Closed {
+                return got;
+            }
         }
     }
 
@@ -178,29 +163,37 @@ mod tests {
             false,
         );
         let mut lines = Lines::default();
-        let mut got = Vec::new();
-        loop {
-            let read = lines.fill(&mut source).expect("in memory");
-            loop {
-                let number = lines.number + 1;
-                let Some(line) = lines.next_line() else { break };
-                got.push((number, line.to_vec()));
-            }
-            if read == Got::Closed {
-                break;
-            }
-        }
+        let got = read_all(&mut lines, &mut source);
         assert_eq!(got, vec![(1, b"abc".to_vec()), (2, b"de".to_vec())]);
         assert_eq!(lines.unfinished(), 1);
     }
 
     #[test]
-    fn stderr_keeps_its_tail() {
-        let mut source = Pieces(vec![vec![b'x'; 10_000], b"\nlast words\n".to_vec()], false);
-        let mut err = Stderr::new(None);
-        assert_eq!(err.drain(&mut source).expect("in memory"), Got::Data);
-        assert_eq!(err.drain(&mut source).expect("in memory"), Got::Closed);
-        assert!(err.tail().ends_with("last words"));
-        assert!(err.tail().len() <= TAIL);
+    fn the_buffer_grows_for_a_long_line_and_shrinks_back_after_it() {
+        let mut lines = Lines::default();
+        // 1 MiB of a line, not yet ended: the buffer grows to hold it.
+        let mut source = Pieces(vec![vec![b'x'; 1 << 20]], false);
+        while lines.fill(&mut source).expect("in memory") == Got::Data {}
+        assert!(lines.next_line().is_none());
+        assert!(lines.capacity() > 1 << 20, "{}", lines.capacity());
+        // Its end, and one more line: both handed out, and the next read starts small.
+        let mut rest = Pieces(vec![b"\nnext\n".to_vec()], false);
+        let got = read_all(&mut lines, &mut rest);
+        assert_eq!(got.len(), 2);
+        assert_eq!((got[0].1.len(), &got[1].1[..]), (1 << 20, &b"next"[..]));
+        assert_eq!(lines.capacity(), START);
+    }
+
+    #[test]
+    fn a_log_is_quoted_by_its_tail() {
+        let path = std::env::temp_dir().join(format!("echo-load-tail-{}", std::process::id()));
+        let mut text = vec![b'x'; 10_000];
+        text.extend_from_slice(b"\nlast words\n");
+        std::fs::write(&path, &text).expect("write");
+        let tail = tail(&path);
+        let _ = std::fs::remove_file(&path);
+        assert!(tail.ends_with("last words"), "{tail}");
+        assert!(tail.len() <= TAIL as usize);
+        assert_eq!(super::tail(Path::new("/nonexistent/log")), "");
     }
 }

@@ -119,6 +119,15 @@ pub struct Report {
     pub due: u64,
     /// Seconds of load.
     pub seconds: f64,
+    /// Seconds from starting the first node to the last init_ok.
+    pub start_seconds: f64,
+    /// Seconds from closing the nodes' stdins to the last node's exit.
+    pub stop_seconds: f64,
+    /// Descriptors the driver held open once every node had started.
+    pub descriptors: Option<u64>,
+    /// The driver's peak resident memory, in KiB (the whole process's: when a run is made
+    /// from inside another program, that program's too).
+    pub peak_rss_kib: Option<u64>,
     /// What went wrong.
     pub faults: Faults,
     /// When timed-out requests were sent (seconds into the load), for the latency plot.
@@ -250,6 +259,18 @@ impl Report {
             s,
             "cpu per request: driver {driver:.2} us, nodes {nodes:.2} us"
         );
+        let _ = writeln!(
+            s,
+            "nodes: started and initialised in {:.2} s, stopped in {:.2} s",
+            self.start_seconds, self.stop_seconds
+        );
+        if let (Some(fds), Some(kib)) = (self.descriptors, self.peak_rss_kib) {
+            let _ = writeln!(
+                s,
+                "driver: {fds} descriptors open, peak memory {:.1} MiB",
+                kib as f64 / 1024.0
+            );
+        }
         self.list_faults(&mut s, false);
         self.list_faults(&mut s, true);
         let _ = writeln!(s, "valid? {}", self.valid());
@@ -360,6 +381,9 @@ impl Report {
                 "max": ms(w, 1.0),
             },
             "cpu_us_per_request": { "driver": driver, "nodes": nodes },
+            "start_seconds": self.start_seconds,
+            "stop_seconds": self.stop_seconds,
+            "driver": { "descriptors": self.descriptors, "peak_rss_kib": self.peak_rss_kib },
             "faults": faults,
             "failures": shown,
             "run": self.config.describe(),
@@ -534,6 +558,19 @@ fn short(x: f64) -> String {
     }
 }
 
+/// `3200` as `3,200`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
 /// Progress while a run goes: a bar when stderr is a terminal, a plain line a second
 /// otherwise.
 pub struct Progress {
@@ -559,6 +596,27 @@ impl Progress {
             last: Instant::now(),
             last_count: 0,
             enabled,
+        }
+    }
+
+    /// Called while nodes start (`started` of `total`, `ready` answered init); reports
+    /// about once a second.
+    pub fn starting(&mut self, started: usize, total: usize, ready: usize, now: Instant) {
+        if !self.enabled || now.saturating_duration_since(self.last) < Duration::from_secs(1) {
+            return;
+        }
+        self.last = now;
+        let msg = format!(
+            "starting nodes: {}/{}, {} initialised",
+            thousands(started as u64),
+            thousands(total as u64),
+            thousands(ready as u64)
+        );
+        match &self.bar {
+            Some(bar) => bar.set_message(msg),
+            None => {
+                let _ = writeln!(io::stderr(), "echo-load: {msg}");
+            }
         }
     }
 
@@ -598,6 +656,18 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::short;
+
+    #[test]
+    fn counts_have_thousands_separators() {
+        for (n, text) in [
+            (0, "0"),
+            (999, "999"),
+            (3200, "3,200"),
+            (1_234_567, "1,234,567"),
+        ] {
+            assert_eq!(super::thousands(n), text);
+        }
+    }
 
     #[test]
     fn axis_labels_are_short() {

@@ -125,6 +125,8 @@ pub struct Router {
     pub links: Vec<Link>,
     /// `n1`, `n2`, ...
     names: Vec<String>,
+    /// `["n1","n2",...]`, as every init carries it.
+    node_ids: Vec<u8>,
     payloads: Payloads,
     rng: Rng,
     /// Maelstrom's own message id, in every request's `id`.
@@ -135,6 +137,8 @@ pub struct Router {
     start: Instant,
     /// Requests outstanding.
     pub in_flight: usize,
+    /// Nodes that answered init.
+    initialised: usize,
     /// What the clients did.
     pub counts: Counts,
     /// What went wrong.
@@ -183,6 +187,7 @@ impl Router {
                 .collect(),
             idle: (0..clients).collect(),
             links,
+            node_ids: crate::send::node_ids(&names),
             names,
             payloads,
             rng: Rng::new(seed),
@@ -191,6 +196,7 @@ impl Router {
             strict,
             start: now,
             in_flight: 0,
+            initialised: 0,
             counts: Counts::default(),
             faults: Faults::default(),
             timeout_marks: Vec::new(),
@@ -205,14 +211,19 @@ impl Router {
     /// Queues node `n`'s init (from `c0`, `msg_id` 1) on `out`.
     pub fn init(&mut self, n: usize, out: &mut Vec<u8>) {
         let before = out.len();
-        crate::send::encode_init(out, self.next_id, &self.names[n], &self.names);
+        crate::send::encode_init(out, self.next_id, &self.names[n], &self.node_ids);
         self.next_id += 1;
         self.links[n].queued += (out.len() - before) as u64;
     }
 
     /// Every node answered init.
     pub fn initialised(&self) -> bool {
-        self.links.iter().all(|l| l.initialised)
+        self.initialised == self.links.len()
+    }
+
+    /// How many nodes answered init.
+    pub fn initialised_count(&self) -> usize {
+        self.initialised
     }
 
     /// The load starts now: times are measured from `start`, and a node's silence from
@@ -423,6 +434,7 @@ impl Router {
             self.faults.push(f);
         } else {
             self.links[n].initialised = true;
+            self.initialised += 1;
         }
         Outcome::Done
     }

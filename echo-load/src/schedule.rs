@@ -52,6 +52,11 @@ impl Schedule {
         }
     }
 
+    /// Whether requests fall due by the clock (open loop).
+    pub fn is_open(&self) -> bool {
+        matches!(self, Schedule::Open { .. })
+    }
+
     /// How many requests fell due before `t`, sent or not (open loop; closed loop: 0).
     pub fn due_by(&self, t: Instant) -> u64 {
         match self {

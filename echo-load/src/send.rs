@@ -134,16 +134,35 @@ pub fn encode(out: &mut Vec<u8>, id: u64, client: &[u8], node: &[u8], payload: &
     out.extend_from_slice(b"}}\n");
 }
 
-/// Maelstrom's init for `node` (the exact wire shape of PROTOCOL.md), listing `all`.
-pub fn encode_init(out: &mut Vec<u8>, id: u64, node: &str, all: &[String]) {
-    let ids: Vec<String> = all.iter().map(|n| format!("\"{n}\"")).collect();
-    out.extend_from_slice(
-        format!(
-            "{{\"id\":{id},\"src\":\"c0\",\"dest\":\"{node}\",\"body\":{{\"type\":\"init\",\"node_id\":\"{node}\",\"node_ids\":[{}],\"msg_id\":1}}}}\n",
-            ids.join(",")
-        )
-        .as_bytes(),
-    );
+/// The JSON array of node names (`["n1","n2"]`) that every init carries, made once.
+pub fn node_ids(all: &[String]) -> Vec<u8> {
+    let mut ids = Vec::with_capacity(all.iter().map(|n| n.len() + 3).sum::<usize>() + 2);
+    ids.push(b'[');
+    for (i, name) in all.iter().enumerate() {
+        if i > 0 {
+            ids.push(b',');
+        }
+        ids.push(b'"');
+        ids.extend_from_slice(name.as_bytes());
+        ids.push(b'"');
+    }
+    ids.push(b']');
+    ids
+}
+
+/// Appends Maelstrom's init for `node` (its wire shape: Cheshire's key order), listing
+/// `node_ids` (made by [`node_ids`]).
+pub fn encode_init(out: &mut Vec<u8>, id: u64, node: &str, node_ids: &[u8]) {
+    let mut n = itoa::Buffer::new();
+    out.extend_from_slice(b"{\"id\":");
+    out.extend_from_slice(n.format(id).as_bytes());
+    out.extend_from_slice(b",\"src\":\"c0\",\"dest\":\"");
+    out.extend_from_slice(node.as_bytes());
+    out.extend_from_slice(b"\",\"body\":{\"type\":\"init\",\"node_id\":\"");
+    out.extend_from_slice(node.as_bytes());
+    out.extend_from_slice(b"\",\"node_ids\":");
+    out.extend_from_slice(node_ids);
+    out.extend_from_slice(b",\"msg_id\":1}}\n");
 }
 
 /// xorshift64*: a small deterministic generator for `--seed`.
@@ -179,7 +198,7 @@ mod tests {
 "#
         );
         out.clear();
-        encode_init(&mut out, 0, "n1", &["n1".into(), "n2".into()]);
+        encode_init(&mut out, 0, "n1", &node_ids(&["n1".into(), "n2".into()]));
         assert_eq!(
             out,
             br#"{"id":0,"src":"c0","dest":"n1","body":{"type":"init","node_id":"n1","node_ids":["n1","n2"],"msg_id":1}}

@@ -214,3 +214,24 @@ fn usage() {
     assert!(help.contains("1e400"), "{help}");
     assert!(help.contains("2 when there was no run"), "{help}");
 }
+
+#[test]
+fn a_run_that_cannot_fit_in_the_descriptor_limit_says_so_before_starting() {
+    let sed = node("fit-node", &sed_node());
+    // The hard limit is the most the soft one can be raised to.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n 256 && exec {BIN} --bin {} --node-count 500 --quiet",
+            sed.display()
+        ))
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr
+            .contains("500 nodes need about 1,032 file descriptors; the limit is 256 (ulimit -n)"),
+        "{stderr}"
+    );
+}

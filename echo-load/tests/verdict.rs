@@ -273,3 +273,40 @@ fn a_one_second_stall_under_rate_shows_in_the_percentiles() {
         report.latency_ms(0.5)
     );
 }
+
+#[test]
+fn five_hundred_nodes_run_in_bounded_descriptors_and_memory() {
+    let dir = std::env::temp_dir().join(format!("echo-load-500-{}", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_echo-load"))
+        .args(["--bin", demo_node().to_str().expect("utf-8 path")])
+        .args([
+            "--node-count",
+            "500",
+            "--concurrency",
+            "1n",
+            "--rate",
+            "1000",
+        ])
+        .args(["--time-limit", "2", "--quiet", "--out"])
+        .arg(&dir)
+        .output()
+        .expect("run echo-load");
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{summary}");
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("results.json")).expect("results.json"))
+            .expect("JSON");
+    let logs = std::fs::read_dir(&dir).expect("out").count();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(results["valid"], true);
+    assert_eq!(results["ok"], 2000, "{summary}");
+    assert_eq!(logs, 500 + 3, "a log a node, results.json and two plots");
+    // Two descriptors a node (its stdin and stdout), and a few of the driver's own.
+    let descriptors = results["driver"]["descriptors"].as_u64().expect("counted");
+    assert!(descriptors <= 2 * 500 + 16, "{descriptors} descriptors");
+    // At most 128 KiB a node, the driver's own baseline included.
+    let kib = results["driver"]["peak_rss_kib"]
+        .as_u64()
+        .expect("measured");
+    assert!(kib <= 500 * 128, "{kib} KiB for 500 nodes");
+}
