@@ -149,7 +149,7 @@ fn main() -> ExitCode {
         }
     };
     let (input, output, diagnostics) = match (
-        Input::stdin(signals),
+        Input::stdin(signals.clone()),
         Output::stdout(),
         Diagnostics::stderr(),
     ) {
@@ -186,7 +186,7 @@ fn main() -> ExitCode {
             "echo-node: {stats} in {seconds:.3} s ({rate:.0} requests/s), peak RSS {peak:.1} MiB\n"
         ));
     }
-    match result {
+    let code = match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Error::Read(e)) if let Some(stopped) = Stopped::of(&e) => {
             let _ = stopped.exit(); // ends the process; reached only if it could not
@@ -200,7 +200,13 @@ fn main() -> ExitCode {
             last_words(format_args!("echo-node: {e}\n"));
             ExitCode::FAILURE
         }
+    };
+    // A stop signal that came after the input ended (while the last replies or the last
+    // words were being written) ends the node by that signal all the same.
+    if let Some(stopped) = signals.as_ref().and_then(Signals::received) {
+        let _ = stopped.exit(); // ends the process; reached only if it could not
     }
+    code
 }
 
 /// Writes `text` for a person (help, version, usage errors) and exits with `code`; a

@@ -60,12 +60,15 @@ impl Stopped {
 
 /// SIGTERM and SIGINT, caught: the first makes [`Input`] stop the node once the replies
 /// produced so far are written; a second one ends the process at once, as if unhandled.
-#[derive(Debug)]
+/// Clones share the same handlers: `main` keeps one, to honour a signal that came after
+/// the input ended ([`Signals::received`]).
+#[derive(Debug, Clone)]
 pub struct Signals {
     /// One per signal of [`STOP_SIGNALS`], in that order: becomes readable when the signal
     /// arrives (signal-hook's handler writes the other end, non-blocking and
     /// async-signal-safe). A pipe per signal says which one came without another flag.
-    wake: [UnixStream; 2],
+    /// Nothing reads them but [`Signals::received`], so a signal stays visible.
+    wake: Arc<[UnixStream; 2]>,
 }
 
 impl Signals {
@@ -85,8 +88,32 @@ impl Signals {
         };
         let [term, int] = STOP_SIGNALS;
         Ok(Signals {
-            wake: [catch(term)?, catch(int)?],
+            wake: Arc::new([catch(term)?, catch(int)?]),
         })
+    }
+
+    /// The stop signal that has arrived, if one has (the first of [`STOP_SIGNALS`] whose
+    /// wake pipe holds a byte). Never blocks.
+    pub fn received(&self) -> Option<Stopped> {
+        let mut fds = [
+            PollFd::new(&self.wake[0], PollFlags::IN),
+            PollFd::new(&self.wake[1], PollFlags::IN),
+        ];
+        let zero = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        loop {
+            match poll(&mut fds, Some(&zero)) {
+                Ok(_) => break,
+                Err(Errno::INTR) => continue,
+                Err(_) => return None,
+            }
+        }
+        fds.iter()
+            .zip(STOP_SIGNALS)
+            .find(|(fd, _)| fd.revents().contains(PollFlags::IN))
+            .map(|(_, signal)| Stopped(signal))
     }
 }
 
@@ -128,7 +155,7 @@ impl Read for Input {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             if let Some(signals) = &self.signals {
-                let [term, int] = &signals.wake;
+                let [term, int] = &*signals.wake;
                 let mut fds = [
                     PollFd::new(&self.file, PollFlags::IN),
                     PollFd::new(term, PollFlags::IN),

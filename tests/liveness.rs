@@ -5,7 +5,7 @@
 //! - stdin and stdout handed over already `O_NONBLOCK` are waited on, not failed on;
 //! - the worst-case line at the default `--max-line` stays within the stated memory bound;
 //! - SIGTERM and SIGINT write every reply produced, print `--stats`, and end the node by
-//!   that signal;
+//!   that signal, also when they come after the end of input was read;
 //! - `--help`, `--version` and usage errors into a closed pipe exit cleanly.
 
 mod common;
@@ -352,4 +352,82 @@ fn help_version_and_usage_errors_into_a_closed_pipe_exit_cleanly() {
         );
         assert_eq!(output.status.signal(), None, "{args:?}: no crash");
     }
+}
+
+/// Waits up to 5 s for `child` to exit; kills it and fails the test if it does not.
+fn exit_within_5_s(child: &mut Child, what: &str) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if started.elapsed() > Duration::from_secs(5) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what}: the node did not exit within 5 s");
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn a_stop_signal_after_the_end_of_input_still_ends_the_node_by_that_signal() {
+    for flush in FLUSH_MODES {
+        // The last line has no newline, and its 8 MiB reply is still being written (no
+        // one reads stdout yet) when SIGTERM comes.
+        let mut child = spawn_node(&["--flush", flush]);
+        let mut stdin = child.stdin.take().expect("piped");
+        let mut stdout = child.stdout.take().expect("piped");
+        let payload = format!("\"{}\"", "x".repeat(8 << 20));
+        let mut input = INIT.to_string();
+        input.push_str(echo_request(2, 1, 2, &payload).trim_end());
+        let writer = thread::spawn(move || {
+            let _ = stdin.write_all(input.as_bytes());
+            // stdin closes here: the node reads the end of its input.
+        });
+        thread::sleep(Duration::from_millis(500));
+        let pid = Pid::from_raw(i32::try_from(child.id()).expect("a pid"));
+        kill(pid, Signal::SIGTERM).expect("kill");
+        let reader = thread::spawn(move || {
+            let mut out = Vec::new();
+            let _ = stdout.read_to_end(&mut out);
+            out
+        });
+        let status = exit_within_5_s(&mut child, flush);
+        drop(writer.join());
+        let out = reader.join().expect("stdout");
+        assert_eq!(
+            status.signal(),
+            Some(Signal::SIGTERM as i32),
+            "[{flush}] {status:?}"
+        );
+        let replies: Vec<&[u8]> = out
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .collect();
+        assert_eq!(replies.len(), 2, "[{flush}] both replies written in full");
+        assert!(replies[1].len() > 8 << 20, "[{flush}] the echo_ok is whole");
+        check_reply_shape(replies[1]);
+    }
+    // `--stats` waits for a stderr nobody drains (full of diagnostics) when SIGTERM comes.
+    let mut child = node_command()
+        .args(["--stats"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("piped");
+    let stderr = child.stderr.take().expect("piped");
+    let bad = "not json at all, but long enough to fill a pipe quickly: xxxxxxxxxxxxxxxx\n";
+    stdin
+        .write_all(bad.repeat(20_000).as_bytes())
+        .expect("bad lines");
+    drop(stdin);
+    thread::sleep(Duration::from_millis(300));
+    let pid = Pid::from_raw(i32::try_from(child.id()).expect("a pid"));
+    kill(pid, Signal::SIGTERM).expect("kill");
+    let status = exit_within_5_s(&mut child, "--stats");
+    drop(stderr);
+    assert_eq!(status.signal(), Some(Signal::SIGTERM as i32), "{status:?}");
 }
