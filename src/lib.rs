@@ -127,6 +127,10 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// A line longer than this is far above the usual size (a Maelstrom request is about 100
+/// bytes): once it is handled, the buffers it grew go back to their starting sizes.
+pub const LARGE_LINE: usize = 1 << 20;
+
 /// Runs a node until `input` ends: requests from `input`, replies to `output`,
 /// diagnostics to `diagnostics` (which may refuse bytes with `WouldBlock`; see [`log`]).
 /// Counts go to `stats` even when the run fails. Whenever the node reads `input`, every
@@ -147,9 +151,13 @@ where
     let mut out = Output::new(output, config.flush);
     let mut log = Log::new(diagnostics, config.quiet);
     let mut node = Node::new();
+    // A line far above the usual size was handled: the buffers it grew shrink back at the
+    // next wait for input.
+    let mut grown = false;
     let result = loop {
         match lines.next_line() {
             Next::Line(line) => {
+                grown |= line.bytes().len() > LARGE_LINE;
                 node.handle(line, out.buffer(), &mut log, stats);
                 if let Err(e) = out.message_done() {
                     break Err(Error::Write(e));
@@ -159,6 +167,7 @@ where
                 }
             }
             Next::TooLong { number, len } => {
+                grown = true;
                 stats.lines += 1;
                 stats.too_long += 1;
                 log.line(
@@ -176,6 +185,13 @@ where
                     break Err(Error::Write(e));
                 }
                 log.flush();
+                if grown {
+                    lines.shrink();
+                    node.shrink();
+                    out.shrink();
+                    sys::release_freed_memory();
+                    grown = false;
+                }
                 if let Err(e) = lines.fill(&mut input) {
                     break Err(Error::Read(e));
                 }

@@ -12,7 +12,11 @@
 //! whether a `\n` follows). A line longer than `max_line` bytes is not held whole: its bytes
 //! are dropped as they arrive, and [`Next::TooLong`] reports it once its end is seen, after
 //! which the next line is handed out as usual. So memory stays bounded by `max_line` plus a
-//! constant whatever the input holds. The buffer keeps its high-water capacity.
+//! constant whatever the input holds. Once such a line has been handled, [`shrink`]
+//! returns the buffer to its starting size, so that the memory a node keeps does not
+//! depend on the longest line it ever saw.
+//!
+//! [`shrink`]: LineBuffer::shrink
 //!
 //! The only bytes ever moved are the unfinished tail of the buffer, moved to its front
 //! before the next read (as ripgrep's line buffer does): at most one partial line per read.
@@ -94,6 +98,8 @@ pub struct LineBuffer {
     /// While skipping: whether the last byte dropped was a `\r` (which is not part of the
     /// line's length if a `\n` follows it).
     skipped_cr: bool,
+    /// The data capacity it started with, which [`shrink`](Self::shrink) returns to.
+    initial: usize,
 }
 
 impl LineBuffer {
@@ -116,7 +122,22 @@ impl LineBuffer {
             eof: false,
             skipping: None,
             skipped_cr: false,
+            initial: capacity,
         }
+    }
+
+    /// Returns the buffer to its starting capacity if it has grown, and what it has not
+    /// handed out yet fits in that (its memory goes back to the allocator). True if it
+    /// shrank.
+    pub fn shrink(&mut self) -> bool {
+        if self.capacity() <= self.initial || self.end - self.pos > self.initial {
+            return false;
+        }
+        self.roll();
+        self.buf.truncate(self.initial + PADDING);
+        self.buf.shrink_to_fit();
+        debug_assert!(self.end + PADDING <= self.buf.len());
+        true
     }
 
     /// The current data capacity in bytes (grows with long lines, never past
@@ -434,6 +455,35 @@ mod tests {
             collect(data, 100, 64, 5),
             vec![Seen::TooLong(1, 12), line(2, "ok")]
         );
+    }
+
+    #[test]
+    fn the_buffer_shrinks_back_once_a_long_line_is_handled() {
+        let mut data = vec![b'q'; 100_000];
+        data.extend_from_slice(b"\nfine\nnext");
+        let mut input = Chunked {
+            data: &data,
+            chunk: 1 << 20,
+        };
+        let mut lines = LineBuffer::with_capacity(64, 1 << 20);
+        while !matches!(lines.next_line(), Next::Line(_)) {
+            lines.fill(&mut input).expect("in memory");
+        }
+        assert!(lines.capacity() >= 100_000);
+        // "fine" and part of "next" are still buffered: they survive the shrink.
+        assert!(lines.shrink());
+        assert_eq!(lines.capacity(), 64);
+        assert!(!lines.shrink(), "already at its starting size");
+        let mut rest = Vec::new();
+        loop {
+            match lines.next_line() {
+                Next::Line(line) => rest.push(line.bytes().to_vec()),
+                Next::NeedInput => lines.fill(&mut input).expect("in memory"),
+                Next::End => break,
+                Next::TooLong { .. } => panic!("no line is too long"),
+            }
+        }
+        assert_eq!(rest, vec![b"fine".to_vec(), b"next".to_vec()]);
     }
 
     #[test]

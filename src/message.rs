@@ -181,6 +181,14 @@ impl Parser {
         }
     }
 
+    /// Gives back the memory a line far larger than usual left it holding (simd-json's
+    /// working memory, the tape, the scratch copy): the next line starts afresh.
+    pub fn shrink(&mut self) {
+        self.buffers = Buffers::new(4096);
+        self.tape = Tape(Vec::new());
+        self.scratch = Vec::new();
+    }
+
     /// Parses `padded[..len]` as a message. `padded` must extend at least [`PADDING`]
     /// bytes past `len` (else [`ParseError::Inconsistent`]). The line's bytes are left as
     /// they were; padding bytes are read but never changed.

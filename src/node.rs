@@ -43,6 +43,11 @@ impl Node {
         Self::default()
     }
 
+    /// Gives back the memory a line far larger than usual left its parser holding.
+    pub fn shrink(&mut self) {
+        self.parser.shrink();
+    }
+
     /// This node's id as a JSON string token, once `init` has set it.
     pub fn id(&self) -> Option<&[u8]> {
         (!self.id.is_empty()).then_some(&self.id[..])

@@ -22,6 +22,9 @@ pub enum Flush {
 /// pipe's default capacity), so the reader sees replies while a long batch is handled.
 pub const BATCH_LIMIT: usize = 64 * 1024;
 
+/// The output buffer's capacity: a full batch and room for the reply that completes it.
+const CAPACITY: usize = BATCH_LIMIT + 16 * 1024;
+
 /// The output buffer and where it goes.
 #[derive(Debug)]
 pub struct Output<W: Write> {
@@ -40,7 +43,7 @@ impl<W: Write> Output<W> {
         Self {
             // Room for a full batch from the start: growing by doubling would leave the
             // outgrown buffers with the allocator (measured: 2 MiB more peak RSS).
-            buf: Vec::with_capacity(BATCH_LIMIT + 16 * 1024),
+            buf: Vec::with_capacity(CAPACITY),
             sink,
             policy,
             writes: 0,
@@ -70,6 +73,14 @@ impl<W: Write> Output<W> {
             result?;
         }
         self.sink.flush()
+    }
+
+    /// Returns the buffer to its starting capacity if a reply far larger than usual grew
+    /// it (call it when the buffer is empty, after a flush).
+    pub fn shrink(&mut self) {
+        if self.buf.is_empty() && self.buf.capacity() > CAPACITY {
+            self.buf = Vec::with_capacity(CAPACITY);
+        }
     }
 
     /// How many writes went to the sink.

@@ -197,3 +197,74 @@ fn an_idle_node_holds_at_most_1_mib_of_private_memory() {
         "an idle node holds {anon_kib} KiB of private memory"
     );
 }
+
+/// The resident memory of process `pid`, in KiB (VmRSS, Linux).
+#[cfg(target_os = "linux")]
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .expect("VmRSS")
+}
+
+/// After a 64 MiB line and a thousand ordinary messages, the node's resident memory is
+/// back where it was: what it keeps does not depend on the longest line it ever saw. A
+/// line over the limit (skipped as it arrives) and one within it (parsed, with a
+/// backslash, so through the scratch copy), in both flush modes. Linux only (VmRSS);
+/// not under an emulator.
+#[cfg(target_os = "linux")]
+#[test]
+fn memory_returns_to_its_usual_size_after_a_64_mib_line() {
+    if emulated() {
+        eprintln!("resident memory not measured under an emulator");
+        return;
+    }
+    for flush in common::FLUSH_MODES {
+        for (what, args, payload_len) in [
+            (
+                "within --max-line",
+                &["--max-line", "64M"][..],
+                (64 << 20) - 200,
+            ),
+            ("over --max-line", &["--max-line", "1M"][..], 64 << 20),
+        ] {
+            let mut child = spawn_node(&[&["--flush", flush, "--quiet"], args].concat());
+            let mut stdin = child.stdin.take().expect("piped");
+            let mut replies = BufReader::new(child.stdout.take().expect("piped")).lines();
+            stdin.write_all(INIT.as_bytes()).expect("init");
+            stdin.flush().expect("flush");
+            replies.next().expect("init_ok").expect("read");
+            let before = rss_kib(child.id());
+            let payload = format!("\"\\n{}\"", "x".repeat(payload_len));
+            let writer = thread::spawn(move || {
+                stdin
+                    .write_all(echo_request(2, 1, 2, &payload).as_bytes())
+                    .expect("the long line");
+                for k in 0..1000 {
+                    stdin
+                        .write_all(echo_request(k + 3, 1, k + 3, "\"Please echo 35\"").as_bytes())
+                        .expect("request");
+                }
+                stdin
+            });
+            let answered = if what == "within --max-line" {
+                1001
+            } else {
+                1000
+            };
+            for _ in 0..answered {
+                replies.next().expect("a reply").expect("read");
+            }
+            let after = rss_kib(child.id());
+            drop(writer.join());
+            let _ = child.kill();
+            let _ = child.wait();
+            assert!(
+                after <= before + 2048,
+                "[{flush}, {what}] resident memory {before} KiB before the long line, {after} KiB after"
+            );
+        }
+    }
+}
