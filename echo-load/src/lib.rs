@@ -248,16 +248,26 @@ pub fn run(config: &Config) -> io::Result<Report> {
 const DESCRIPTORS_BESIDES: u64 = 32;
 
 /// Raises the soft limit on open files to the hard one, as servers and load tools do, and
-/// checks that `nodes` nodes fit: two descriptors each (stdin and stdout).
+/// checks that `nodes` nodes fit: two descriptors each (stdin and stdout). Where the hard
+/// limit is "unlimited" and the system refuses it as a soft one (macOS caps it at its
+/// per-process maximum), the largest of a few smaller values it takes.
 fn descriptors(nodes: usize) -> Result<(), String> {
     use nix::sys::resource::{Resource, getrlimit, setrlimit};
     let need = 2 * nodes as u64 + DESCRIPTORS_BESIDES;
     let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
         return Ok(()); // nothing to go by: the spawns will say
     };
-    let mut limit = soft;
-    if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
-        limit = hard;
+    // `rlim_t` is unsigned on Linux and macOS, signed on the BSDs.
+    let as_u64 = |v| u64::try_from(v).unwrap_or(u64::MAX);
+    let mut limit = as_u64(soft);
+    for wanted in [hard, 1 << 20, 65_536, 24_576, 10_240] {
+        if as_u64(wanted) <= limit || as_u64(wanted) > as_u64(hard) {
+            continue;
+        }
+        if setrlimit(Resource::RLIMIT_NOFILE, wanted, hard).is_ok() {
+            limit = as_u64(wanted);
+            break;
+        }
     }
     if need > limit {
         return Err(format!(
