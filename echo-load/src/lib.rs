@@ -257,7 +257,9 @@ fn descriptors(nodes: usize) -> Result<(), String> {
     let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
         return Ok(()); // nothing to go by: the spawns will say
     };
-    // `rlim_t` is unsigned on Linux and macOS, signed on the BSDs.
+    // `rlim_t` is unsigned on Linux and macOS (where this conversion does nothing), signed
+    // on the BSDs.
+    #[allow(clippy::useless_conversion)]
     let as_u64 = |v| u64::try_from(v).unwrap_or(u64::MAX);
     let mut limit = as_u64(soft);
     for wanted in [hard, 1 << 20, 65_536, 24_576, 10_240] {
