@@ -18,12 +18,15 @@
 //!
 //! # Lines simd-json rejects
 //! When simd-json rejects a line, [`diagnosis::diagnose`] checks it against RFC 8259 and
-//! names the first fault in plain words. If it finds none, the line is valid JSON holding
-//! a number beyond a double's range (`1e400`, a 400-digit integer), which simd-json
-//! refuses to convert. The node never needs a number's value, only its bytes, so the line
-//! is parsed once more from the scratch copy with every number token overwritten by `0`
-//! and spaces (same length, so every span still points at the original bytes). Only such
-//! lines pay for the second parse; ordinary traffic never reaches this path.
+//! names the first fault in plain words. If it finds none, the line is valid JSON that
+//! simd-json refuses to read: a number beyond a double's range (`1e400`, a 400-digit
+//! integer), which it cannot convert, or a lone surrogate escape (`"\ud800"`), which
+//! it cannot decode. The node never needs a number's value or a string's text, only
+//! their bytes, so the line is parsed once more from the scratch copy with every number
+//! token overwritten by `0` and spaces and every lone surrogate escape by `\u0000` (same
+//! lengths, so every span still points at the original bytes, which are what the reply
+//! carries). Only such lines pay for the second parse; ordinary traffic never reaches
+//! this path.
 
 use std::fmt;
 
@@ -219,12 +222,12 @@ impl Parser {
                     return Err(ParseError::Invalid(fault));
                 }
                 // Valid JSON that simd-json cannot read: a number beyond a double's range
-                // (`1e400`, a 400-digit integer). The node needs no number's value, so the
-                // line is parsed again from a copy with every number blanked (see the
-                // module docs); the spans still point into the untouched line.
+                // or a lone surrogate escape. The line is parsed again from a copy with
+                // both made readable (see the module docs); the spans still point into
+                // the untouched line.
                 raw = Raw::default();
                 copy_padded(&mut self.scratch, line);
-                blank_numbers(&mut self.scratch[..len]);
+                make_readable(&mut self.scratch[..len]);
                 match parse_tape(
                     &mut self.buffers,
                     &mut self.tape,
@@ -280,14 +283,35 @@ fn copy_padded(scratch: &mut Vec<u8>, line: &[u8]) {
     scratch.resize(line.len() + PADDING, b' ');
 }
 
-/// Overwrites every number token of `line`, which must be valid JSON, with `0` and spaces:
-/// the same length, so every position stays where it was, and a number any parser reads.
-fn blank_numbers(line: &mut [u8]) {
+/// Makes a valid line simd-json can read, keeping its length and every token's place:
+/// each number token becomes `0` and spaces, and each lone surrogate escape (a `\uD800`
+/// to `\uDBFF` not followed by a `\uDC00` to `\uDFFF`, or such a low one alone)
+/// becomes `\u0000`. Strings, keys included, keep every other byte.
+fn make_readable(line: &mut [u8]) {
     let mut i = 0;
     let mut in_string = false;
     while i < line.len() {
         match (in_string, line[i]) {
-            (true, b'\\') => i += 1, // the escaped byte is never a quote that ends the string
+            (true, b'\\') => {
+                if line.get(i + 1) == Some(&b'u') {
+                    let unit = |at: usize| diagnosis::hex4(line, at);
+                    let high = unit(i + 2).is_some_and(|u| (0xd800..0xdc00).contains(&u));
+                    let paired = high
+                        && line.get(i + 6..i + 8) == Some(b"\\u")
+                        && unit(i + 8).is_some_and(|u| (0xdc00..0xe000).contains(&u));
+                    if paired {
+                        i += 12;
+                        continue;
+                    }
+                    if unit(i + 2).is_some_and(|u| (0xd800..0xe000).contains(&u)) {
+                        line[i + 2..i + 6].copy_from_slice(b"0000");
+                    }
+                    i += 6;
+                    continue;
+                }
+                i += 2; // the escaped byte is never a quote that ends the string
+                continue;
+            }
             (true, b'"') | (false, b'"') => in_string = !in_string,
             (false, b'-' | b'0'..=b'9') => {
                 let end = diagnosis::number(line, i).unwrap_or(i + 1);

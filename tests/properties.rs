@@ -46,10 +46,16 @@ impl Choices {
     }
 }
 
-/// Writes a string token: each character raw, or escaped in one of JSON's forms.
+/// Writes a string token: each character raw, or escaped in one of JSON's forms; now and
+/// then (styles 250 and up) a lone surrogate escape before it, high or low, which RFC
+/// 8259's grammar allows.
 fn render_str(chars: &[(char, u8)], out: &mut String) {
     out.push('"');
     for &(c, style) in chars {
+        if style >= 250 {
+            let unit = 0xd800 + u32::from(style - 250) * 0x101;
+            out.push_str(&format!("\\u{unit:04x}"));
+        }
         let short = match c {
             '"' => Some("\\\""),
             '\\' => Some("\\\\"),

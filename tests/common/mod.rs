@@ -74,9 +74,13 @@ pub fn run_node(args: &[&str], input: &[u8]) -> Output {
     output
 }
 
-/// Parses one JSON value with every number's digits kept (integer and float differ).
+/// Parses one JSON value with every number's digits kept (integer and float differ), and
+/// lone surrogate escapes read as the oracle reads them ([`oracle::unlone`]).
 pub fn json(bytes: &[u8]) -> Value {
-    serde_json::from_slice(bytes).unwrap_or_else(|e| {
+    let text = std::str::from_utf8(bytes)
+        .map(oracle::unlone)
+        .unwrap_or_else(|e| panic!("not UTF-8 ({e}): {}", String::from_utf8_lossy(bytes)));
+    serde_json::from_str(&text).unwrap_or_else(|e| {
         panic!("not JSON ({e}): {}", String::from_utf8_lossy(bytes));
     })
 }

@@ -7,6 +7,11 @@
 //!   level 1), serde_json only 128 by default; the oracle parses without that limit.
 //! - numbers: none; a number beyond a double's range (`1e400`) is valid JSON to both
 //!   (serde_json keeps its digits with arbitrary_precision).
+//! - lone surrogate escapes (`"\ud800"`): valid JSON under RFC 8259's grammar, which the
+//!   node answers byte for byte, and which serde_json refuses. The oracle reads a line,
+//!   and the node's replies, with each lone surrogate escape `\uD800`-`\uDFFF` turned
+//!   into the private-use `\uF000`-`\uF7FF` ([`unlone`]): the same length, so raw bytes
+//!   still compare.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -72,10 +77,47 @@ fn is_integer(v: &Value) -> bool {
     matches!(v, Value::Number(n) if !n.to_string().contains(['.', 'e', 'E']))
 }
 
+/// `text` with every lone surrogate escape (one not part of a high-low pair) turned into
+/// a private-use escape 0x1800 higher: same length, same bytes elsewhere.
+pub fn unlone(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = bytes.to_vec();
+    let unit = |at: usize| {
+        let hex = std::str::from_utf8(bytes.get(at..at + 4)?).ok()?;
+        u32::from_str_radix(hex, 16).ok()
+    };
+    let surrogate =
+        |u: Option<u32>, range: std::ops::Range<u32>| u.is_some_and(|u| range.contains(&u));
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        if bytes.get(i + 1) != Some(&b'u') {
+            i += 2;
+            continue;
+        }
+        let paired = surrogate(unit(i + 2), 0xd800..0xdc00)
+            && bytes.get(i + 6..i + 8) == Some(b"\\u")
+            && surrogate(unit(i + 8), 0xdc00..0xe000);
+        if paired {
+            i += 12;
+            continue;
+        }
+        if let Some(u) = unit(i + 2).filter(|u| (0xd800..0xe000).contains(u)) {
+            out[i + 2..i + 6].copy_from_slice(format!("{:04x}", u + 0x1800).as_bytes());
+        }
+        i += 6;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
+}
+
 impl Oracle {
     /// The reply to one line (its line end removed), if the node must send one.
     pub fn expect(&mut self, line: &[u8]) -> Option<Expected> {
-        let text = std::str::from_utf8(line).ok()?;
+        let text = unlone(std::str::from_utf8(line).ok()?);
+        let text = text.as_str();
         if text.trim_matches([' ', '\t', '\r', '\n']).is_empty() || depth(line) > MAX_DEPTH {
             return None;
         }
@@ -169,6 +211,8 @@ pub fn check_stream(input: &[u8], max_line: usize, output: &[u8]) -> Result<(), 
     }
     for (reply, (line, want)) in got.iter().zip(&expected) {
         let text = std::str::from_utf8(reply).map_err(|e| format!("reply not UTF-8: {e}"))?;
+        let text = unlone(text);
+        let text = text.as_str();
         let value: Value = parse(text).ok_or_else(|| format!("reply is not JSON: {text}"))?;
         if value != want.reply {
             return Err(format!("line {line}:\n got  {value}\n want {}", want.reply));
