@@ -164,19 +164,16 @@ fn main() -> ExitCode {
     };
     let started = Instant::now();
     let mut stats = Stats::default();
-    let result = echo_node::run(&config, input, output, diagnostics, &mut stats);
+    let result = echo_node::run(&config, input, output, diagnostics.clone(), &mut stats);
     // Last words may wait a little for stderr: no reply is waiting on them any more.
-    let mut stderr = match Diagnostics::stderr() {
-        Ok(mut d) => {
-            d.set_patience(Duration::from_secs(1));
-            Some(d)
-        }
-        Err(_) => None,
-    };
+    // Diagnostics that stderr has not taken by then are lost, and counted.
+    let patience = Duration::from_secs(1);
+    stats.diagnostics_dropped += diagnostics.settle(patience);
+    let mut stderr = diagnostics;
+    stderr.set_patience(patience);
     let mut last_words = |text: std::fmt::Arguments<'_>| {
-        if let Some(stderr) = &mut stderr {
-            let _ = stderr.write_fmt(text);
-        }
+        let _ = stderr.write_fmt(text);
+        stderr.settle(patience);
     };
     if print_stats {
         let seconds = started.elapsed().as_secs_f64();

@@ -7,9 +7,10 @@
 //!   waited on instead of failing.
 //! - [`Output`] (stdout) waits with `poll(2)` when an inherited `O_NONBLOCK` stdout is
 //!   full, instead of failing.
-//! - [`Diagnostics`] (stderr) never blocks: it writes only what stderr can take at once,
-//!   without setting `O_NONBLOCK` on the inherited descriptor (whose open file description
-//!   the parent and other processes share). See [`crate::log`] for what happens to the rest.
+//! - [`Diagnostics`] (stderr) never blocks the node: a thread of its own writes stderr,
+//!   and the node hands it bytes only while it has room, without setting `O_NONBLOCK` on
+//!   the inherited descriptor (whose open file description the parent and other
+//!   processes share). See [`crate::log`] for what happens to the rest.
 //!
 //! Portable: `poll(2)` and signals are POSIX, and behave the same on Linux and macOS.
 //! Linux only, each with its portable counterpart written beside it: growing a pipe's
@@ -22,8 +23,8 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
@@ -219,48 +220,165 @@ impl Write for Output {
     }
 }
 
-/// stderr, written without ever blocking: a write returns `WouldBlock` when stderr
-/// cannot take more now. See the module docs.
-#[derive(Debug)]
+/// stderr, written by a thread of its own, so that the reply path never waits for it: a
+/// write hands bytes to the thread, or returns `WouldBlock` when the thread still holds
+/// [`STDERR_BACKLOG`] bytes it could not write. Whatever stderr is (a pipe nobody drains,
+/// a terminal that has stopped reading, a file on a stuck mount), only that thread waits.
+/// The inherited descriptor is never made non-blocking. Clones share the thread.
+#[derive(Debug, Clone)]
 pub struct Diagnostics {
-    file: File,
-    /// How long a write may wait for stderr to take it; zero on the reply path.
+    shared: Arc<Backlog>,
+    /// How long a write may wait for room; zero on the reply path.
     patience: Duration,
 }
 
+/// The most bytes the stderr thread holds: a whole batch of diagnostics (the log writes
+/// every 16 KiB) and room to spare.
+pub const STDERR_BACKLOG: usize = 32 * 1024;
+
+/// What the node and its stderr thread share.
+#[derive(Debug)]
+struct Backlog {
+    state: Mutex<Pending>,
+    /// Signalled whenever `state` changes.
+    changed: Condvar,
+}
+
+#[derive(Debug)]
+struct Pending {
+    /// Bytes handed over and not yet taken by the thread; whole lines but for a line
+    /// longer than the backlog. Invariant: `bytes.len() <= STDERR_BACKLOG`.
+    bytes: Vec<u8>,
+    /// The thread is writing what it took.
+    writing: bool,
+    /// stderr failed (closed, say): nothing more can be written.
+    failed: bool,
+}
+
 impl Diagnostics {
-    /// stderr (a new descriptor for fd 2).
+    /// stderr (a new descriptor for fd 2) and the thread that writes it.
     pub fn stderr() -> io::Result<Diagnostics> {
+        let file = File::from(io::stderr().as_fd().try_clone_to_owned()?);
+        let shared = Arc::new(Backlog {
+            state: Mutex::new(Pending {
+                bytes: Vec::with_capacity(STDERR_BACKLOG),
+                writing: false,
+                failed: false,
+            }),
+            changed: Condvar::new(),
+        });
+        let theirs = Arc::clone(&shared);
+        std::thread::Builder::new()
+            .name("stderr".into())
+            .spawn(move || write_stderr(file, &theirs))?;
         Ok(Diagnostics {
-            file: File::from(io::stderr().as_fd().try_clone_to_owned()?),
+            shared,
             patience: Duration::ZERO,
         })
     }
 
-    /// From now on, let each write wait up to `patience` for stderr (for the last words
-    /// at exit, when no reply can be delayed any more).
+    /// From now on, let each write wait up to `patience` for room (for the last words at
+    /// exit, when no reply can be delayed any more).
     pub fn set_patience(&mut self, patience: Duration) {
         self.patience = patience;
+    }
+
+    /// Waits up to `patience` for the thread to have written everything handed to it;
+    /// returns how many lines it still holds (or could not write), which are lost.
+    pub fn settle(&self, patience: Duration) -> u64 {
+        let deadline = std::time::Instant::now() + patience;
+        let mut state = lock(&self.shared.state);
+        while !state.failed && (state.writing || !state.bytes.is_empty()) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            state = match self.shared.changed.wait_timeout(state, left) {
+                Ok((state, _)) => state,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        let mut lost = memchr::memchr_iter(b'\n', &state.bytes).count() as u64;
+        if state.writing {
+            lost += 1; // at least the line being written, which stderr did not take
+        }
+        lost
+    }
+}
+
+/// Locks `state`, whether or not a thread panicked holding it (no code here panics while
+/// holding it, and the bytes stay consistent either way).
+fn lock(state: &Mutex<Pending>) -> std::sync::MutexGuard<'_, Pending> {
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The stderr thread: takes what waits, writes it (blocking as long as stderr makes it),
+/// and again, until stderr fails. Its buffer and the shared one are swapped, never
+/// reallocated.
+fn write_stderr(mut file: File, shared: &Backlog) {
+    let mut taken = Vec::with_capacity(STDERR_BACKLOG);
+    loop {
+        {
+            let mut state = lock(&shared.state);
+            while state.bytes.is_empty() {
+                state = match shared.changed.wait(state) {
+                    Ok(state) => state,
+                    Err(poisoned) => poisoned.into_inner(),
+                };
+            }
+            std::mem::swap(&mut taken, &mut state.bytes);
+            state.writing = true;
+        }
+        let written = file.write_all(&taken);
+        taken.clear();
+        let mut state = lock(&shared.state);
+        state.writing = false;
+        state.failed = written.is_err();
+        shared.changed.notify_all();
+        if state.failed {
+            return;
+        }
     }
 }
 
 impl Write for Diagnostics {
-    /// Writes at most `PIPE_BUF` bytes, ending at a line end where there is one, and
-    /// only once `poll` says stderr can take them. A pipe that reports writable has room
-    /// for `PIPE_BUF` bytes, and writes of up to `PIPE_BUF` bytes to a pipe are atomic: so
-    /// the write does not block (unless another process fills the same pipe in between)
-    /// and whole lines go out, never part of one. Files and terminals always report
-    /// writable.
+    /// Hands over as many whole lines of `buf` as the backlog has room for (a line longer
+    /// than the whole backlog, in pieces); `WouldBlock` when there is no room, after
+    /// waiting up to the patience for some.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if !wait(&self.file, PollFlags::OUT, Some(self.patience))? {
-            return Err(io::ErrorKind::WouldBlock.into());
+        let deadline = std::time::Instant::now() + self.patience;
+        let mut state = lock(&self.shared.state);
+        loop {
+            if state.failed {
+                return Err(io::Error::new(io::ErrorKind::BrokenPipe, "stderr failed"));
+            }
+            let room = STDERR_BACKLOG - state.bytes.len();
+            let n = if buf.len() <= room {
+                buf.len()
+            } else {
+                match memchr::memrchr(b'\n', &buf[..room]) {
+                    Some(i) => i + 1,
+                    None if state.bytes.is_empty() => room,
+                    None => 0,
+                }
+            };
+            if n > 0 {
+                state.bytes.extend_from_slice(&buf[..n]);
+                debug_assert!(state.bytes.len() <= STDERR_BACKLOG);
+                self.shared.changed.notify_all();
+                return Ok(n);
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            state = match self.shared.changed.wait_timeout(state, left) {
+                Ok((state, _)) => state,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
         }
-        let chunk = &buf[..buf.len().min(rustix::pipe::PIPE_BUF)];
-        let n = match memchr::memrchr(b'\n', chunk) {
-            Some(i) if chunk.len() < buf.len() => i + 1,
-            _ => chunk.len(),
-        };
-        self.file.write(&buf[..n])
     }
 
     fn flush(&mut self) -> io::Result<()> {

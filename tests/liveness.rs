@@ -431,3 +431,57 @@ fn a_stop_signal_after_the_end_of_input_still_ends_the_node_by_that_signal() {
     drop(stderr);
     assert_eq!(status.signal(), Some(Signal::SIGTERM as i32), "{status:?}");
 }
+
+#[test]
+fn a_terminal_that_is_not_read_never_costs_a_reply() {
+    for flush in FLUSH_MODES {
+        // stderr a pseudo-terminal whose reader has stopped reading (a paused terminal,
+        // one in copy mode, a slow SSH session): poll says it takes bytes, a write blocks.
+        let pty = nix::pty::openpty(None, None).expect("openpty");
+        let mut child = node_command()
+            .args(["--flush", flush, "--stats"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(pty.slave))
+            .spawn()
+            .expect("spawn");
+        let mut stdin = child.stdin.take().expect("piped");
+        let rx = replies(child.stdout.take().expect("piped"));
+        let mut input = INIT.to_string();
+        for _ in 0..2000 {
+            input.push_str("not JSON, and long enough that 2,000 of them fill a terminal\n");
+        }
+        input.push_str(&echo_request(2, 1, 2, "\"Please echo 35\""));
+        stdin.write_all(input.as_bytes()).expect("input");
+        stdin.flush().expect("flush");
+        for what in ["init_ok", "echo_ok"] {
+            let reply = rx.recv_timeout(REPLY_TIMEOUT);
+            assert!(reply.is_ok(), "[{flush}] no {what} within 5 s");
+        }
+        // Now the terminal is read: the node says how many lines it dropped, and so does
+        // its --stats line.
+        let mut master = std::fs::File::from(pty.master);
+        let reader = thread::spawn(move || {
+            let mut text = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // A pty's master reads EIO once the last slave is closed: that is its end.
+            while let Ok(n) = master.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                text.extend_from_slice(&chunk[..n]);
+            }
+            String::from_utf8_lossy(&text).into_owned()
+        });
+        drop(stdin);
+        let status = exit_within_5_s(&mut child, flush);
+        assert!(status.success(), "[{flush}] {status:?}");
+        let text = reader.join().expect("terminal");
+        assert!(
+            text.contains("diagnostic lines dropped: stderr was not taking them"),
+            "[{flush}] {text}"
+        );
+        let dropped = stat(&text, "diagnostics");
+        assert!(dropped > 0, "[{flush}] --stats counts the drops: {text}");
+    }
+}
