@@ -385,14 +385,36 @@ fn a_stop_signal_after_the_end_of_input_still_ends_the_node_by_that_signal() {
             let _ = stdin.write_all(input.as_bytes());
             // stdin closes here: the node reads the end of its input.
         });
-        thread::sleep(Duration::from_millis(500));
-        let pid = Pid::from_raw(i32::try_from(child.id()).expect("a pid"));
-        kill(pid, Signal::SIGTERM).expect("kill");
+        // The first bytes of the echo_ok show the node has read its whole input (the last
+        // line ends only at the end of input); then stdout is left unread, so the rest of
+        // the reply waits in the node when the signal comes, and is read after it.
+        let (started, go) = (mpsc::channel(), mpsc::channel::<()>());
+        let (started_tx, started_rx) = started;
+        let (go_tx, go_rx) = go;
         let reader = thread::spawn(move || {
             let mut out = Vec::new();
-            let _ = stdout.read_to_end(&mut out);
+            let mut chunk = vec![0u8; 4096];
+            let mut told = false;
+            loop {
+                match stdout.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => out.extend_from_slice(&chunk[..n]),
+                }
+                if !told && out.windows(9).any(|w| w == b"\"echo_ok\"") {
+                    told = true;
+                    let _ = started_tx.send(());
+                    let _ = go_rx.recv();
+                }
+            }
             out
         });
+        started_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the echo_ok starts");
+        let pid = Pid::from_raw(i32::try_from(child.id()).expect("a pid"));
+        kill(pid, Signal::SIGTERM).expect("kill");
+        thread::sleep(Duration::from_millis(100));
+        let _ = go_tx.send(());
         let status = exit_within_5_s(&mut child, flush);
         drop(writer.join());
         let out = reader.join().expect("stdout");
