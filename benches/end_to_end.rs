@@ -13,6 +13,8 @@
 //!
 //! `cargo bench --bench end_to_end`
 
+#![forbid(unsafe_code)]
+
 mod support;
 
 use std::fs::File;

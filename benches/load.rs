@@ -7,6 +7,8 @@
 //!
 //! `cargo bench --bench load`
 
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -3,6 +3,8 @@
 //!
 //! `cargo bench --bench message_path`
 
+#![forbid(unsafe_code)]
+
 mod support;
 
 use std::hint::black_box;

@@ -8,6 +8,8 @@
 //! the size). It needs about 2 descriptors a node: echo-load raises its soft limit to the
 //! hard one, and says so before starting if that is not enough.
 
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -2,6 +2,8 @@
 //! relative link's path is checked, and every anchor against the headings of the file it
 //! points into (GitHub's rule: lowercase, punctuation dropped, spaces to hyphens).
 
+#![forbid(unsafe_code)]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

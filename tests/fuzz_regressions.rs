@@ -1,6 +1,8 @@
 //! Every input in tests/fuzz_regressions/ (inputs with which the fuzzer found a bug)
 //! and every transcript input, run through the fuzz target's own check.
 
+#![forbid(unsafe_code)]
+
 mod common;
 
 use std::fs;

@@ -8,6 +8,8 @@
 //!   that signal, also when they come after the end of input was read;
 //! - `--help`, `--version` and usage errors into a closed pipe exit cleanly.
 
+#![forbid(unsafe_code)]
+
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};

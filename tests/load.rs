@@ -8,6 +8,8 @@
 //! that breaks one thing, run line at a time (GNU sed's `-u`, or `-l` elsewhere).
 //! See the throughput with `cargo test --release --test load -- --nocapture`.
 
+#![forbid(unsafe_code)]
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 

@@ -1,5 +1,7 @@
 //! Integration tests that run the built `echo-node` binary.
 
+#![forbid(unsafe_code)]
+
 mod common;
 
 use std::collections::HashMap;

@@ -1,6 +1,8 @@
 //! Property and differential tests: generated payloads and messages, and corrupted lines,
 //! run through the node in-process; serde_json (tests/common/oracle.rs) is the oracle.
 
+#![forbid(unsafe_code)]
+
 mod common;
 
 use std::collections::HashMap;

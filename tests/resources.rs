@@ -9,6 +9,8 @@
 //! Under an emulator (`$ECHO_NODE_RUNNER`) the figure would be the emulator's: the bounds
 //! are then not checked, and the test says so.
 
+#![forbid(unsafe_code)]
+
 mod common;
 
 use std::io::{BufRead, BufReader, Write};

@@ -1,6 +1,8 @@
 //! Transcript regression tests: every `tests/transcripts/NAME.in` goes through the node in
 //! both flush modes, and its stdout must equal `NAME.out` as JSON values, line by line.
 
+#![forbid(unsafe_code)]
+
 mod common;
 
 use std::fs;

@@ -23,6 +23,8 @@
 //! - `--exit-after N`: it exits with status 3.
 //! - `--pause-at N MS`: it stops for MS milliseconds before answering (a stall).
 
+#![forbid(unsafe_code)]
+
 use std::io::{self, BufRead, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -18,6 +18,7 @@
 //! processes; [`drive`] is the loop that wires the stages; [`run`] is the whole run.
 
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod check;
 pub mod drive;

@@ -1,6 +1,8 @@
 //! The `echo-load` command: parses the command line, runs the workload, prints the
 //! report, and exits 0 only when the run is valid (1: invalid; 2: no run).
 
+#![forbid(unsafe_code)]
+
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -2,6 +2,8 @@
 //! (it answers Maelstrom's own requests correctly: echo-load drives any binary), and one
 //! that prints garbage. echo-node itself is driven in the node's tests/load.rs.
 
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 use std::process::Command;
 

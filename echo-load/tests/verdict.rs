@@ -5,6 +5,8 @@
 //! client, stderr chatter) or break one rule. Each correct behaviour must be valid under
 //! Maelstrom's verdict; each fault must fail the run naming that fault.
 
+#![forbid(unsafe_code)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
