@@ -4,7 +4,8 @@
 //!
 //! 1. [`line_buffer`]: read stdin into one reused buffer, cut it into lines with memchr.
 //! 2. [`message`]: parse a line in place with simd-json into byte spans of that line
-//!    ([`diagnosis`] says why, when a line is not JSON).
+//!    (`tape.rs` walks simd-json's tape into the spans; [`diagnosis`] says why, when a
+//!    line is not JSON).
 //! 3. [`node`]: decide the reply (one handler per message type), and
 //!    [`reply`]: append it to the output buffer, the echo payload as its original bytes.
 //! 4. [`output`]: write the output buffer to stdout, per message or per batch.
@@ -23,13 +24,14 @@ pub mod node;
 pub mod output;
 pub mod reply;
 pub mod sys;
+mod tape;
 
 use std::fmt;
 use std::io::{self, Read, Write};
 
 use line_buffer::{LineBuffer, Next};
 use log::Log;
-use node::Node;
+use node::{Handled, Protocol};
 use output::{Flush, Output};
 
 /// The default `--max-line`: 64 MiB, so that no input can take the node above 2 GiB
@@ -85,6 +87,30 @@ pub struct Stats {
     pub writes: u64,
     /// Diagnostic lines dropped because stderr could not take them without blocking.
     pub diagnostics_dropped: u64,
+}
+
+impl Stats {
+    /// Counts a line the protocol handled.
+    pub fn count(&mut self, handled: Handled) {
+        self.lines += 1;
+        match handled {
+            Handled::Blank => {}
+            Handled::Bad => self.bad_lines += 1,
+            Handled::Response => self.responses += 1,
+            Handled::Unanswered => {
+                self.requests += 1;
+                self.unanswered += 1;
+            }
+            Handled::Replied => {
+                self.requests += 1;
+                self.replies += 1;
+            }
+            Handled::ErrorReplied => {
+                self.requests += 1;
+                self.error_replies += 1;
+            }
+        }
+    }
 }
 
 impl fmt::Display for Stats {
@@ -150,7 +176,7 @@ where
     let mut lines = LineBuffer::new(config.max_line);
     let mut out = Output::new(output, config.flush);
     let mut log = Log::new(diagnostics, config.quiet);
-    let mut node = Node::new();
+    let mut node = Protocol::new();
     // A line far above the usual size was handled: the buffers it grew shrink back at the
     // next wait for input.
     let mut grown = false;
@@ -158,7 +184,8 @@ where
         match lines.next_line() {
             Next::Line(line) => {
                 grown |= line.bytes().len() > LARGE_LINE;
-                node.handle(line, out.buffer(), &mut log, stats);
+                let handled = node.handle(line, out.buffer(), &mut log);
+                stats.count(handled);
                 if let Err(e) = out.message_done() {
                     break Err(Error::Write(e));
                 }

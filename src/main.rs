@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use echo_node::output::Flush;
-use echo_node::sys::{self, Diagnostics, Input, Output, Signals, Stopped};
+use echo_node::sys::{self, Diagnostics, Signals, Stdin, Stdout, Stopped};
 use echo_node::{Config, Error, MAX_LINE_RANGE, Stats};
 
 #[cfg(feature = "mimalloc")]
@@ -149,8 +149,8 @@ fn main() -> ExitCode {
         }
     };
     let (input, output, diagnostics) = match (
-        Input::stdin(signals.clone()),
-        Output::stdout(),
+        Stdin::open(signals.clone()),
+        Stdout::open(),
         Diagnostics::stderr(),
     ) {
         (Ok(input), Ok(output), Ok(diagnostics)) => (input, output, diagnostics),

@@ -19,15 +19,31 @@
 
 use std::io::Write;
 
-use crate::Stats;
 use crate::line_buffer::Line;
 use crate::log::Log;
 use crate::message::{Kind, Message, MsgId, Parser, Span};
 use crate::reply::{ErrorCode, Replier};
 
+/// What became of a line, for whoever counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handled {
+    /// A blank line: ignored.
+    Blank,
+    /// Not a message (not JSON, not an object, no usable `src`/`dest`/`body`/`type`).
+    Bad,
+    /// A response (its body has `in_reply_to`): dropped, never answered.
+    Response,
+    /// A request with no integer `msg_id`: nothing to answer it with.
+    Unanswered,
+    /// A request answered with `init_ok` or `echo_ok`.
+    Replied,
+    /// A request answered with an `error`.
+    ErrorReplied,
+}
+
 /// A node's state: its identity, its reply counter, and its reusable parser.
 #[derive(Debug, Default)]
-pub struct Node {
+pub struct Protocol {
     /// This node's id as a JSON string token (quotes included), from `init`; empty
     /// before `init`.
     id: Vec<u8>,
@@ -37,7 +53,7 @@ pub struct Node {
     replier: Replier,
 }
 
-impl Node {
+impl Protocol {
     /// A node that has not seen `init` yet.
     pub fn new() -> Self {
         Self::default()
@@ -58,17 +74,16 @@ impl Node {
         (!self.ids.is_empty()).then_some(&self.ids[..])
     }
 
-    /// Handles one input line, appending its reply (if any) to `out`.
+    /// Handles one input line, appending its reply (if any) to `out` and its diagnostic
+    /// (if any) to `log`; says what became of it.
     pub fn handle<E: Write>(
         &mut self,
         mut line: Line<'_>,
         out: &mut Vec<u8>,
         log: &mut Log<E>,
-        stats: &mut Stats,
-    ) {
-        stats.lines += 1;
+    ) -> Handled {
         if line.bytes().iter().all(|b| b" \t\r\n".contains(b)) {
-            return; // blank lines are allowed and ignored
+            return Handled::Blank; // blank lines are allowed and ignored
         }
         let number = line.number;
         let (padded, len) = line.padded_mut();
@@ -77,36 +92,32 @@ impl Node {
         let message = match parsed {
             Ok(message) => message,
             Err(e) => {
-                stats.bad_lines += 1;
                 log.line(number, e, bytes);
-                return;
+                return Handled::Bad;
             }
         };
         if message.response {
             // Answering a response, even with an error, would start two nodes bouncing
             // errors at each other; it never changes the node's state either.
-            stats.responses += 1;
             log.line(
                 number,
                 "a response (it has in_reply_to): never answered, dropped",
                 bytes,
             );
-            return;
+            return Handled::Response;
         }
-        stats.requests += 1;
         let in_reply_to = match message.msg_id {
             MsgId::Integer(span) => span.of(bytes),
             MsgId::Absent | MsgId::NotInteger(_) => {
                 if message.kind == Kind::Init {
                     self.remember(&message, bytes);
                 }
-                stats.unanswered += 1;
                 let why = match message.msg_id {
                     MsgId::Absent => "no msg_id, so no reply",
                     _ => "msg_id is not an integer, so no reply",
                 };
                 log.line(number, why, bytes);
-                return;
+                return Handled::Unanswered;
             }
         };
         let request = Request {
@@ -120,10 +131,10 @@ impl Node {
             Kind::Other => self.unsupported(&request, out),
         };
         match answered {
-            Answer::Ok => stats.replies += 1,
+            Answer::Ok => Handled::Replied,
             Answer::Error(text) => {
-                stats.error_replies += 1;
                 log.line(number, text, bytes);
+                Handled::ErrorReplied
             }
         }
     }
@@ -247,15 +258,20 @@ mod tests {
     use crate::line_buffer::{LineBuffer, Next};
 
     /// Feeds `input` through a line buffer and `node`; returns stdout and stderr.
-    fn feed(node: &mut Node, input: &str) -> (String, String) {
+    fn feed(node: &mut Protocol, input: &str) -> (String, String) {
+        feed_handled(node, input).0
+    }
+
+    /// As [`feed`], and what became of each line.
+    fn feed_handled(node: &mut Protocol, input: &str) -> ((String, String), Vec<Handled>) {
         let mut lines = LineBuffer::new(1 << 20);
         let mut source = input.as_bytes();
         let mut out = Vec::new();
         let mut log = Log::new(Vec::new(), false);
-        let mut stats = Stats::default();
+        let mut handled = Vec::new();
         loop {
             match lines.next_line() {
-                Next::Line(line) => node.handle(line, &mut out, &mut log, &mut stats),
+                Next::Line(line) => handled.push(node.handle(line, &mut out, &mut log)),
                 Next::NeedInput => lines.fill(&mut source).expect("in-memory read"),
                 Next::TooLong { .. } => panic!("no long lines here"),
                 Next::End => break,
@@ -263,12 +279,13 @@ mod tests {
         }
         log.flush();
         let err = String::from_utf8(log.sink().clone()).expect("ASCII diagnostics");
-        (String::from_utf8(out).expect("UTF-8 replies"), err)
+        let out = String::from_utf8(out).expect("UTF-8 replies");
+        ((out, err), handled)
     }
 
     #[test]
     fn init_stores_the_identity_and_every_reply_uses_it() {
-        let mut node = Node::new();
+        let mut node = Protocol::new();
         assert_eq!(node.id(), None);
         let (out, err) = feed(
             &mut node,
@@ -288,7 +305,7 @@ mod tests {
 
     #[test]
     fn before_init_replies_come_from_the_request_dest() {
-        let mut node = Node::new();
+        let mut node = Protocol::new();
         let (out, _) = feed(
             &mut node,
             r#"{"src":"c1","dest":"n9","body":{"type":"echo","echo":"x","msg_id":4}}"#,
@@ -299,8 +316,8 @@ mod tests {
 
     #[test]
     fn errors_and_unanswerable_requests_are_logged_with_their_line() {
-        let mut node = Node::new();
-        let (out, err) = feed(
+        let mut node = Protocol::new();
+        let ((out, err), handled) = feed_handled(
             &mut node,
             r#"{"src":"c1","dest":"n1","body":{"type":"txn","msg_id":1}}
 {"src":"c1","dest":"n1","body":{"type":"echo","msg_id":2}}
@@ -308,6 +325,16 @@ mod tests {
 {"src":"c1","dest":"n1","body":{"type":"echo","echo":1}}
 {"src":"c0","dest":"n1","body":{"type":"init","node_id":"n5","node_ids":["n5"],"msg_id":"x"}}
 "#,
+        );
+        assert_eq!(
+            handled,
+            [
+                Handled::ErrorReplied,
+                Handled::ErrorReplied,
+                Handled::Blank,
+                Handled::Unanswered,
+                Handled::Unanswered,
+            ]
         );
         let replies: Vec<&str> = out.lines().collect();
         assert_eq!(replies.len(), 2);

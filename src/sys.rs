@@ -2,10 +2,10 @@
 //! stderr, signals, pipe sizes and peak memory. Everything that differs between platforms
 //! is in this file; the rest of the node sees only `Read` and `Write`.
 //!
-//! - [`Input`] (stdin) waits with `poll(2)` for input *or* SIGTERM/SIGINT, so a signal
+//! - [`Stdin`] (stdin) waits with `poll(2)` for input *or* SIGTERM/SIGINT, so a signal
 //!   stops the node even while it waits, and an inherited `O_NONBLOCK` stdin (EAGAIN) is
 //!   waited on instead of failing.
-//! - [`Output`] (stdout) waits with `poll(2)` when an inherited `O_NONBLOCK` stdout is
+//! - [`Stdout`] (stdout) waits with `poll(2)` when an inherited `O_NONBLOCK` stdout is
 //!   full, instead of failing.
 //! - [`Diagnostics`] (stderr) never blocks the node: a thread of its own writes stderr,
 //!   and the node hands it bytes only while it has room, without setting `O_NONBLOCK` on
@@ -33,7 +33,7 @@ use rustix::io::Errno;
 /// The signals that stop the node gracefully.
 pub const STOP_SIGNALS: [i32; 2] = [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT];
 
-/// The error [`Input`] returns once a stop signal has arrived: every reply produced so
+/// The error [`Stdin`] returns once a stop signal has arrived: every reply produced so
 /// far has been written (the node writes its replies before it waits for input).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stopped(pub i32);
@@ -59,7 +59,7 @@ impl Stopped {
     }
 }
 
-/// SIGTERM and SIGINT, caught: the first makes [`Input`] stop the node once the replies
+/// SIGTERM and SIGINT, caught: the first makes [`Stdin`] stop the node once the replies
 /// produced so far are written; a second one ends the process at once, as if unhandled.
 /// Clones share the same handlers: `main` keeps one, to honour a signal that came after
 /// the input ended ([`Signals::received`]).
@@ -138,21 +138,21 @@ fn wait(fd: impl AsFd, events: PollFlags, timeout: Option<Duration>) -> io::Resu
 
 /// stdin, read in the node's large reads. See the module docs.
 #[derive(Debug)]
-pub struct Input {
+pub struct Stdin {
     file: File,
     signals: Option<Signals>,
 }
 
-impl Input {
+impl Stdin {
     /// stdin (a new descriptor for fd 0); with `signals`, a stop signal ends the wait.
-    pub fn stdin(signals: Option<Signals>) -> io::Result<Input> {
+    pub fn open(signals: Option<Signals>) -> io::Result<Stdin> {
         let file = File::from(io::stdin().as_fd().try_clone_to_owned()?);
         grow_pipe(&file);
-        Ok(Input { file, signals })
+        Ok(Stdin { file, signals })
     }
 }
 
-impl Read for Input {
+impl Read for Stdin {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             if let Some(signals) = &self.signals {
@@ -190,20 +190,20 @@ impl Read for Input {
 
 /// stdout, written in whole replies or batches. See the module docs.
 #[derive(Debug)]
-pub struct Output {
+pub struct Stdout {
     file: File,
 }
 
-impl Output {
+impl Stdout {
     /// stdout (a new descriptor for fd 1), unbuffered: the node does its own buffering.
-    pub fn stdout() -> io::Result<Output> {
+    pub fn open() -> io::Result<Stdout> {
         let file = File::from(io::stdout().as_fd().try_clone_to_owned()?);
         grow_pipe(&file);
-        Ok(Output { file })
+        Ok(Stdout { file })
     }
 }
 
-impl Write for Output {
+impl Write for Stdout {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         loop {
             match self.file.write(buf) {

@@ -482,8 +482,7 @@ fn a_terminal_that_is_not_read_never_costs_a_reply() {
             let reply = rx.recv_timeout(REPLY_TIMEOUT);
             assert!(reply.is_ok(), "[{flush}] no {what} within 5 s");
         }
-        // Now the terminal is read: the node says how many lines it dropped, and so does
-        // its --stats line.
+        // Now the terminal is read: the node's --stats line counts the lines it dropped.
         let mut master = std::fs::File::from(pty.master);
         let reader = thread::spawn(move || {
             let mut text = Vec::new();
@@ -501,10 +500,6 @@ fn a_terminal_that_is_not_read_never_costs_a_reply() {
         let status = exit_within_5_s(&mut child, flush);
         assert!(status.success(), "[{flush}] {status:?}");
         let text = reader.join().expect("terminal");
-        assert!(
-            text.contains("diagnostic lines dropped: stderr was not taking them"),
-            "[{flush}] {text}"
-        );
         let dropped = stat(&text, "diagnostics");
         assert!(dropped > 0, "[{flush}] --stats counts the drops: {text}");
     }

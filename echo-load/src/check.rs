@@ -21,14 +21,14 @@ const MAX_DEPTH: usize = 1024;
 
 /// A range of byte positions in a line.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Span {
+pub struct TokenSpan {
     /// Its first byte; `start <= end`.
     pub start: usize,
     /// One past its last byte.
     pub end: usize,
 }
 
-impl Span {
+impl TokenSpan {
     /// Its bytes in `line`.
     pub fn of<'a>(&self, line: &'a [u8]) -> &'a [u8] {
         &line[self.start..self.end]
@@ -55,9 +55,9 @@ pub enum Type {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Message {
     /// The `src` string token (quotes included).
-    pub src: Span,
+    pub src: TokenSpan,
     /// The `dest` string token (quotes included).
-    pub dest: Span,
+    pub dest: TokenSpan,
     /// Its body's reserved and reply keys.
     pub body: Body,
 }
@@ -66,19 +66,19 @@ pub struct Message {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Body {
     /// `type`.
-    pub type_: Option<Span>,
+    pub type_: Option<TokenSpan>,
     /// `in_reply_to`.
-    pub in_reply_to: Option<Span>,
+    pub in_reply_to: Option<TokenSpan>,
     /// `msg_id`.
-    pub msg_id: Option<Span>,
+    pub msg_id: Option<TokenSpan>,
     /// `echo`.
-    pub echo: Option<Span>,
+    pub echo: Option<TokenSpan>,
     /// `code` (an error's).
-    pub code: Option<Span>,
+    pub code: Option<TokenSpan>,
     /// `text` (an error's).
-    pub text: Option<Span>,
+    pub text: Option<TokenSpan>,
     /// The first key that is none of the above (its string token).
-    pub other: Option<Span>,
+    pub other: Option<TokenSpan>,
 }
 
 /// Which reply schema to check a body against (client.clj, `defrpc`: the RPC's keys plus
@@ -103,7 +103,7 @@ pub fn read_message(line: &[u8]) -> Result<Message, Fault> {
     let mut r = Reader {
         line,
         i: 0,
-        key: Span::default(),
+        key: TokenSpan::default(),
     };
     let (mut src, mut dest, mut body) = (None, None, None);
     r.object(|r, key| {
@@ -231,7 +231,7 @@ struct Reader<'a> {
     /// Next byte to read; a valid sliceable index.
     i: usize,
     /// The token of the key whose value is being read.
-    key: Span,
+    key: TokenSpan,
 }
 
 impl<'a> Reader<'a> {
@@ -321,7 +321,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a string token; returns its span, quotes included.
-    fn string_token(&mut self) -> Result<Span, Fault> {
+    fn string_token(&mut self) -> Result<TokenSpan, Fault> {
         if self.peek() != Some(b'"') {
             return self.fault("expected a string");
         }
@@ -334,7 +334,7 @@ impl<'a> Reader<'a> {
             match b {
                 b'"' => {
                     self.i += 1;
-                    return Ok(Span { start, end: self.i });
+                    return Ok(TokenSpan { start, end: self.i });
                 }
                 b'\\' => match self.line.get(self.i + 1) {
                     Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.i += 2,
@@ -355,7 +355,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a number token that must be an integer.
-    fn integer_token(&mut self) -> Result<Span, Fault> {
+    fn integer_token(&mut self) -> Result<TokenSpan, Fault> {
         let span = self.value(0)?;
         if !is_integer(span.of(self.line)) {
             self.i = span.start;
@@ -365,7 +365,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads any value; returns its span.
-    fn value(&mut self, depth: usize) -> Result<Span, Fault> {
+    fn value(&mut self, depth: usize) -> Result<TokenSpan, Fault> {
         if depth > MAX_DEPTH {
             return self.fault("nested too deep");
         }
@@ -408,7 +408,7 @@ impl<'a> Reader<'a> {
             b'-' | b'0'..=b'9' => self.number()?,
             _ => return self.fault("expected a value"),
         }
-        Ok(Span { start, end: self.i })
+        Ok(TokenSpan { start, end: self.i })
     }
 
     /// Reads a number token (RFC 8259 grammar).

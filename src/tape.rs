@@ -1,0 +1,299 @@
+//! The tape walk: simd-json's tape and structural indexes of a parsed line, turned into the
+//! byte spans of a [`Message`](crate::message::Message). Stage 2 of a message's path
+//! with `message.rs`, which runs simd-json and decides what to do when it refuses a line;
+//! this file reads what it produced, without recursion and without reading the line's
+//! bytes but to trim a span's trailing whitespace.
+
+use simd_json::{Node as TapeNode, StaticNode};
+
+use crate::message::{Kind, Message, MsgId, ParseError, Span};
+
+/// A message as the walk finds it: span ends are the position of the next structural
+/// character, so they may include trailing whitespace until [`Raw::finish`] trims it.
+#[derive(Default)]
+pub(crate) struct Raw {
+    /// Each field: `None` if absent, else its span and whether it has the right kind.
+    /// Later duplicates replace earlier ones, so kinds are judged once the walk is done.
+    src: Option<(Span, bool)>,
+    dest: Option<(Span, bool)>,
+    /// `Some(true)` when the (last) `body` is an object.
+    body: Option<bool>,
+    kind: Option<(Span, Option<Kind>)>,
+    msg_id: Option<(Span, bool)>,
+    echo: Option<Span>,
+    node_id: Option<Span>,
+    node_ids: Option<Span>,
+    /// True when the (last) body has an `in_reply_to` key.
+    in_reply_to: bool,
+}
+
+impl Raw {
+    /// Checks that src, dest, body and type are there with the right kinds, and trims the
+    /// whitespace that may follow each value off its span.
+    pub(crate) fn finish(self, line: &[u8]) -> Result<Message, ParseError> {
+        fn required<T>(
+            field: Option<(T, bool)>,
+            name: &'static str,
+            expected: &'static str,
+        ) -> Result<T, ParseError> {
+            match field {
+                None => Err(ParseError::Missing(name)),
+                Some((_, false)) => Err(ParseError::Wrong {
+                    field: name,
+                    expected,
+                }),
+                Some((value, true)) => Ok(value),
+            }
+        }
+        let src = required(self.src, "src", "a string")?;
+        let dest = required(self.dest, "dest", "a string")?;
+        required(self.body.map(|ok| ((), ok)), "body", "an object")?;
+        let kind = required(
+            self.kind
+                .map(|(span, kind)| ((span, kind.unwrap_or(Kind::Other)), kind.is_some())),
+            "type",
+            "a string",
+        )?;
+        let trim = |span: Span| {
+            let value = span.of(line);
+            let kept = value
+                .iter()
+                .rposition(|b| !is_json_whitespace(*b))
+                .map_or(0, |i| i + 1);
+            Span {
+                start: span.start,
+                // `kept` is at most the span's length, so this stays within it.
+                end: span.start + kept as u32,
+            }
+        };
+        let msg_id = match self.msg_id {
+            None => MsgId::Absent,
+            Some((span, is_number)) => {
+                let span = trim(span);
+                let fraction_or_exponent = span.of(line).iter().any(|b| b".eE".contains(b));
+                if is_number && !fraction_or_exponent {
+                    MsgId::Integer(span)
+                } else {
+                    MsgId::NotInteger(span)
+                }
+            }
+        };
+        Ok(Message {
+            src: trim(src),
+            dest: trim(dest),
+            kind: kind.1,
+            type_: trim(kind.0),
+            msg_id,
+            echo: self.echo.map(trim),
+            node_id: self.node_id.map(trim),
+            node_ids: self.node_ids.map(trim),
+            response: self.in_reply_to,
+        })
+    }
+}
+
+/// JSON's four whitespace bytes (RFC 8259, section 2).
+fn is_json_whitespace(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// Reads the routing fields and the body out of a parsed document into `raw` (which
+/// stays on the caller's stack rather than being moved out in a `Result`).
+pub(crate) fn walk(
+    nodes: &[TapeNode<'_>],
+    structurals: &[u32],
+    raw: &mut Raw,
+) -> Result<(), ParseError> {
+    let mut cursor = Cursor {
+        nodes,
+        structurals,
+        node: 0,
+        structural: 0,
+    };
+    if !matches!(nodes.first(), Some(TapeNode::Object { .. })) {
+        return Err(ParseError::NotAnObject);
+    }
+    cursor.members(|key, cursor| {
+        match key {
+            "src" => raw.src = Some(cursor.string()?),
+            "dest" => raw.dest = Some(cursor.string()?),
+            "body" => {
+                // A repeated `body` replaces the earlier one, as in most JSON readers.
+                (raw.kind, raw.msg_id, raw.echo, raw.node_id, raw.node_ids) =
+                    (None, None, None, None, None);
+                raw.in_reply_to = false;
+                let is_object = matches!(cursor.peek()?, TapeNode::Object { .. });
+                raw.body = Some(is_object);
+                if is_object {
+                    cursor.members(|key, cursor| body_member(raw, key, cursor))?;
+                } else {
+                    cursor.skip()?;
+                }
+            }
+            _ => {
+                cursor.skip()?;
+            }
+        }
+        Ok(())
+    })
+}
+
+#[inline(always)]
+fn body_member(raw: &mut Raw, key: &str, cursor: &mut Cursor<'_, '_>) -> Result<(), ParseError> {
+    match key {
+        "type" => {
+            let kind = match cursor.peek()? {
+                TapeNode::String("echo") => Some(Kind::Echo),
+                TapeNode::String("init") => Some(Kind::Init),
+                TapeNode::String(_) => Some(Kind::Other),
+                _ => None,
+            };
+            raw.kind = Some((cursor.skip()?, kind));
+        }
+        "msg_id" => {
+            let is_number = matches!(
+                cursor.peek()?,
+                TapeNode::Static(StaticNode::I64(_) | StaticNode::U64(_) | StaticNode::F64(_))
+            );
+            raw.msg_id = Some((cursor.skip()?, is_number));
+        }
+        "echo" => raw.echo = Some(cursor.skip()?),
+        "in_reply_to" => {
+            raw.in_reply_to = true;
+            cursor.skip()?;
+        }
+        "node_id" => {
+            let is_string = matches!(cursor.peek()?, TapeNode::String(_));
+            let span = cursor.skip()?;
+            raw.node_id = is_string.then_some(span);
+        }
+        "node_ids" => {
+            let all_strings = match cursor.peek()? {
+                TapeNode::Array { len, count } => {
+                    // Only strings inside: one node per element, all strings.
+                    len == count
+                        && cursor
+                            .nodes
+                            .get(cursor.node + 1..cursor.node + 1 + count)
+                            .is_some_and(|elems| {
+                                elems.iter().all(|n| matches!(n, TapeNode::String(_)))
+                            })
+                }
+                _ => false,
+            };
+            let span = cursor.skip()?;
+            raw.node_ids = all_strings.then_some(span);
+        }
+        _ => {
+            cursor.skip()?;
+        }
+    }
+    Ok(())
+}
+
+/// A position in the tape and, in step with it, in the structural indexes. Every tape
+/// node stands for exactly one structural character (`{`, `[`, a string's opening quote,
+/// the first byte of a number or literal); the structural indexes also hold each `:`,
+/// `,`, `}` and `]`, which have no node. The document is valid, so where those are
+/// follows from the grammar, and the cursor never needs to read the line's bytes.
+struct Cursor<'t, 'de> {
+    nodes: &'t [TapeNode<'de>],
+    structurals: &'t [u32],
+    /// Index of the next node. A valid sliceable index into `nodes` or its length.
+    node: usize,
+    /// Index of the structural character of that node.
+    structural: usize,
+}
+
+impl<'de> Cursor<'_, 'de> {
+    #[inline(always)]
+    fn peek(&self) -> Result<TapeNode<'de>, ParseError> {
+        self.nodes
+            .get(self.node)
+            .copied()
+            .ok_or(ParseError::Inconsistent)
+    }
+
+    #[inline(always)]
+    fn position(&self, structural: usize) -> Result<u32, ParseError> {
+        self.structurals
+            .get(structural)
+            .copied()
+            .ok_or(ParseError::Inconsistent)
+    }
+
+    /// Steps over the value at the cursor and returns its span, which ends where the next
+    /// structural character (a `,` or `}` of the enclosing object) is.
+    #[inline(always)]
+    fn skip(&mut self) -> Result<Span, ParseError> {
+        let start = self.position(self.structural)?;
+        match self.peek()? {
+            TapeNode::Object { .. } | TapeNode::Array { .. } => {
+                let (nodes, structurals) = extent(&self.nodes[self.node..])?;
+                self.node += nodes;
+                self.structural += structurals;
+            }
+            _ => {
+                self.node += 1;
+                self.structural += 1;
+            }
+        }
+        let end = self.position(self.structural)?;
+        Ok(Span { start, end })
+    }
+
+    /// Steps over a value, returning its span and whether it is a string.
+    #[inline(always)]
+    fn string(&mut self) -> Result<(Span, bool), ParseError> {
+        let is_string = matches!(self.peek()?, TapeNode::String(_));
+        Ok((self.skip()?, is_string))
+    }
+
+    /// Calls `member` for each key of the object at the cursor, with the cursor on the
+    /// key's value; `member` must step over that value. Leaves the cursor past the `}`.
+    #[inline(always)]
+    fn members(
+        &mut self,
+        mut member: impl FnMut(&'de str, &mut Self) -> Result<(), ParseError>,
+    ) -> Result<(), ParseError> {
+        let TapeNode::Object { len, .. } = self.peek()? else {
+            return Err(ParseError::Inconsistent);
+        };
+        self.node += 1;
+        self.structural += 1; // `{`
+        for i in 0..len {
+            let TapeNode::String(key) = self.peek()? else {
+                return Err(ParseError::Inconsistent);
+            };
+            self.node += 1;
+            self.structural += 2; // the key, `:`
+            member(key, self)?;
+            if i + 1 < len {
+                self.structural += 1; // `,`
+            }
+        }
+        self.structural += 1; // `}`
+        Ok(())
+    }
+}
+
+/// How many tape nodes and structural characters the value whose node is `nodes[0]`
+/// spans, without recursion: containers hold `count` nodes, and each container adds its
+/// closing bracket, its commas and (objects) its colons.
+fn extent(nodes: &[TapeNode<'_>]) -> Result<(usize, usize), ParseError> {
+    let count = match nodes.first() {
+        Some(TapeNode::Object { count, .. } | TapeNode::Array { count, .. }) => *count,
+        Some(_) => return Ok((1, 1)),
+        None => return Err(ParseError::Inconsistent),
+    };
+    let subtree = nodes.get(..=count).ok_or(ParseError::Inconsistent)?;
+    let mut structurals = subtree.len();
+    for node in subtree {
+        match *node {
+            TapeNode::Object { len, .. } => structurals += len + len.saturating_sub(1) + 1,
+            TapeNode::Array { len, .. } => structurals += len.saturating_sub(1) + 1,
+            _ => {}
+        }
+    }
+    Ok((subtree.len(), structurals))
+}
