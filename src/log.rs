@@ -119,10 +119,15 @@ impl<E: Write> Log<E> {
         self.buf.clear();
     }
 
-    /// Writes what the sink takes, counts the rest as dropped, and returns how many
-    /// lines were dropped in all.
+    /// At the end of a run: writes what the sink takes, lets it flush (a sink may wait
+    /// there, as stderr's does for a bounded time) and writes again, counts the rest as
+    /// dropped, and returns how many lines were dropped in all.
     pub fn finish(mut self) -> u64 {
         self.flush();
+        if !self.buf.is_empty() || self.unreported > 0 {
+            let _ = self.sink.flush();
+            self.flush();
+        }
         self.lose_all();
         self.dropped
     }

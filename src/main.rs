@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use echo_node::output::Flush;
 use echo_node::sys::{self, Diagnostics, Signals, Stdin, Stdout, Stopped};
@@ -167,7 +167,7 @@ fn main() -> ExitCode {
     let result = echo_node::run(&config, input, output, diagnostics.clone(), &mut stats);
     // Last words may wait a little for stderr: no reply is waiting on them any more.
     // Diagnostics that stderr has not taken by then are lost, and counted.
-    let patience = Duration::from_secs(1);
+    let patience = sys::EXIT_PATIENCE;
     stats.diagnostics_dropped += diagnostics.settle(patience);
     let mut stderr = diagnostics;
     stderr.set_patience(patience);

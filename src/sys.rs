@@ -381,10 +381,16 @@ impl Write for Diagnostics {
         }
     }
 
+    /// Waits up to [`EXIT_PATIENCE`] for the thread to have written everything handed to
+    /// it. Only for the end of a run: nothing on the reply path calls it.
     fn flush(&mut self) -> io::Result<()> {
+        self.settle(EXIT_PATIENCE);
         Ok(())
     }
 }
+
+/// How long the node waits for stderr at the end of a run, when no reply waits on it.
+pub const EXIT_PATIENCE: Duration = Duration::from_secs(1);
 
 /// The capacity asked for on stdin's and stdout's pipes (Linux's default is 64 KiB):
 /// replies then go out without waiting for a slow reader, and Maelstrom's writes to us
