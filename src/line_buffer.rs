@@ -149,6 +149,7 @@ impl LineBuffer {
     /// The next line from what is buffered, without reading. Returns
     /// [`Next::NeedInput`] when no complete line is buffered and the input has not ended.
     pub fn next_line(&mut self) -> Next<'_> {
+        self.check();
         loop {
             let unseen = &self.buf[self.scan..self.end];
             if let Some(skipped) = self.skipping {
@@ -220,6 +221,11 @@ impl LineBuffer {
                     len: len as u64,
                 };
             }
+            self.check();
+            debug_assert!(
+                start + len + PADDING <= self.buf.len(),
+                "a line and its padding"
+            );
             return Next::Line(Line {
                 number: self.line_number,
                 padded: &mut self.buf[start..],
@@ -251,12 +257,31 @@ impl LineBuffer {
                     // A reader claiming more than it was given must not break the
                     // `end + PADDING <= buf.len()` invariant.
                     self.end += n.min(room - self.end);
+                    self.check();
                     return Ok(());
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Checks the invariants the fields' docs state (debug builds: the tests and the
+    /// fuzzer).
+    fn check(&self) {
+        debug_assert!(
+            self.pos <= self.scan && self.scan <= self.end,
+            "pos {} <= scan {} <= end {}",
+            self.pos,
+            self.scan,
+            self.end
+        );
+        debug_assert!(
+            self.end + PADDING <= self.buf.len(),
+            "end {} + padding <= {} bytes",
+            self.end,
+            self.buf.len()
+        );
     }
 
     /// Forgets every buffered byte.
@@ -285,6 +310,7 @@ impl LineBuffer {
         let limit = self.max_line.saturating_add(2).max(capacity + 1);
         let new_capacity = capacity.saturating_mul(2).min(limit);
         self.buf.resize(new_capacity + PADDING, 0);
+        self.check();
     }
 }
 

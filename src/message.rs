@@ -47,14 +47,27 @@ pub struct Span {
 }
 
 impl Span {
-    /// The bytes of `line` this span covers (empty if it does not fit in `line`).
+    /// The bytes of `line` this span covers. A span that does not lie within `line` is a
+    /// bug: debug builds (the tests, the fuzzer) stop on it; release builds give an
+    /// empty slice rather than crash the node.
     pub fn of<'a>(&self, line: &'a [u8]) -> &'a [u8] {
+        debug_assert!(
+            self.start <= self.end && self.end as usize <= line.len(),
+            "span {self:?} outside a line of {} bytes",
+            line.len()
+        );
         line.get(self.start as usize..self.end as usize)
             .unwrap_or_default()
     }
 
-    /// The span without its first and last byte: a string token without its quotes.
+    /// The span without its first and last byte: a string token without its quotes. A
+    /// span shorter than two bytes has no quotes to drop: a bug, which debug builds stop
+    /// on (release builds give an empty span).
     pub fn inner(&self) -> Span {
+        debug_assert!(
+            self.start + 2 <= self.end,
+            "span {self:?} is not a string token"
+        );
         Span {
             start: (self.start + 1).min(self.end),
             end: self.end.saturating_sub(1).max(self.start),

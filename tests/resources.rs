@@ -151,7 +151,9 @@ fn a_flood_of_invalid_lines_keeps_memory_flat_and_costs_no_later_message() {
     assert_eq!(check_reply_shape(&replies[1])["body"]["echo"], "still here");
     // Each invalid line is reported, or counted among the dropped if this test's reader
     // fell behind (the node never waits for stderr while it answers).
-    let dropped = said.stats_dropped.expect("--stats counts the dropped lines");
+    let dropped = said
+        .stats_dropped
+        .expect("--stats counts the dropped lines");
     assert!(dropped >= said.dropped, "the reports are among them");
     assert_eq!(
         said.lines + dropped,

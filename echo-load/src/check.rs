@@ -29,8 +29,9 @@ pub struct TokenSpan {
 }
 
 impl TokenSpan {
-    /// Its bytes in `line`.
+    /// Its bytes in `line`, in which it must lie.
     pub fn of<'a>(&self, line: &'a [u8]) -> &'a [u8] {
+        debug_assert!(self.start <= self.end && self.end <= line.len());
         &line[self.start..self.end]
     }
 }

@@ -72,6 +72,7 @@ impl Lines {
                 Ok(0) => return Ok(Got::Closed),
                 Ok(n) => {
                     self.end += n;
+                    debug_assert!(self.end <= self.buf.len(), "a read within the buffer");
                     return Ok(Got::Data);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -83,6 +84,7 @@ impl Lines {
 
     /// The next complete line, without its `\n`.
     pub fn next_line(&mut self) -> Option<&[u8]> {
+        debug_assert!(self.start <= self.end && self.end <= self.buf.len());
         let i = memchr::memchr(b'\n', &self.buf[self.start..self.end])?;
         let line = &self.buf[self.start..self.start + i];
         self.start += i + 1;
