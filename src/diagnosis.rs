@@ -6,10 +6,17 @@
 //! first byte that cannot be JSON: its answer is what the diagnostic says. It runs only on
 //! lines simd-json rejected, so ordinary traffic never pays for it, and it allocates nothing.
 //!
+//! The tokens (strings, numbers, literals, whitespace) are read by `echo_wire::json`, the
+//! one lexical grammar echo-load's reply checker reads them with too; this file walks
+//! the structure around them.
+//!
 //! [`diagnose`] finding no fault means the line *is* valid JSON that simd-json could not
-//! parse (a number beyond a double's range); see `message.rs` for what happens then.
+//! parse (a number beyond a double's range, a lone surrogate escape); see `message.rs`
+//! for what happens then.
 
 use std::fmt;
+
+use echo_wire::json;
 
 /// The deepest nesting accepted (simd-json's limit; the top-level object is level 1).
 pub const MAX_DEPTH: usize = 1024;
@@ -21,6 +28,15 @@ pub struct Fault {
     pub column: usize,
     /// What is wrong, in plain words (printable ASCII).
     pub what: &'static str,
+}
+
+impl From<json::Fault> for Fault {
+    fn from(f: json::Fault) -> Self {
+        Fault {
+            column: f.at + 1,
+            what: f.what,
+        }
+    }
 }
 
 impl fmt::Display for Fault {
@@ -77,13 +93,11 @@ fn check(line: &[u8]) -> Result<(), Fault> {
     let mut expect = Expect::Value;
     let mut i = 0;
     loop {
-        while i < line.len() && matches!(line[i], b' ' | b'\t' | b'\n' | b'\r') {
-            i += 1;
-        }
+        i = json::skip_whitespace(line, i);
         let Some(&b) = line.get(i) else {
             return if depth == 0 && expect == Expect::AfterValue {
                 Ok(())
-            } else if line.iter().all(|b| b" \t\r\n".contains(b)) {
+            } else if line.iter().copied().all(json::is_whitespace) {
                 fault(i, "no value on the line")
             } else {
                 fault(i, "unexpected end of line")
@@ -112,33 +126,22 @@ fn check(line: &[u8]) -> Result<(), Fault> {
                     i += 1;
                 }
                 b'"' => {
-                    i = string(line, i)?;
+                    i = json::string(line, i).map_err(Fault::from)?;
                     expect = Expect::AfterValue;
                 }
                 b'-' | b'0'..=b'9' => {
-                    i = number(line, i)?;
+                    i = json::number(line, i).map_err(Fault::from)?;
                     expect = Expect::AfterValue;
                 }
                 b't' | b'f' | b'n' => {
-                    let word: &[u8] = match b {
-                        b't' => b"true",
-                        b'f' => b"false",
-                        _ => b"null",
-                    };
-                    if !line[i..].starts_with(word) {
-                        return fault(
-                            i,
-                            "expected a value (true, false and null are lowercase words)",
-                        );
-                    }
-                    i += word.len();
+                    i = json::literal(line, i).map_err(Fault::from)?;
                     expect = Expect::AfterValue;
                 }
                 _ => return fault(i, "expected a value"),
             },
             Expect::KeyOrClose | Expect::Key => match b {
                 b'"' => {
-                    i = string(line, i)?;
+                    i = json::string(line, i).map_err(Fault::from)?;
                     expect = Expect::Colon;
                 }
                 b'}' if expect == Expect::KeyOrClose => {
@@ -177,92 +180,6 @@ fn check(line: &[u8]) -> Result<(), Fault> {
             }
         }
     }
-}
-
-/// Checks the string token starting at `line[start] == b'"'`; returns the index just past
-/// its closing quote.
-fn string(line: &[u8], start: usize) -> Result<usize, Fault> {
-    let mut i = start + 1;
-    loop {
-        let Some(&b) = line.get(i) else {
-            return fault(i, "unexpected end of line in a string");
-        };
-        match b {
-            b'"' => return Ok(i + 1),
-            b'\\' => match line.get(i + 1) {
-                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
-                Some(b'u') => {
-                    if hex4(line, i + 2).is_none() {
-                        return fault(i, "invalid \\u escape (four hex digits must follow)");
-                    }
-                    // Any four hex digits: RFC 8259's grammar takes a lone surrogate
-                    // (`\ud800`) as it takes any other escape (its section 8.2 only
-                    // warns that receivers may treat it unpredictably), and so does
-                    // Jackson. The node needs its bytes, never its text.
-                    i += 6;
-                }
-                None => return fault(i, "unexpected end of line in a string"),
-                Some(_) => return fault(i, "invalid escape in a string"),
-            },
-            0..=0x1f => {
-                return fault(i, "control character in a string (it must be escaped)");
-            }
-            _ => i += 1,
-        }
-    }
-}
-
-/// The value of the four hex digits at `line[at..at + 4]`, if they are four hex digits.
-pub fn hex4(line: &[u8], at: usize) -> Option<u32> {
-    let digits = line.get(at..at + 4)?;
-    digits
-        .iter()
-        .try_fold(0u32, |n, &d| Some(n * 16 + char::from(d).to_digit(16)?))
-}
-
-/// Checks the number token starting at `line[start]`; returns the index just past it.
-pub(crate) fn number(line: &[u8], start: usize) -> Result<usize, Fault> {
-    let digit = |i: usize| line.get(i).is_some_and(u8::is_ascii_digit);
-    let mut i = start;
-    if line[i] == b'-' {
-        i += 1;
-    }
-    match line.get(i) {
-        Some(b'0') => {
-            i += 1;
-            if digit(i) {
-                return fault(i, "invalid number (no leading zeros)");
-            }
-        }
-        Some(b'1'..=b'9') => {
-            while digit(i) {
-                i += 1;
-            }
-        }
-        _ => return fault(i, "invalid number (a digit must follow '-')"),
-    }
-    if line.get(i) == Some(&b'.') {
-        i += 1;
-        if !digit(i) {
-            return fault(i, "invalid number (a digit must follow '.')");
-        }
-        while digit(i) {
-            i += 1;
-        }
-    }
-    if matches!(line.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(line.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        if !digit(i) {
-            return fault(i, "invalid number (the exponent needs digits)");
-        }
-        while digit(i) {
-            i += 1;
-        }
-    }
-    Ok(i)
 }
 
 #[cfg(test)]

@@ -32,6 +32,8 @@ use std::fmt;
 
 use simd_json::{Buffers, Tape};
 
+use echo_wire::json::{self, Unicode};
+
 use crate::diagnosis::{self, Fault};
 use crate::line_buffer::PADDING;
 use crate::tape::{Raw, walk};
@@ -306,37 +308,26 @@ fn make_readable(line: &mut [u8]) {
     let mut in_string = false;
     while i < line.len() {
         match (in_string, line[i]) {
-            (true, b'\\') => {
-                if line.get(i + 1) == Some(&b'u') {
-                    let unit = |at: usize| diagnosis::hex4(line, at);
-                    let high = unit(i + 2).is_some_and(|u| (0xd800..0xdc00).contains(&u));
-                    let paired = high
-                        && line.get(i + 6..i + 8) == Some(b"\\u")
-                        && unit(i + 8).is_some_and(|u| (0xdc00..0xe000).contains(&u));
-                    if paired {
-                        i += 12;
-                        continue;
-                    }
-                    if unit(i + 2).is_some_and(|u| (0xd800..0xe000).contains(&u)) {
-                        line[i + 2..i + 6].copy_from_slice(b"0000");
-                    }
+            (true, b'\\') => match json::unicode(line, i) {
+                Some(Unicode::Lone) => {
+                    line[i + 2..i + 6].copy_from_slice(b"0000");
                     i += 6;
-                    continue;
                 }
-                i += 2; // the escaped byte is never a quote that ends the string
-                continue;
+                Some(escape) => i += escape.bytes(),
+                None => i += 2, // the escaped byte is never a quote that ends the string
+            },
+            (true, b'"') | (false, b'"') => {
+                in_string = !in_string;
+                i += 1;
             }
-            (true, b'"') | (false, b'"') => in_string = !in_string,
             (false, b'-' | b'0'..=b'9') => {
-                let end = diagnosis::number(line, i).unwrap_or(i + 1);
+                let end = json::number(line, i).unwrap_or(i + 1);
                 line[i] = b'0';
                 line[i + 1..end].fill(b' ');
                 i = end;
-                continue;
             }
-            _ => {}
+            _ => i += 1,
         }
-        i += 1;
     }
 }
 

@@ -4,6 +4,7 @@
 //! this file reads what it produced, without recursion and without reading the line's
 //! bytes but to trim a span's trailing whitespace.
 
+use echo_wire::json;
 use simd_json::{Node as TapeNode, StaticNode};
 
 use crate::message::{Kind, Message, MsgId, ParseError, Span};
@@ -58,7 +59,7 @@ impl Raw {
             let value = span.of(line);
             let kept = value
                 .iter()
-                .rposition(|b| !is_json_whitespace(*b))
+                .rposition(|b| !json::is_whitespace(*b))
                 .map_or(0, |i| i + 1);
             Span {
                 start: span.start,
@@ -90,11 +91,6 @@ impl Raw {
             response: self.in_reply_to,
         })
     }
-}
-
-/// JSON's four whitespace bytes (RFC 8259, section 2).
-fn is_json_whitespace(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
 /// Reads the routing fields and the body out of a parsed document into `raw` (which

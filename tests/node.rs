@@ -70,7 +70,7 @@ const PAYLOADS: [&str; 6] = [
 /// Streams `count` Maelstrom-shaped requests from `clients` clients through the node and
 /// checks that every reply answers its request, in order, with the payload's exact bytes.
 fn stream(flush: &str, count: u64, clients: u64) {
-    let mut input = String::from(INIT);
+    let mut input = String::from(INIT.as_str());
     for i in 0..count {
         let client = 1 + i % clients;
         let msg_id = 1 + i / clients;
@@ -149,7 +149,7 @@ fn a_stream_in_batch_mode_is_answered_with_few_writes() {
 #[test]
 fn replies_parse_as_the_request_payload() {
     // Every reply, parsed, carries the same JSON value as its request.
-    let mut input = String::from(INIT);
+    let mut input = String::from(INIT.as_str());
     for (i, p) in PAYLOADS.iter().enumerate() {
         input.push_str(&echo_request(i as u64, 1, i as u64 + 2, p));
     }
@@ -339,7 +339,7 @@ fn command_line() {
 
 #[test]
 fn quiet_silences_diagnostics_but_not_replies() {
-    let input = format!("{INIT}not json\n{}", echo_request(2, 1, 2, "1"));
+    let input = format!("{}not json\n{}", *INIT, echo_request(2, 1, 2, "1"));
     let loud = run_node(&[], input.as_bytes());
     let quiet = run_node(&["--quiet"], input.as_bytes());
     assert!(!loud.stderr.is_empty());

@@ -72,8 +72,16 @@ impl Read for Input<'_> {
 fn no_allocation_per_message_after_warm_up() {
     // One block: every path a message can take (echo with and without escapes, nested
     // payloads, init, errors, unanswerable, invalid, blank, CRLF).
+    let mut init = Vec::new();
+    echo_wire::frame::init(
+        &mut init,
+        0,
+        "n1",
+        &echo_wire::frame::node_ids(&["n1", "n2"]),
+    );
+    let init = String::from_utf8_lossy(&init);
     let lines = [
-        r#"{"id":0,"src":"c0","dest":"n1","body":{"type":"init","node_id":"n1","node_ids":["n1","n2"],"msg_id":1}}"#,
+        init.trim_end(),
         r#"{"id":7,"src":"c2","dest":"n1","body":{"echo":"Please echo 35","type":"echo","msg_id":3}}"#,
         r#"{"src":"c2","dest":"n1","body":{"echo":"esc\"aped \u00e9\n","type":"echo","msg_id":4}}"#,
         r#"{"src":"c3","dest":"n1","body":{"echo":{"a":[1,2.5,{"b":null}],"c":"日本"},"type":"echo","msg_id":5}}"#,

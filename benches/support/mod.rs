@@ -3,10 +3,15 @@
 
 use std::io::{self, Write};
 
+use echo_wire::frame;
 use serde_json::{Value, json};
 
 /// Maelstrom's init for node n1.
-pub const INIT: &str = "{\"id\":0,\"src\":\"c0\",\"dest\":\"n1\",\"body\":{\"type\":\"init\",\"node_id\":\"n1\",\"node_ids\":[\"n1\"],\"msg_id\":1}}\n";
+pub fn init() -> Vec<u8> {
+    let mut out = Vec::new();
+    frame::init(&mut out, 0, "n1", &frame::node_ids(&["n1"]));
+    out
+}
 
 /// Makes the payload of request `i`.
 pub type Payload = fn(u64) -> String;
@@ -37,17 +42,19 @@ pub const PAYLOADS: [(&str, Payload); 3] = [
 /// `init`, then `count` Maelstrom-shaped echo requests (Maelstrom's key order) from ten
 /// clients carrying `payload(i)`.
 pub fn requests(count: u64, payload: Payload) -> Vec<u8> {
-    let mut input = String::from(INIT);
+    let mut input = init();
     for i in 0..count {
-        input.push_str(&format!(
-            "{{\"id\":{},\"src\":\"c{}\",\"dest\":\"n1\",\"body\":{{\"echo\":{},\"type\":\"echo\",\"msg_id\":{}}}}}\n",
+        let client = format!("c{}", 1 + i % 10);
+        frame::echo_request(
+            &mut input,
             i + 1,
-            1 + i % 10,
-            payload(i),
-            1 + i / 10
-        ));
+            client.as_bytes(),
+            b"n1",
+            payload(i).as_bytes(),
+            1 + i / 10,
+        );
     }
-    input.into_bytes()
+    input
 }
 
 /// The conventional way to write a node: each line into a `serde_json::Value`, the reply

@@ -6,7 +6,8 @@
 //! reply may hold, so the caller can apply Maelstrom's rules in its order: route by
 //! `dest`, match by `in_reply_to`, and only then [`Body::check`] the reply's closed schema
 //! (client.clj, `defrpc`). One pass over the line, and no allocation unless a key or
-//! `type` has escapes.
+//! `type` has escapes. Its tokens are read by `echo_wire::json`, the one lexical grammar
+//! the node's diagnostics read them with too.
 //!
 //! [`same_value`] is Maelstrom's equality for the echo payload (Clojure's `=` on what
 //! Jackson reads): an integer and a float are different values, integers compare exactly
@@ -15,6 +16,8 @@
 //! bytes are parsed and compared as values.
 
 use std::borrow::Cow;
+
+use echo_wire::json;
 
 /// The deepest nesting read in a reply.
 const MAX_DEPTH: usize = 1024;
@@ -206,12 +209,7 @@ impl Body {
 }
 
 /// Whether a JSON value token is an integer (Jackson reads it as a long or a BigInteger).
-pub fn is_integer(token: &[u8]) -> bool {
-    token
-        .first()
-        .is_some_and(|b| *b == b'-' || b.is_ascii_digit())
-        && !token.iter().any(|b| b".eE".contains(b))
-}
+pub use echo_wire::json::is_integer;
 
 /// Whether the string token `token` (quotes included) reads as `text`; any other value is
 /// not. No allocation unless the token has escapes.
@@ -237,10 +235,7 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn ws(&mut self) {
-        while self.i < self.line.len() && matches!(self.line[self.i], b' ' | b'\t' | b'\n' | b'\r')
-        {
-            self.i += 1;
-        }
+        self.i = json::skip_whitespace(self.line, self.i);
     }
 
     fn fault<T>(&self, what: &str) -> Result<T, Fault> {
@@ -327,32 +322,13 @@ impl<'a> Reader<'a> {
             return self.fault("expected a string");
         }
         let start = self.i;
-        self.i += 1;
-        loop {
-            let Some(&b) = self.line.get(self.i) else {
-                return self.fault("unterminated string");
-            };
-            match b {
-                b'"' => {
-                    self.i += 1;
-                    return Ok(TokenSpan { start, end: self.i });
-                }
-                b'\\' => match self.line.get(self.i + 1) {
-                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.i += 2,
-                    Some(b'u')
-                        if self
-                            .line
-                            .get(self.i + 2..self.i + 6)
-                            .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
-                    {
-                        self.i += 6
-                    }
-                    _ => return self.fault("invalid escape"),
-                },
-                0..=0x1f => return self.fault("control character in a string"),
-                _ => self.i += 1,
-            }
-        }
+        self.i = json::string(self.line, start).map_err(|f| self.lexical(f))?;
+        Ok(TokenSpan { start, end: self.i })
+    }
+
+    /// A fault of the lexical grammar, in this reader's words.
+    fn lexical(&self, f: json::Fault) -> Fault {
+        format!("{} at byte {}", f.what, f.at + 1)
     }
 
     /// Reads a number token that must be an integer.
@@ -396,57 +372,14 @@ impl<'a> Reader<'a> {
                 }
             }
             b't' | b'f' | b'n' => {
-                let word: &[u8] = match b {
-                    b't' => b"true",
-                    b'f' => b"false",
-                    _ => b"null",
-                };
-                if !self.line[self.i..].starts_with(word) {
-                    return self.fault("expected a value");
-                }
-                self.i += word.len();
+                self.i = json::literal(self.line, self.i).map_err(|f| self.lexical(f))?;
             }
-            b'-' | b'0'..=b'9' => self.number()?,
+            b'-' | b'0'..=b'9' => {
+                self.i = json::number(self.line, self.i).map_err(|f| self.lexical(f))?;
+            }
             _ => return self.fault("expected a value"),
         }
         Ok(TokenSpan { start, end: self.i })
-    }
-
-    /// Reads a number token (RFC 8259 grammar).
-    fn number(&mut self) -> Result<(), Fault> {
-        let digits = |r: &mut Self| {
-            let from = r.i;
-            while r.line.get(r.i).is_some_and(u8::is_ascii_digit) {
-                r.i += 1;
-            }
-            r.i > from
-        };
-        if self.line[self.i] == b'-' {
-            self.i += 1;
-        }
-        match self.line.get(self.i) {
-            Some(b'0') => self.i += 1,
-            Some(b'1'..=b'9') => {
-                digits(self);
-            }
-            _ => return self.fault("invalid number"),
-        }
-        if self.line.get(self.i) == Some(&b'.') {
-            self.i += 1;
-            if !digits(self) {
-                return self.fault("invalid number");
-            }
-        }
-        if matches!(self.line.get(self.i), Some(b'e' | b'E')) {
-            self.i += 1;
-            if matches!(self.line.get(self.i), Some(b'+' | b'-')) {
-                self.i += 1;
-            }
-            if !digits(self) {
-                return self.fault("invalid number");
-            }
-        }
-        Ok(())
     }
 }
 
@@ -576,7 +509,7 @@ mod tests {
             ),
             (
                 r#"{"src":"n1","dest":"c1","body":{"echo":01}}"#,
-                "expected ',' or '}'",
+                "invalid number (no leading zeros) at byte 41",
             ),
             ("garbage", "expected '{' at byte 1"),
             ("", "expected '{'"),

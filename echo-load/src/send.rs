@@ -1,6 +1,6 @@
 //! Stage 2: what is sent. Payloads are made once, up front, into a table; a request is
-//! Maelstrom's own bytes around one of them, appended to the node's output buffer with no
-//! allocation.
+//! Maelstrom's own bytes around one of them (`echo_wire::frame`, the frame the tests
+//! write too), appended to the node's output buffer with no allocation.
 //!
 //! The wire shape is Maelstrom's (Cheshire's key order, top-level integer `id`):
 //!
@@ -119,51 +119,13 @@ impl Payloads {
 
 /// Appends one echo request, in Maelstrom's bytes, to `out`. `client` and `node` are
 /// names without quotes (`c2`, `n1`).
-pub fn encode(out: &mut Vec<u8>, id: u64, client: &[u8], node: &[u8], payload: &[u8], msg_id: u64) {
-    let mut n = itoa::Buffer::new();
-    out.extend_from_slice(b"{\"id\":");
-    out.extend_from_slice(n.format(id).as_bytes());
-    out.extend_from_slice(b",\"src\":\"");
-    out.extend_from_slice(client);
-    out.extend_from_slice(b"\",\"dest\":\"");
-    out.extend_from_slice(node);
-    out.extend_from_slice(b"\",\"body\":{\"echo\":");
-    out.extend_from_slice(payload);
-    out.extend_from_slice(b",\"type\":\"echo\",\"msg_id\":");
-    out.extend_from_slice(n.format(msg_id).as_bytes());
-    out.extend_from_slice(b"}}\n");
-}
+pub use echo_wire::frame::echo_request as encode;
 
 /// The JSON array of node names (`["n1","n2"]`) that every init carries, made once.
-pub fn node_ids(all: &[String]) -> Vec<u8> {
-    let mut ids = Vec::with_capacity(all.iter().map(|n| n.len() + 3).sum::<usize>() + 2);
-    ids.push(b'[');
-    for (i, name) in all.iter().enumerate() {
-        if i > 0 {
-            ids.push(b',');
-        }
-        ids.push(b'"');
-        ids.extend_from_slice(name.as_bytes());
-        ids.push(b'"');
-    }
-    ids.push(b']');
-    ids
-}
+pub use echo_wire::frame::node_ids;
 
-/// Appends Maelstrom's init for `node` (its wire shape: Cheshire's key order), listing
-/// `node_ids` (made by [`node_ids`]).
-pub fn encode_init(out: &mut Vec<u8>, id: u64, node: &str, node_ids: &[u8]) {
-    let mut n = itoa::Buffer::new();
-    out.extend_from_slice(b"{\"id\":");
-    out.extend_from_slice(n.format(id).as_bytes());
-    out.extend_from_slice(b",\"src\":\"c0\",\"dest\":\"");
-    out.extend_from_slice(node.as_bytes());
-    out.extend_from_slice(b"\",\"body\":{\"type\":\"init\",\"node_id\":\"");
-    out.extend_from_slice(node.as_bytes());
-    out.extend_from_slice(b"\",\"node_ids\":");
-    out.extend_from_slice(node_ids);
-    out.extend_from_slice(b",\"msg_id\":1}}\n");
-}
+/// Appends Maelstrom's init for `node`, listing `node_ids` (made by [`node_ids`]).
+pub use echo_wire::frame::init as encode_init;
 
 /// xorshift64*: a small deterministic generator for `--seed`.
 #[derive(Clone, Debug)]
@@ -187,24 +149,6 @@ impl Rng {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn requests_are_maelstroms_bytes() {
-        let mut out = Vec::new();
-        encode(&mut out, 7, b"c2", b"n1", br#""Please echo 35""#, 3);
-        assert_eq!(
-            out,
-            br#"{"id":7,"src":"c2","dest":"n1","body":{"echo":"Please echo 35","type":"echo","msg_id":3}}
-"#
-        );
-        out.clear();
-        encode_init(&mut out, 0, "n1", &node_ids(&["n1".into(), "n2".into()]));
-        assert_eq!(
-            out,
-            br#"{"id":0,"src":"c0","dest":"n1","body":{"type":"init","node_id":"n1","node_ids":["n1","n2"],"msg_id":1}}
-"#
-        );
-    }
 
     #[test]
     fn every_payload_is_valid_json_of_its_kind() {

@@ -7,6 +7,9 @@ pub mod oracle;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::LazyLock;
+
+use echo_wire::frame;
 
 use serde_json::Value;
 
@@ -131,12 +134,25 @@ pub fn lines(output: &[u8]) -> Vec<&[u8]> {
     output[..output.len() - 1].split(|&b| b == b'\n').collect()
 }
 
-/// A Maelstrom-shaped echo request, in Maelstrom's own key order.
+/// A Maelstrom echo request from client `c{client}` to n1, in Maelstrom's own bytes
+/// (`echo_wire::frame`, the frame echo-load sends).
 pub fn echo_request(id: u64, client: u64, msg_id: u64, payload: &str) -> String {
-    format!(
-        "{{\"id\":{id},\"src\":\"c{client}\",\"dest\":\"n1\",\"body\":{{\"echo\":{payload},\"type\":\"echo\",\"msg_id\":{msg_id}}}}}\n"
-    )
+    let mut out = Vec::new();
+    let client = format!("c{client}");
+    frame::echo_request(
+        &mut out,
+        id,
+        client.as_bytes(),
+        b"n1",
+        payload.as_bytes(),
+        msg_id,
+    );
+    String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Maelstrom's init for node n1.
-pub const INIT: &str = "{\"id\":0,\"src\":\"c0\",\"dest\":\"n1\",\"body\":{\"type\":\"init\",\"node_id\":\"n1\",\"node_ids\":[\"n1\"],\"msg_id\":1}}\n";
+/// Maelstrom's init for node n1, alone in its cluster (`echo_wire::frame`).
+pub static INIT: LazyLock<String> = LazyLock::new(|| {
+    let mut out = Vec::new();
+    frame::init(&mut out, 0, "n1", &frame::node_ids(&["n1"]));
+    String::from_utf8_lossy(&out).into_owned()
+});

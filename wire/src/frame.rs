@@ -1,0 +1,103 @@
+//! Maelstrom's message frame, byte for byte as Maelstrom writes it (Cheshire's key order,
+//! Maelstrom's own top-level `id`):
+//!
+//! ```text
+//! {"id":0,"src":"c0","dest":"n1","body":{"type":"init","node_id":"n1","node_ids":["n1"],"msg_id":1}}
+//! {"id":7,"src":"c2","dest":"n1","body":{"echo":"Please echo 35","type":"echo","msg_id":3}}
+//! ```
+//!
+//! Names (`c2`, `n1`) are written without escaping: Maelstrom's are plain ASCII.
+
+/// The JSON array of node names (`["n1","n2"]`) every init carries, made once.
+pub fn node_ids<S: AsRef<str>>(all: &[S]) -> Vec<u8> {
+    let mut ids = Vec::with_capacity(all.iter().map(|n| n.as_ref().len() + 3).sum::<usize>() + 2);
+    ids.push(b'[');
+    for (i, name) in all.iter().enumerate() {
+        if i > 0 {
+            ids.push(b',');
+        }
+        ids.push(b'"');
+        ids.extend_from_slice(name.as_ref().as_bytes());
+        ids.push(b'"');
+    }
+    ids.push(b']');
+    ids
+}
+
+/// Appends the `init` Maelstrom sends `node` from client `c0`, with `msg_id` 1, listing
+/// `node_ids` (made by [`node_ids`]), and its line end.
+pub fn init(out: &mut Vec<u8>, id: u64, node: &str, node_ids: &[u8]) {
+    out.extend_from_slice(b"{\"id\":");
+    decimal(out, id);
+    out.extend_from_slice(b",\"src\":\"c0\",\"dest\":\"");
+    out.extend_from_slice(node.as_bytes());
+    out.extend_from_slice(b"\",\"body\":{\"type\":\"init\",\"node_id\":\"");
+    out.extend_from_slice(node.as_bytes());
+    out.extend_from_slice(b"\",\"node_ids\":");
+    out.extend_from_slice(node_ids);
+    out.extend_from_slice(b",\"msg_id\":1}}\n");
+}
+
+/// Appends an `echo` request from `client` to `node` carrying `payload` (a JSON text),
+/// and its line end.
+pub fn echo_request(
+    out: &mut Vec<u8>,
+    id: u64,
+    client: &[u8],
+    node: &[u8],
+    payload: &[u8],
+    msg_id: u64,
+) {
+    out.extend_from_slice(b"{\"id\":");
+    decimal(out, id);
+    out.extend_from_slice(b",\"src\":\"");
+    out.extend_from_slice(client);
+    out.extend_from_slice(b"\",\"dest\":\"");
+    out.extend_from_slice(node);
+    out.extend_from_slice(b"\",\"body\":{\"echo\":");
+    out.extend_from_slice(payload);
+    out.extend_from_slice(b",\"type\":\"echo\",\"msg_id\":");
+    decimal(out, msg_id);
+    out.extend_from_slice(b"}}\n");
+}
+
+/// Appends `n` in decimal.
+fn decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_maelstroms_bytes() {
+        let mut out = Vec::new();
+        echo_request(&mut out, 7, b"c2", b"n1", br#""Please echo 35""#, 3);
+        init(&mut out, 0, "n1", &node_ids(&["n1", "n2"]));
+        assert_eq!(
+            String::from_utf8(out).expect("UTF-8"),
+            "{\"id\":7,\"src\":\"c2\",\"dest\":\"n1\",\"body\":{\"echo\":\"Please echo 35\",\"type\":\"echo\",\"msg_id\":3}}\n\
+             {\"id\":0,\"src\":\"c0\",\"dest\":\"n1\",\"body\":{\"type\":\"init\",\"node_id\":\"n1\",\"node_ids\":[\"n1\",\"n2\"],\"msg_id\":1}}\n"
+        );
+    }
+
+    #[test]
+    fn numbers_are_decimal() {
+        for n in [0, 7, 10, 1234567890, u64::MAX] {
+            let mut out = Vec::new();
+            decimal(&mut out, n);
+            assert_eq!(out, n.to_string().as_bytes());
+        }
+    }
+}
