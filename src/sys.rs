@@ -414,8 +414,8 @@ fn grow_pipe(_fd: impl AsFd) {}
 ///
 /// mimalloc's arena is 2 MiB-aligned, so where THP is `always` the kernel backs the first
 /// pages the heap touches with two 2 MiB huge pages: an idle node then holds 4.2 MiB of
-/// anonymous memory instead of 0.4 MiB (measured with RssAnon, THP `always`; where THP is
-/// `madvise`, mimalloc's `no_thp` feature already keeps it from asking). The setting
+/// anonymous memory instead of under half a MiB (measured with RssAnon, THP `always`;
+/// where THP is `madvise`, mimalloc's `no_thp` feature already keeps it from asking). The setting
 /// counts from the first touch of a page on, and Rust's runtime and mimalloc's own
 /// constructor allocate before `main`, so it is made from `.preinit_array`, which the
 /// dynamic loader runs before any constructor of the program.
