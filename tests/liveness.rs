@@ -259,18 +259,7 @@ fn signalled(
         let _ = stderr.read_to_string(&mut text);
         text
     });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if started.elapsed() > Duration::from_secs(5) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("[{flush}] the node did not stop within 5 s of signal {signal}");
-        }
-        thread::sleep(Duration::from_millis(5));
-    };
+    let status = exit_within_5_s(&mut child, &format!("[{flush}] signal {signal}"));
     drop(writer.join());
     let mut lines = Vec::new();
     while let Ok(line) = rx.recv_timeout(Duration::from_secs(1)) {
