@@ -251,6 +251,8 @@ struct Pending {
     bytes: Vec<u8>,
     /// The thread is writing what it took.
     writing: bool,
+    /// Lines in what it is writing (lost, if stderr never takes them).
+    writing_lines: u64,
     /// stderr failed (closed, say): nothing more can be written.
     failed: bool,
 }
@@ -263,6 +265,7 @@ impl Diagnostics {
             state: Mutex::new(Pending {
                 bytes: Vec::with_capacity(STDERR_BACKLOG),
                 writing: false,
+                writing_lines: 0,
                 failed: false,
             }),
             changed: Condvar::new(),
@@ -298,11 +301,13 @@ impl Diagnostics {
                 Err(poisoned) => poisoned.into_inner().0,
             };
         }
-        let mut lost = memchr::memchr_iter(b'\n', &state.bytes).count() as u64;
-        if state.writing {
-            lost += 1; // at least the line being written, which stderr did not take
-        }
-        lost
+        let waiting = memchr::memchr_iter(b'\n', &state.bytes).count() as u64;
+        let writing = if state.writing {
+            state.writing_lines
+        } else {
+            0
+        };
+        waiting + writing
     }
 }
 
@@ -330,6 +335,7 @@ fn write_stderr(mut file: File, shared: &Backlog) {
             }
             std::mem::swap(&mut taken, &mut state.bytes);
             state.writing = true;
+            state.writing_lines = memchr::memchr_iter(b'\n', &taken).count() as u64;
         }
         let written = file.write_all(&taken);
         taken.clear();

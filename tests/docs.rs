@@ -26,15 +26,22 @@ fn markdown_files(dir: &Path, found: &mut Vec<PathBuf>) {
     }
 }
 
-/// The anchors GitHub makes of a markdown file's headings (outside code blocks).
-fn anchors(text: &str) -> BTreeSet<String> {
+/// The lines of a markdown text outside fenced code blocks.
+fn prose(text: &str) -> impl Iterator<Item = &str> {
     let mut fenced = false;
-    let mut anchors = BTreeSet::new();
-    for line in text.lines() {
+    text.lines().filter(move |line| {
         if line.starts_with("```") {
             fenced = !fenced;
         }
-        if fenced || !line.starts_with('#') {
+        !fenced && !line.starts_with("```")
+    })
+}
+
+/// The anchors GitHub makes of a markdown file's headings (outside code blocks).
+fn anchors(text: &str) -> BTreeSet<String> {
+    let mut anchors = BTreeSet::new();
+    for line in prose(text) {
+        if !line.starts_with('#') {
             continue;
         }
         let title = line.trim_start_matches('#').trim();
@@ -52,15 +59,8 @@ fn anchors(text: &str) -> BTreeSet<String> {
 /// The targets of the inline links `[text](target)` in `text`, outside code blocks and
 /// code spans.
 fn links(text: &str) -> Vec<String> {
-    let mut fenced = false;
     let mut found = Vec::new();
-    for line in text.lines() {
-        if line.starts_with("```") {
-            fenced = !fenced;
-        }
-        if fenced {
-            continue;
-        }
+    for line in prose(text) {
         // Drop code spans, whose brackets are not links.
         let plain: String = line.split('`').step_by(2).collect::<Vec<_>>().join("");
         let mut rest = plain.as_str();

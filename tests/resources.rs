@@ -197,12 +197,7 @@ fn an_idle_node_holds_at_most_1_mib_of_private_memory() {
     for _ in 0..101 {
         replies.next().expect("a reply").expect("read");
     }
-    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).expect("status");
-    let anon_kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("RssAnon:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .expect("RssAnon");
+    let anon_kib = status_kib(child.id(), "RssAnon");
     drop(stdin);
     let _ = child.wait();
     assert!(
@@ -211,15 +206,15 @@ fn an_idle_node_holds_at_most_1_mib_of_private_memory() {
     );
 }
 
-/// The resident memory of process `pid`, in KiB (VmRSS, Linux).
+/// A KiB figure of process `pid` from /proc/PID/status (`VmRSS`, `RssAnon`: Linux).
 #[cfg(target_os = "linux")]
-fn rss_kib(pid: u32) -> u64 {
+fn status_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .expect("VmRSS")
+        .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
 }
 
 /// After a 64 MiB line and a thousand ordinary messages, the node's resident memory is
@@ -249,7 +244,7 @@ fn memory_returns_to_its_usual_size_after_a_64_mib_line() {
             stdin.write_all(INIT.as_bytes()).expect("init");
             stdin.flush().expect("flush");
             replies.next().expect("init_ok").expect("read");
-            let before = rss_kib(child.id());
+            let before = status_kib(child.id(), "VmRSS");
             let payload = format!("\"\\n{}\"", "x".repeat(payload_len));
             let writer = thread::spawn(move || {
                 stdin
@@ -270,7 +265,7 @@ fn memory_returns_to_its_usual_size_after_a_64_mib_line() {
             for _ in 0..answered {
                 replies.next().expect("a reply").expect("read");
             }
-            let after = rss_kib(child.id());
+            let after = status_kib(child.id(), "VmRSS");
             drop(writer.join());
             let _ = child.kill();
             let _ = child.wait();

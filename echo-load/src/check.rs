@@ -158,21 +158,16 @@ impl Body {
     /// Checks it against `schema`'s closed map.
     pub fn check(&self, line: &[u8], schema: Schema) -> Result<(), Fault> {
         let (name, allowed, type_) = match schema {
-            Schema::EchoOk => (
-                "an echo_ok",
-                "type, echo, in_reply_to, msg_id",
-                Type::EchoOk,
-            ),
-            Schema::InitOk => ("an init_ok", "type, in_reply_to, msg_id", Type::InitOk),
+            Schema::EchoOk => ("echo_ok", "type, echo, in_reply_to, msg_id", Type::EchoOk),
+            Schema::InitOk => ("init_ok", "type, in_reply_to, msg_id", Type::InitOk),
         };
         let Some(token) = self.type_.map(|s| s.of(line)) else {
             return Err("no type in the body".into());
         };
         if self.type_of(line) != type_ {
             return Err(format!(
-                "type is {}, not {}",
-                String::from_utf8_lossy(token),
-                &name[name.find(' ').map_or(0, |i| i + 1)..]
+                "type is {}, not {name}",
+                String::from_utf8_lossy(token)
             ));
         }
         let extra = self
@@ -183,19 +178,14 @@ impl Body {
             .or((schema == Schema::InitOk && self.echo.is_some()).then(|| "\"echo\"".into()));
         if let Some(key) = extra {
             return Err(format!(
-                "unexpected key {key} in {name} body (Maelstrom allows {allowed})"
+                "unexpected key {key} in an {name} body (Maelstrom allows {allowed})"
             ));
         }
         if schema == Schema::EchoOk && self.echo.is_none() {
             return Err("echo_ok without echo".into());
         }
         match self.in_reply_to.map(|s| s.of(line)) {
-            None => {
-                return Err(format!(
-                    "{} without in_reply_to",
-                    &name[name.find(' ').map_or(0, |i| i + 1)..]
-                ));
-            }
+            None => return Err(format!("{name} without in_reply_to")),
             Some(t) if !is_integer(t) => return Err("in_reply_to is not an integer".into()),
             Some(_) => {}
         }

@@ -364,8 +364,13 @@ impl<'c> Drive<'c> {
             Ok(bytes) => {
                 let left = self.nodes[n].out.len();
                 self.router.written(n, bytes, left, now);
-                if left > 0 && !self.blocked.contains(&n) {
-                    self.blocked.push(n);
+                let blocked = self.blocked.iter().position(|&b| b == n);
+                match (left > 0, blocked) {
+                    (true, None) => self.blocked.push(n),
+                    (false, Some(i)) => {
+                        self.blocked.swap_remove(i);
+                    }
+                    _ => {}
                 }
             }
             // It closed its stdin: if it ended, its stdout's end says so.

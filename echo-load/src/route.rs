@@ -668,11 +668,6 @@ impl Router {
         };
         self.faults.push(fault);
     }
-
-    /// Seconds from the start of the load to `t`.
-    pub fn since_start(&self, t: Instant) -> f64 {
-        t.saturating_duration_since(self.start).as_secs_f64()
-    }
 }
 
 /// The `msg_id`s a node has used, to check that none repeats. A counter's ids (small and
