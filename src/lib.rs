@@ -35,7 +35,7 @@ use node::{Handled, Protocol};
 use output::{Flush, Output};
 
 /// The default `--max-line`: 64 MiB, so that no input can take the node above 2 GiB
-/// (see the memory bound in the README).
+/// (see the memory bound in GUIDE.md).
 pub const DEFAULT_MAX_LINE: usize = 64 << 20;
 
 /// The `--max-line` values that can work: no message is shorter than 64 bytes that
@@ -73,10 +73,13 @@ pub struct Stats {
     pub requests: u64,
     /// Messages that are responses (their body has `in_reply_to`): dropped unanswered.
     pub responses: u64,
-    /// `init_ok` and `echo_ok` replies sent.
+    /// `init_ok` and `echo_ok` replies made.
     pub replies: u64,
-    /// `error` replies sent.
+    /// `error` replies made.
     pub error_replies: u64,
+    /// Replies of both kinds written to stdout: all that were made, but those in a write
+    /// that failed (stdout closed, say).
+    pub replies_written: u64,
     /// Requests that could not be answered (no integer `msg_id`).
     pub unanswered: u64,
     /// Lines that are not messages (not JSON, not UTF-8, no usable src/dest/body/type).
@@ -118,12 +121,14 @@ impl fmt::Display for Stats {
         write!(
             f,
             "{} lines, {} requests, {} responses, {} replies, {} error replies, \
-             {} unanswered, {} bad lines, {} too long, {} writes, {} diagnostics dropped",
+             {} replies written, {} unanswered, {} bad lines, {} too long, {} writes, \
+             {} diagnostics dropped",
             self.lines,
             self.requests,
             self.responses,
             self.replies,
             self.error_replies,
+            self.replies_written,
             self.unanswered,
             self.bad_lines,
             self.too_long,
@@ -153,14 +158,12 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// A line longer than this is far above the usual size (a Maelstrom request is about 100
-/// bytes): once it is handled, the buffers it grew go back to their starting sizes.
-pub const LARGE_LINE: usize = 1 << 20;
-
 /// Runs a node until `input` ends: requests from `input`, replies to `output`,
-/// diagnostics to `diagnostics` (which may refuse bytes with `WouldBlock`; see [`log`]).
-/// Counts go to `stats` even when the run fails. Whenever the node reads `input`, every
-/// reply to what it has read so far has been written.
+/// diagnostics to `diagnostics` (see [`log`]). Counts go to `stats` even when the run
+/// fails. Whenever the node reads `input`, every reply to what it has read so far has
+/// been written, every diagnostic handed to `diagnostics`, and every buffer that grew
+/// past its usual capacity (for a line far longer or denser than usual) has returned to
+/// it, its memory given back to the system.
 pub fn run<R, W, E>(
     config: &Config,
     mut input: R,
@@ -177,16 +180,12 @@ where
     let mut out = Output::new(output, config.flush);
     let mut log = Log::new(diagnostics, config.quiet);
     let mut node = Protocol::new();
-    // A line far above the usual size was handled: the buffers it grew shrink back at the
-    // next wait for input.
-    let mut grown = false;
     let result = loop {
         match lines.next_line() {
             Next::Line(line) => {
-                grown |= line.bytes().len() > LARGE_LINE;
                 let handled = node.handle(line, out.buffer(), &mut log);
                 stats.count(handled);
-                if let Err(e) = out.message_done() {
+                if let Err(e) = out.message_done(handled.replied()) {
                     break Err(Error::Write(e));
                 }
                 if config.flush == Flush::Message {
@@ -194,7 +193,6 @@ where
                 }
             }
             Next::TooLong { number, len } => {
-                grown = true;
                 stats.lines += 1;
                 stats.too_long += 1;
                 log.line(
@@ -212,12 +210,10 @@ where
                     break Err(Error::Write(e));
                 }
                 log.flush();
-                if grown {
-                    lines.shrink();
-                    node.shrink();
-                    out.shrink();
+                // Each shrinks only what grew past its usual capacity (a few comparisons
+                // when nothing did); `|`, not `||`: every one is asked.
+                if lines.shrink() | node.shrink() | out.shrink() {
                     sys::release_freed_memory();
-                    grown = false;
                 }
                 if let Err(e) = lines.fill(&mut input) {
                     break Err(Error::Read(e));
@@ -228,5 +224,6 @@ where
     };
     stats.diagnostics_dropped = log.finish();
     stats.writes = out.writes();
+    stats.replies_written = out.replies_written();
     result
 }

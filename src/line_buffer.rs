@@ -12,9 +12,10 @@
 //! whether a `\n` follows). A line longer than `max_line` bytes is not held whole: its bytes
 //! are dropped as they arrive, and [`Next::TooLong`] reports it once its end is seen, after
 //! which the next line is handed out as usual. So memory stays bounded by `max_line` plus a
-//! constant whatever the input holds. Once such a line has been handled, [`shrink`]
-//! returns the buffer to its starting size, so that the memory a node keeps does not
-//! depend on the longest line it ever saw.
+//! constant whatever the input holds. Once a long line has been handled, [`shrink`]
+//! returns the buffer to its starting size (or to what the next line, already begun,
+//! needs), so that the memory a node keeps does not depend on the longest line it ever
+//! saw.
 //!
 //! [`shrink`]: LineBuffer::shrink
 //!
@@ -126,17 +127,32 @@ impl LineBuffer {
         }
     }
 
-    /// Returns the buffer to its starting capacity if it has grown, and what it has not
-    /// handed out yet fits in that (its memory goes back to the allocator). True if it
-    /// shrank.
+    /// Gives back what a long line grew: if the buffer is larger than it started, it is
+    /// made anew at the smallest of its starting capacity, doubled as often as needed, that
+    /// holds the bytes not yet handed out (a line that has begun to arrive), and its
+    /// memory goes back to the allocator. It does not shrink when that would save less
+    /// than half and copy more than the starting capacity (a long line still arriving).
+    /// True if it shrank.
     pub fn shrink(&mut self) -> bool {
-        if self.capacity() <= self.initial || self.end - self.pos > self.initial {
+        let capacity = self.capacity();
+        if capacity <= self.initial {
             return false;
         }
-        self.roll();
-        self.buf.truncate(self.initial + PADDING);
-        self.buf.shrink_to_fit();
-        debug_assert!(self.end + PADDING <= self.buf.len());
+        let needed = self.end - self.pos;
+        let mut target = self.initial;
+        while target < needed {
+            target = target.saturating_mul(2);
+        }
+        if target >= capacity || (needed > self.initial && target > capacity / 2) {
+            return false;
+        }
+        let mut buf = vec![0; target + PADDING];
+        buf[..needed].copy_from_slice(&self.buf[self.pos..self.end]);
+        self.buf = buf;
+        self.scan -= self.pos;
+        self.end = needed;
+        self.pos = 0;
+        self.check();
         true
     }
 
@@ -510,6 +526,51 @@ mod tests {
             }
         }
         assert_eq!(rest, vec![b"fine".to_vec(), b"next".to_vec()]);
+    }
+
+    #[test]
+    fn a_shrink_keeps_a_begun_line_in_the_smallest_buffer_that_holds_it() {
+        // A long line, then 300 bytes of the next one already read: the buffer shrinks to
+        // 512 (64 doubled as often as 300 bytes need), not to 64, and not not at all.
+        let mut data = vec![b'q'; 100_000];
+        data.push(b'\n');
+        data.extend_from_slice(&[b'r'; 300]);
+        let mut input = Chunked {
+            data: &data,
+            chunk: 1 << 20,
+        };
+        let mut lines = LineBuffer::with_capacity(64, 1 << 20);
+        while !matches!(lines.next_line(), Next::Line(_)) {
+            lines.fill(&mut input).expect("in memory");
+        }
+        assert!(matches!(lines.next_line(), Next::NeedInput));
+        assert!(lines.shrink());
+        assert_eq!(lines.capacity(), 512);
+        assert!(!lines.shrink(), "nothing more to give back");
+        lines.fill(&mut input).expect("in memory");
+        match lines.next_line() {
+            Next::Line(line) => assert_eq!(line.bytes(), &[b'r'; 300][..]),
+            other => panic!("the begun line survives the shrink: {other:?}"),
+        }
+        // Once it is handed out, the buffer returns to its starting size.
+        assert!(lines.shrink());
+        assert_eq!(lines.capacity(), 64);
+    }
+
+    #[test]
+    fn a_long_line_still_arriving_is_not_copied_to_save_little() {
+        let mut lines = LineBuffer::with_capacity(64, 1 << 20);
+        let data = vec![b'q'; 1000];
+        let mut input = Chunked {
+            data: &data,
+            chunk: 1 << 20,
+        };
+        while !matches!(lines.next_line(), Next::NeedInput) || lines.capacity() < 1000 {
+            lines.fill(&mut input).expect("in memory");
+        }
+        // 1000 bytes of one line in a buffer of 1024: shrinking would save nothing.
+        assert_eq!(lines.capacity(), 1024);
+        assert!(!lines.shrink());
     }
 
     #[test]

@@ -1,15 +1,14 @@
 //! Diagnostics for stderr: one line per bad input line, naming its line number.
 //!
-//! Lines are gathered in a reused buffer and written with the replies: after each line in
-//! `--flush message`, with each batch in `--flush batch`, and whenever [`LOG_LIMIT`] bytes
-//! wait. So a flood of bad input costs one write per batch, not one per line.
+//! Lines are gathered in a reused buffer and handed to the sink with the replies: after
+//! each line in `--flush message`, with each batch in `--flush batch`, and whenever
+//! [`LOG_LIMIT`] bytes wait. So a flood of bad input costs one hand-over per batch, not one
+//! per line, and the log holds nothing while the node waits for input.
 //!
-//! Writing diagnostics never blocks the reply path and never stops the node. The sink may
-//! refuse bytes (`WouldBlock`: stderr is a pipe that nobody drains; see
-//! [`crate::sys::Diagnostics`]); what it refuses stays buffered, and while [`LOG_LIMIT`]
-//! bytes are waiting, new lines are dropped and counted. As soon as stderr takes the
-//! backlog, one more line says how many were dropped. A sink that fails outright
-//! (stderr closed) loses its lines, counted the same way.
+//! The log itself never waits and never drops: the node's sink, [`crate::sys::Diagnostics`],
+//! takes every line at once, and decides what stderr cannot take (dropped, counted and
+//! reported there). A sink that fails (`Err`, including `WouldBlock`) loses the lines it
+//! was handed, counted in what [`Log::finish`] returns.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -17,24 +16,20 @@ use std::io::{self, Write};
 /// How many bytes of a bad line a diagnostic quotes.
 pub const EXCERPT: usize = 96;
 
-/// Diagnostics are written early once this many bytes wait, and new lines are dropped
-/// while this many cannot be written; so the buffer (sized for this from the start) does
-/// not grow.
+/// Diagnostics are handed to the sink early once this many bytes wait; so the buffer
+/// (sized for this from the start) does not grow.
 pub const LOG_LIMIT: usize = 16 * 1024;
 
 /// A buffered diagnostics writer.
 #[derive(Debug)]
 pub struct Log<E: Write> {
-    /// Diagnostics not yet written: whole lines, except that the first may have been
-    /// partly written already.
+    /// Diagnostics not yet handed to the sink: whole lines. Empty after every flush.
     buf: Vec<u8>,
     sink: E,
     /// When set, nothing is recorded.
     quiet: bool,
-    /// Lines dropped in all.
-    dropped: u64,
-    /// Lines dropped since the last report of it.
-    unreported: u64,
+    /// Lines the sink failed to take.
+    lost: u64,
 }
 
 impl<E: Write> Log<E> {
@@ -44,8 +39,7 @@ impl<E: Write> Log<E> {
             buf: Vec::with_capacity(if quiet { 0 } else { LOG_LIMIT + 1024 }),
             sink,
             quiet,
-            dropped: 0,
-            unreported: 0,
+            lost: 0,
         }
     }
 
@@ -56,14 +50,6 @@ impl<E: Write> Log<E> {
     pub fn line(&mut self, number: u64, what: impl fmt::Display, line: &[u8]) {
         if self.quiet {
             return;
-        }
-        if self.buf.len() >= LOG_LIMIT {
-            self.flush();
-            if self.buf.len() >= LOG_LIMIT {
-                self.dropped += 1;
-                self.unreported += 1;
-                return;
-            }
         }
         let start = self.buf.len();
         // Writing into a Vec cannot fail.
@@ -86,53 +72,30 @@ impl<E: Write> Log<E> {
         }
     }
 
-    /// Writes what is recorded, as far as the sink takes it without blocking.
+    /// Hands everything recorded to the sink; what a failing sink does not take is lost.
     pub fn flush(&mut self) {
-        loop {
-            if self.buf.is_empty() {
-                if self.unreported == 0 {
-                    return;
-                }
-                let _ = writeln!(
-                    self.buf,
-                    "echo-node: {} diagnostic lines dropped: stderr was not taking them",
-                    self.unreported
-                );
-                self.unreported = 0;
-            }
-            match self.sink.write(&self.buf) {
-                Ok(0) => return self.lose_all(),
-                Ok(n) => {
-                    self.buf.drain(..n);
-                }
+        let mut rest = &self.buf[..];
+        while !rest.is_empty() {
+            match self.sink.write(rest) {
+                Ok(0) => break,
+                Ok(n) => rest = &rest[n..],
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(_) => return self.lose_all(),
+                Err(_) => break,
             }
         }
-    }
-
-    /// Drops every buffered line (counted), for a sink that will take nothing more.
-    fn lose_all(&mut self) {
-        let lines = memchr::memchr_iter(b'\n', &self.buf).count() as u64;
-        self.dropped += lines;
+        self.lost += memchr::memchr_iter(b'\n', rest).count() as u64;
         self.buf.clear();
     }
 
-    /// At the end of a run: writes what the sink takes, lets it flush (a sink may wait
-    /// there, as stderr's does for a bounded time) and writes again, counts the rest as
-    /// dropped, and returns how many lines were dropped in all.
+    /// At the end of a run: hands over what is recorded, and returns how many lines the
+    /// sink failed to take in all.
     pub fn finish(mut self) -> u64 {
         self.flush();
-        if !self.buf.is_empty() || self.unreported > 0 {
-            let _ = self.sink.flush();
-            self.flush();
-        }
-        self.lose_all();
-        self.dropped
+        self.lost
     }
 
     /// The sink, for tests.
+    #[cfg(test)]
     pub fn sink(&self) -> &E {
         &self.sink
     }
@@ -187,79 +150,6 @@ mod tests {
         assert!(log.sink().is_empty());
     }
 
-    /// A sink that takes `room` bytes, then refuses with `WouldBlock` until given more.
-    #[derive(Default)]
-    struct Stuck {
-        taken: Vec<u8>,
-        room: usize,
-    }
-
-    impl Write for Stuck {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            if self.room == 0 {
-                return Err(io::ErrorKind::WouldBlock.into());
-            }
-            let n = buf.len().min(self.room).min(100);
-            self.taken.extend_from_slice(&buf[..n]);
-            self.room -= n;
-            Ok(n)
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
-    #[test]
-    fn a_stuck_sink_costs_dropped_lines_reported_once_it_takes_more() {
-        let mut log = Log::new(Stuck::default(), false);
-        let mut recorded = 0;
-        for n in 1..=2000 {
-            log.line(n, "bad", b"0123456789");
-            recorded += 1;
-        }
-        assert!(log.buf.len() < LOG_LIMIT + 1024, "the buffer stays bounded");
-        assert!(log.dropped > 0);
-        let dropped = log.dropped;
-        // stderr drains: the backlog goes out whole, then the count.
-        log.sink.room = usize::MAX;
-        log.flush();
-        let text = String::from_utf8(log.sink().taken.clone()).expect("ascii");
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len() as u64, recorded - dropped + 1);
-        assert!(lines[0].starts_with("echo-node: line 1: bad"));
-        assert_eq!(
-            lines.last().copied(),
-            Some(
-                format!(
-                    "echo-node: {dropped} diagnostic lines dropped: stderr was not taking them"
-                )
-                .as_str()
-            )
-        );
-        assert_eq!(log.finish(), dropped);
-    }
-
-    #[test]
-    fn a_partly_written_line_is_finished_before_anything_else() {
-        let mut log = Log::new(
-            Stuck {
-                taken: Vec::new(),
-                room: 30,
-            },
-            false,
-        );
-        log.line(1, "first diagnostic", b"");
-        log.flush();
-        assert_eq!(log.sink().taken.len(), 30);
-        log.sink.room = usize::MAX;
-        log.line(2, "second", b"");
-        log.flush();
-        assert_eq!(
-            String::from_utf8(log.sink().taken.clone()).expect("ascii"),
-            "echo-node: line 1: first diagnostic\necho-node: line 2: second\n"
-        );
-    }
-
     #[test]
     fn a_failing_sink_loses_lines_without_stopping_anything() {
         struct Closed;
@@ -275,6 +165,7 @@ mod tests {
         log.line(1, "a", b"");
         log.line(2, "b", b"");
         log.flush();
+        assert!(log.buf.is_empty(), "nothing is held once handed over");
         log.line(3, "c", b"");
         assert_eq!(log.finish(), 3);
     }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use echo_node::output::Flush;
-use echo_node::sys::{self, Diagnostics, Signals, Stdin, Stdout, Stopped};
+use echo_node::sys::{self, Signals, Stopped};
 use echo_node::{Config, Error, MAX_LINE_RANGE, Stats};
 
 #[cfg(feature = "mimalloc")]
@@ -148,13 +148,9 @@ fn main() -> ExitCode {
             None
         }
     };
-    let (input, output, diagnostics) = match (
-        Stdin::open(signals.clone()),
-        Stdout::open(),
-        Diagnostics::stderr(),
-    ) {
-        (Ok(input), Ok(output), Ok(diagnostics)) => (input, output, diagnostics),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+    let (input, output, diagnostics) = match sys::standard_streams(signals.clone()) {
+        Ok(streams) => streams,
+        Err(e) => {
             let _ = writeln!(
                 io::stderr(),
                 "echo-node: cannot open stdin/stdout/stderr: {e}"
@@ -165,42 +161,41 @@ fn main() -> ExitCode {
     let started = Instant::now();
     let mut stats = Stats::default();
     let result = echo_node::run(&config, input, output, diagnostics.clone(), &mut stats);
-    // Last words may wait a little for stderr: no reply is waiting on them any more.
-    // Diagnostics that stderr has not taken by then are lost, and counted.
-    let patience = sys::EXIT_PATIENCE;
-    stats.diagnostics_dropped += diagnostics.settle(patience);
+    // From here no reply waits on stderr: what is left of it (the diagnostics it holds,
+    // the --stats line, the last words) may take up to EXIT_PATIENCE in all; what stderr
+    // has not taken by then is lost.
+    let deadline = Instant::now() + sys::EXIT_PATIENCE;
     let mut stderr = diagnostics;
-    stderr.set_patience(patience);
-    let mut last_words = |text: std::fmt::Arguments<'_>| {
-        let _ = stderr.write_fmt(text);
-        stderr.settle(patience);
-    };
+    stderr.set_deadline(deadline);
     if print_stats {
+        let unwritten = stderr.settle(deadline);
+        stats.diagnostics_dropped += stderr.dropped() + unwritten;
         let seconds = started.elapsed().as_secs_f64();
         let rate = stats.requests as f64 / seconds.max(1e-9);
         let peak = sys::peak_rss_bytes().map_or(0.0, |b| b as f64 / (1 << 20) as f64);
-        last_words(format_args!(
-            "echo-node: {stats} in {seconds:.3} s ({rate:.0} requests/s), peak RSS {peak:.1} MiB\n"
-        ));
+        let _ = writeln!(
+            stderr,
+            "echo-node: {stats} in {seconds:.3} s ({rate:.0} requests/s), peak RSS {peak:.1} MiB"
+        );
     }
-    let code = match result {
-        Ok(()) => ExitCode::SUCCESS,
+    let (code, stopped) = match result {
+        Ok(()) => (ExitCode::SUCCESS, None),
         Err(Error::Read(e)) if let Some(stopped) = Stopped::of(&e) => {
-            let _ = stopped.exit(); // ends the process; reached only if it could not
-            ExitCode::FAILURE
+            (ExitCode::FAILURE, Some(stopped))
         }
         Err(Error::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
-            last_words(format_args!("echo-node: stdout was closed; exiting\n"));
-            ExitCode::SUCCESS
+            let _ = writeln!(stderr, "echo-node: stdout was closed; exiting");
+            (ExitCode::SUCCESS, None)
         }
         Err(e) => {
-            last_words(format_args!("echo-node: {e}\n"));
-            ExitCode::FAILURE
+            let _ = writeln!(stderr, "echo-node: {e}");
+            (ExitCode::FAILURE, None)
         }
     };
-    // A stop signal that came after the input ended (while the last replies or the last
-    // words were being written) ends the node by that signal all the same.
-    if let Some(stopped) = signals.as_ref().and_then(Signals::received) {
+    stderr.settle(deadline);
+    // A stop signal ends the node by that signal, also one that came after the input
+    // ended (while the last replies or the last words were being written).
+    if let Some(stopped) = stopped.or_else(|| signals.as_ref().and_then(Signals::received)) {
         let _ = stopped.exit(); // ends the process; reached only if it could not
     }
     code

@@ -174,7 +174,19 @@ pub struct Parser {
     tape: Tape<'static>,
     /// Where a line holding a backslash is copied to be parsed (see the module docs).
     scratch: Vec<u8>,
+    /// The longest line parsed since the buffers were last made anew: simd-json's working
+    /// memory grows with it (its string buffer to the line's length, its indexes with the
+    /// line's structural characters), and cannot be asked its capacity.
+    longest: usize,
 }
+
+/// The longest line whose parse leaves the parser at its usual size: what the line buffer
+/// holds before it grows.
+const USUAL_LINE: usize = crate::line_buffer::DEFAULT_CAPACITY;
+
+/// The most tape entries (one for each value in a line) the parser keeps between lines:
+/// a few thousand values, far more than any Maelstrom message has.
+const USUAL_TAPE: usize = 4096;
 
 impl Default for Parser {
     fn default() -> Self {
@@ -197,15 +209,23 @@ impl Parser {
             buffers: Buffers::new(4096),
             tape: Tape(Vec::new()),
             scratch: Vec::new(),
+            longest: 0,
         }
     }
 
-    /// Gives back the memory a line far larger than usual left it holding (simd-json's
-    /// working memory, the tape, the scratch copy): the next line starts afresh.
-    pub fn shrink(&mut self) {
-        self.buffers = Buffers::new(4096);
-        self.tape = Tape(Vec::new());
-        self.scratch = Vec::new();
+    /// If a line longer than [`USUAL_LINE`] or with more than [`USUAL_TAPE`] values grew
+    /// it, gives back all the memory it holds (simd-json's working memory, the tape, the
+    /// scratch copy), and the next line starts afresh; true if it did. Otherwise does
+    /// nothing, so ordinary lines never make it allocate.
+    pub fn shrink(&mut self) -> bool {
+        if self.longest <= USUAL_LINE
+            && self.tape.0.capacity() <= USUAL_TAPE
+            && self.scratch.capacity() <= USUAL_LINE + PADDING
+        {
+            return false;
+        }
+        *self = Self::new();
+        true
     }
 
     /// Parses `padded[..len]` as a message. `padded` must extend at least [`PADDING`]
@@ -215,6 +235,7 @@ impl Parser {
         if padded.len() < len.saturating_add(PADDING) {
             return Err(ParseError::Inconsistent);
         }
+        self.longest = self.longest.max(len);
         let has_backslash = memchr::memchr(b'\\', &padded[..len]).is_some();
         let mut raw = Raw::default();
         let parsed = if has_backslash {

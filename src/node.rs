@@ -41,6 +41,13 @@ pub enum Handled {
     ErrorReplied,
 }
 
+impl Handled {
+    /// Whether a reply (of either kind) was made.
+    pub fn replied(self) -> bool {
+        matches!(self, Handled::Replied | Handled::ErrorReplied)
+    }
+}
+
 /// A node's state: its identity, its reply counter, and its reusable parser.
 #[derive(Debug, Default)]
 pub struct Protocol {
@@ -59,9 +66,10 @@ impl Protocol {
         Self::default()
     }
 
-    /// Gives back the memory a line far larger than usual left its parser holding.
-    pub fn shrink(&mut self) {
-        self.parser.shrink();
+    /// Gives back the memory a line far longer or denser than usual left its parser
+    /// holding; true if there was any (see [`Parser::shrink`]).
+    pub fn shrink(&mut self) -> bool {
+        self.parser.shrink()
     }
 
     /// This node's id as a JSON string token, once `init` has set it.

@@ -35,6 +35,10 @@ pub struct Output<W: Write> {
     /// Number of write calls made on the sink (a batch that the sink takes in pieces
     /// counts once).
     writes: u64,
+    /// Replies in `buf`.
+    queued: u64,
+    /// Replies in writes that succeeded.
+    written: u64,
 }
 
 impl<W: Write> Output<W> {
@@ -47,6 +51,8 @@ impl<W: Write> Output<W> {
             sink,
             policy,
             writes: 0,
+            queued: 0,
+            written: 0,
         }
     }
 
@@ -55,8 +61,10 @@ impl<W: Write> Output<W> {
         &mut self.buf
     }
 
-    /// Called after each request: writes now if the policy says so.
-    pub fn message_done(&mut self) -> io::Result<()> {
+    /// Called after each input line, `replied` if it appended a reply: writes now if the
+    /// policy says so.
+    pub fn message_done(&mut self, replied: bool) -> io::Result<()> {
+        self.queued += u64::from(replied);
         let due = match self.policy {
             Flush::Message => !self.buf.is_empty(),
             Flush::Batch => self.buf.len() >= BATCH_LIMIT,
@@ -64,22 +72,28 @@ impl<W: Write> Output<W> {
         if due { self.flush() } else { Ok(()) }
     }
 
-    /// Writes everything buffered to the sink and flushes it.
+    /// Writes everything buffered to the sink and flushes it. If the write fails, the
+    /// replies in it count as not written, and are dropped.
     pub fn flush(&mut self) -> io::Result<()> {
         if !self.buf.is_empty() {
             self.writes += 1;
             let result = self.sink.write_all(&self.buf);
             self.buf.clear();
+            let queued = std::mem::take(&mut self.queued);
             result?;
+            self.written += queued;
         }
         self.sink.flush()
     }
 
     /// Returns the buffer to its starting capacity if a reply far larger than usual grew
-    /// it (call it when the buffer is empty, after a flush).
-    pub fn shrink(&mut self) {
+    /// it (call it when the buffer is empty, after a flush); true if it did.
+    pub fn shrink(&mut self) -> bool {
         if self.buf.is_empty() && self.buf.capacity() > CAPACITY {
             self.buf = Vec::with_capacity(CAPACITY);
+            true
+        } else {
+            false
         }
     }
 
@@ -88,7 +102,13 @@ impl<W: Write> Output<W> {
         self.writes
     }
 
+    /// How many replies were in writes that succeeded.
+    pub fn replies_written(&self) -> u64 {
+        self.written
+    }
+
     /// The sink, for tests.
+    #[cfg(test)]
     pub fn sink(&self) -> &W {
         &self.sink
     }
@@ -117,25 +137,26 @@ mod tests {
         let mut out = Output::new(Calls::default(), Flush::Message);
         for reply in [&b"a\n"[..], b"b\n"] {
             out.buffer().extend_from_slice(reply);
-            out.message_done().expect("in memory");
+            out.message_done(true).expect("in memory");
         }
-        out.message_done().expect("nothing to write");
+        out.message_done(false).expect("nothing to write");
         assert_eq!(out.sink().0, vec![b"a\n".to_vec(), b"b\n".to_vec()]);
         assert_eq!(out.writes(), 2);
+        assert_eq!(out.replies_written(), 2);
     }
 
     #[test]
     fn batch_policy_waits_for_flush_or_limit() {
         let mut out = Output::new(Calls::default(), Flush::Batch);
         out.buffer().extend_from_slice(b"a\n");
-        out.message_done().expect("in memory");
+        out.message_done(true).expect("in memory");
         out.buffer().extend_from_slice(b"b\n");
-        out.message_done().expect("in memory");
+        out.message_done(true).expect("in memory");
         assert!(out.sink().0.is_empty());
         out.flush().expect("in memory");
         assert_eq!(out.sink().0, vec![b"a\nb\n".to_vec()]);
         out.buffer().resize(BATCH_LIMIT, b'x');
-        out.message_done().expect("in memory");
+        out.message_done(true).expect("in memory");
         assert_eq!(out.sink().0.len(), 2);
         assert!(out.buffer().is_empty());
     }
@@ -153,8 +174,9 @@ mod tests {
         }
         let mut out = Output::new(Broken, Flush::Message);
         out.buffer().extend_from_slice(b"x\n");
-        let err = out.message_done().expect_err("broken pipe");
+        let err = out.message_done(true).expect_err("broken pipe");
         assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
         assert!(out.buffer().is_empty());
+        assert_eq!(out.replies_written(), 0, "a failed write writes no reply");
     }
 }

@@ -8,9 +8,13 @@
 //! - [`Stdout`] (stdout) waits with `poll(2)` when an inherited `O_NONBLOCK` stdout is
 //!   full, instead of failing.
 //! - [`Diagnostics`] (stderr) never blocks the node: a thread of its own writes stderr,
-//!   and the node hands it bytes only while it has room, without setting `O_NONBLOCK` on
-//!   the inherited descriptor (whose open file description the parent and other
-//!   processes share). See [`crate::log`] for what happens to the rest.
+//!   and the node hands it lines only while it has room; what stderr does not take is
+//!   dropped, counted and reported. The inherited descriptor's flags (whose open file
+//!   description the parent and other processes share) are never changed.
+//! - When stdout and stderr are one destination (`2>&1`, one terminal), they take turns
+//!   ([`Turn`]): a reply and a diagnostic never split each other.
+//!
+//! [`standard_streams`] opens all three.
 //!
 //! Portable: `poll(2)` and signals are POSIX, and behave the same on Linux and macOS.
 //! Linux only, each with its portable counterpart written beside it: growing a pipe's
@@ -24,8 +28,8 @@ use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use rustix::io::Errno;
@@ -145,7 +149,7 @@ pub struct Stdin {
 
 impl Stdin {
     /// stdin (a new descriptor for fd 0); with `signals`, a stop signal ends the wait.
-    pub fn open(signals: Option<Signals>) -> io::Result<Stdin> {
+    fn open(signals: Option<Signals>) -> io::Result<Stdin> {
         let file = File::from(io::stdin().as_fd().try_clone_to_owned()?);
         grow_pipe(&file);
         Ok(Stdin { file, signals })
@@ -192,27 +196,53 @@ impl Read for Stdin {
 #[derive(Debug)]
 pub struct Stdout {
     file: File,
+    /// Shared with stderr's thread when both go to one destination: each whole
+    /// `write_all` holds it.
+    turn: Turn,
 }
 
 impl Stdout {
     /// stdout (a new descriptor for fd 1), unbuffered: the node does its own buffering.
-    pub fn open() -> io::Result<Stdout> {
+    fn open() -> io::Result<Stdout> {
         let file = File::from(io::stdout().as_fd().try_clone_to_owned()?);
         grow_pipe(&file);
-        Ok(Stdout { file })
+        Ok(Stdout {
+            file,
+            turn: Turn::default(),
+        })
+    }
+}
+
+/// One write to `file`, waiting out EAGAIN (an inherited `O_NONBLOCK` descriptor).
+fn write_waiting(mut file: &File, buf: &[u8]) -> io::Result<usize> {
+    loop {
+        match file.write(buf) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                wait(file, PollFlags::OUT, None)?;
+            }
+            result => return result,
+        }
     }
 }
 
 impl Write for Stdout {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        loop {
-            match self.file.write(buf) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    wait(&self.file, PollFlags::OUT, None)?;
-                }
-                result => return result,
+        let _turn = self.turn.take();
+        write_waiting(&self.file, buf)
+    }
+
+    /// Writes all of `buf` in one turn: nothing of stderr's lands inside it.
+    fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
+        let _turn = self.turn.take();
+        while !buf.is_empty() {
+            match write_waiting(&self.file, buf) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => buf = &buf[n..],
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
         }
+        Ok(())
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -220,21 +250,40 @@ impl Write for Stdout {
     }
 }
 
-/// stderr, written by a thread of its own, so that the reply path never waits for it: a
-/// write hands bytes to the thread, or returns `WouldBlock` when the thread still holds
-/// [`STDERR_BACKLOG`] bytes it could not write. Whatever stderr is (a pipe nobody drains,
-/// a terminal that has stopped reading, a file on a stuck mount), only that thread waits.
-/// The inherited descriptor is never made non-blocking. Clones share the thread.
+/// stderr, written by a thread of its own, so that the reply path never waits for it.
+///
+/// A write hands whole lines to the thread while its backlog ([`STDERR_BACKLOG`]) has
+/// room. When it has none:
+///
+/// - if stderr is taking bytes (the thread is writing; a regular file always is), the
+///   write waits for room, up to [`STALL`];
+/// - if stderr is not taking bytes (the thread's `poll(2)` says it is not writable: a pipe
+///   nobody drains, a terminal that has stopped reading), or the wait above ran out, the
+///   lines are dropped and counted, and until the thread next writes, later ones too.
+///
+/// As soon as stderr takes bytes again, the thread itself writes a line that says how many
+/// were dropped, whatever the node is doing. An inherited `O_NONBLOCK` stderr is waited on
+/// (EAGAIN means "not now"); the descriptor's flags are never changed. A write never fails:
+/// what stderr cannot take is counted in [`Diagnostics::dropped`]. Clones share the thread.
 #[derive(Debug, Clone)]
 pub struct Diagnostics {
     shared: Arc<Backlog>,
-    /// How long a write may wait for room; zero on the reply path.
-    patience: Duration,
+    /// Set at the end of a run: until then a write with no room waits up to [`STALL`]
+    /// while stderr takes bytes; after it, up to this instant, whatever stderr does.
+    deadline: Option<Instant>,
 }
 
-/// The most bytes the stderr thread holds: a whole batch of diagnostics (the log writes
-/// every 16 KiB) and room to spare.
+/// The most bytes the stderr thread holds: a whole batch of diagnostics (the log hands
+/// them over every [`crate::log::LOG_LIMIT`] bytes) and room to spare.
 pub const STDERR_BACKLOG: usize = 32 * 1024;
+
+/// How long a write waits for room while stderr is taking bytes (the thread is writing):
+/// time for a thread writing a file to catch up, far less than a request's timeout.
+pub const STALL: Duration = Duration::from_millis(100);
+
+/// How long the node waits for stderr at the end of a run, in all: for what it holds, for
+/// the `--stats` line and for its last words.
+pub const EXIT_PATIENCE: Duration = Duration::from_secs(1);
 
 /// What the node and its stderr thread share.
 #[derive(Debug)]
@@ -244,159 +293,308 @@ struct Backlog {
     changed: Condvar,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Pending {
-    /// Bytes handed over and not yet taken by the thread; whole lines but for a line
-    /// longer than the backlog. Invariant: `bytes.len() <= STDERR_BACKLOG`.
+    /// Lines handed over and not yet taken by the thread. Invariant:
+    /// `bytes.len() <= STDERR_BACKLOG`, and it holds whole lines.
     bytes: Vec<u8>,
-    /// The thread is writing what it took.
-    writing: bool,
-    /// Lines in what it is writing (lost, if stderr never takes them).
+    /// Lines the thread has taken and not yet written whole.
     writing_lines: u64,
+    /// The thread is waiting for stderr to become writable.
+    blocked: bool,
+    /// A write waited [`STALL`] for room in vain; cleared when the thread writes.
+    stalled: bool,
     /// stderr failed (closed, say): nothing more can be written.
     failed: bool,
+    /// Lines dropped in all.
+    dropped: u64,
+    /// Lines dropped since the thread last reported it.
+    unreported: u64,
+}
+
+impl Pending {
+    /// Counts the lines in `bytes` (a last piece without `\n` is a line too) as dropped.
+    fn drop_lines(&mut self, bytes: &[u8]) {
+        let lines = lines_in(bytes);
+        self.dropped += lines;
+        self.unreported += lines;
+    }
+
+    /// Nothing waits to be written.
+    fn idle(&self) -> bool {
+        self.bytes.is_empty() && self.writing_lines == 0 && self.unreported == 0
+    }
+}
+
+/// The lines in `bytes`, a last piece without `\n` counted as one.
+fn lines_in(bytes: &[u8]) -> u64 {
+    let full = memchr::memchr_iter(b'\n', bytes).count() as u64;
+    full + u64::from(bytes.last().is_some_and(|&b| b != b'\n'))
 }
 
 impl Diagnostics {
-    /// stderr (a new descriptor for fd 2) and the thread that writes it.
-    pub fn stderr() -> io::Result<Diagnostics> {
-        let file = File::from(io::stderr().as_fd().try_clone_to_owned()?);
+    /// A writer for `file` (any descriptor: a pipe, a file, a terminal) and its thread.
+    pub fn spawn(file: File, turn: Turn) -> io::Result<Diagnostics> {
         let shared = Arc::new(Backlog {
             state: Mutex::new(Pending {
                 bytes: Vec::with_capacity(STDERR_BACKLOG),
-                writing: false,
-                writing_lines: 0,
-                failed: false,
+                ..Pending::default()
             }),
             changed: Condvar::new(),
         });
         let theirs = Arc::clone(&shared);
         std::thread::Builder::new()
             .name("stderr".into())
-            .spawn(move || write_stderr(file, &theirs))?;
+            .spawn(move || write_stderr(&file, &theirs, &turn))?;
         Ok(Diagnostics {
             shared,
-            patience: Duration::ZERO,
+            deadline: None,
         })
     }
 
-    /// From now on, let each write wait up to `patience` for room (for the last words at
-    /// exit, when no reply can be delayed any more).
-    pub fn set_patience(&mut self, patience: Duration) {
-        self.patience = patience;
+    /// For the end of a run: from now on a write with no room waits for it up to
+    /// `deadline`, whether or not stderr is taking bytes (no reply waits any more).
+    pub fn set_deadline(&mut self, deadline: Instant) {
+        self.deadline = Some(deadline);
     }
 
-    /// Waits up to `patience` for the thread to have written everything handed to it;
-    /// returns how many lines it still holds (or could not write), which are lost.
-    pub fn settle(&self, patience: Duration) -> u64 {
-        let deadline = std::time::Instant::now() + patience;
+    /// Waits until the thread has written everything handed to it (and its drop report),
+    /// or `deadline` passes; returns how many lines it has still not written.
+    pub fn settle(&self, deadline: Instant) -> u64 {
         let mut state = lock(&self.shared.state);
-        while !state.failed && (state.writing || !state.bytes.is_empty()) {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
+        while !state.failed && !state.idle() {
+            let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 break;
             }
-            state = match self.shared.changed.wait_timeout(state, left) {
-                Ok((state, _)) => state,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
+            state = wait_changed(&self.shared.changed, state, left);
         }
-        let waiting = memchr::memchr_iter(b'\n', &state.bytes).count() as u64;
-        let writing = if state.writing {
-            state.writing_lines
+        if state.failed {
+            0 // counted in `dropped` already
         } else {
-            0
-        };
-        waiting + writing
+            lines_in(&state.bytes) + state.writing_lines
+        }
+    }
+
+    /// Lines dropped so far because stderr did not take them.
+    pub fn dropped(&self) -> u64 {
+        lock(&self.shared.state).dropped
     }
 }
 
 /// Locks `state`, whether or not a thread panicked holding it (no code here panics while
-/// holding it, and the bytes stay consistent either way).
-fn lock(state: &Mutex<Pending>) -> std::sync::MutexGuard<'_, Pending> {
+/// holding it, and the counts stay consistent either way).
+fn lock(state: &Mutex<Pending>) -> MutexGuard<'_, Pending> {
     state
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The stderr thread: takes what waits, writes it (blocking as long as stderr makes it),
-/// and again, until stderr fails. Its buffer and the shared one are swapped, never
-/// reallocated.
-fn write_stderr(mut file: File, shared: &Backlog) {
-    let mut taken = Vec::with_capacity(STDERR_BACKLOG);
-    loop {
-        {
-            let mut state = lock(&shared.state);
-            while state.bytes.is_empty() {
-                state = match shared.changed.wait(state) {
-                    Ok(state) => state,
-                    Err(poisoned) => poisoned.into_inner(),
-                };
-            }
-            std::mem::swap(&mut taken, &mut state.bytes);
-            state.writing = true;
-            state.writing_lines = memchr::memchr_iter(b'\n', &taken).count() as u64;
-        }
-        let written = file.write_all(&taken);
-        taken.clear();
-        let mut state = lock(&shared.state);
-        state.writing = false;
-        state.failed = written.is_err();
-        shared.changed.notify_all();
-        if state.failed {
-            return;
-        }
+/// Waits on `changed` for up to `left`.
+fn wait_changed<'a>(
+    changed: &Condvar,
+    state: MutexGuard<'a, Pending>,
+    left: Duration,
+) -> MutexGuard<'a, Pending> {
+    match changed.wait_timeout(state, left) {
+        Ok((state, _)) => state,
+        Err(poisoned) => poisoned.into_inner().0,
     }
 }
 
 impl Write for Diagnostics {
-    /// Hands over as many whole lines of `buf` as the backlog has room for (a line longer
-    /// than the whole backlog, in pieces); `WouldBlock` when there is no room, after
-    /// waiting up to the patience for some.
+    /// Hands over `buf` (whole lines) as the type's docs say; never fails, never blocks
+    /// longer than [`STALL`] (or, at the end of a run, than the deadline).
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let deadline = std::time::Instant::now() + self.patience;
-        let mut state = lock(&self.shared.state);
-        loop {
+        let shared = &*self.shared;
+        let mut state = lock(&shared.state);
+        let mut rest = buf;
+        let mut waited_since: Option<Instant> = None;
+        while !rest.is_empty() {
             if state.failed {
-                return Err(io::Error::new(io::ErrorKind::BrokenPipe, "stderr failed"));
+                state.drop_lines(rest);
+                break;
             }
             let room = STDERR_BACKLOG - state.bytes.len();
-            let n = if buf.len() <= room {
-                buf.len()
+            let n = if rest.len() <= room {
+                rest.len()
             } else {
-                match memchr::memrchr(b'\n', &buf[..room]) {
+                match memchr::memrchr(b'\n', &rest[..room]) {
                     Some(i) => i + 1,
+                    // A line longer than the whole backlog goes in pieces.
                     None if state.bytes.is_empty() => room,
                     None => 0,
                 }
             };
             if n > 0 {
-                state.bytes.extend_from_slice(&buf[..n]);
+                state.bytes.extend_from_slice(&rest[..n]);
                 debug_assert!(state.bytes.len() <= STDERR_BACKLOG);
-                self.shared.changed.notify_all();
-                return Ok(n);
+                shared.changed.notify_all();
+                rest = &rest[n..];
+                waited_since = None;
+                continue;
             }
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() {
-                return Err(io::ErrorKind::WouldBlock.into());
-            }
-            state = match self.shared.changed.wait_timeout(state, left) {
-                Ok((state, _)) => state,
-                Err(poisoned) => poisoned.into_inner().0,
+            let started = *waited_since.get_or_insert_with(Instant::now);
+            let until = match self.deadline {
+                Some(deadline) => deadline,
+                None if state.blocked || state.stalled => started,
+                None => started + STALL,
             };
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                if self.deadline.is_none() && !state.blocked {
+                    state.stalled = true;
+                }
+                state.drop_lines(rest);
+                break;
+            }
+            state = wait_changed(&shared.changed, state, left);
         }
+        Ok(buf.len())
     }
 
-    /// Waits up to [`EXIT_PATIENCE`] for the thread to have written everything handed to
-    /// it. Only for the end of a run: nothing on the reply path calls it.
     fn flush(&mut self) -> io::Result<()> {
-        self.settle(EXIT_PATIENCE);
         Ok(())
     }
 }
 
-/// How long the node waits for stderr at the end of a run, when no reply waits on it.
-pub const EXIT_PATIENCE: Duration = Duration::from_secs(1);
+/// The stderr thread: takes what waits (after a line reporting what was dropped, if
+/// anything was), writes it, and again, until stderr fails. When stdout shares stderr's
+/// destination it holds the [`Turn`] for each whole batch, so no reply and no diagnostic
+/// ever splits the other.
+fn write_stderr(file: &File, shared: &Backlog, turn: &Turn) {
+    // A pipe, socket or terminal is written in pieces that `poll(2)`'s "writable" promises
+    // to take whole, so that a full one is seen as full (`blocked`) rather than waited on
+    // inside `write(2)`. A regular file never stays full.
+    let regular = file.metadata().is_ok_and(|m| m.is_file());
+    let piece = if regular {
+        STDERR_BACKLOG + REPORT_ROOM
+    } else {
+        rustix::pipe::PIPE_BUF
+    };
+    let mut taken = Vec::with_capacity(STDERR_BACKLOG + REPORT_ROOM);
+    loop {
+        {
+            let mut state = lock(&shared.state);
+            while state.bytes.is_empty() && state.unreported == 0 {
+                state = match shared.changed.wait(state) {
+                    Ok(state) => state,
+                    Err(poisoned) => poisoned.into_inner(),
+                };
+            }
+            taken.clear();
+            if state.unreported > 0 {
+                // Writing into a Vec cannot fail.
+                let _ = writeln!(
+                    taken,
+                    "echo-node: {} diagnostic lines dropped: stderr was not taking them",
+                    state.unreported
+                );
+                state.unreported = 0;
+            }
+            taken.extend_from_slice(&state.bytes);
+            state.bytes.clear();
+            state.writing_lines = lines_in(&taken);
+            shared.changed.notify_all();
+        }
+        let _turn = turn.take();
+        let mut written = 0;
+        let failed = loop {
+            if written == taken.len() {
+                break false;
+            }
+            if !regular && !wait(file, PollFlags::OUT, Some(Duration::ZERO)).unwrap_or(true) {
+                set(shared, |s| s.blocked = true);
+                let _ = wait(file, PollFlags::OUT, None);
+                set(shared, |s| s.blocked = false);
+            }
+            let end = taken.len().min(written + piece);
+            match (&*file).write(&taken[written..end]) {
+                Ok(0) => break true,
+                Ok(n) => {
+                    let lines = memchr::memchr_iter(b'\n', &taken[written..written + n]).count();
+                    written += n;
+                    set(shared, |s| {
+                        s.writing_lines -= lines as u64;
+                        s.stalled = false;
+                    });
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+                    ) => {}
+                Err(_) => break true,
+            }
+        };
+        if failed {
+            let mut state = lock(&shared.state);
+            state.failed = true;
+            state.dropped += state.writing_lines + lines_in(&state.bytes);
+            state.writing_lines = 0;
+            state.bytes.clear();
+            shared.changed.notify_all();
+            return;
+        }
+    }
+}
+
+/// Room for the drop report in front of a full backlog.
+const REPORT_ROOM: usize = 128;
+
+/// Changes the shared state with `change` and says so.
+fn set(shared: &Backlog, change: impl FnOnce(&mut Pending)) {
+    change(&mut lock(&shared.state));
+    shared.changed.notify_all();
+}
+
+/// Whose turn it is to write, when stdout and stderr go to one destination (`2>&1`, one
+/// terminal, one file): each whole batch of replies, and each whole batch of diagnostics,
+/// is written holding it, so neither lands inside the other. Where they go to different
+/// places there is nothing to share and taking a turn costs nothing.
+#[derive(Debug, Clone, Default)]
+pub struct Turn(Option<Arc<Mutex<()>>>);
+
+impl Turn {
+    /// A turn shared by the holders of its clones.
+    pub fn shared() -> Turn {
+        Turn(Some(Arc::new(Mutex::new(()))))
+    }
+
+    /// Waits for the turn, if it is shared; it is held until the guard is dropped.
+    fn take(&self) -> Option<MutexGuard<'_, ()>> {
+        self.0
+            .as_ref()
+            .map(|m| m.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+}
+
+/// Whether `a` and `b` are one destination: the same file, pipe or socket (device and
+/// inode), or the same terminal or other device (device number). Unknown counts as not.
+fn same_destination(a: &File, b: &File) -> bool {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let (Ok(a), Ok(b)) = (a.metadata(), b.metadata()) else {
+        return false;
+    };
+    let device = |m: &std::fs::Metadata| m.file_type().is_char_device() && m.rdev() != 0;
+    (a.dev() == b.dev() && a.ino() == b.ino()) || (device(&a) && device(&b) && a.rdev() == b.rdev())
+}
+
+/// stdin, stdout and stderr as the node uses them (see the module docs); when stdout and
+/// stderr are one destination, they share a [`Turn`].
+pub fn standard_streams(signals: Option<Signals>) -> io::Result<(Stdin, Stdout, Diagnostics)> {
+    let input = Stdin::open(signals)?;
+    let mut output = Stdout::open()?;
+    let stderr = File::from(io::stderr().as_fd().try_clone_to_owned()?);
+    let turn = if same_destination(&output.file, &stderr) {
+        Turn::shared()
+    } else {
+        Turn::default()
+    };
+    output.turn = turn.clone();
+    let diagnostics = Diagnostics::spawn(stderr, turn)?;
+    Ok((input, output, diagnostics))
+}
 
 /// The capacity asked for on stdin's and stdout's pipes (Linux's default is 64 KiB):
 /// replies then go out without waiting for a slow reader, and Maelstrom's writes to us

@@ -12,7 +12,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, ChildStdout, Stdio};
 use std::sync::mpsc;
@@ -23,25 +23,11 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use common::{
-    FLUSH_MODES, INIT, check_reply_shape, echo_request, emulated, node_command, spawn_node,
-    stats_peak_kib,
+    FLUSH_MODES, INIT, check_reply_shape, echo_request, emulated, node_command, nonblocking_pipe,
+    replies, spawn_node, stat, stats_peak_kib,
 };
 
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Reads replies from `stdout` on a thread, handing each line over a channel.
-fn replies(stdout: impl Read + Send + 'static) -> mpsc::Receiver<Vec<u8>> {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(stdout).split(b'\n') {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
 
 #[test]
 fn a_stderr_nobody_drains_never_costs_a_reply() {
@@ -114,14 +100,6 @@ fn a_stderr_nobody_drains_never_costs_a_reply() {
             text.lines().last().unwrap_or_default()
         );
     }
-}
-
-/// A pipe whose both ends are `O_NONBLOCK`, as `pipe2(O_NONBLOCK)` makes them.
-fn nonblocking_pipe() -> (std::io::PipeReader, std::io::PipeWriter) {
-    let (reader, writer) = std::io::pipe().expect("pipe");
-    rustix::io::ioctl_fionbio(&reader, true).expect("O_NONBLOCK");
-    rustix::io::ioctl_fionbio(&writer, true).expect("O_NONBLOCK");
-    (reader, writer)
 }
 
 #[test]
@@ -266,15 +244,6 @@ fn signalled(
         lines.push(line);
     }
     (status, lines, err.join().expect("stderr"))
-}
-
-/// The counter after `name` in a `--stats` line.
-fn stat(stderr: &str, name: &str) -> u64 {
-    let words: Vec<&str> = stderr.split_whitespace().collect();
-    words
-        .windows(2)
-        .find_map(|w| (w[1].trim_end_matches(',') == name).then(|| w[0].parse().ok())?)
-        .unwrap_or_else(|| panic!("--stats has {name}: {stderr}"))
 }
 
 #[test]

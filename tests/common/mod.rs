@@ -5,9 +5,9 @@ pub mod fuzz_check;
 pub mod oracle;
 
 use std::collections::BTreeSet;
-use std::io::Write;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::LazyLock;
+use std::sync::{LazyLock, mpsc};
 
 use echo_wire::frame;
 
@@ -156,3 +156,45 @@ pub static INIT: LazyLock<String> = LazyLock::new(|| {
     frame::init(&mut out, 0, "n1", &frame::node_ids(&["n1"]));
     String::from_utf8_lossy(&out).into_owned()
 });
+
+/// Reads replies from `stdout` on a thread, handing each line over a channel.
+pub fn replies(stdout: impl Read + Send + 'static) -> mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).split(b'\n') {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// A pipe whose both ends are `O_NONBLOCK`, as `pipe2(O_NONBLOCK)` makes them.
+pub fn nonblocking_pipe() -> (std::io::PipeReader, std::io::PipeWriter) {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    rustix::io::ioctl_fionbio(&reader, true).expect("O_NONBLOCK");
+    rustix::io::ioctl_fionbio(&writer, true).expect("O_NONBLOCK");
+    (reader, writer)
+}
+
+/// The counter named `name` (one word or more, as `--stats` prints it: `replies`,
+/// `replies written`, `diagnostics dropped`) in a `--stats` line: the number before it.
+pub fn stat(stderr: &str, name: &str) -> u64 {
+    stderr
+        .match_indices(name)
+        .find_map(|(at, _)| {
+            let after = &stderr[at + name.len()..];
+            if !after.starts_with([',', ' ']) {
+                return None;
+            }
+            stderr[..at]
+                .strip_suffix(' ')?
+                .rsplit(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("--stats has {name}: {stderr}"))
+}
