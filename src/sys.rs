@@ -320,6 +320,26 @@ impl Pending {
         self.unreported += lines;
     }
 
+    /// Puts the drop report, if one is due, at the end of the backlog, where it has room:
+    /// after the lines handed over before the drop, before any handed over after it.
+    /// False if one is due and has no room.
+    fn report_drops(&mut self) -> bool {
+        if self.unreported == 0 {
+            return true;
+        }
+        let mut report = [0u8; 96];
+        let mut cursor = io::Cursor::new(&mut report[..]);
+        // 96 bytes hold the words and any u64.
+        let _ = writeln!(cursor, "echo-node: {} {DROPPED}", self.unreported);
+        let len = cursor.position() as usize;
+        if self.bytes.len() + len > STDERR_BACKLOG {
+            return false;
+        }
+        self.bytes.extend_from_slice(&report[..len]);
+        self.unreported = 0;
+        true
+    }
+
     /// Nothing waits to be written.
     fn idle(&self) -> bool {
         self.bytes.is_empty() && self.writing_lines == 0 && self.unreported == 0
@@ -415,7 +435,11 @@ impl Write for Diagnostics {
                 state.drop_lines(rest);
                 break;
             }
-            let room = STDERR_BACKLOG - state.bytes.len();
+            let room = if state.report_drops() {
+                STDERR_BACKLOG - state.bytes.len()
+            } else {
+                0
+            };
             let n = if rest.len() <= room {
                 rest.len()
             } else {
@@ -458,8 +482,8 @@ impl Write for Diagnostics {
     }
 }
 
-/// The stderr thread: takes what waits (after a line reporting what was dropped, if
-/// anything was), writes it, and again, until stderr fails. When stdout shares stderr's
+/// The stderr thread: takes what waits, writes it, and again, until stderr fails; once
+/// it has written everything, it reports what was dropped, if anything was. When stdout shares stderr's
 /// destination it holds the [`Turn`] for each whole batch, so no reply and no diagnostic
 /// ever splits the other.
 fn write_stderr(file: &File, shared: &Backlog, turn: &Turn) {
@@ -468,11 +492,12 @@ fn write_stderr(file: &File, shared: &Backlog, turn: &Turn) {
     // inside `write(2)`. A regular file never stays full.
     let regular = file.metadata().is_ok_and(|m| m.is_file());
     let piece = if regular {
-        STDERR_BACKLOG + REPORT_ROOM
+        STDERR_BACKLOG
     } else {
         rustix::pipe::PIPE_BUF
     };
-    let mut taken = Vec::with_capacity(STDERR_BACKLOG + REPORT_ROOM);
+    // Swapped with the backlog, never reallocated.
+    let mut taken = Vec::with_capacity(STDERR_BACKLOG);
     loop {
         {
             let mut state = lock(&shared.state);
@@ -482,17 +507,10 @@ fn write_stderr(file: &File, shared: &Backlog, turn: &Turn) {
                     Err(poisoned) => poisoned.into_inner(),
                 };
             }
-            taken.clear();
-            if state.unreported > 0 {
-                // Writing into a Vec cannot fail.
-                let _ = writeln!(
-                    taken,
-                    "echo-node: {} diagnostic lines dropped: stderr was not taking them",
-                    state.unreported
-                );
-                state.unreported = 0;
+            if state.bytes.is_empty() {
+                state.report_drops();
             }
-            taken.extend_from_slice(&state.bytes);
+            std::mem::swap(&mut taken, &mut state.bytes);
             state.bytes.clear();
             state.writing_lines = lines_in(&taken);
             shared.changed.notify_all();
@@ -512,18 +530,20 @@ fn write_stderr(file: &File, shared: &Backlog, turn: &Turn) {
             match (&*file).write(&taken[written..end]) {
                 Ok(0) => break true,
                 Ok(n) => {
-                    let lines = memchr::memchr_iter(b'\n', &taken[written..written + n]).count();
                     written += n;
+                    let left = lines_in(&taken[written..]);
                     set(shared, |s| {
-                        s.writing_lines -= lines as u64;
+                        s.writing_lines = left;
                         s.stalled = false;
                     });
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
-                    ) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // Writable by `poll(2)`, yet EAGAIN: wait a moment rather than spin.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    set(shared, |s| s.blocked = true);
+                    let _ = wait(file, PollFlags::OUT, Some(Duration::from_millis(10)));
+                    set(shared, |s| s.blocked = false);
+                }
                 Err(_) => break true,
             }
         };
@@ -539,8 +559,8 @@ fn write_stderr(file: &File, shared: &Backlog, turn: &Turn) {
     }
 }
 
-/// Room for the drop report in front of a full backlog.
-const REPORT_ROOM: usize = 128;
+/// The drop report's words after its count.
+const DROPPED: &str = "diagnostic lines dropped: stderr was not taking them";
 
 /// Changes the shared state with `change` and says so.
 fn set(shared: &Backlog, change: impl FnOnce(&mut Pending)) {
@@ -684,5 +704,109 @@ pub fn peak_rss_bytes() -> Option<u64> {
         } else {
             Some(max_rss * 1024)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file for a test, removed when dropped.
+    struct Scratch(std::path::PathBuf);
+
+    impl Scratch {
+        fn new(name: &str) -> Scratch {
+            let path =
+                std::env::temp_dir().join(format!("echo-node-{name}-{}", std::process::id()));
+            Scratch(path)
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn counts_lines_with_a_last_piece_as_one() {
+        assert_eq!(lines_in(b""), 0);
+        assert_eq!(lines_in(b"a\n"), 1);
+        assert_eq!(lines_in(b"a\nb"), 2);
+    }
+
+    #[test]
+    fn a_line_longer_than_the_backlog_is_written_whole_and_settles() {
+        let scratch = Scratch::new("long-line");
+        let file = File::create(&scratch.0).expect("a file");
+        let mut stderr = Diagnostics::spawn(file, Turn::default()).expect("thread");
+        let mut line = vec![b'x'; 3 * STDERR_BACKLOG];
+        line.push(b'\n');
+        stderr.write_all(&line).expect("never fails");
+        stderr.write_all(b"after\n").expect("never fails");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        assert_eq!(stderr.settle(deadline), 0, "all written");
+        assert!(
+            Instant::now() < deadline,
+            "settled without waiting out the deadline"
+        );
+        assert_eq!(stderr.dropped(), 0);
+        let written = std::fs::read(&scratch.0).expect("read back");
+        assert_eq!(written, [&line[..], b"after\n"].concat());
+    }
+
+    #[test]
+    fn a_pipe_nobody_reads_drops_at_once_then_reports_when_drained() {
+        let (mut reader, writer) = io::pipe().expect("pipe");
+        let mut stderr = Diagnostics::spawn(
+            File::from(std::os::fd::OwnedFd::from(writer)),
+            Turn::default(),
+        )
+        .expect("thread");
+        let line = [b'y'; 99]
+            .iter()
+            .copied()
+            .chain([b'\n'])
+            .collect::<Vec<u8>>();
+        let started = Instant::now();
+        // Far more than the pipe and the backlog hold.
+        for _ in 0..20_000 {
+            stderr.write_all(&line).expect("never fails");
+        }
+        assert!(
+            started.elapsed() < STALL * 5,
+            "a full pipe costs the writer no waiting: {:?}",
+            started.elapsed()
+        );
+        let dropped = stderr.dropped();
+        assert!(dropped > 0, "some lines were dropped");
+        // The pipe drains; nothing more is written, and the report still comes.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = vec![0; 1 << 16];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        assert_eq!(stderr.settle(Instant::now() + Duration::from_secs(10)), 0);
+        let mut seen = Vec::new();
+        while let Ok(piece) = rx.recv_timeout(Duration::from_millis(500)) {
+            seen.extend_from_slice(&piece);
+        }
+        let text = String::from_utf8(seen).expect("ASCII");
+        let written = text.lines().filter(|l| l.starts_with("yyy")).count() as u64;
+        let reported: u64 = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("echo-node: ")?.strip_suffix(DROPPED))
+            .map(|n| n.trim().parse::<u64>().expect("a count"))
+            .sum();
+        assert_eq!(reported, dropped, "every drop reported");
+        assert_eq!(written + dropped, 20_000, "every line written or dropped");
+        assert!(
+            text.lines().last().is_some_and(|l| l.ends_with(DROPPED)),
+            "the last drop is reported once the pipe drains, with nothing more written"
+        );
     }
 }

@@ -276,3 +276,83 @@ fn memory_returns_to_its_usual_size_after_a_64_mib_line() {
         }
     }
 }
+
+/// RssAnon in KiB of a node once `feed` has sent what it sends and `replies` replies have
+/// come back, then 1,000 ordinary requests more and their replies. `feed` gets the node's
+/// stdin and a way to wait for the next reply. Linux only.
+#[cfg(target_os = "linux")]
+fn anon_kib_after(replies: usize, feed: impl FnOnce(&mut ChildStdin, &mut dyn FnMut())) -> u64 {
+    let mut child = spawn_node(&["--quiet"]);
+    let mut stdin = child.stdin.take().expect("piped");
+    let mut lines = BufReader::new(child.stdout.take().expect("piped")).split(b'\n');
+    let mut next_reply = || {
+        lines.next().expect("a reply").expect("read");
+    };
+    stdin.write_all(INIT.as_bytes()).expect("init");
+    stdin.flush().expect("flush");
+    next_reply();
+    feed(&mut stdin, &mut next_reply);
+    for _ in 0..replies {
+        next_reply();
+    }
+    for k in 0..1000 {
+        stdin
+            .write_all(echo_request(k + 100, 1, k + 100, "\"Please echo 35\"").as_bytes())
+            .expect("request");
+    }
+    stdin.flush().expect("flush");
+    for _ in 0..1000 {
+        next_reply();
+    }
+    let anon = status_kib(child.id(), "RssAnon");
+    drop(stdin);
+    let _ = child.wait();
+    anon
+}
+
+/// Whatever a line's size or shape, and whatever of the next line is already buffered
+/// when it is done, every buffer that grew returns to its usual size and the memory goes
+/// back to the system: RssAnon within 1 MiB of a node that never saw a large line. Linux
+/// only (RssAnon); not under an emulator.
+#[cfg(target_os = "linux")]
+#[test]
+fn memory_returns_after_any_line_whatever_follows_it() {
+    if emulated() {
+        eprintln!("resident memory not measured under an emulator");
+        return;
+    }
+    let idle = anon_kib_after(0, |_, _| {});
+    // An 8 MiB echo whose reply goes out while 100 KB of the next line (200 KB) wait in
+    // the buffer; the rest of that line comes later.
+    let big = echo_request(2, 1, 2, &format!("\"{}\"", "x".repeat(8 << 20)));
+    let next = echo_request(3, 1, 3, &format!("\"{}\"", "z".repeat(200_000)));
+    let (head, tail) = next.as_bytes().split_at(100_000);
+    let (head, tail) = (head.to_vec(), tail.to_vec());
+    let after_begun = anon_kib_after(1, move |stdin, next_reply| {
+        stdin
+            .write_all(&[big.as_bytes(), &head].concat())
+            .expect("8 MiB and a half");
+        stdin.flush().expect("flush");
+        next_reply();
+        thread::sleep(Duration::from_millis(200));
+        stdin.write_all(&tail).expect("the rest");
+    });
+    // A dense line of exactly 1 MiB: every other byte a value, each a tape entry.
+    let bare = echo_request(2, 1, 2, "[\"\\n\"]").len();
+    let fill = (1 << 20) + 1 - bare;
+    let payload = format!("[\"\\n\"{}{}]", ",0".repeat(fill / 2), " ".repeat(fill % 2));
+    let dense = echo_request(2, 1, 2, &payload).into_bytes();
+    assert_eq!(dense.len(), (1 << 20) + 1, "1 MiB and its newline");
+    let after_dense = anon_kib_after(1, move |stdin, _| {
+        stdin.write_all(&dense).expect("the dense line");
+    });
+    for (what, kib) in [
+        ("an 8 MiB line with the next begun", after_begun),
+        ("a dense 1 MiB line", after_dense),
+    ] {
+        assert!(
+            kib <= idle + 1024,
+            "after {what}: RssAnon {kib} KiB, an idle node's {idle} KiB"
+        );
+    }
+}

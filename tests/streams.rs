@@ -56,54 +56,81 @@ fn read_slowly(
     })
 }
 
-/// stdout and stderr on one pipe (`2>&1`) read slower than the node writes: every line is
-/// a whole reply or a whole diagnostic, never one inside the other, in both flush modes.
+/// stdout and stderr on one pipe (`2>&1`) or one terminal, read slower than the node
+/// writes, or on one file: every line is a whole reply or a whole diagnostic, never one inside the other,
+/// in both flush modes.
 #[test]
-fn a_diagnostic_never_lands_inside_a_reply_on_a_shared_pipe() {
+fn a_diagnostic_never_lands_inside_a_reply_on_a_shared_destination() {
     const ROUNDS: u64 = 300;
     for flush in FLUSH_MODES {
-        let (reader, writer) = std::io::pipe().expect("pipe");
-        let mut command = node_command();
-        command
-            .args(["--flush", flush])
-            .stdin(Stdio::piped())
-            .stdout(writer.try_clone().expect("dup"))
-            .stderr(writer);
-        let mut child = command.spawn().expect("spawn");
-        drop(command); // its copies of the pipe's write end
-        let mut stdin = child.stdin.take().expect("piped");
-        let feeder = thread::spawn(move || {
-            stdin.write_all(INIT.as_bytes()).expect("init");
-            let payload = format!("\"{}\"", "y".repeat(12_000));
-            for i in 1..=ROUNDS {
-                stdin
-                    .write_all(echo_request(i, 1, i, &payload).as_bytes())
-                    .expect("echo");
-                stdin.write_all(b"this is not json\n").expect("bad line");
-            }
-        });
-        let all = read_slowly(reader, 4096, Duration::from_micros(300))
-            .join()
-            .expect("reader");
-        feeder.join().expect("feeder");
-        assert!(child.wait().expect("exit").success());
-        let (mut replies, mut diagnostics) = (0, 0);
-        for line in all.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-            if line.starts_with(b"echo-node: ") {
-                assert!(
-                    line.iter().all(|&b| b == b' ' || b.is_ascii_graphic())
-                        && !line.windows(6).any(|w| w == b"\"src\":"),
-                    "[{flush}] a reply inside a diagnostic: {}",
-                    String::from_utf8_lossy(&line[..line.len().min(300)])
-                );
-                diagnostics += 1;
+        for destination in ["pipe", "terminal", "file"] {
+            let mut command = node_command();
+            command.args(["--flush", flush]).stdin(Stdio::piped());
+            let path = std::env::temp_dir().join(format!(
+                "echo-node-shared-{flush}-{}.txt",
+                std::process::id()
+            ));
+            let reader = if destination == "pipe" {
+                let (reader, writer) = std::io::pipe().expect("pipe");
+                command
+                    .stdout(writer.try_clone().expect("dup"))
+                    .stderr(writer);
+                Some(reader)
             } else {
-                check_reply_shape(line);
-                replies += 1;
+                let file = std::fs::File::create(&path).expect("a file");
+                command.stdout(file.try_clone().expect("dup")).stderr(file);
+                None
+            };
+            let mut child = command.spawn().expect("spawn");
+            drop(command); // its copies of the destination
+            let mut stdin = child.stdin.take().expect("piped");
+            let feeder = thread::spawn(move || {
+                stdin.write_all(INIT.as_bytes()).expect("init");
+                let payload = format!("\"{}\"", "y".repeat(12_000));
+                for i in 1..=ROUNDS {
+                    stdin
+                        .write_all(echo_request(i, 1, i, &payload).as_bytes())
+                        .expect("echo");
+                    stdin.write_all(b"this is not json\n").expect("bad line");
+                }
+            });
+            let slow = reader.map(|r| read_slowly(r, 4096, Duration::from_micros(300)));
+            feeder.join().expect("feeder");
+            assert!(child.wait().expect("exit").success());
+            let all = match slow {
+                Some(reader) => reader.join().expect("reader"),
+                None => std::fs::read(&path).expect("the file"),
+            };
+            let _ = std::fs::remove_file(&path);
+            let (mut replies, mut diagnostics) = (0, 0);
+            for line in all.split(|&b| b == b'\n') {
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                if line.is_empty() {
+                    continue;
+                }
+                if line.starts_with(b"echo-node: ") {
+                    assert!(
+                        line.iter().all(|&b| b == b' ' || b.is_ascii_graphic())
+                            && !line.windows(6).any(|w| w == b"\"src\":"),
+                        "[{flush}, {destination}] a reply inside a diagnostic: {}",
+                        String::from_utf8_lossy(&line[..line.len().min(300)])
+                    );
+                    diagnostics += 1;
+                } else {
+                    check_reply_shape(line);
+                    replies += 1;
+                }
             }
+            assert_eq!(
+                replies,
+                ROUNDS + 1,
+                "[{flush}, {destination}] every reply, whole"
+            );
+            assert_eq!(
+                diagnostics, ROUNDS,
+                "[{flush}, {destination}] every diagnostic, whole"
+            );
         }
-        assert_eq!(replies, ROUNDS + 1, "[{flush}] every reply, whole");
-        assert_eq!(diagnostics, ROUNDS, "[{flush}] every diagnostic, whole");
     }
 }
 
