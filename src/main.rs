@@ -38,6 +38,10 @@ whole.
 Signals: on SIGTERM or SIGINT the node writes every reply it has produced, prints --stats
 if asked, and dies by that signal; a second one ends it at once.
 
+Exit status: 0 at the end of input (every reply written) or once stdout's reader has
+closed it; 1 on any other read or write error; 2 on a usage error; killed by the signal
+on SIGTERM or SIGINT.
+
 Run it under Maelstrom:
   maelstrom test -w echo --bin PATH/TO/echo-node --node-count 1 --time-limit 10
 ";
@@ -102,6 +106,12 @@ fn parse_size(text: &str) -> Result<usize, &'static str> {
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
+    if text.starts_with('-') {
+        return Err("must be positive");
+    }
+    if unit.starts_with(['.', ',']) && !digits.is_empty() {
+        return Err("must be a whole number");
+    }
     let shift = match unit {
         "" => 0,
         "K" | "k" | "KiB" => 10,
@@ -228,8 +238,10 @@ mod tests {
             ("M", "no number"),
             ("12X", "unknown unit"),
             ("1KB", "unknown unit"),
-            ("-1", "unknown unit"),
-            ("1.5M", "unknown unit"),
+            ("-1", "must be positive"),
+            ("-64K", "must be positive"),
+            ("1.5M", "must be a whole number"),
+            ("1,5M", "must be a whole number"),
             ("0", "too small for any message"),
             ("63", "too small for any message"),
             ("4G", "too large"),

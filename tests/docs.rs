@@ -1,6 +1,11 @@
 //! The project's markdown files link only to files and `#` anchors that exist: every
 //! relative link's path is checked, and every anchor against the headings of the file it
 //! points into (GitHub's rule: lowercase, punctuation dropped, spaces to hyphens).
+//!
+//! Each package's README, as crates.io shows it, links only to files of that package (a
+//! relative link), or to a package of the workspace by absolute URL: its crates.io page,
+//! or a file of it on docs.rs (`https://docs.rs/crate/NAME/VERSION/source/PATH`, at the
+//! package's own version).
 
 #![forbid(unsafe_code)]
 
@@ -109,6 +114,136 @@ fn every_markdown_link_leads_somewhere() {
     }
     assert!(checked >= 20, "links were checked: {checked}");
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+/// A package of the workspace: its folder, name, version, and what it leaves out.
+struct Package {
+    dir: PathBuf,
+    name: String,
+    version: String,
+    exclude: Vec<String>,
+}
+
+/// The value of `key = "..."` in a manifest's `[package]` table.
+fn manifest_value(manifest: &str, key: &str) -> String {
+    manifest
+        .lines()
+        .take_while(|l| !l.starts_with('[') || l.trim() == "[package]")
+        .find_map(|l| {
+            l.strip_prefix(key)?
+                .trim_start()
+                .strip_prefix('=')?
+                .trim()
+                .strip_prefix('"')?
+                .strip_suffix('"')
+        })
+        .unwrap_or_else(|| panic!("{key} in the manifest"))
+        .to_owned()
+}
+
+/// The workspace's packages: the root (echo-node), echo-load and echo-wire.
+fn packages(root: &Path) -> Vec<Package> {
+    ["", "echo-load", "wire"]
+        .iter()
+        .map(|dir| {
+            let dir = root.join(dir);
+            let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).expect("manifest");
+            let exclude = manifest
+                .lines()
+                .find_map(|l| l.strip_prefix("exclude = ["))
+                .map(|list| {
+                    list.trim_end_matches(']')
+                        .split(',')
+                        .map(|item| {
+                            item.trim()
+                                .trim_matches('"')
+                                .trim_start_matches('/')
+                                .to_owned()
+                        })
+                        .filter(|item| !item.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default();
+            Package {
+                name: manifest_value(&manifest, "name"),
+                version: manifest_value(&manifest, "version"),
+                exclude,
+                dir,
+            }
+        })
+        .collect()
+}
+
+impl Package {
+    /// Whether `path` (relative to the package's folder) is a file cargo puts in the
+    /// package: it exists, no `exclude` entry covers it, and no folder on its way holds
+    /// another package.
+    fn holds(&self, path: &Path) -> bool {
+        let full = self.dir.join(path);
+        if !full.is_file() || path.components().any(|c| c.as_os_str() == "..") {
+            return false;
+        }
+        let text = path.to_string_lossy();
+        if self
+            .exclude
+            .iter()
+            .any(|e| text == *e || text.starts_with(&format!("{e}/")))
+        {
+            return false;
+        }
+        let mut folder = full.parent();
+        while let Some(f) = folder {
+            if f == self.dir {
+                return true;
+            }
+            if f.join("Cargo.toml").exists() {
+                return false;
+            }
+            folder = f.parent();
+        }
+        false
+    }
+}
+
+#[test]
+fn each_packages_readme_links_only_inside_it_or_to_a_package_by_url() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let packages = packages(root);
+    let mut broken = Vec::new();
+    let mut checked = 0;
+    for package in &packages {
+        let readme = std::fs::read_to_string(package.dir.join("README.md")).expect("README");
+        for link in links(&readme) {
+            checked += 1;
+            let path = link.split_once('#').map_or(link.as_str(), |(p, _)| p);
+            let ok = if let Some(rest) = link.strip_prefix("https://crates.io/crates/") {
+                packages.iter().any(|p| p.name == rest)
+            } else if let Some(rest) = link.strip_prefix("https://docs.rs/crate/") {
+                let mut parts = rest.splitn(4, '/');
+                match (parts.next(), parts.next(), parts.next(), parts.next()) {
+                    (Some(name), Some(version), Some("source"), Some(file)) => {
+                        packages.iter().any(|p| {
+                            p.name == name && p.version == version && p.holds(Path::new(file))
+                        })
+                    }
+                    _ => false,
+                }
+            } else if link.contains("://") {
+                true // another site
+            } else {
+                path.is_empty() || package.holds(Path::new(path))
+            };
+            if !ok {
+                broken.push(format!("{} README: {link}", package.name));
+            }
+        }
+    }
+    assert!(checked >= 20, "links were checked: {checked}");
+    assert!(
+        broken.is_empty(),
+        "links that crates.io would show broken:\n{}",
+        broken.join("\n")
+    );
 }
 
 #[test]

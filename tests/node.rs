@@ -280,6 +280,10 @@ fn command_line() {
     let help = node_command().arg("--help").output().expect("run");
     assert!(help.status.success());
     let text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        text.contains("Exit status: 0 ") && text.contains("2 on a usage error"),
+        "--help lists the exit statuses"
+    );
     for flag in ["--flush", "--max-line", "--stats", "--quiet", "--version"] {
         assert!(text.contains(flag), "--help mentions {flag}");
     }
@@ -297,6 +301,14 @@ fn command_line() {
         (
             &["--max-line", "lots"],
             "'lots' for '--max-line': unknown unit",
+        ),
+        (
+            &["--max-line", "-1"],
+            "'-1' for '--max-line': must be positive",
+        ),
+        (
+            &["--max-line", "2.5M"],
+            "'2.5M' for '--max-line': must be a whole number",
         ),
         (&["--max-line", "0"], "too small for any message"),
         (&["--max-line", "63"], "too small for any message"),

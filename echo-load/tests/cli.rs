@@ -136,6 +136,10 @@ fn usage() {
     let help = Command::new(BIN).arg("--help").output().expect("run");
     assert!(help.status.success());
     let text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        text.contains("Exit status: 0 when the run is valid"),
+        "--help lists the exit statuses"
+    );
     for flag in [
         "--bin",
         "--node-count",
