@@ -213,8 +213,8 @@ impl Parser {
         }
     }
 
-    /// If a line longer than [`USUAL_LINE`] or with more than [`USUAL_TAPE`] values grew
-    /// it, gives back all the memory it holds (simd-json's working memory, the tape, the
+    /// If a line longer than 64 KiB (`USUAL_LINE`) or with more than 4,096 values
+    /// (`USUAL_TAPE`) grew it, gives back all the memory it holds (simd-json's working memory, the tape, the
     /// scratch copy), and the next line starts afresh; true if it did. Otherwise does
     /// nothing, so ordinary lines never make it allocate.
     pub fn shrink(&mut self) -> bool {

@@ -31,7 +31,8 @@ pub mod schedule;
 pub mod send;
 
 use std::io;
-use std::path::PathBuf;
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -120,8 +121,8 @@ impl Config {
         )
     }
 
-    /// Checks what can be checked before anything starts: each error names the option
-    /// (and the path) at fault. `--out` is created here.
+    /// Checks what can be checked before anything starts, changing nothing: each error
+    /// names the option (and the path) at fault, the value and the range it must be in.
     pub fn check(&self) -> Result<(), String> {
         use std::os::unix::fs::PermissionsExt;
         let bin = self.bin.display();
@@ -133,33 +134,89 @@ impl Config {
             }
             Ok(_) => {}
         }
-        if self.node_count == 0 {
-            return Err("--node-count: must be at least 1".into());
+        let out_of = |option: &str, value: String, range: String| {
+            Err(format!("{option}: {value} is out of range: {range}"))
+        };
+        if !NODE_COUNT.contains(&self.node_count) {
+            let range = format!("{} to {}", NODE_COUNT.start(), NODE_COUNT.end());
+            return out_of("--node-count", self.node_count.to_string(), range);
         }
-        if self.concurrency == 0 {
-            return Err("--concurrency: must be at least 1".into());
+        if !CONCURRENCY.contains(&self.concurrency) {
+            let range = format!("{} to {}", CONCURRENCY.start(), CONCURRENCY.end());
+            return out_of("--concurrency", self.concurrency.to_string(), range);
         }
-        if self.time_limit.is_zero() {
-            return Err("--time-limit: must be more than 0 seconds".into());
+        if let Some(rate) = self.rate
+            && !RATE.contains(&rate)
+        {
+            let range = format!("{} to {} requests a second", RATE.start(), RATE.end());
+            return out_of("--rate", number(rate), range);
         }
-        if self.timeout.is_zero() {
-            return Err("--timeout: must be at least 1 millisecond".into());
+        if !TIME_LIMIT.contains(&self.time_limit) {
+            let value = number(self.time_limit.as_secs_f64());
+            return out_of("--time-limit", value, TIME_LIMIT_TEXT.to_owned());
         }
-        if let Some(dir) = &self.out {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("--out {}: cannot create it: {e}", dir.display()))?;
+        if !TIMEOUT.contains(&self.timeout) {
+            let range = format!(
+                "{} to {} ms",
+                TIMEOUT.start().as_millis(),
+                TIMEOUT.end().as_millis()
+            );
+            return out_of("--timeout", self.timeout.as_millis().to_string(), range);
+        }
+        if let PayloadKind::String(n) = self.payload
+            && n > send::MAX_STRING_PAYLOAD
+        {
+            let range = format!("0 to {} bytes", send::MAX_STRING_PAYLOAD);
+            return out_of("--payload string:", n.to_string(), range);
         }
         Ok(())
     }
 }
 
+/// `x` as a person would write it: `1e-300`, not three hundred zeros.
+fn number(x: f64) -> String {
+    if x != 0.0 && !(1e-3..1e9).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        x.to_string()
+    }
+}
+
+/// The node counts a run can use (two descriptors each).
+pub const NODE_COUNT: RangeInclusive<usize> = 1..=100_000;
+
+/// The client counts a run can use (each holds a few hundred bytes of state).
+pub const CONCURRENCY: RangeInclusive<usize> = 1..=1_000_000;
+
+/// The `--rate`s a run can use, in requests a second: from one every 1,000 s to far past
+/// what one thread sends.
+pub const RATE: RangeInclusive<f64> = 0.001..=100_000_000.0;
+
+/// The time limits a run can use: a millisecond to a million seconds (11.6 days).
+pub const TIME_LIMIT: RangeInclusive<Duration> =
+    Duration::from_millis(1)..=Duration::from_secs(1_000_000);
+
+/// [`TIME_LIMIT`] in words.
+pub const TIME_LIMIT_TEXT: &str = "0.001 to 1000000 seconds";
+
+/// The timeouts a run can use: a millisecond to an hour.
+pub const TIMEOUT: RangeInclusive<Duration> = Duration::from_millis(1)..=Duration::from_secs(3600);
+
 /// Starts the nodes, initialises them, runs the workload, stops them and reports. An
 /// `Err` is a run that could not start (the configuration is not usable, the descriptors
-/// it needs are more than the limit, a node could not be started, the output directory
-/// could not be written); everything the nodes do wrong is in the report.
+/// it needs are more than the limit, a node could not be started, `--out` could not be
+/// made ready); everything the nodes do wrong is in the report. With `config.out`, the
+/// nodes' logs are written there (an earlier run's outputs there are removed first);
+/// [`Report::write`] adds `results.json` and the plots.
+///
+/// It raises this process's soft limit on open files to the hard limit (two descriptors
+/// a node), as servers and load tools do.
 pub fn run(config: &Config) -> io::Result<Report> {
     config.check().map_err(io::Error::other)?;
     descriptors(config.node_count).map_err(io::Error::other)?;
+    if let Some(dir) = &config.out {
+        prepare_out(dir).map_err(io::Error::other)?;
+    }
     // The nodes' stderr goes to files: in --out, or in a folder of the run's own.
     let (logs, scratch) = match &config.out {
         Some(dir) => (dir.clone(), false),
@@ -238,10 +295,50 @@ pub fn run(config: &Config) -> io::Result<Report> {
         nodes_cpu: cpu_children().saturating_sub(children_before),
         recorder,
     };
-    if let Some(dir) = &config.out {
-        report.write(dir)?;
-    }
     Ok(report)
+}
+
+/// Whether `name` is a file echo-load writes into `--out`: `results.json`, the plots,
+/// `history.jsonl`, a node's log (`n7.log`), or one of those being written (`.tmp`).
+fn ours(name: &str) -> bool {
+    let name = name.strip_suffix(".tmp").unwrap_or(name);
+    matches!(
+        name,
+        "results.json" | "latency.svg" | "throughput.svg" | "history.jsonl"
+    ) || name
+        .strip_prefix('n')
+        .and_then(|n| n.strip_suffix(".log"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Makes `dir` ready for a run's outputs: created if need be, and emptied of an earlier
+/// run's files, so that two runs never mix. A folder that holds anything else is refused
+/// as it is.
+fn prepare_out(dir: &Path) -> Result<(), String> {
+    let shown = dir.display();
+    std::fs::create_dir_all(dir).map_err(|e| format!("--out {shown}: cannot create it: {e}"))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("--out {shown}: {e}"))?;
+    let mut earlier = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("--out {shown}: {e}"))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !ours(&name) {
+            return Err(format!(
+                "--out {shown}: it holds '{name}', which is not an output of echo-load; \
+                 give a new or empty folder, or one an earlier run wrote"
+            ));
+        }
+        // Something else by one of those names (a folder, say) is left as it is: writing
+        // that output fails at the end, and says so.
+        if entry.file_type().is_ok_and(|t| t.is_file()) {
+            earlier.push(entry.path());
+        }
+    }
+    for path in earlier {
+        std::fs::remove_file(&path)
+            .map_err(|e| format!("--out {shown}: cannot remove {}: {e}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// Descriptors a run holds besides its nodes': its stdio, the readiness queue, a log

@@ -3,8 +3,9 @@
 
 #![forbid(unsafe_code)]
 
+use std::ffi::OsString;
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -17,18 +18,22 @@ judged as Maelstrom would judge it.
 Usage: echo-load --bin PATH [OPTIONS] [-- NODE_ARGS...]
 
 Options:
-      --bin <PATH>          The node's executable (required); NODE_ARGS go to every node
-      --node-count <N>      Node processes n1..nN, each sent Maelstrom's init [default: 1]
+      --bin <PATH>          The node's executable (required): a path, or a name looked up
+                            on PATH; NODE_ARGS (after --) go to every node
+      --node-count <N>      Node processes n1..nN, each sent Maelstrom's init, 1 to 100000
+                            [default: 1]
       --concurrency <C>     Clients, each with one request outstanding at a time: a number,
-                            or Kn for K per node (Maelstrom's notation) [default: 1n]
+                            or Kn for K per node (Maelstrom's notation), 1 to 1000000 in
+                            all [default: 1n]
       --rate <R>            Requests per second across all clients, open loop (latency is
-                            measured from each request's scheduled time); without it,
-                            closed loop, as fast as the clients go
-      --time-limit <S>      Seconds of load, more than 0 [default: 10]
+                            measured from each request's scheduled time), 0.001 to
+                            100000000; without it, closed loop, as fast as the clients go
+      --time-limit <S>      Seconds of load, 0.001 to 1000000 [default: 10]
       --timeout <MS>        Milliseconds a request may wait for its reply once written to
-                            its node, at least 1 [default: 5000]
+                            its node, 1 to 3600000 [default: 5000]
       --payload <KIND>      maelstrom (\"Please echo N\", as Maelstrom sends), string:BYTES
-                            (a string of that many bytes), or mixed (every kind of JSON
+                            (a string of that many bytes, 0 to 67107840: what echo-load
+                            reads back in a reply), or mixed (every kind of JSON
                             value, including ones most nodes cannot round-trip: 1e400,
                             integers beyond 64 bits, -0; Maelstrom's own demos fail it)
                             [default: maelstrom]
@@ -45,7 +50,8 @@ Options:
   -V, --version             Print the version
 
 Exit status: 0 when the run is valid, 1 when it is not, 2 when there was no run (a usage
-error, or the nodes could not be started).
+error, or the nodes could not be started), 3 when the run was judged (its summary and
+verdict are printed) but an output in --out could not be written.
 ";
 
 enum Command {
@@ -54,38 +60,72 @@ enum Command {
     Version,
 }
 
+/// echo-load's options that take a value, as `--name VALUE` or `--name=VALUE`.
+const VALUE_OPTIONS: &[&str] = &[
+    "--bin",
+    "--node-count",
+    "--concurrency",
+    "--rate",
+    "--time-limit",
+    "--timeout",
+    "--payload",
+    "--requests",
+    "--out",
+    "--seed",
+];
+
+/// echo-node's options, which go to the nodes, after `--`.
+const NODE_OPTIONS: &[&str] = &["flush", "max-line", "stats"];
+
+/// Splits the words after the program's name at the `--` that ends echo-load's own
+/// (the first one that is not an option's value): echo-load's words, and the nodes'.
+fn split_at_separator(args: Vec<OsString>) -> (Vec<OsString>, Vec<OsString>) {
+    let mut i = 0;
+    while i < args.len() {
+        if args[i] == "--" {
+            let mut args = args;
+            let node_args = args.split_off(i + 1);
+            args.pop();
+            return (args, node_args);
+        }
+        let takes_value = args[i].to_str().is_some_and(|a| VALUE_OPTIONS.contains(&a));
+        i += if takes_value { 2 } else { 1 };
+    }
+    (args, Vec::new())
+}
+
 /// The value of option `name`, parsed as a `T`.
 fn value<T: std::str::FromStr>(parser: &mut lexopt::Parser, name: &str) -> Result<T, String> {
-    let raw = parser.value().map_err(|e| format!("{name}: {e}"))?;
+    let raw = parser
+        .value()
+        .map_err(|_| format!("{name}: missing its value"))?;
     let text = raw.to_string_lossy();
     text.parse()
         .map_err(|_| format!("{name}: '{text}' is not a valid value"))
 }
 
-fn parse_args() -> Result<Command, String> {
+fn parse_args(args: Vec<OsString>) -> Result<Command, String> {
     use lexopt::prelude::*;
-    let mut config = Config::default();
+    let (own, node_args) = split_at_separator(args);
+    let mut config = Config {
+        node_args: node_args
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
+        ..Config::default()
+    };
     let mut bin = None;
     let mut concurrency = "1n".to_owned();
+    let mut time_limit = config.time_limit.as_secs_f64();
     let (mut help, mut version, mut quiet) = (false, false, false);
-    let mut parser = lexopt::Parser::from_env();
+    let mut parser = lexopt::Parser::from_args(own);
     while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
         match arg {
             Long("bin") => bin = Some(value::<PathBuf>(&mut parser, "--bin")?),
             Long("node-count") => config.node_count = value(&mut parser, "--node-count")?,
             Long("concurrency") => concurrency = value(&mut parser, "--concurrency")?,
-            Long("rate") => {
-                let rate: f64 = value(&mut parser, "--rate")?;
-                if !(rate.is_finite() && rate > 0.0) {
-                    return Err(format!("--rate: must be a positive number, not {rate}"));
-                }
-                config.rate = Some(rate);
-            }
-            Long("time-limit") => {
-                let seconds: f64 = value(&mut parser, "--time-limit")?;
-                config.time_limit = Duration::try_from_secs_f64(seconds)
-                    .map_err(|_| format!("--time-limit: {seconds} is not a number of seconds"))?;
-            }
+            Long("rate") => config.rate = Some(value(&mut parser, "--rate")?),
+            Long("time-limit") => time_limit = value(&mut parser, "--time-limit")?,
             Long("timeout") => {
                 config.timeout = Duration::from_millis(value(&mut parser, "--timeout")?)
             }
@@ -100,15 +140,18 @@ fn parse_args() -> Result<Command, String> {
             Long("quiet") => quiet = true,
             Short('h') | Long("help") => help = true,
             Short('V') | Long("version") => version = true,
-            Value(value) => {
-                // Everything after `--` (lexopt hands it over as values) goes to the nodes.
-                config.node_args.push(value.to_string_lossy().into_owned());
-                config.node_args.extend(
-                    parser
-                        .raw_args()
-                        .map_err(|e| e.to_string())?
-                        .map(|a| a.to_string_lossy().into_owned()),
-                );
+            Long(name) if NODE_OPTIONS.contains(&name) => {
+                return Err(format!(
+                    "'--{name}' is an option of the node, not of echo-load: node options go \
+                     after '--' (echo-load --bin PATH -- --{name} ...)"
+                ));
+            }
+            Value(word) => {
+                return Err(format!(
+                    "unexpected word '{}': the node's arguments go after '--' \
+                     (echo-load --bin PATH -- ARGS...)",
+                    word.to_string_lossy()
+                ));
             }
             _ => return Err(arg.unexpected().to_string()),
         }
@@ -119,25 +162,55 @@ fn parse_args() -> Result<Command, String> {
     if version {
         return Ok(Command::Version);
     }
-    config.bin = bin.ok_or("--bin PATH is required")?;
-    if config.node_count == 0 {
-        return Err("--node-count: must be at least 1".into());
+    config.bin = find_program(&bin.ok_or("--bin PATH is required")?)?;
+    let nodes = echo_load::NODE_COUNT;
+    if !nodes.contains(&config.node_count) {
+        return Err(format!(
+            "--node-count: {} is out of range: {} to {}",
+            config.node_count,
+            nodes.start(),
+            nodes.end()
+        ));
     }
-    config.concurrency = match parse_concurrency(&concurrency, config.node_count) {
-        Some(0) => return Err("--concurrency: must be at least 1".into()),
-        Some(n) => n,
-        None => {
-            return Err(format!(
-                "--concurrency: '{concurrency}' is neither a number nor Kn (K per node)"
-            ));
-        }
-    };
+    config.concurrency = parse_concurrency(&concurrency, config.node_count).ok_or_else(|| {
+        format!("--concurrency: '{concurrency}' is neither a number nor Kn (K per node)")
+    })?;
+    config.time_limit = Duration::try_from_secs_f64(time_limit).map_err(|_| {
+        format!(
+            "--time-limit: {time_limit} is out of range: {}",
+            echo_load::TIME_LIMIT_TEXT
+        )
+    })?;
     config.check()?;
     config.progress = !quiet;
     Ok(Command::Run(config))
 }
 
-/// `50` or `3n` (3 per node), as Jepsen writes it.
+/// `--bin`'s program: a name with a `/` is a path as it is; a bare name is looked up on
+/// `PATH`, as a shell would.
+fn find_program(bin: &Path) -> Result<PathBuf, String> {
+    if bin.as_os_str().as_encoded_bytes().contains(&b'/') {
+        return Ok(bin.to_path_buf());
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(bin))
+        .find(|candidate| {
+            use std::os::unix::fs::PermissionsExt;
+            candidate
+                .metadata()
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+        .ok_or_else(|| {
+            format!(
+                "--bin {}: no such program on PATH (a path with a '/', such as ./{0}, is \
+                 taken as it is)",
+                bin.display()
+            )
+        })
+}
+
+/// `50` or `3n` (3 per node), as Jepsen writes it; `None` if it is neither (or overflows).
 fn parse_concurrency(text: &str, nodes: usize) -> Option<usize> {
     let n = match text.strip_suffix('n') {
         Some(k) => k.parse::<usize>().ok()?.checked_mul(nodes)?,
@@ -147,7 +220,7 @@ fn parse_concurrency(text: &str, nodes: usize) -> Option<usize> {
 }
 
 fn main() -> ExitCode {
-    let config = match parse_args() {
+    let config = match parse_args(std::env::args_os().skip(1).collect()) {
         Ok(Command::Run(config)) => config,
         Ok(Command::Help) => {
             let _ = io::stdout().write_all(USAGE.as_bytes());
@@ -164,19 +237,31 @@ fn main() -> ExitCode {
     };
     match echo_load::run(&config) {
         Ok(report) => {
+            // The verdict goes out first: an output that cannot be written loses nothing
+            // of it.
             let _ = io::stdout().write_all(report.summary().as_bytes());
-            if let Some(dir) = &config.out {
-                let _ = writeln!(
-                    io::stdout(),
-                    "results, plots and node logs in {}",
-                    dir.display()
-                );
-            }
-            if report.valid() {
+            let _ = io::stdout().flush();
+            let mut code = if report.valid() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
+            };
+            if let Some(dir) = &config.out {
+                match report.write(dir) {
+                    Ok(()) => {
+                        let _ = writeln!(
+                            io::stdout(),
+                            "results, plots and node logs in {}",
+                            dir.display()
+                        );
+                    }
+                    Err(e) => {
+                        let _ = writeln!(io::stderr(), "echo-load: {e}");
+                        code = ExitCode::from(3);
+                    }
+                }
             }
+            code
         }
         Err(e) => {
             let _ = writeln!(io::stderr(), "echo-load: {e}");
@@ -187,7 +272,32 @@ fn main() -> ExitCode {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_concurrency;
+    use super::*;
+    use proptest::prelude::*;
+
+    fn args(words: &[&str]) -> Vec<OsString> {
+        words.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn the_help_states_the_ranges_the_code_checks() {
+        for range in [
+            format!(
+                "{} to {}",
+                echo_load::NODE_COUNT.start(),
+                echo_load::NODE_COUNT.end()
+            ),
+            format!("1 to {}", echo_load::CONCURRENCY.end()),
+            format!("{} to", echo_load::RATE.start()),
+            echo_load::TIME_LIMIT_TEXT
+                .trim_end_matches(" seconds")
+                .to_owned(),
+            format!("1 to {}", echo_load::TIMEOUT.end().as_millis()),
+            format!("0 to {}", echo_load::send::MAX_STRING_PAYLOAD),
+        ] {
+            assert!(USAGE.contains(&range), "--help says {range}");
+        }
+    }
 
     #[test]
     fn concurrency_takes_jepsens_notation() {
@@ -196,5 +306,154 @@ mod tests {
         assert_eq!(parse_concurrency("50", 5), Some(50));
         assert_eq!(parse_concurrency("0", 5), Some(0));
         assert_eq!(parse_concurrency("xn", 5), None);
+        assert_eq!(parse_concurrency("99999999999999999999n", 5), None);
+    }
+
+    #[test]
+    fn the_node_arguments_start_after_the_first_separator_that_is_no_value() {
+        let (own, node) =
+            split_at_separator(args(&["--out", "--", "--bin", "x", "--", "-a", "--"]));
+        assert_eq!(own, args(&["--out", "--", "--bin", "x"]));
+        assert_eq!(node, args(&["-a", "--"]));
+    }
+
+    #[test]
+    fn words_a_user_can_type_are_usage_errors_that_name_the_option() {
+        for (words, says) in [
+            (
+                &["--time-limit", "1e19"][..],
+                "--time-limit: 1e19 is out of range: 0.001 to 1000000 seconds",
+            ),
+            (&["--time-limit", "-1"], "--time-limit: -1 is out of range"),
+            (
+                &["--node-count", "9223372036854775808"],
+                "--node-count: 9223372036854775808 is out of range: 1 to 100000",
+            ),
+            (
+                &["--node-count", "200000"],
+                "--node-count: 200000 is out of range: 1 to 100000",
+            ),
+            (
+                &["--rate", "1e-300"],
+                "--rate: 1e-300 is out of range: 0.001 to 100000000 requests a second",
+            ),
+            (&["--rate", "NaN"], "--rate: NaN is out of range"),
+            (
+                &["--concurrency", "1000000000"],
+                "--concurrency: 1000000000 is out of range",
+            ),
+            (
+                &["--payload", "string:10000000000"],
+                "--payload: 'string:10000000000': a string of",
+            ),
+            (
+                &["--timeout", "0"],
+                "--timeout: 0 is out of range: 1 to 3600000 ms",
+            ),
+            (
+                &["extra", "--quiet"],
+                "unexpected word 'extra': the node's arguments go after '--'",
+            ),
+            (
+                &["--flush", "batch"],
+                "'--flush' is an option of the node, not of echo-load",
+            ),
+            (&["-V", "extra"], "unexpected word 'extra'"),
+            (&["--help", "extra"], "unexpected word 'extra'"),
+        ] {
+            let mut all = args(&["--bin", "/bin/sh"]);
+            all.extend(args(words));
+            match parse_args(all) {
+                Err(e) => assert!(e.contains(says), "{words:?}: {e}"),
+                Ok(_) => panic!("{words:?} was taken"),
+            }
+        }
+        match parse_args(args(&["--bin"])) {
+            Err(e) => assert_eq!(e, "--bin: missing its value"),
+            Ok(_) => panic!("--bin with no value was taken"),
+        }
+    }
+
+    #[test]
+    fn a_bare_name_is_found_on_path() {
+        let found = find_program(Path::new("sh")).expect("sh is on PATH");
+        assert!(
+            found.is_absolute() && found.ends_with("sh"),
+            "{}",
+            found.display()
+        );
+        let missing = find_program(Path::new("no-such-program-here")).expect_err("not found");
+        assert!(missing.contains("no such program on PATH"), "{missing}");
+        assert_eq!(find_program(Path::new("./x")), Ok(PathBuf::from("./x")));
+    }
+
+    /// Words a user may type: options, numbers of every size and sign, and stray words.
+    fn word() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "--bin",
+                "--node-count",
+                "--concurrency",
+                "--rate",
+                "--time-limit",
+                "--timeout",
+                "--payload",
+                "--requests",
+                "--out",
+                "--seed",
+                "--strict",
+                "--quiet",
+                "--help",
+                "-V",
+                "--",
+                "--flush",
+                "extra",
+                "3n",
+                "0n",
+                "string:",
+                "mixed",
+                "maelstrom",
+                "NaN",
+                "inf",
+                "-inf",
+                "-0",
+                "1e19",
+                "1e-300",
+                "1e308",
+                "18446744073709551616",
+                "9223372036854775808",
+                "string:99999999999",
+                "/bin/sh",
+            ])
+            .prop_map(str::to_owned),
+            any::<u64>().prop_map(|n| n.to_string()),
+            any::<f64>().prop_map(|x| x.to_string()),
+            "[a-z0-9:.-]{0,12}",
+        ]
+    }
+
+    proptest! {
+        /// Any command line is a usage error, help, the version, or a run whose every
+        /// number fits what the run computes with it.
+        #[test]
+        fn a_command_line_is_a_usage_error_or_a_run_that_can_start(
+            words in prop::collection::vec(word(), 0..10)
+        ) {
+            let mut all = args(&["--bin", "/bin/sh"]);
+            all.extend(words.iter().map(OsString::from));
+            match parse_args(all) {
+                Err(e) => prop_assert!(!e.is_empty()),
+                Ok(Command::Help | Command::Version) => {}
+                Ok(Command::Run(config)) => {
+                    prop_assert!(config.check().is_ok());
+                    let later = config.time_limit + 2 * config.timeout + Duration::from_secs(60);
+                    prop_assert!(std::time::Instant::now().checked_add(later).is_some());
+                    if let Some(rate) = config.rate {
+                        prop_assert!(Duration::try_from_secs_f64(1.0 / rate).is_ok());
+                    }
+                    prop_assert!(config.node_count.checked_mul(2).is_some());
+                }
+            }
+        }
     }
 }

@@ -390,19 +390,29 @@ impl Report {
         })
     }
 
-    /// Writes `results.json`, `latency.svg` and `throughput.svg` into `dir`.
-    pub fn write(&self, dir: &Path) -> io::Result<()> {
-        std::fs::create_dir_all(dir)?;
-        let text = serde_json::to_string_pretty(&self.results_json()).map_err(io::Error::other)?;
-        std::fs::write(dir.join("results.json"), text + "\n")?;
-        self.plot_latency(&dir.join("latency.svg"))
-            .map_err(|e| io::Error::other(e.to_string()))?;
-        self.plot_throughput(&dir.join("throughput.svg"))
-            .map_err(|e| io::Error::other(e.to_string()))?;
-        Ok(())
+    /// Writes `results.json`, `latency.svg` and `throughput.svg` into `dir`, each under a
+    /// temporary name first and then renamed, so that each is whole or absent. Every file
+    /// is tried; the error names the first that could not be written, with its path.
+    pub fn write(&self, dir: &Path) -> Result<(), OutputError> {
+        let json = serde_json::to_string_pretty(&self.results_json()).unwrap_or_default() + "\n";
+        let mut first = None;
+        for (name, text) in [
+            ("results.json", Ok(json)),
+            ("latency.svg", self.plot_latency()),
+            ("throughput.svg", self.plot_throughput()),
+        ] {
+            let path = dir.join(name);
+            let written = text
+                .map_err(|e| io::Error::other(e.to_string()))
+                .and_then(|text| write_whole(&path, text.as_bytes()));
+            if let Err(error) = written {
+                first.get_or_insert(OutputError { path, error });
+            }
+        }
+        first.map_or(Ok(()), Err)
     }
 
-    fn plot_latency(&self, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    fn plot_latency(&self) -> Result<String, Box<dyn std::error::Error>> {
         let samples = &self.recorder.samples;
         let timeout_ms = self.config.timeout.as_secs_f64() * 1000.0;
         let end = samples
@@ -425,60 +435,63 @@ impl Report {
         } else {
             (lo.max(0.001) / 1.5, hi)
         };
-        let root = SVGBackend::new(path, (900, 480)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!("Latency of each request ({})", self.config.describe()),
-                ("sans-serif", 16),
-            )
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(70)
-            .build_cartesian_2d(0f64..end, (lo..hi).log_scale())?;
-        chart
-            .configure_mesh()
-            .x_desc("time since the load started (s)")
-            .y_desc("latency (ms)")
-            .y_label_formatter(&|ms| short(*ms))
-            .draw()?;
-        let answered = if samples.len() as u64 == self.recorder.seen {
-            "answered".to_owned()
-        } else {
-            format!("answered (a sample of {})", samples.len())
-        };
-        chart
-            .draw_series(
-                samples
-                    .iter()
-                    .map(|&(t, ms)| Circle::new((t, ms.max(lo)), 1, BLUE.mix(0.35).filled())),
-            )?
-            .label(answered)
-            .legend(|(x, y)| Circle::new((x + 10, y), 3, BLUE.filled()));
-        if !self.timeout_marks.is_empty() {
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, PLOT_SIZE).into_drawing_area();
+            root.fill(&WHITE)?;
+            let mut chart = ChartBuilder::on(&root)
+                .caption(
+                    format!("Latency of each request ({})", self.config.describe()),
+                    ("sans-serif", 16),
+                )
+                .margin(12)
+                .x_label_area_size(36)
+                .y_label_area_size(70)
+                .build_cartesian_2d(0f64..end, (lo..hi).log_scale())?;
+            chart
+                .configure_mesh()
+                .x_desc("time since the load started (s)")
+                .y_desc("latency (ms)")
+                .y_label_formatter(&|ms| short(*ms))
+                .draw()?;
+            let answered = if samples.len() as u64 == self.recorder.seen {
+                "answered".to_owned()
+            } else {
+                format!("answered (a sample of {})", samples.len())
+            };
             chart
                 .draw_series(
-                    self.timeout_marks
+                    samples
                         .iter()
-                        .map(|&t| Cross::new((t, timeout_ms), 6, RED.stroke_width(2))),
+                        .map(|&(t, ms)| Circle::new((t, ms.max(lo)), 1, BLUE.mix(0.35).filled())),
                 )?
-                .label(format!(
-                    "timed out ({}), at the time it was sent",
-                    self.counts.timeouts
-                ))
-                .legend(|(x, y)| Cross::new((x + 10, y), 4, RED.stroke_width(2)));
+                .label(answered)
+                .legend(|(x, y)| Circle::new((x + 10, y), 3, BLUE.filled()));
+            if !self.timeout_marks.is_empty() {
+                chart
+                    .draw_series(
+                        self.timeout_marks
+                            .iter()
+                            .map(|&t| Cross::new((t, timeout_ms), 6, RED.stroke_width(2))),
+                    )?
+                    .label(format!(
+                        "timed out ({}), at the time it was sent",
+                        self.counts.timeouts
+                    ))
+                    .legend(|(x, y)| Cross::new((x + 10, y), 4, RED.stroke_width(2)));
+            }
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .position(SeriesLabelPosition::UpperRight)
+                .draw()?;
+            root.present()?;
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()?;
-        root.present()?;
-        Ok(())
+        Ok(svg)
     }
 
-    fn plot_throughput(&self, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    fn plot_throughput(&self) -> Result<String, Box<dyn std::error::Error>> {
         // Every whole second of the load, silent ones at zero; a last partial second
         // would read as a drop.
         let seconds = (self.seconds.floor() as usize).max(1);
@@ -489,51 +502,54 @@ impl Report {
             .max(rate)
             .max(1.0)
             * 1.1;
-        let root = SVGBackend::new(path, (900, 480)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!("Throughput ({})", self.config.describe()),
-                ("sans-serif", 16),
-            )
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(80)
-            .build_cartesian_2d(0f64..(seconds as f64), 0f64..top)?;
-        chart
-            .configure_mesh()
-            .x_desc("time since the load started (s)")
-            .y_desc("requests answered per second")
-            .y_label_formatter(&|n| short(*n))
-            .draw()?;
-        chart
-            .draw_series(LineSeries::new(
-                per_second
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(s, &n)| [(s as f64, n as f64), (s as f64 + 1.0, n as f64)]),
-                &BLUE,
-            ))?
-            .label("answered per second")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE));
-        if let Some(rate) = self.config.rate {
-            let red = RED.mix(0.7);
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, PLOT_SIZE).into_drawing_area();
+            root.fill(&WHITE)?;
+            let mut chart = ChartBuilder::on(&root)
+                .caption(
+                    format!("Throughput ({})", self.config.describe()),
+                    ("sans-serif", 16),
+                )
+                .margin(12)
+                .x_label_area_size(36)
+                .y_label_area_size(80)
+                .build_cartesian_2d(0f64..(seconds as f64), 0f64..top)?;
+            chart
+                .configure_mesh()
+                .x_desc("time since the load started (s)")
+                .y_desc("requests answered per second")
+                .y_label_formatter(&|n| short(*n))
+                .draw()?;
             chart
                 .draw_series(LineSeries::new(
-                    [(0.0, rate), (seconds as f64, rate)],
-                    red.stroke_width(1),
+                    per_second
+                        .iter()
+                        .enumerate()
+                        .flat_map(|(s, &n)| [(s as f64, n as f64), (s as f64 + 1.0, n as f64)]),
+                    &BLUE,
                 ))?
-                .label(format!("--rate {rate}"))
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], red));
+                .label("answered per second")
+                .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE));
+            if let Some(rate) = self.config.rate {
+                let red = RED.mix(0.7);
+                chart
+                    .draw_series(LineSeries::new(
+                        [(0.0, rate), (seconds as f64, rate)],
+                        red.stroke_width(1),
+                    ))?
+                    .label(format!("--rate {rate}"))
+                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], red));
+            }
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .position(SeriesLabelPosition::LowerRight)
+                .draw()?;
+            root.present()?;
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::LowerRight)
-            .draw()?;
-        root.present()?;
-        Ok(())
+        Ok(svg)
     }
 }
 
@@ -556,6 +572,38 @@ fn short(x: f64) -> String {
             trim(format!("{x:.decimals$}"))
         }
     }
+}
+
+/// The plots' size in pixels.
+const PLOT_SIZE: (u32, u32) = (900, 480);
+
+/// An output file that could not be written.
+#[derive(Debug)]
+pub struct OutputError {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// Why.
+    pub error: io::Error,
+}
+
+impl std::fmt::Display for OutputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot write {}: {}", self.path.display(), self.error)
+    }
+}
+
+impl std::error::Error for OutputError {}
+
+/// Writes `bytes` to `path` whole or not at all: into `path.tmp`, then renamed over it.
+fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// `3200` as `3,200`.

@@ -30,13 +30,21 @@ impl FromStr for PayloadKind {
         match text {
             "maelstrom" => Ok(PayloadKind::Maelstrom),
             "mixed" => Ok(PayloadKind::Mixed),
-            _ => text
-                .strip_prefix("string:")
-                .and_then(|n| n.parse().ok())
-                .map(PayloadKind::String)
-                .ok_or_else(|| {
-                    format!("unknown payload '{text}': expected maelstrom, mixed or string:BYTES")
-                }),
+            _ => match text.strip_prefix("string:").map(str::parse::<u64>) {
+                Some(Ok(n)) if n <= MAX_STRING_PAYLOAD as u64 => {
+                    Ok(PayloadKind::String(n as usize))
+                }
+                Some(Ok(n)) => Err(format!(
+                    "'{text}': a string of {n} bytes is more than echo-load reads back in a \
+                     reply; string:BYTES takes 0 to {MAX_STRING_PAYLOAD}"
+                )),
+                Some(Err(_)) => Err(format!(
+                    "'{text}': string:BYTES takes a whole number of bytes, 0 to {MAX_STRING_PAYLOAD}"
+                )),
+                None => Err(format!(
+                    "'{text}' is not a payload: expected maelstrom, mixed or string:BYTES"
+                )),
+            },
         }
     }
 }
@@ -50,6 +58,15 @@ impl fmt::Display for PayloadKind {
         }
     }
 }
+
+/// The longest `string:BYTES` payload: its reply, a line of Maelstrom's envelope around
+/// it, must fit in what echo-load reads back ([`crate::receive::MAX_LINE`]), as its
+/// request must in echo-node's default `--max-line` (the same 64 MiB).
+pub const MAX_STRING_PAYLOAD: usize = crate::receive::MAX_LINE - 1024;
+
+/// At most this many bytes of `string:BYTES` payloads are made up front: 16 different
+/// strings where they are short, fewer (at least one) where they are long.
+const STRING_TABLE_BYTES: usize = 256 << 20;
 
 /// The mixed payloads: each a JSON text, together covering every kind of value.
 const MIXED: &[&str] = &[
@@ -78,26 +95,30 @@ pub struct Payloads {
 impl Payloads {
     /// The table for `kind`; `seed` varies the string contents.
     pub fn new(kind: &PayloadKind, seed: u64) -> Self {
-        let table = match kind {
-            PayloadKind::Maelstrom => (0..128)
-                .map(|n| format!("\"Please echo {n}\"").into_bytes())
-                .collect(),
-            PayloadKind::String(size) => {
-                const ALPHABET: &[u8] =
-                    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_.";
-                (0..16u64)
-                    .map(|k| {
-                        let mut rng = Rng::new(seed ^ (k + 1));
-                        let mut s = Vec::with_capacity(size + 2);
-                        s.push(b'"');
-                        s.extend((0..*size).map(|_| ALPHABET[(rng.next_u64() % 64) as usize]));
-                        s.push(b'"');
-                        s
-                    })
-                    .collect()
-            }
-            PayloadKind::Mixed => MIXED.iter().map(|p| p.as_bytes().to_vec()).collect(),
-        };
+        let table =
+            match kind {
+                PayloadKind::Maelstrom => (0..128)
+                    .map(|n| format!("\"Please echo {n}\"").into_bytes())
+                    .collect(),
+                PayloadKind::String(size) => {
+                    const ALPHABET: &[u8] =
+                        b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_.";
+                    let copies = (STRING_TABLE_BYTES / size.max(&1)).clamp(1, 16) as u64;
+                    (0..copies)
+                        .map(|k| {
+                            let mut rng = Rng::new(seed ^ (k + 1));
+                            let mut s = Vec::with_capacity(size + 2);
+                            s.push(b'"');
+                            s.extend((0..*size).map(|_| {
+                                ALPHABET[(rng.next_u64() % ALPHABET.len() as u64) as usize]
+                            }));
+                            s.push(b'"');
+                            s
+                        })
+                        .collect()
+                }
+                PayloadKind::Mixed => MIXED.iter().map(|p| p.as_bytes().to_vec()).collect(),
+            };
         Payloads { table }
     }
 

@@ -161,11 +161,15 @@ fn usage() {
         (&[][..], "--bin PATH is required"),
         (
             &["--bin", sed, "--concurrency", "0"],
-            "--concurrency: must be at least 1",
+            "--concurrency: 0 is out of range: 1 to 1000000",
         ),
         (
             &["--bin", sed, "--concurrency", "0n"],
-            "--concurrency: must be at least 1",
+            "--concurrency: 0 is out of range",
+        ),
+        (
+            &["--bin", sed, "--concurrency", "1000000000"],
+            "--concurrency: 1000000000 is out of range",
         ),
         (
             &["--bin", sed, "--concurrency", "x"],
@@ -173,7 +177,11 @@ fn usage() {
         ),
         (
             &["--bin", sed, "--rate", "-1"],
-            "--rate: must be a positive number",
+            "--rate: -1 is out of range",
+        ),
+        (
+            &["--bin", sed, "--rate", "1e-300"],
+            "--rate: 1e-300 is out of range",
         ),
         (
             &["--bin", sed, "--rate", "abc"],
@@ -181,23 +189,45 @@ fn usage() {
         ),
         (
             &["--bin", sed, "--time-limit", "0"],
-            "--time-limit: must be more than 0",
+            "--time-limit: 0 is out of range: 0.001 to 1000000 seconds",
+        ),
+        (
+            &["--bin", sed, "--time-limit", "1e19"],
+            "--time-limit: 1e19 is out of range",
         ),
         (
             &["--bin", sed, "--timeout", "0"],
-            "--timeout: must be at least 1 millisecond",
+            "--timeout: 0 is out of range: 1 to 3600000 ms",
         ),
         (
             &["--bin", sed, "--payload", "huge"],
-            "--payload: unknown payload 'huge'",
+            "--payload: 'huge' is not a payload",
+        ),
+        (
+            &["--bin", sed, "--payload", "string:10000000000"],
+            "string:BYTES takes 0 to 67107840",
         ),
         (
             &["--bin", sed, "--node-count", "0"],
-            "--node-count: must be at least 1",
+            "--node-count: 0 is out of range: 1 to 100000",
         ),
         (
-            &["--bin", sed, "--out", "/dev/null/x"],
-            "--out /dev/null/x: cannot create it",
+            &["--bin", sed, "--node-count", "9223372036854775808"],
+            "--node-count: 9223372036854775808 is out of range",
+        ),
+        (
+            &["--bin", sed, "extra", "--quiet", "--time-limit", "1"],
+            "unexpected word 'extra': the node's arguments go after '--'",
+        ),
+        (&["--bin", sed, "-V", "extra"], "unexpected word 'extra'"),
+        (
+            &["--bin", sed, "--flush", "batch"],
+            "'--flush' is an option of the node, not of echo-load: node options go after '--'",
+        ),
+        (&["--bin"], "--bin: missing its value"),
+        (
+            &["--bin", "no-such-node-anywhere"],
+            "--bin no-such-node-anywhere: no such program on PATH",
         ),
         (
             &["--bin", "/nonexistent/node"],
@@ -215,6 +245,17 @@ fn usage() {
             "{bad:?}: {stderr}"
         );
     }
+    // An --out that cannot be made is found when the run starts: no run, no usage hint.
+    let out = Command::new(BIN)
+        .args(["--bin", sed, "--quiet", "--out", "/dev/null/x"])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--out /dev/null/x: cannot create it"),
+        "{stderr}"
+    );
     let help = String::from_utf8_lossy(&help.stdout).into_owned();
     assert!(help.contains("--strict"), "{help}");
     assert!(help.contains("1e400"), "{help}");
@@ -240,4 +281,71 @@ fn a_run_that_cannot_fit_in_the_descriptor_limit_says_so_before_starting() {
             .contains("500 nodes need about 1,032 file descriptors; the limit is 256 (ulimit -n)"),
         "{stderr}"
     );
+}
+
+/// Runs the sed node for a short while with `args`; returns exit code, stdout, stderr.
+fn short_run(args: &[&str]) -> (Option<i32>, String, String) {
+    let sed = node("short-node", &sed_node());
+    let out = Command::new(BIN)
+        .args(["--bin", sed.to_str().expect("utf-8 path")])
+        .args(["--time-limit", "0.3", "--quiet"])
+        .args(args)
+        .output()
+        .expect("run");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn an_output_that_cannot_be_written_loses_no_verdict() {
+    let dir = std::env::temp_dir().join(format!("echo-load-unwritable-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("results.json")).expect("a folder where results.json goes");
+    let (code, stdout, stderr) = short_run(&["--out", dir.to_str().expect("utf-8")]);
+    let plots = ["latency.svg", "throughput.svg"].map(|p| dir.join(p).is_file());
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        stdout.ends_with("valid? true\n"),
+        "the summary and verdict: {stdout}"
+    );
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(
+        stderr.contains("cannot write ") && stderr.contains("results.json: Is a directory"),
+        "{stderr}"
+    );
+    assert_eq!(plots, [true, true], "the outputs that can be written are");
+}
+
+#[test]
+fn a_rerun_into_the_same_folder_leaves_only_its_own_files() {
+    let dir = std::env::temp_dir().join(format!("echo-load-rerun-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = dir.to_str().expect("utf-8");
+    let (code, _, stderr) = short_run(&["--out", out, "--node-count", "3"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, _, stderr) = short_run(&["--out", out, "--node-count", "1"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("out")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        ["latency.svg", "n1.log", "results.json", "throughput.svg"]
+    );
+    // A folder that holds anything else is refused as it is.
+    std::fs::write(dir.join("notes.txt"), "mine").expect("a file of the user's");
+    let (code, _, stderr) = short_run(&["--out", out]);
+    let kept = dir.join("notes.txt").is_file() && dir.join("n1.log").is_file();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("it holds 'notes.txt', which is not an output of echo-load"),
+        "{stderr}"
+    );
+    assert!(kept, "nothing is removed from a refused folder");
 }
