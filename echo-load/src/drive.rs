@@ -13,6 +13,7 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
 use crate::fault::{Ending, Fault};
+use crate::interrupt::{Haste, Interrupts};
 use crate::node::{GROW_PIPES_UP_TO, NodeProcess, describe};
 use crate::receive::{Got, tail};
 use crate::report::{Progress, Recorder};
@@ -22,6 +23,9 @@ use crate::{Config, INIT_TIMEOUT};
 
 /// How often overdue requests are looked for.
 const EXPIRY_TICK: Duration = Duration::from_millis(20);
+
+/// How long outstanding requests may still be answered once a stop signal has come.
+pub const INTERRUPT_GRACE: Duration = Duration::from_secs(1);
 
 /// While nodes start, the loop takes a turn (sends inits, reads init_oks) every this many.
 const START_BATCH: usize = 16;
@@ -115,12 +119,15 @@ pub struct Drive<'c> {
     queued: Vec<bool>,
     /// Nodes whose stdin took less than they had; written again when it is writable.
     blocked: Vec<usize>,
+    /// The stop signals (none if they could not be caught).
+    pub interrupts: Option<Interrupts>,
 }
 
 /// How the load went, beyond what the router and recorder hold.
 #[derive(Clone, Copy, Debug)]
 pub struct Load {
-    /// Seconds from the start of the load to the last reply (or the time limit, if later).
+    /// Seconds from the start of the load to the last reply (or the time limit, if later,
+    /// or the stop signal, if one came).
     pub seconds: f64,
     /// Requests that fell due (open loop: by the schedule; closed loop: the ones sent).
     pub due: u64,
@@ -140,7 +147,12 @@ impl<'c> Drive<'c> {
     pub fn new(config: &'c Config, router: Router, recorder: Recorder) -> io::Result<Self> {
         let count = config.node_count;
         let poll = Poll::new()?;
+        let interrupts = Interrupts::install().ok();
+        if let Some(interrupts) = &interrupts {
+            interrupts.register(poll.registry())?;
+        }
         Ok(Drive {
+            interrupts,
             alarm: Alarm::new(&poll),
             poll,
             config,
@@ -154,14 +166,26 @@ impl<'c> Drive<'c> {
         })
     }
 
+    /// What the stop signals that have come ask for.
+    pub fn haste(&mut self) -> Haste {
+        self.interrupts
+            .as_mut()
+            .map_or(Haste::None, Interrupts::haste)
+    }
+
     /// Starts the nodes, each sent its init as soon as it runs, their stderr into
     /// `logs/NAME.log`, and waits for every init_ok (at most [`INIT_TIMEOUT`] after the
-    /// last node started). An `Err` is a node that could not be started.
+    /// last node started). A stop signal ends the starting. An `Err` is a node that could
+    /// not be started.
     pub fn start(&mut self, logs: &Path) -> io::Result<()> {
         let config = self.config;
         let count = config.node_count;
         let mut progress = Progress::new(config.time_limit, config.progress);
         for n in 0..count {
+            if self.haste() > Haste::None {
+                progress.finish();
+                return Ok(());
+            }
             let name = self.router.names()[n].clone();
             let log = logs.join(format!("{name}.log"));
             let node = NodeProcess::spawn(
@@ -199,6 +223,9 @@ impl<'c> Drive<'c> {
         }
         let deadline = Instant::now() + INIT_TIMEOUT;
         while !self.router.faults.ended() && !self.router.initialised() {
+            if self.haste() > Haste::None {
+                break;
+            }
             let now = Instant::now();
             if now >= deadline {
                 let nodes = self
@@ -233,9 +260,30 @@ impl<'c> Drive<'c> {
         let mut next_expiry = start;
         let mut sending = true;
         let mut ended = start;
+        // When a stop signal came: the outstanding requests get INTERRUPT_GRACE from here.
+        let mut interrupted: Option<Instant> = None;
         let enough = |r: &Router| config.requests.is_some_and(|n| r.counts.sent >= n);
         loop {
             let now = Instant::now();
+            match self.haste() {
+                Haste::None => {}
+                Haste::Stop if interrupted.is_none() => {
+                    interrupted = Some(now);
+                    if sending {
+                        sending = false;
+                        ended = now.min(deadline);
+                    }
+                }
+                Haste::Stop => {}
+                Haste::Now => {
+                    self.router.abandon_all();
+                    break;
+                }
+            }
+            if interrupted.is_some_and(|at| now >= at + INTERRUPT_GRACE) {
+                self.router.abandon_all();
+                break;
+            }
             // Open loop: every request that fell due before the deadline goes out, even
             // when the loop wakes just after it. Closed loop: none after the deadline.
             if sending && (now < deadline || schedule.is_open()) {
@@ -264,11 +312,14 @@ impl<'c> Drive<'c> {
             // Every request was sent by `ended` and has had its timeout since (a stdin
             // that takes nothing for that long ends the run on its own).
             if !sending && now >= ended + 2 * config.timeout + EXPIRY_TICK {
-                self.router.expire_all();
+                self.router.expire_all(now);
                 break;
             }
             progress.tick(now - start, self.router.counts.ok, now);
             let mut wake = next_expiry.min(now + Duration::from_millis(100));
+            if let Some(at) = interrupted {
+                wake = wake.min(at + INTERRUPT_GRACE);
+            }
             if sending {
                 wake = wake.min(deadline);
                 if self.router.any_idle()
@@ -338,6 +389,9 @@ impl<'c> Drive<'c> {
             if event.token() == ALARM {
                 self.alarm.clear();
                 continue;
+            }
+            if Interrupts::owns(event.token()) {
+                continue; // counted by `haste`, from the loop
             }
             let (n, stdin) = (event.token().0 / 2, event.token().0 % 2 == 1);
             if stdin {

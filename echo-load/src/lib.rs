@@ -23,6 +23,7 @@
 pub mod check;
 pub mod drive;
 pub mod fault;
+pub mod interrupt;
 pub mod node;
 pub mod receive;
 pub mod report;
@@ -38,6 +39,7 @@ use std::time::{Duration, Instant};
 
 use drive::Drive;
 use fault::{Fault, plural};
+use interrupt::{Haste, Interrupts as Interrupt};
 use node::{Stop, describe, stop_all};
 use report::{Recorder, Report};
 use route::Router;
@@ -235,7 +237,7 @@ pub fn run(config: &Config) -> io::Result<Report> {
     let mut drive = Drive::new(config, router, Recorder::new(config.seed))?;
     let starting = Instant::now();
     if let Err(e) = drive.start(&logs) {
-        stop_all(&mut drive.nodes, Duration::ZERO);
+        stop_all(&mut drive.nodes, Duration::ZERO, &mut || true);
         if scratch {
             let _ = std::fs::remove_dir_all(&logs);
         }
@@ -244,14 +246,19 @@ pub fn run(config: &Config) -> io::Result<Report> {
     let start_seconds = starting.elapsed().as_secs_f64();
     let descriptors = open_descriptors();
     let cpu_before = cpu_self();
-    let load = if drive.router.faults.ended() {
+    let load = if drive.router.faults.ended() || drive.haste() > Haste::None {
         None
     } else {
         Some(drive.load(Instant::now()))
     };
     let driver_cpu = cpu_self().saturating_sub(cpu_before);
     let stopping = Instant::now();
-    let stops = stop_all(&mut drive.nodes, EXIT_GRACE);
+    let mut interrupts = drive.interrupts.take();
+    let mut haste = || interrupts.as_mut().map_or(Haste::None, Interrupt::haste);
+    // A second stop signal ends the nodes at once.
+    let stops = stop_all(&mut drive.nodes, EXIT_GRACE, &mut || haste() == Haste::Now);
+    let interrupted = interrupts.as_ref().and_then(Interrupt::first);
+    drop(interrupts); // the signals act as usual again
     let stop_seconds = stopping.elapsed().as_secs_f64();
     let Drive {
         nodes,
@@ -260,7 +267,7 @@ pub fn run(config: &Config) -> io::Result<Report> {
         ..
     } = drive;
     for (node, stop) in nodes.iter().zip(stops) {
-        if node.stdout_closed || !config.strict {
+        if node.stdout_closed || !config.strict || interrupted.is_some() {
             continue; // it ended mid-run, and that was reported; or Maelstrom's verdict
         }
         match stop {
@@ -280,6 +287,7 @@ pub fn run(config: &Config) -> io::Result<Report> {
         let _ = std::fs::remove_dir_all(&logs);
     }
     let report = Report {
+        interrupted,
         config: config.clone(),
         counts: router.counts,
         due: load.map_or(0, |l| l.due),

@@ -51,7 +51,12 @@ Options:
 
 Exit status: 0 when the run is valid, 1 when it is not, 2 when there was no run (a usage
 error, or the nodes could not be started), 3 when the run was judged (its summary and
-verdict are printed) but an output in --out could not be written.
+verdict are printed) but an output in --out could not be written, 128+N when signal N
+stopped it (130: Ctrl-C).
+
+Signals: SIGINT (Ctrl-C), SIGTERM or SIGHUP stops the load, gives outstanding requests
+1 s, ends every node (with all it started), and prints the summary of what ran, marked
+interrupted; a second one ends everything at once.
 ";
 
 enum Command {
@@ -241,10 +246,11 @@ fn main() -> ExitCode {
             // of it.
             let _ = io::stdout().write_all(report.summary().as_bytes());
             let _ = io::stdout().flush();
-            let mut code = if report.valid() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
+            let mut code = match report.interrupted {
+                // The conventional status of a run a signal ended (130 for Ctrl-C).
+                Some(signal) => ExitCode::from(128 + signal as u8),
+                None if report.valid() => ExitCode::SUCCESS,
+                None => ExitCode::FAILURE,
             };
             if let Some(dir) = &config.out {
                 match report.write(dir) {

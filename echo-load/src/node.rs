@@ -30,6 +30,8 @@ pub struct NodeProcess {
     pub log: PathBuf,
     /// Its stdout reached end of file.
     pub stdout_closed: bool,
+    /// Its process group was killed once it had exited, or with it.
+    group_ended: bool,
 }
 
 /// Nodes up to this many get 1 MiB pipes (on Linux): a large run would use up the
@@ -73,8 +75,12 @@ impl NodeProcess {
     ) -> io::Result<NodeProcess> {
         let stderr = File::create(&log)
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", log.display())))?;
+        use std::os::unix::process::CommandExt;
         let mut child = Command::new(bin)
             .args(args)
+            // Its own process group: what it starts is ended with it, and a terminal's
+            // Ctrl-C reaches echo-load alone, which ends the run in order.
+            .process_group(0)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -96,6 +102,7 @@ impl NodeProcess {
             lines: Lines::default(),
             log,
             stdout_closed: false,
+            group_ended: false,
         })
     }
 
@@ -135,15 +142,43 @@ impl NodeProcess {
         Ok(written)
     }
 
-    /// Whether it has exited, and how, without waiting.
+    /// Whether it has exited, and how, without waiting. Once it has, whatever it
+    /// started and left running (its process group) is killed.
     pub fn exited(&mut self) -> Option<ExitStatus> {
-        self.child.try_wait().ok().flatten()
+        let status = self.child.try_wait().ok().flatten()?;
+        if !self.group_ended {
+            // Right after the leader is reaped its id cannot have been reused yet.
+            self.kill_group();
+            self.group_ended = true;
+        }
+        Some(status)
+    }
+
+    /// Kills the node and everything in its process group, and reaps it.
+    pub fn kill(&mut self) -> Option<ExitStatus> {
+        self.kill_group();
+        let status = self.child.wait().ok();
+        self.group_ended = true;
+        status
+    }
+
+    /// SIGKILL to the node's process group (it leads one: see [`NodeProcess::spawn`]).
+    fn kill_group(&self) {
+        use nix::sys::signal::{Signal, killpg};
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            let _ = killpg(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
+        }
     }
 }
 
 /// Closes every node's stdin and waits up to `grace` for them all to exit, then kills the
-/// rest. Returns how each ended.
-pub fn stop_all(nodes: &mut [NodeProcess], grace: Duration) -> Vec<Stop> {
+/// rest, each with its process group; `hurry` cuts the grace short when it says so (a
+/// second Ctrl-C). Returns how each ended.
+pub fn stop_all(
+    nodes: &mut [NodeProcess],
+    grace: Duration,
+    hurry: &mut dyn FnMut() -> bool,
+) -> Vec<Stop> {
     for node in nodes.iter_mut() {
         node.stdin = None;
     }
@@ -161,10 +196,9 @@ pub fn stop_all(nodes: &mut [NodeProcess], grace: Duration) -> Vec<Stop> {
         if running.is_empty() {
             break;
         }
-        if Instant::now() >= until {
+        if Instant::now() >= until || hurry() {
             for &n in &running {
-                let _ = nodes[n].child.kill();
-                let _ = nodes[n].child.wait();
+                nodes[n].kill();
                 stops[n] = Some(Stop::Killed);
             }
             break;

@@ -111,6 +111,8 @@ fn ms(h: &Histogram<u64>, q: f64) -> f64 {
 /// The outcome of a run.
 #[derive(Debug)]
 pub struct Report {
+    /// The stop signal that ended the run early (Ctrl-C: SIGINT), if one did.
+    pub interrupted: Option<i32>,
     /// What was run.
     pub config: Config,
     /// What the clients did.
@@ -194,6 +196,16 @@ impl Report {
             self.config.describe(),
             self.verdict()
         );
+        if let Some(signal) = self.interrupted {
+            let _ = writeln!(
+                s,
+                "interrupted by {} after {:.2} s of load: what ran is below; {} outstanding \
+                 then were abandoned, neither answered nor failed",
+                crate::interrupt::name(signal),
+                self.seconds,
+                plural(c.abandoned, "request", "requests")
+            );
+        }
         let _ = writeln!(
             s,
             "ok {}  failed {}  wrong {}  timed out {}  skipped {}",
@@ -214,8 +226,10 @@ impl Report {
             c.sent,
             self.never_sent()
         );
+        let cut_short = self.interrupted.is_some() || self.faults.ended();
         if let Some(rate) = self.config.rate
             && self.never_sent() > 0
+            && !cut_short
         {
             let reached = c.sent as f64 / self.seconds.max(1e-9);
             let _ = writeln!(
@@ -273,7 +287,15 @@ impl Report {
         }
         self.list_faults(&mut s, false);
         self.list_faults(&mut s, true);
-        let _ = writeln!(s, "valid? {}", self.valid());
+        match self.interrupted {
+            Some(signal) => {
+                let name = crate::interrupt::name(signal);
+                let _ = writeln!(s, "valid? {} (of what ran before {name})", self.valid());
+            }
+            None => {
+                let _ = writeln!(s, "valid? {}", self.valid());
+            }
+        }
         s
     }
 
@@ -336,6 +358,8 @@ impl Report {
         json!({
             "valid": self.valid(),
             "verdict": if self.config.strict { "strict" } else { "maelstrom" },
+            "interrupted": self.interrupted.map(crate::interrupt::name),
+            "abandoned": c.abandoned,
             "settings": {
                 "bin": self.config.bin.display().to_string(),
                 "node_args": self.config.node_args,

@@ -113,6 +113,9 @@ pub struct Counts {
     pub misdirected: u64,
     /// Messages forwarded from one node to another.
     pub forwarded: u64,
+    /// Requests still outstanding when the run was interrupted: neither answered nor
+    /// timed out.
+    pub abandoned: u64,
 }
 
 /// Clients, links and the rules between them.
@@ -316,16 +319,35 @@ impl Router {
     }
 
     /// Times out every request still outstanding when the run ends.
-    pub fn expire_all(&mut self) {
-        let far = Instant::now() + self.timeout * 1000;
+    pub fn expire_all(&mut self, now: Instant) {
         for c in &mut self.clients {
             if let Some(w) = &mut c.waiting {
-                w.sent.get_or_insert(self.start);
-                w.note
-                    .get_or_insert_with(|| "still outstanding when the run ended".into());
+                if w.sent.is_none() {
+                    // Never wholly written to its node: it times out from when it fell due.
+                    w.sent = Some(w.due);
+                    w.note = Some(format!(
+                        "never wholly written to {}'s stdin",
+                        self.names[c.node]
+                    ));
+                } else {
+                    w.note
+                        .get_or_insert_with(|| "still outstanding when the run ended".into());
+                }
             }
         }
-        self.expire(far);
+        self.expire_at(now, true);
+    }
+
+    /// Forgets every outstanding request, counting it as abandoned (the run was
+    /// interrupted: it neither succeeded nor failed).
+    pub fn abandon_all(&mut self) {
+        for (c, client) in self.clients.iter_mut().enumerate() {
+            if client.waiting.take().is_some() {
+                self.counts.abandoned += 1;
+                self.in_flight -= 1;
+                self.idle.push_back(c);
+            }
+        }
     }
 
     /// A node's stdin is closed: what waits for it is dropped, and its requests are never
@@ -613,15 +635,22 @@ impl Router {
     /// Times out every request written more than the timeout ago; a node that printed
     /// nothing in that time is reported as silent (once).
     pub fn expire(&mut self, now: Instant) {
+        self.expire_at(now, false);
+    }
+
+    /// [`Router::expire`], or with `all`, every request that has a time it was sent.
+    fn expire_at(&mut self, now: Instant, all: bool) {
         for c in 0..self.clients.len() {
             let client = &self.clients[c];
             let Some(w) = &client.waiting else { continue };
             let Some(sent) = w.sent else { continue };
-            if now - sent < self.timeout {
+            if !all && now.saturating_duration_since(sent) < self.timeout {
                 continue;
             }
             let n = client.node;
-            if !self.links[n].silent && now - self.links[n].last_line >= self.timeout {
+            if !self.links[n].silent
+                && now.saturating_duration_since(self.links[n].last_line) >= self.timeout
+            {
                 self.links[n].silent = true;
                 self.report_silent(n, now);
             }

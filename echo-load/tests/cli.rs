@@ -349,3 +349,115 @@ fn a_rerun_into_the_same_folder_leaves_only_its_own_files() {
     );
     assert!(kept, "nothing is removed from a refused folder");
 }
+
+/// A node that answers as the sed node does, ignores SIGTERM, SIGINT and SIGHUP, starts a
+/// child that outlives it, and keeps running once its stdin ends; each writes its process
+/// id into `pids`.
+fn stubborn_node(pids: &std::path::Path, k: usize) -> PathBuf {
+    let script = format!(
+        "trap '' TERM INT HUP\nsleep 300 &\necho $! >> {pids}\necho $$ >> {pids}\n{}\nsleep 300\n",
+        sed_node().trim_start_matches("exec "),
+        pids = pids.display()
+    );
+    node(&format!("stubborn-node-{k}"), &script)
+}
+
+/// Whether process `pid` is still there (a zombie not yet reaped by init counts as gone).
+fn alive(pid: i32) -> bool {
+    if std::path::Path::new("/proc/self/stat").exists() {
+        return std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|text| !text.contains(") Z "));
+    }
+    // No /proc: ask the kernel (a zombie counts as alive there).
+    Command::new("kill")
+        .args(["-0", &pid.to_string()])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Starts echo-load on two stubborn nodes for 30 s, sends it `signals` SIGINTs once the
+/// load runs, and returns its exit code, stdout, how long it took to end after the
+/// first signal, and the node processes (and their children) still alive after.
+fn interrupted(signals: usize) -> (Option<i32>, String, std::time::Duration, Vec<i32>, u32) {
+    use std::time::{Duration, Instant};
+    let pids =
+        std::env::temp_dir().join(format!("echo-load-pids-{}-{signals}", std::process::id()));
+    let _ = std::fs::remove_file(&pids);
+    let bin = stubborn_node(&pids, signals);
+    let child = Command::new(BIN)
+        .args(["--bin", bin.to_str().expect("utf-8 path")])
+        .args(["--node-count", "2", "--time-limit", "30", "--quiet"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run");
+    // Both nodes and their children have started once four ids are written.
+    let started = Instant::now();
+    while std::fs::read_to_string(&pids).map_or(0, |t| t.lines().count()) < 4 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the nodes start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(700));
+    let signalled = Instant::now();
+    for _ in 0..signals {
+        Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pid = child.id();
+    let out = child.wait_with_output().expect("exit");
+    let took = signalled.elapsed();
+    let ids: Vec<i32> = std::fs::read_to_string(&pids)
+        .expect("pids")
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    let _ = std::fs::remove_file(&pids);
+    std::thread::sleep(Duration::from_millis(100));
+    let left = ids.into_iter().filter(|&p| alive(p)).collect();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        took,
+        left,
+        pid,
+    )
+}
+
+#[test]
+fn ctrl_c_stops_the_load_ends_every_node_and_reports_what_ran() {
+    let (code, stdout, took, left, pid) = interrupted(1);
+    assert_eq!(code, Some(130), "{stdout}");
+    assert!(
+        stdout.contains("interrupted by SIGINT after ") && stdout.contains("s of load"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("ok "), "{stdout}");
+    assert!(
+        stdout.ends_with("valid? true (of what ran before SIGINT)\n"),
+        "{stdout}"
+    );
+    // A second of grace for the requests, then two for the nodes to exit, which these
+    // never do: they and their children are killed.
+    assert!(took.as_secs_f64() < 6.0, "it took {took:?}");
+    assert!(left.is_empty(), "processes left running: {left:?}");
+    // Its scratch folder for the node logs, under /dev/shm or the temporary folder.
+    let name = format!("echo-load-{pid}-0");
+    for base in [std::path::PathBuf::from("/dev/shm"), std::env::temp_dir()] {
+        assert!(!base.join(&name).exists(), "{name} is removed");
+    }
+}
+
+#[test]
+fn a_second_ctrl_c_ends_everything_at_once() {
+    let (code, stdout, took, left, _) = interrupted(2);
+    assert_eq!(code, Some(130), "{stdout}");
+    assert!(stdout.contains("interrupted by SIGINT"), "{stdout}");
+    assert!(took.as_secs_f64() < 1.5, "it took {took:?}");
+    assert!(left.is_empty(), "processes left running: {left:?}");
+}
