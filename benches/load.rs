@@ -54,8 +54,9 @@ fn main() {
     criterion.final_summary();
     for flush in ["batch", "message"] {
         let report = echo_load::run(&config(flush, None, 5)).expect("run");
-        let (driver, node) = report.cpu_per_request_us();
         print!("{}", report.summary());
-        println!("driver CPU / node CPU per request: {:.2}\n", driver / node);
+        if let Some((driver, Some(node))) = report.cpu_per_request_us() {
+            println!("driver CPU / node CPU per request: {:.2}\n", driver / node);
+        }
     }
 }

@@ -485,6 +485,7 @@ impl<'c> Drive<'c> {
                     };
                     return self.node_ended(n, ending);
                 }
+                Ok(Got::TooLong) => return self.node_ended(n, Ending::LineTooLong),
                 Err(e) => return self.node_ended(n, Ending::Failed(format!("its stdout: {e}"))),
             }
         }

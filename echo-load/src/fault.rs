@@ -85,6 +85,8 @@ pub enum Ending {
     MidLine(usize),
     /// A read or write error.
     Failed(String),
+    /// It printed a line longer than echo-load reads ([`crate::receive::MAX_LINE`]).
+    LineTooLong,
 }
 
 /// Something that went wrong.
@@ -147,8 +149,11 @@ pub enum Fault {
         node: String,
         /// Requests not wholly written to it.
         unsent: usize,
-        /// For how long, in seconds.
-        seconds: f64,
+        /// Bytes that waited for its stdin (requests, and messages from other nodes).
+        waiting: u64,
+        /// For how long its stdin took nothing, in seconds; `None` when it read, but so
+        /// much less than was sent to it that [`crate::route::MAX_WAITING`] bytes waited.
+        seconds: Option<f64>,
     },
 
     // Failed operations: Maelstrom's echo checker fails the run for each; the run goes on.
@@ -399,6 +404,28 @@ impl Fault {
         }
     }
 
+    /// The node it is about, if one (the one named first).
+    pub fn node(&self) -> Option<&str> {
+        match self {
+            Fault::Unreadable { at, .. }
+            | Fault::Undeliverable { at, .. }
+            | Fault::BadInit { at, .. }
+            | Fault::WrongEcho { at, .. }
+            | Fault::Malformed { at, .. }
+            | Fault::ErrorReply { at, .. }
+            | Fault::RepeatedMsgId { at, .. }
+            | Fault::Skipped { at, .. }
+            | Fault::OtherNode { at, .. } => Some(&at.node),
+            Fault::Ended { node, .. }
+            | Fault::StoppedReading { node, .. }
+            | Fault::TimedOut { node, .. }
+            | Fault::Silent { node, .. }
+            | Fault::Lingered { node, .. }
+            | Fault::BadExit { node, .. } => Some(node),
+            Fault::NoInit { nodes, .. } => nodes.first().map(String::as_str),
+        }
+    }
+
     /// Whether the run stops at it.
     pub fn ends_run(&self) -> bool {
         matches!(
@@ -465,6 +492,11 @@ impl fmt::Display for Fault {
                         format!("its stdout closed in the middle of a line ({bytes} bytes)")
                     }
                     Ending::Failed(e) => format!("its pipes failed ({e})"),
+                    Ending::LineTooLong => format!(
+                        "it printed a stdout line longer than {} MiB, more than echo-load \
+                         reads, and was read no further",
+                        crate::receive::MAX_LINE >> 20
+                    ),
                 };
                 write!(f, "{node}: {what}; {status}")?;
                 if !stderr.is_empty() {
@@ -483,10 +515,24 @@ impl fmt::Display for Fault {
             Fault::StoppedReading {
                 node,
                 unsent,
-                seconds,
+                waiting,
+                seconds: Some(seconds),
             } => write!(
                 f,
-                "{node} stopped reading its stdin; {} unsent after {seconds:.1} s",
+                "{node} stopped reading its stdin; {} unsent and {} waiting after {seconds:.1} s",
+                plural(*unsent as u64, "request", "requests"),
+                bytes(*waiting)
+            ),
+            Fault::StoppedReading {
+                node,
+                unsent,
+                waiting,
+                seconds: None,
+            } => write!(
+                f,
+                "{node} read its stdin far slower than messages came for it: {} waited, the \
+                 most echo-load holds for one node; {} unsent",
+                bytes(*waiting),
                 plural(*unsent as u64, "request", "requests")
             ),
             Fault::WrongEcho {
@@ -577,6 +623,16 @@ impl fmt::Display for Fault {
                 write!(f, "{node} {status} after its stdin closed")
             }
         }
+    }
+}
+
+/// `1 request`, `2 requests`.
+/// `n` bytes as a person reads them: `95 bytes`, `12.3 KiB`, `64.0 MiB`.
+pub fn bytes(n: u64) -> String {
+    match n {
+        0..1024 => plural(n, "byte", "bytes"),
+        1024..1_048_576 => format!("{:.1} KiB", n as f64 / 1024.0),
+        _ => format!("{:.1} MiB", n as f64 / 1_048_576.0),
     }
 }
 
@@ -697,9 +753,20 @@ mod tests {
                 Fault::StoppedReading {
                     node: "n1".into(),
                     unsent: 1,
-                    seconds: 5.0,
+                    waiting: 95,
+                    seconds: Some(5.0),
                 },
-                "n1 stopped reading its stdin; 1 request unsent after 5.0 s",
+                "n1 stopped reading its stdin; 1 request unsent and 95 bytes waiting after 5.0 s",
+            ),
+            (
+                Fault::StoppedReading {
+                    node: "n2".into(),
+                    unsent: 0,
+                    waiting: 64 << 20,
+                    seconds: None,
+                },
+                "n2 read its stdin far slower than messages came for it: 64.0 MiB waited, \
+                 the most echo-load holds for one node; 0 requests unsent",
             ),
             (
                 Fault::Silent {

@@ -40,7 +40,7 @@ use std::time::{Duration, Instant};
 use drive::Drive;
 use fault::{Fault, plural};
 use interrupt::{Haste, Interrupts as Interrupt};
-use node::{Stop, describe, stop_all};
+use node::{NodeProcess, Stop, describe, stop_all};
 use report::{Recorder, Report};
 use route::Router;
 use send::{PayloadKind, Payloads};
@@ -233,7 +233,6 @@ pub fn run(config: &Config) -> io::Result<Report> {
         config.timeout,
         config.strict,
     );
-    let children_before = cpu_children();
     let mut drive = Drive::new(config, router, Recorder::new(config.seed))?;
     let starting = Instant::now();
     if let Err(e) = drive.start(&logs) {
@@ -245,6 +244,7 @@ pub fn run(config: &Config) -> io::Result<Report> {
     }
     let start_seconds = starting.elapsed().as_secs_f64();
     let descriptors = open_descriptors();
+    let nodes_before: Vec<Option<Duration>> = drive.nodes.iter().map(NodeProcess::cpu).collect();
     let cpu_before = cpu_self();
     let load = if drive.router.faults.ended() || drive.haste() > Haste::None {
         None
@@ -252,6 +252,13 @@ pub fn run(config: &Config) -> io::Result<Report> {
         Some(drive.load(Instant::now()))
     };
     let driver_cpu = cpu_self().saturating_sub(cpu_before);
+    // The nodes' CPU over the same window, the load, where the system says.
+    let nodes_cpu = drive
+        .nodes
+        .iter()
+        .zip(nodes_before)
+        .map(|(node, before)| Some(node.cpu()?.saturating_sub(before?)))
+        .sum::<Option<Duration>>();
     let stopping = Instant::now();
     let mut interrupts = drive.interrupts.take();
     let mut haste = || interrupts.as_mut().map_or(Haste::None, Interrupt::haste);
@@ -282,12 +289,14 @@ pub fn run(config: &Config) -> io::Result<Report> {
             Stop::Exited(_) => {}
         }
     }
+    let stderr = last_words(&nodes, &router.faults);
     drop(nodes);
     if scratch {
         let _ = std::fs::remove_dir_all(&logs);
     }
     let report = Report {
         interrupted,
+        stderr,
         config: config.clone(),
         counts: router.counts,
         due: load.map_or(0, |l| l.due),
@@ -299,11 +308,37 @@ pub fn run(config: &Config) -> io::Result<Report> {
         faults: router.faults,
         timeout_marks: router.timeout_marks,
         driver_cpu,
-        // The nodes have all been waited for: their CPU time is in the children's total.
-        nodes_cpu: cpu_children().saturating_sub(children_before),
+        nodes_cpu,
         recorder,
     };
     Ok(report)
+}
+
+/// How many nodes at fault have their last stderr lines quoted, and how many lines each.
+const QUOTED_NODES: usize = 3;
+const QUOTED_LINES: usize = 5;
+
+/// The last stderr lines of the first few nodes the faults name (but where the fault
+/// quotes them itself: a node that ended), read before the logs may be removed.
+fn last_words(nodes: &[NodeProcess], faults: &fault::Faults) -> Vec<(String, Vec<String>)> {
+    let mut quoted: Vec<(String, Vec<String>)> = Vec::new();
+    for fault in fault::Kind::ALL.into_iter().flat_map(|k| faults.shown(k)) {
+        if quoted.len() == QUOTED_NODES {
+            break;
+        }
+        let Some(name) = fault.node() else { continue };
+        if matches!(fault, Fault::Ended { .. }) || quoted.iter().any(|(n, _)| n == name) {
+            continue;
+        }
+        let Some(node) = nodes.iter().find(|n| n.name == name) else {
+            continue;
+        };
+        let lines = receive::last_lines(&node.log, QUOTED_LINES);
+        if !lines.is_empty() {
+            quoted.push((name.to_owned(), lines));
+        }
+    }
+    quoted
 }
 
 /// Whether `name` is a file echo-load writes into `--out`: `results.json`, the plots,
@@ -428,12 +463,6 @@ fn scratch_dir() -> io::Result<PathBuf> {
 /// CPU time (user + system) this process has used.
 fn cpu_self() -> Duration {
     cpu(nix::sys::resource::UsageWho::RUSAGE_SELF)
-}
-
-/// CPU time (user + system) of this process's children that have been waited for, in
-/// all (a run takes the difference; runs in parallel threads of one process would blur it).
-fn cpu_children() -> Duration {
-    cpu(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
 }
 
 fn cpu(who: nix::sys::resource::UsageWho) -> Duration {

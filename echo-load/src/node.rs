@@ -154,6 +154,26 @@ impl NodeProcess {
         Some(status)
     }
 
+    /// The CPU time (user and system) the node's process has used so far, where the
+    /// system says without waiting for it (Linux: `/proc/PID/stat`); `None` elsewhere, or
+    /// once it has ended.
+    pub fn cpu(&self) -> Option<Duration> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
+            // Fields after the command's closing parenthesis: state is the 3rd field,
+            // utime and stime the 14th and 15th.
+            let rest = stat.rsplit_once(')')?.1;
+            let mut fields = rest.split_whitespace().skip(11);
+            let utime: u64 = fields.next()?.parse().ok()?;
+            let stime: u64 = fields.next()?.parse().ok()?;
+            // In clock ticks, USER_HZ: 100 a second on every Linux architecture Rust runs.
+            Some(Duration::from_millis((utime + stime) * 10))
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        None
+    }
+
     /// Kills the node and everything in its process group, and reaps it.
     pub fn kill(&mut self) -> Option<ExitStatus> {
         self.kill_group();

@@ -38,6 +38,8 @@ pub enum Got {
     Empty,
     /// End of file: the node closed its stdout (it exited, most likely).
     Closed,
+    /// A line longer than [`MAX_LINE`] has begun: it is not read.
+    TooLong,
 }
 
 impl Lines {
@@ -60,10 +62,7 @@ impl Lines {
         }
         if self.end == self.buf.len() {
             if self.buf.len() >= MAX_LINE {
-                return Err(io::Error::other(format!(
-                    "a stdout line longer than {} MiB",
-                    MAX_LINE >> 20
-                )));
+                return Ok(Got::TooLong);
             }
             self.buf.resize(self.buf.len() * 2, 0);
         }
@@ -105,6 +104,20 @@ impl Lines {
 
 /// How much of a node's last stderr output a failure message quotes.
 const TAIL: u64 = 4096;
+
+/// The last `lines` lines a node wrote to its log (of its last 4 KiB), each cut at 200
+/// bytes, for a failure message.
+pub fn last_lines(log: &Path, lines: usize) -> Vec<String> {
+    let text = tail(log);
+    let all: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    all[all.len().saturating_sub(lines)..]
+        .iter()
+        .map(|l| match l.char_indices().nth(200) {
+            Some((cut, _)) => format!("{}...", &l[..cut]),
+            None => (*l).to_owned(),
+        })
+        .collect()
+}
 
 /// The last lines a node wrote to its log (at most 4 KiB of them), for a failure message.
 pub fn tail(log: &Path) -> String {

@@ -113,6 +113,8 @@ fn ms(h: &Histogram<u64>, q: f64) -> f64 {
 pub struct Report {
     /// The stop signal that ended the run early (Ctrl-C: SIGINT), if one did.
     pub interrupted: Option<i32>,
+    /// The last stderr lines of the first few nodes at fault, by node.
+    pub stderr: Vec<(String, Vec<String>)>,
     /// What was run.
     pub config: Config,
     /// What the clients did.
@@ -134,10 +136,11 @@ pub struct Report {
     pub faults: Faults,
     /// When timed-out requests were sent (seconds into the load), for the latency plot.
     pub timeout_marks: Vec<f64>,
-    /// CPU time (user + system) of the driver during the load, and of the nodes.
+    /// CPU time (user + system) of the driver during the load.
     pub driver_cpu: Duration,
-    /// CPU time (user + system) of the nodes, over their whole lives.
-    pub nodes_cpu: Duration,
+    /// CPU time (user + system) of the nodes during the load, where the system says
+    /// (Linux); `None` elsewhere.
+    pub nodes_cpu: Option<Duration>,
     /// Latencies and throughput of the answered requests.
     pub recorder: Recorder,
 }
@@ -170,10 +173,11 @@ impl Report {
         self.latency_ms(1.0)
     }
 
-    /// CPU time per answered request, in microseconds: (driver, nodes).
-    pub fn cpu_per_request_us(&self) -> (f64, f64) {
-        let per = |d: Duration| d.as_secs_f64() * 1e6 / self.counts.ok.max(1) as f64;
-        (per(self.driver_cpu), per(self.nodes_cpu))
+    /// CPU time during the load per answered request, in microseconds: (driver, nodes);
+    /// `None` when no request was answered (and for the nodes where it is not measured).
+    pub fn cpu_per_request_us(&self) -> Option<(f64, Option<f64>)> {
+        let per = |d: Duration| d.as_secs_f64() * 1e6 / self.counts.ok as f64;
+        (self.counts.ok > 0).then(|| (per(self.driver_cpu), self.nodes_cpu.map(per)))
     }
 
     /// Which verdict the run gives.
@@ -189,7 +193,6 @@ impl Report {
     pub fn summary(&self) -> String {
         let mut s = String::new();
         let c = &self.counts;
-        let (driver, nodes) = self.cpu_per_request_us();
         let _ = writeln!(
             s,
             "echo-load: {}; {}",
@@ -269,10 +272,18 @@ impl Report {
             ms(w, 0.99),
             ms(w, 1.0)
         );
-        let _ = writeln!(
-            s,
-            "cpu per request: driver {driver:.2} us, nodes {nodes:.2} us"
-        );
+        let _ = match self.cpu_per_request_us() {
+            Some((driver, Some(nodes))) => writeln!(
+                s,
+                "cpu per request during the load: driver {driver:.2} us, nodes {nodes:.2} us"
+            ),
+            Some((driver, None)) => writeln!(
+                s,
+                "cpu per request during the load: driver {driver:.2} us (the nodes' is not \
+                 measured on this system)"
+            ),
+            None => writeln!(s, "cpu per request: none measured, no request was answered"),
+        };
         let _ = writeln!(
             s,
             "nodes: started and initialised in {:.2} s, stopped in {:.2} s",
@@ -287,6 +298,14 @@ impl Report {
         }
         self.list_faults(&mut s, false);
         self.list_faults(&mut s, true);
+        if !self.stderr.is_empty() {
+            let _ = writeln!(s, "what the nodes at fault last wrote on stderr:");
+            for (node, lines) in &self.stderr {
+                for line in lines {
+                    let _ = writeln!(s, "  {node}: {line}");
+                }
+            }
+        }
         match self.interrupted {
             Some(signal) => {
                 let name = crate::interrupt::name(signal);
@@ -335,7 +354,8 @@ impl Report {
 
     /// `results.json`'s content.
     pub fn results_json(&self) -> serde_json::Value {
-        let (driver, nodes) = self.cpu_per_request_us();
+        let cpu = self.cpu_per_request_us();
+        let (driver, nodes) = (cpu.map(|c| c.0), cpu.and_then(|c| c.1));
         let c = &self.counts;
         let l = &self.recorder.latency;
         let w = &self.recorder.wait;
@@ -359,6 +379,7 @@ impl Report {
             "valid": self.valid(),
             "verdict": if self.config.strict { "strict" } else { "maelstrom" },
             "interrupted": self.interrupted.map(crate::interrupt::name),
+            "stderr": self.stderr.iter().map(|(n, l)| (n.clone(), json!(l))).collect::<serde_json::Map<_, _>>(),
             "abandoned": c.abandoned,
             "settings": {
                 "bin": self.config.bin.display().to_string(),
@@ -444,7 +465,8 @@ impl Report {
             .map(|p| p.0)
             .chain(self.timeout_marks.iter().copied())
             .fold(self.seconds, f64::max)
-            .max(0.001);
+            // With nothing answered, a second's axis rather than a millisecond's.
+            .max(if samples.is_empty() { 1.0 } else { 0.001 });
         let (lo, hi) = samples
             .iter()
             .fold((f64::MAX, 0.0f64), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
@@ -551,19 +573,22 @@ impl Report {
                         .iter()
                         .enumerate()
                         .flat_map(|(s, &n)| [(s as f64, n as f64), (s as f64 + 1.0, n as f64)]),
-                    &BLUE,
+                    BLUE.stroke_width(2),
                 ))?
                 .label("answered per second")
-                .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE));
+                .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+            // The asked rate on top, dashed: where the two are equal, both show.
             if let Some(rate) = self.config.rate {
-                let red = RED.mix(0.7);
+                let red = RED.stroke_width(1);
                 chart
-                    .draw_series(LineSeries::new(
+                    .draw_series(DashedLineSeries::new(
                         [(0.0, rate), (seconds as f64, rate)],
-                        red.stroke_width(1),
+                        8,
+                        6,
+                        red,
                     ))?
                     .label(format!("--rate {rate}"))
-                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], red));
+                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 8, y)], red));
             }
             chart
                 .configure_series_labels()

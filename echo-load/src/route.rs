@@ -64,6 +64,8 @@ pub struct Link {
     pending: VecDeque<(u64, usize)>,
     /// Since when its stdin has taken nothing while bytes waited for it.
     stuck_since: Option<Instant>,
+    /// It was reported for not reading its stdin (once is enough).
+    stuck_reported: bool,
     /// When it last printed a stdout line.
     last_line: Instant,
     /// Its silence was reported.
@@ -151,6 +153,10 @@ pub struct Router {
     pub timeout_marks: Vec<f64>,
 }
 
+/// The most bytes echo-load holds for one node's stdin (requests and messages from other
+/// nodes): past it, the node is failed for not reading, which bounds the driver's memory.
+pub const MAX_WAITING: usize = 64 << 20;
+
 /// How many timeouts are marked on the latency plot.
 pub const MARKS: usize = 4_000;
 
@@ -172,6 +178,7 @@ impl Router {
                 written: 0,
                 pending: VecDeque::new(),
                 stuck_since: None,
+                stuck_reported: false,
                 last_line: now,
                 silent: false,
                 initialised: false,
@@ -302,20 +309,35 @@ impl Router {
             link.stuck_since = None;
         } else {
             let since = *link.stuck_since.get_or_insert(now);
-            if now - since >= self.timeout {
-                let unsent = link.pending.len();
-                self.faults.push(Fault::StoppedReading {
+            if now - since >= self.timeout && !link.stuck_reported {
+                link.stuck_reported = true;
+                let fault = Fault::StoppedReading {
                     node: self.names[n].clone(),
-                    unsent,
-                    seconds: (now - since).as_secs_f64(),
-                });
+                    unsent: link.pending.len(),
+                    waiting: left as u64,
+                    seconds: Some((now - since).as_secs_f64()),
+                };
+                self.faults.push(fault);
             }
         }
     }
 
-    /// `bytes` of a forwarded message were queued for node `n`'s stdin.
+    /// `bytes` of a forwarded message were queued for node `n`'s stdin. Past
+    /// [`MAX_WAITING`] bytes waiting for it, the run fails.
     pub fn queued(&mut self, n: usize, bytes: usize) {
-        self.links[n].queued += bytes as u64;
+        let link = &mut self.links[n];
+        link.queued += bytes as u64;
+        let waiting = link.queued - link.written;
+        if waiting > MAX_WAITING as u64 && !link.stuck_reported {
+            link.stuck_reported = true;
+            let fault = Fault::StoppedReading {
+                node: self.names[n].clone(),
+                unsent: link.pending.len(),
+                waiting,
+                seconds: None,
+            };
+            self.faults.push(fault);
+        }
     }
 
     /// Times out every request still outstanding when the run ends.
@@ -648,7 +670,10 @@ impl Router {
                 continue;
             }
             let n = client.node;
+            // Silent: nothing at all on its stdout since this request was written (what
+            // it printed and the client skipped is said in the timeout's note).
             if !self.links[n].silent
+                && self.links[n].last_line <= sent
                 && now.saturating_duration_since(self.links[n].last_line) >= self.timeout
             {
                 self.links[n].silent = true;

@@ -461,3 +461,80 @@ fn a_second_ctrl_c_ends_everything_at_once() {
     assert!(took.as_secs_f64() < 1.5, "it took {took:?}");
     assert!(left.is_empty(), "processes left running: {left:?}");
 }
+
+#[test]
+fn a_node_flooded_by_another_is_failed_with_the_drivers_memory_bounded() {
+    // n1 answers init, then sends n2 messages of 1 KB as fast as `yes` prints them; n2
+    // answers init and never reads again.
+    let pad = "x".repeat(1000);
+    let flood = node(
+        "flood-node",
+        &format!(
+            r#"read -r line
+case "$line" in *'"node_id":"n1"'*) me=n1 ;; *) me=n2 ;; esac
+printf '{{"src":"%s","dest":"c0","body":{{"type":"init_ok","in_reply_to":1}}}}\n' "$me"
+if [ "$me" = n1 ]; then exec yes '{{"src":"n1","dest":"n2","body":{{"type":"gossip","pad":"{pad}"}}}}'; fi
+exec sleep 300"#
+        ),
+    );
+    let started = std::time::Instant::now();
+    let out = Command::new(BIN)
+        .args(["--bin", flood.to_str().expect("utf-8 path")])
+        .args(["--node-count", "2", "--time-limit", "30", "--quiet"])
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("n2 read its stdin far slower than messages came for it: 64.0 MiB waited"),
+        "{stdout}"
+    );
+    assert!(started.elapsed().as_secs() < 20, "it ended early: {stdout}");
+    let peak_mib: f64 = stdout
+        .split("peak memory ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .expect("the driver's peak memory");
+    assert!(peak_mib < 300.0, "the driver peaked at {peak_mib} MiB");
+}
+
+#[test]
+fn plots_keep_every_series_visible_and_sane_axes_with_nothing_answered() {
+    let dir = std::env::temp_dir().join(format!("echo-load-plots-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = dir.to_str().expect("utf-8");
+    // The sed node keeps the rate: throughput and --rate lines lie on each other.
+    let (code, _, stderr) = short_run(&["--out", out, "--rate", "200", "--time-limit", "1.5"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let svg = std::fs::read_to_string(dir.join("throughput.svg")).expect("throughput.svg");
+    let answered = svg.find("stroke=\"#0000FF\"").expect("the throughput line");
+    let rate = svg.find("stroke=\"#FF0000\"").expect("the rate line");
+    let dashes = svg.matches("stroke=\"#FF0000\"").count();
+    assert!(
+        rate > answered && dashes > 10,
+        "the rate is drawn over the throughput, dashed ({dashes} dashes)"
+    );
+    // Nothing answered: a node that answers init, then nothing.
+    let silent = node(
+        "silent-node",
+        "read -r line\nprintf '{\"src\":\"n1\",\"dest\":\"c0\",\"body\":{\"type\":\"init_ok\",\"in_reply_to\":1}}\\n'\nexec sleep 30",
+    );
+    let status = Command::new(BIN)
+        .args(["--bin", silent.to_str().expect("utf-8 path")])
+        .args([
+            "--time-limit",
+            "0.2",
+            "--timeout",
+            "100",
+            "--quiet",
+            "--out",
+            out,
+        ])
+        .output()
+        .expect("run")
+        .status;
+    let latency = std::fs::read_to_string(dir.join("latency.svg")).expect("latency.svg");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(status.code(), Some(1));
+    assert!(latency.contains("\n0.8\n"), "a second's time axis");
+}
