@@ -23,6 +23,7 @@
 pub mod check;
 pub mod drive;
 pub mod fault;
+pub mod history;
 pub mod interrupt;
 pub mod node;
 pub mod receive;
@@ -81,6 +82,8 @@ pub struct Config {
     pub strict: bool,
     /// Show progress on stderr.
     pub progress: bool,
+    /// Write every operation into `history.jsonl` in [`Config::out`] (which it needs).
+    pub history: bool,
 }
 
 impl Default for Config {
@@ -99,6 +102,7 @@ impl Default for Config {
             requests: None,
             strict: false,
             progress: false,
+            history: false,
         }
     }
 }
@@ -164,6 +168,9 @@ impl Config {
                 TIMEOUT.end().as_millis()
             );
             return out_of("--timeout", self.timeout.as_millis().to_string(), range);
+        }
+        if self.history && self.out.is_none() {
+            return Err("--history: needs --out DIR, where history.jsonl is written".into());
         }
         if let PayloadKind::String(n) = self.payload
             && n > send::MAX_STRING_PAYLOAD
@@ -233,6 +240,15 @@ pub fn run(config: &Config) -> io::Result<Report> {
         config.timeout,
         config.strict,
     );
+    let mut router = router;
+    if config.history
+        && let Some(dir) = &config.out
+    {
+        let path = dir.join("history.jsonl");
+        let history = history::History::create(&path)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        router.keep_history(history);
+    }
     let mut drive = Drive::new(config, router, Recorder::new(config.seed))?;
     let starting = Instant::now();
     if let Err(e) = drive.start(&logs) {
@@ -290,11 +306,13 @@ pub fn run(config: &Config) -> io::Result<Report> {
         }
     }
     let stderr = last_words(&nodes, &router.faults);
+    let history = router.take_history().map(history::History::finish);
     drop(nodes);
     if scratch {
         let _ = std::fs::remove_dir_all(&logs);
     }
     let report = Report {
+        history_error: history.and_then(Result::err),
         interrupted,
         stderr,
         config: config.clone(),

@@ -43,7 +43,10 @@ Options:
                             from another node than the one asked, a node that does not
                             exit cleanly when its stdin closes
       --out <DIR>           Write results.json, latency.svg, throughput.svg and one log
-                            per node (its stderr) into DIR
+                            per node (its stderr) into DIR, a new folder or one an
+                            earlier run wrote (its files are replaced)
+      --history             Also write history.jsonl into --out: a line for each request
+                            invoked and each completed (ok, fail, info), with its time
       --seed <X>            Seed for the payload choice [default: 0]
       --quiet               No progress on stderr
   -h, --help                Print this help
@@ -142,6 +145,7 @@ fn parse_args(args: Vec<OsString>) -> Result<Command, String> {
             Long("out") => config.out = Some(value::<PathBuf>(&mut parser, "--out")?),
             Long("seed") => config.seed = value(&mut parser, "--seed")?,
             Long("strict") => config.strict = true,
+            Long("history") => config.history = true,
             Long("quiet") => quiet = true,
             Short('h') | Long("help") => help = true,
             Short('V') | Long("version") => version = true,
@@ -252,6 +256,10 @@ fn main() -> ExitCode {
                 None if report.valid() => ExitCode::SUCCESS,
                 None => ExitCode::FAILURE,
             };
+            if let Some(e) = &report.history_error {
+                let _ = writeln!(io::stderr(), "echo-load: {e}");
+                code = ExitCode::from(3);
+            }
             if let Some(dir) = &config.out {
                 match report.write(dir) {
                     Ok(()) => {

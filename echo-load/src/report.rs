@@ -111,6 +111,8 @@ fn ms(h: &Histogram<u64>, q: f64) -> f64 {
 /// The outcome of a run.
 #[derive(Debug)]
 pub struct Report {
+    /// Writing `history.jsonl` failed (`--history`): the first error.
+    pub history_error: Option<OutputError>,
     /// The stop signal that ended the run early (Ctrl-C: SIGINT), if one did.
     pub interrupted: Option<i32>,
     /// The last stderr lines of the first few nodes at fault, by node.

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use crate::check::{self, Schema, Type, integer_u64, same_value};
 use crate::fault::{At, Excerpt, Fault, Faults, Skip};
+use crate::history::{Completion, History};
 use crate::send::{Payloads, Rng, encode};
 
 /// How many bytes of a line a fault quotes.
@@ -151,6 +152,8 @@ pub struct Router {
     /// When (seconds into the load) each timed-out request was sent: the first
     /// [`MARKS`] of them, for the latency plot.
     pub timeout_marks: Vec<f64>,
+    /// Every operation, under `--history`.
+    history: Option<History>,
 }
 
 /// The most bytes echo-load holds for one node's stdin (requests and messages from other
@@ -210,6 +213,7 @@ impl Router {
             counts: Counts::default(),
             faults: Faults::default(),
             timeout_marks: Vec::new(),
+            history: None,
         }
     }
 
@@ -240,8 +244,29 @@ impl Router {
     /// here at the earliest.
     pub fn start_load(&mut self, start: Instant) {
         self.start = start;
+        if let Some(history) = &mut self.history {
+            history.start(start);
+        }
         for link in &mut self.links {
             link.last_line = link.last_line.max(start);
+        }
+    }
+
+    /// Records every operation into `history` from now on.
+    pub fn keep_history(&mut self, history: History) {
+        self.history = Some(history);
+    }
+
+    /// The history, to be finished, once the run is over.
+    pub fn take_history(&mut self) -> Option<History> {
+        self.history.take()
+    }
+
+    /// Records a completion of client `c`'s request `msg_id` to node `n`, if a history
+    /// is kept.
+    fn completed(&mut self, now: Instant, c: usize, n: usize, msg_id: u64, how: Completion<'_>) {
+        if let Some(history) = &mut self.history {
+            history.complete(now, &self.clients[c].name, &self.names[n], msg_id, how);
         }
     }
 
@@ -287,6 +312,10 @@ impl Router {
         link.pending.push_back((link.queued, client));
         self.counts.sent += 1;
         self.in_flight += 1;
+        if let Some(history) = &mut self.history {
+            let value = self.payloads.get(payload);
+            history.invoke(Instant::now(), &c.name, &self.names[n], msg_id, value);
+        }
         Some(n)
     }
 
@@ -363,11 +392,14 @@ impl Router {
     /// Forgets every outstanding request, counting it as abandoned (the run was
     /// interrupted: it neither succeeded nor failed).
     pub fn abandon_all(&mut self) {
-        for (c, client) in self.clients.iter_mut().enumerate() {
-            if client.waiting.take().is_some() {
+        let now = Instant::now();
+        for c in 0..self.clients.len() {
+            if let Some(w) = self.clients[c].waiting.take() {
                 self.counts.abandoned += 1;
                 self.in_flight -= 1;
                 self.idle.push_back(c);
+                let (n, error) = (self.clients[c].node, "interrupted");
+                self.completed(now, c, n, w.msg_id, Completion::Info { error });
             }
         }
     }
@@ -526,6 +558,8 @@ impl Router {
         }
         if body.type_of(line) == Type::Error {
             self.counts.failed += 1;
+            let code = body.code.map_or(&b"null"[..], |s| s.of(line));
+            self.completed(now, c, n, msg_id, Completion::Fail { code });
             let text = body
                 .text
                 .and_then(|s| check::decode_string(s.of(line)).ok())
@@ -545,6 +579,8 @@ impl Router {
         }
         if let Err(why) = body.check(line, Schema::EchoOk) {
             self.counts.wrong += 1;
+            let error = "malformed reply";
+            self.completed(now, c, n, msg_id, Completion::Info { error });
             self.faults.push(Fault::Malformed {
                 at: at(&self.names),
                 client: name(&self.clients),
@@ -558,6 +594,12 @@ impl Router {
         let echo = body.echo.map(|s| s.of(line)).unwrap_or_default();
         if !same_value(sent, echo) {
             self.counts.wrong += 1;
+            let sent = Excerpt::of(sent, 80);
+            let how = Completion::Ok {
+                value: echo,
+                valid: false,
+            };
+            self.completed(now, c, n, msg_id, how);
             let (at, name) = (at(&self.names), name(&self.clients));
             let owner = self.owner_of(c, msg_id, Some(echo)).map(|o| {
                 let owner = self.clients[o].name.clone();
@@ -571,13 +613,20 @@ impl Router {
                 at,
                 client: name,
                 msg_id,
-                sent: Excerpt::of(sent, 80),
+                sent,
                 got: Excerpt::of(echo, 80),
                 owner,
             });
             return Outcome::Done;
         }
         self.counts.ok += 1;
+        if self.history.is_some() {
+            let how = Completion::Ok {
+                value: echo,
+                valid: true,
+            };
+            self.completed(now, c, n, msg_id, how);
+        }
         Outcome::Answered {
             due: waiting.due,
             sent: waiting.sent.unwrap_or(now),
@@ -696,6 +745,8 @@ impl Router {
                 note: w.note,
             });
             self.counts.timeouts += 1;
+            let how = Completion::Info { error: "timeout" };
+            self.completed(now, c, n, w.msg_id, how);
             self.in_flight -= 1;
             self.idle.push_back(c);
         }

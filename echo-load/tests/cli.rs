@@ -538,3 +538,47 @@ fn plots_keep_every_series_visible_and_sane_axes_with_nothing_answered() {
     assert_eq!(status.code(), Some(1));
     assert!(latency.contains("\n0.8\n"), "a second's time axis");
 }
+
+#[test]
+fn history_has_an_invoke_and_a_completion_for_every_request() {
+    let dir = std::env::temp_dir().join(format!("echo-load-history-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = dir.to_str().expect("utf-8");
+    let (code, _, stderr) = short_run(&["--history", "--concurrency", "3"]);
+    assert_eq!(code, Some(2), "--history needs --out: {stderr}");
+    assert!(stderr.contains("--history: needs --out DIR"), "{stderr}");
+    let (code, _, stderr) = short_run(&["--history", "--out", out, "--concurrency", "3"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let text = std::fs::read_to_string(dir.join("history.jsonl")).expect("history.jsonl");
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("results.json")).expect("results"))
+            .expect("JSON");
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut open = std::collections::BTreeMap::new();
+    let (mut invokes, mut oks, mut last_time) = (0u64, 0u64, 0u64);
+    for line in text.lines() {
+        let op: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+        let key = (
+            op["process"].to_string(),
+            op["msg_id"].as_u64().expect("msg_id"),
+        );
+        let time = op["time"].as_u64().expect("time in ns");
+        assert!(time >= last_time, "in time order: {line}");
+        last_time = time;
+        match op["type"].as_str() {
+            Some("invoke") => {
+                invokes += 1;
+                assert!(open.insert(key, op["value"].clone()).is_none(), "{line}");
+            }
+            Some("ok") => {
+                oks += 1;
+                let value = open.remove(&key).expect("an ok completes an invoke");
+                assert_eq!(value, op["value"], "the echo is the value sent: {line}");
+            }
+            other => panic!("a correct node gets no {other:?}: {line}"),
+        }
+    }
+    assert!(open.is_empty(), "every invoke completed: {open:?}");
+    assert_eq!(oks, results["ok"].as_u64().expect("ok"));
+    assert_eq!(invokes, results["requests"]["sent"].as_u64().expect("sent"));
+}

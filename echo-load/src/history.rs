@@ -1,0 +1,150 @@
+//! `--history`: every operation, in the spirit of Maelstrom's `history.txt`, as JSON
+//! lines in `history.jsonl`: a line when a client invokes a request, and one when it
+//! completes, each with its time in nanoseconds since the load started:
+//!
+//! ```text
+//! {"time":1520,"type":"invoke","f":"echo","process":"c1","node":"n1","msg_id":1,"value":"Please echo 35"}
+//! {"time":41230,"type":"ok","f":"echo","process":"c1","node":"n1","msg_id":1,"value":"Please echo 35"}
+//! ```
+//!
+//! `type` is Maelstrom's: `invoke`; `ok` (a reply; `"valid":false` when its echo is not
+//! what was sent, as Maelstrom's checker would find); `fail` (an `error` reply, with its
+//! `code`); `info` (no definite outcome: `"error":"timeout"`, `"malformed reply"`, or
+//! `"interrupted"`). Lines are buffered and written as the run goes; nothing is kept in
+//! memory.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// How an operation completed.
+#[derive(Debug, Clone, Copy)]
+pub enum Completion<'a> {
+    /// A reply whose echo is `value`, and whether it is the value sent.
+    Ok {
+        /// The echo, as the JSON text it was received as.
+        value: &'a [u8],
+        /// Whether it equals what was sent.
+        valid: bool,
+    },
+    /// An `error` reply with this code (its JSON text).
+    Fail {
+        /// The code.
+        code: &'a [u8],
+    },
+    /// No definite outcome, and why.
+    Info {
+        /// `timeout`, `malformed reply`, `interrupted`.
+        error: &'static str,
+    },
+}
+
+/// The history file being written.
+#[derive(Debug)]
+pub struct History {
+    out: BufWriter<File>,
+    path: PathBuf,
+    /// Times count from here: the start of the load.
+    start: Instant,
+    /// The first write that failed; nothing more is written after it.
+    failed: Option<io::Error>,
+}
+
+impl History {
+    /// Creates (or truncates) `path`.
+    pub fn create(path: &Path) -> io::Result<History> {
+        Ok(History {
+            out: BufWriter::with_capacity(1 << 20, File::create(path)?),
+            path: path.to_path_buf(),
+            start: Instant::now(),
+            failed: None,
+        })
+    }
+
+    /// Times count from `start`.
+    pub fn start(&mut self, start: Instant) {
+        self.start = start;
+    }
+
+    /// Client `client` invoked request `msg_id` to `node`, carrying `value` (JSON text).
+    pub fn invoke(&mut self, at: Instant, client: &str, node: &str, msg_id: u64, value: &[u8]) {
+        self.line(at, "invoke", client, node, msg_id, |out| {
+            out.write_all(b",\"value\":")?;
+            out.write_all(value)
+        });
+    }
+
+    /// Request `msg_id` of `client` completed, as `how`.
+    pub fn complete(
+        &mut self,
+        at: Instant,
+        client: &str,
+        node: &str,
+        msg_id: u64,
+        how: Completion<'_>,
+    ) {
+        let kind = match how {
+            Completion::Ok { .. } => "ok",
+            Completion::Fail { .. } => "fail",
+            Completion::Info { .. } => "info",
+        };
+        self.line(at, kind, client, node, msg_id, |out| match how {
+            Completion::Ok { value, valid } => {
+                out.write_all(b",\"value\":")?;
+                out.write_all(value)?;
+                if !valid {
+                    out.write_all(b",\"valid\":false")?;
+                }
+                Ok(())
+            }
+            Completion::Fail { code } => {
+                out.write_all(b",\"code\":")?;
+                out.write_all(code)
+            }
+            Completion::Info { error } => write!(out, ",\"error\":\"{error}\""),
+        });
+    }
+
+    /// Writes one line: the common fields, then `rest`.
+    fn line(
+        &mut self,
+        at: Instant,
+        kind: &str,
+        client: &str,
+        node: &str,
+        msg_id: u64,
+        rest: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
+    ) {
+        if self.failed.is_some() {
+            return;
+        }
+        let time = at.saturating_duration_since(self.start).as_nanos();
+        let out = &mut self.out;
+        let written = write!(
+            out,
+            "{{\"time\":{time},\"type\":\"{kind}\",\"f\":\"echo\",\"process\":\"{client}\",\
+             \"node\":\"{node}\",\"msg_id\":{msg_id}"
+        )
+        .and_then(|()| rest(out))
+        .and_then(|()| out.write_all(b"}\n"));
+        if let Err(e) = written {
+            self.failed = Some(e);
+        }
+    }
+
+    /// Writes what is buffered; the first error of the whole history, with the file.
+    pub fn finish(mut self) -> Result<(), crate::report::OutputError> {
+        let error = match self.failed.take() {
+            Some(e) => Some(e),
+            None => self.out.flush().err(),
+        };
+        match error {
+            None => Ok(()),
+            Some(error) => Err(crate::report::OutputError {
+                path: self.path,
+                error,
+            }),
+        }
+    }
+}
