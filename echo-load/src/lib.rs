@@ -268,13 +268,15 @@ pub fn run(config: &Config) -> io::Result<Report> {
         Some(drive.load(Instant::now()))
     };
     let driver_cpu = cpu_self().saturating_sub(cpu_before);
-    // The nodes' CPU over the same window, the load, where the system says.
-    let nodes_cpu = drive
+    // The nodes' CPU over the same window, the load, where the system says (a node that
+    // ended during it counts for nothing).
+    let measured: Vec<Duration> = drive
         .nodes
         .iter()
         .zip(nodes_before)
-        .map(|(node, before)| Some(node.cpu()?.saturating_sub(before?)))
-        .sum::<Option<Duration>>();
+        .filter_map(|(node, before)| Some(node.cpu()?.saturating_sub(before?)))
+        .collect();
+    let nodes_cpu = (!measured.is_empty()).then(|| measured.into_iter().sum());
     let stopping = Instant::now();
     let mut interrupts = drive.interrupts.take();
     let mut haste = || interrupts.as_mut().map_or(Haste::None, Interrupt::haste);

@@ -154,9 +154,9 @@ impl NodeProcess {
         Some(status)
     }
 
-    /// The CPU time (user and system) the node's process has used so far, where the
-    /// system says without waiting for it (Linux: `/proc/PID/stat`); `None` elsewhere, or
-    /// once it has ended.
+    /// The CPU time (user and system, all its threads) the node's process has used so
+    /// far, where the system says without waiting for it (Linux: `/proc/PID/stat`, in
+    /// clock ticks of 10 ms); `None` elsewhere, or once it has ended.
     pub fn cpu(&self) -> Option<Duration> {
         #[cfg(any(target_os = "linux", target_os = "android"))]
         {

@@ -711,23 +711,37 @@ impl Router {
 
     /// [`Router::expire`], or with `all`, every request that has a time it was sent.
     fn expire_at(&mut self, now: Instant, all: bool) {
+        let timeout = self.timeout;
+        let due = move |w: &Waiting| {
+            w.sent
+                .is_some_and(|sent| all || now.saturating_duration_since(sent) >= timeout)
+        };
+        // First, silence, with every request still outstanding: a node is silent when it
+        // printed nothing for the timeout and a request of it expires whose client skipped
+        // nothing while it waited (a reply it could not take is not silence: the timeout's
+        // note says what it was).
         for c in 0..self.clients.len() {
             let client = &self.clients[c];
-            let Some(w) = &client.waiting else { continue };
-            let Some(sent) = w.sent else { continue };
-            if !all && now.saturating_duration_since(sent) < self.timeout {
-                continue;
-            }
             let n = client.node;
-            // Silent: nothing at all on its stdout since this request was written (what
-            // it printed and the client skipped is said in the timeout's note).
-            if !self.links[n].silent
-                && self.links[n].last_line <= sent
+            if client
+                .waiting
+                .as_ref()
+                .is_some_and(|w| due(w) && w.note.is_none())
+                && !self.links[n].silent
                 && now.saturating_duration_since(self.links[n].last_line) >= self.timeout
             {
                 self.links[n].silent = true;
                 self.report_silent(n, now);
             }
+        }
+        for c in 0..self.clients.len() {
+            let client = &self.clients[c];
+            let Some(w) = &client.waiting else { continue };
+            let Some(sent) = w.sent else { continue };
+            if !due(w) {
+                continue;
+            }
+            let n = client.node;
             let client = &mut self.clients[c];
             let Some(w) = client.waiting.take() else {
                 continue;
@@ -990,7 +1004,7 @@ mod tests {
             .map(|f| f.to_string());
         assert_eq!(
             text.as_deref(),
-            Some("n1 stopped reading its stdin; 1 request unsent after 5.0 s")
+            Some("n1 stopped reading its stdin; 1 request unsent and 90 bytes waiting after 5.0 s")
         );
     }
 

@@ -582,3 +582,25 @@ fn history_has_an_invoke_and_a_completion_for_every_request() {
     assert_eq!(oks, results["ok"].as_u64().expect("ok"));
     assert_eq!(invokes, results["requests"]["sent"].as_u64().expect("sent"));
 }
+
+#[test]
+fn a_stdout_line_longer_than_echo_load_reads_is_named_as_one() {
+    // Here, not in verdict.rs: the 64 MiB it reads would count in the peak memory those
+    // tests measure in their process.
+    let long = node(
+        "long-line",
+        "read -r line\nprintf '{\"src\":\"n1\",\"dest\":\"c0\",\"body\":{\"type\":\"init_ok\",\"in_reply_to\":1}}\\n'\nhead -c 70000000 /dev/zero | tr '\\0' x\nexec sleep 30",
+    );
+    let out = Command::new(BIN)
+        .args(["--bin", long.to_str().expect("utf-8 path")])
+        .args(["--time-limit", "5", "--quiet"])
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout
+            .contains("n1: it printed a stdout line longer than 64 MiB, more than echo-load reads"),
+        "{stdout}"
+    );
+}

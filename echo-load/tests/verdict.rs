@@ -209,8 +209,13 @@ fn a_node_that_stops_reading_its_stdin_is_named() {
     let summary = report.summary();
     assert!(
         summary.contains("n1 stopped reading its stdin; ")
-            && summary.contains(" unsent after 1.0 s"),
+            && summary.contains(" waiting after 1.0 s"),
         "{summary}"
+    );
+    assert_eq!(
+        report.faults.count(Kind::StoppedReading),
+        1,
+        "said once: {summary}"
     );
 }
 
@@ -312,4 +317,87 @@ fn five_hundred_nodes_run_in_bounded_descriptors_and_memory() {
         .as_u64()
         .expect("measured");
     assert!(kib <= 500 * 128, "{kib} KiB for 500 nodes");
+}
+
+/// A node in `sh`: answers init (from c0, msg_id 1), then runs `then`.
+fn sh_node(name: &str, then: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("echo-load-verdict-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    let script = format!(
+        "#!/bin/sh\nread -r line\nprintf '{{\"src\":\"n1\",\"dest\":\"c0\",\"body\":{{\"type\":\"init_ok\",\"in_reply_to\":1}}}}\\n'\n{then}\n"
+    );
+    std::fs::write(&path, script).expect("script");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    path
+}
+
+#[test]
+fn a_node_that_closes_its_stdin_is_said_to_have_never_been_written_to() {
+    let mut c = config(&[]);
+    c.bin = sh_node("closes-stdin", "exec 0<&-\nexec sleep 30");
+    c.concurrency = 1;
+    let report = run(&c);
+    let summary = report.summary();
+    assert!(!report.valid());
+    assert!(
+        summary.contains("never wholly written to n1's stdin"),
+        "{summary}"
+    );
+    for fault in report.faults.shown(Kind::Silent) {
+        let echo_load::fault::Fault::Silent { seconds, .. } = fault else {
+            continue;
+        };
+        assert!(
+            *seconds < 10.0,
+            "silent for {seconds} s in a short run: {summary}"
+        );
+    }
+}
+
+#[test]
+fn a_node_whose_replies_are_skipped_is_not_said_to_answer_nothing() {
+    let mut c = config(&[]);
+    // Each request answered with in_reply_to 1.0: Maelstrom's client skips it.
+    c.bin = sh_node(
+        "float-reply",
+        r#"exec sed -u -e 's/^{"id":[0-9]*,"src":"\([^"]*\)","dest":"\([^"]*\)","body":{"echo":\(.*\),"type":"echo","msg_id":\([0-9]*\)}}$/{"src":"\2","dest":"\1","body":{"type":"echo_ok","echo":\3,"in_reply_to":\4.0}}/'"#,
+    );
+    c.concurrency = 1;
+    let report = run(&c);
+    let summary = report.summary();
+    assert!(!report.valid());
+    assert_eq!(report.faults.count(Kind::Silent), 0, "{summary}");
+    assert!(
+        summary.contains("skipped in_reply_to 1.0, which it has no request for"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_run_cut_short_does_not_blame_the_clients_for_the_rate() {
+    // One client and a 300 ms stall: requests fall due that it cannot send; then the
+    // node exits, which ends the run.
+    let mut c = config(&["--pause-at", "10", "300", "--exit-after", "12"]);
+    c.rate = Some(200.0);
+    c.concurrency = 1;
+    c.time_limit = Duration::from_secs(2);
+    let report = run(&c);
+    let summary = report.summary();
+    assert!(!report.valid() && report.never_sent() > 0, "{summary}");
+    assert!(!summary.contains("not sustained"), "{summary}");
+}
+
+#[test]
+fn a_node_at_fault_is_quoted_by_its_last_stderr_lines() {
+    let report = run(&config(&["--silent-after", "5", "--chatter"]));
+    let summary = report.summary();
+    assert!(!report.valid());
+    assert!(
+        summary.contains("what the nodes at fault last wrote on stderr:\n  n1: "),
+        "{summary}"
+    );
+    assert_eq!(report.stderr.len(), 1);
+    assert!(report.stderr[0].1.len() <= 5, "a few lines");
 }
