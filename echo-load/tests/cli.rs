@@ -353,7 +353,7 @@ fn a_rerun_into_the_same_folder_leaves_only_its_own_files() {
 /// A node that answers as the sed node does, ignores SIGTERM, SIGINT and SIGHUP, starts a
 /// child that outlives it, and keeps running once its stdin ends; each writes its process
 /// id into `pids`.
-fn stubborn_node(pids: &std::path::Path, k: usize) -> PathBuf {
+fn stubborn_node(pids: &std::path::Path, k: &str) -> PathBuf {
     let script = format!(
         "trap '' TERM INT HUP\nsleep 300 &\necho $! >> {pids}\necho $$ >> {pids}\n{}\nsleep 300\n",
         sed_node().trim_start_matches("exec "),
@@ -380,11 +380,19 @@ fn alive(pid: i32) -> bool {
 /// load runs, and returns its exit code, stdout, how long it took to end after the
 /// first signal, and the node processes (and their children) still alive after.
 fn interrupted(signals: usize) -> (Option<i32>, String, std::time::Duration, Vec<i32>, u32) {
+    interrupted_by("-INT", signals)
+}
+
+/// [`interrupted`], with `signal` (as `kill` takes it: `-TERM`).
+fn interrupted_by(
+    signal: &str,
+    signals: usize,
+) -> (Option<i32>, String, std::time::Duration, Vec<i32>, u32) {
     use std::time::{Duration, Instant};
     let pids =
         std::env::temp_dir().join(format!("echo-load-pids-{}-{signals}", std::process::id()));
     let _ = std::fs::remove_file(&pids);
-    let bin = stubborn_node(&pids, signals);
+    let bin = stubborn_node(&pids, &format!("{signals}{signal}"));
     let child = Command::new(BIN)
         .args(["--bin", bin.to_str().expect("utf-8 path")])
         .args(["--node-count", "2", "--time-limit", "30", "--quiet"])
@@ -404,7 +412,7 @@ fn interrupted(signals: usize) -> (Option<i32>, String, std::time::Duration, Vec
     let signalled = Instant::now();
     for _ in 0..signals {
         Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
+            .args([signal, &child.id().to_string()])
             .status()
             .expect("kill");
         std::thread::sleep(Duration::from_millis(50));
@@ -603,4 +611,25 @@ fn a_stdout_line_longer_than_echo_load_reads_is_named_as_one() {
             .contains("n1: it printed a stdout line longer than 64 MiB, more than echo-load reads"),
         "{stdout}"
     );
+}
+
+#[test]
+fn sigterm_and_sighup_stop_a_run_as_ctrl_c_does_with_their_own_status() {
+    for (signal, name, code) in [("-TERM", "SIGTERM", 143), ("-HUP", "SIGHUP", 129)] {
+        let (status, stdout, _, left, _) = interrupted_by(signal, 1);
+        assert_eq!(status, Some(code), "{stdout}");
+        assert!(
+            stdout.contains(&format!("interrupted by {name}")),
+            "{stdout}"
+        );
+        assert!(left.is_empty(), "processes left running: {left:?}");
+    }
+}
+
+#[test]
+fn a_run_of_no_requests_is_valid_as_maelstrom_finds_an_empty_history() {
+    let (code, stdout, stderr) = short_run(&["--requests", "0"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("requests: due 0  sent 0"), "{stdout}");
+    assert!(stdout.ends_with("valid? true\n"), "{stdout}");
 }
