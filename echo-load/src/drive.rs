@@ -293,7 +293,7 @@ impl<'c> Drive<'c> {
                         break;
                     };
                     let nodes = &mut self.nodes;
-                    if let Some(n) = self.router.send(due, |n| &mut nodes[n].out) {
+                    if let Some(n) = self.router.send(due, now, |n| &mut nodes[n].out) {
                         self.mark(n);
                     }
                 }

@@ -149,11 +149,9 @@ pub enum Fault {
         node: String,
         /// Requests not wholly written to it.
         unsent: usize,
-        /// Bytes that waited for its stdin (requests, and messages from other nodes).
+        /// Bytes that waited for its stdin (requests, and messages from other nodes):
+        /// more than [`crate::route::MAX_WAITING`].
         waiting: u64,
-        /// For how long its stdin took nothing, in seconds; `None` when it read, but so
-        /// much less than was sent to it that [`crate::route::MAX_WAITING`] bytes waited.
-        seconds: Option<f64>,
     },
 
     // Failed operations: Maelstrom's echo checker fails the run for each; the run goes on.
@@ -358,7 +356,7 @@ impl Kind {
             Kind::Ended => "node ended",
             Kind::BadInit => "bad init reply",
             Kind::NoInit => "no init reply",
-            Kind::StoppedReading => "stopped reading its stdin",
+            Kind::StoppedReading => "fell too far behind on its stdin",
             Kind::Silent => "silent node",
             Kind::WrongEcho => "wrong echo",
             Kind::Malformed => "malformed reply",
@@ -516,18 +514,6 @@ impl fmt::Display for Fault {
                 node,
                 unsent,
                 waiting,
-                seconds: Some(seconds),
-            } => write!(
-                f,
-                "{node} stopped reading its stdin; {} unsent and {} waiting after {seconds:.1} s",
-                plural(*unsent as u64, "request", "requests"),
-                bytes(*waiting)
-            ),
-            Fault::StoppedReading {
-                node,
-                unsent,
-                waiting,
-                seconds: None,
             } => write!(
                 f,
                 "{node} read its stdin far slower than messages came for it: {} waited, the \
@@ -751,19 +737,9 @@ mod tests {
             ),
             (
                 Fault::StoppedReading {
-                    node: "n1".into(),
-                    unsent: 1,
-                    waiting: 95,
-                    seconds: Some(5.0),
-                },
-                "n1 stopped reading its stdin; 1 request unsent and 95 bytes waiting after 5.0 s",
-            ),
-            (
-                Fault::StoppedReading {
                     node: "n2".into(),
                     unsent: 0,
                     waiting: 64 << 20,
-                    seconds: None,
                 },
                 "n2 read its stdin far slower than messages came for it: 64.0 MiB waited, \
                  the most echo-load holds for one node; 0 requests unsent",

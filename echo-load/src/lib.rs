@@ -449,16 +449,33 @@ fn open_descriptors() -> Option<u64> {
     Some(entries.saturating_sub(1))
 }
 
-/// This process's peak resident memory, in KiB (`getrusage(2)`: KiB on Linux and the
-/// BSDs, bytes on macOS).
+/// This process's peak resident memory, in KiB. Linux: `VmHWM` from `/proc/self/status`,
+/// this program image's own (`getrusage(2)`'s `ru_maxrss` survives `exec` there, and would
+/// report a larger parent's size). Elsewhere `ru_maxrss`: KiB on the BSDs, bytes on macOS.
 fn peak_rss_kib() -> Option<u64> {
-    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF).ok()?;
-    let max = u64::try_from(usage.max_rss()).ok()?;
-    Some(if cfg!(target_vendor = "apple") {
-        max / 1024
-    } else {
-        max
-    })
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))?
+            .trim()
+            .strip_suffix("kB")?
+            .trim()
+            .parse()
+            .ok()
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let usage =
+            nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF).ok()?;
+        let max = u64::try_from(usage.max_rss()).ok()?;
+        Some(if cfg!(target_vendor = "apple") {
+            max / 1024
+        } else {
+            max
+        })
+    }
 }
 
 /// A new folder for a run's node logs: in memory where Linux offers it (`/dev/shm`:

@@ -48,8 +48,12 @@ struct Waiting {
     payload: usize,
     /// When it fell due: latency counts from here.
     due: Instant,
-    /// When its last byte was written to the node: its timeout counts from here.
-    sent: Option<Instant>,
+    /// When its client sent it, handing it to the network: its timeout counts from here,
+    /// however long it then waits to be written into the node's stdin (Maelstrom's
+    /// client: `send!`, then `recv!` with the deadline).
+    sent: Instant,
+    /// When its last byte was written to the node's stdin.
+    written: Option<Instant>,
     /// What the client skipped while it waited, to say why it timed out.
     note: Option<String>,
 }
@@ -275,12 +279,13 @@ impl Router {
         !self.idle.is_empty()
     }
 
-    /// Has the next idle client send a request that fell due at `due`, queued on its
-    /// node's stdin buffer (`out_of(node)`); returns the node's index, or `None` when no
-    /// client is idle.
+    /// Has the next idle client send, at `now`, a request that fell due at `due`, queued
+    /// on its node's stdin buffer (`out_of(node)`); returns the node's index, or `None`
+    /// when no client is idle.
     pub fn send<'o>(
         &mut self,
         due: Instant,
+        now: Instant,
         out_of: impl FnOnce(usize) -> &'o mut Vec<u8>,
     ) -> Option<usize> {
         let client = self.idle.pop_front()?;
@@ -292,7 +297,8 @@ impl Router {
             msg_id,
             payload,
             due,
-            sent: None,
+            sent: now,
+            written: None,
             note: None,
         });
         let n = c.node;
@@ -320,8 +326,10 @@ impl Router {
     }
 
     /// `bytes` more were written to node `n`'s stdin at `now`, and `left` wait for it:
-    /// the requests now wholly written start their timeouts, and a stdin that took
-    /// nothing for the timeout while bytes waited fails the run.
+    /// the requests now wholly written are marked so, and a stdin that takes nothing
+    /// while bytes wait is noted, to say why requests behind it time out. (It is no fault
+    /// of its own: in Maelstrom, messages wait in the network's queue, and only the
+    /// requests' deadlines run.)
     pub fn written(&mut self, n: usize, bytes: usize, left: usize, now: Instant) {
         let link = &mut self.links[n];
         link.written += bytes as u64;
@@ -331,23 +339,13 @@ impl Router {
             }
             link.pending.pop_front();
             if let Some(w) = &mut self.clients[client].waiting {
-                w.sent = Some(now);
+                w.written = Some(now);
             }
         }
         if bytes > 0 || left == 0 {
             link.stuck_since = None;
         } else {
-            let since = *link.stuck_since.get_or_insert(now);
-            if now - since >= self.timeout && !link.stuck_reported {
-                link.stuck_reported = true;
-                let fault = Fault::StoppedReading {
-                    node: self.names[n].clone(),
-                    unsent: link.pending.len(),
-                    waiting: left as u64,
-                    seconds: Some((now - since).as_secs_f64()),
-                };
-                self.faults.push(fault);
-            }
+            link.stuck_since.get_or_insert(now);
         }
     }
 
@@ -363,7 +361,6 @@ impl Router {
                 node: self.names[n].clone(),
                 unsent: link.pending.len(),
                 waiting,
-                seconds: None,
             };
             self.faults.push(fault);
         }
@@ -372,18 +369,11 @@ impl Router {
     /// Times out every request still outstanding when the run ends.
     pub fn expire_all(&mut self, now: Instant) {
         for c in &mut self.clients {
-            if let Some(w) = &mut c.waiting {
-                if w.sent.is_none() {
-                    // Never wholly written to its node: it times out from when it fell due.
-                    w.sent = Some(w.due);
-                    w.note = Some(format!(
-                        "never wholly written to {}'s stdin",
-                        self.names[c.node]
-                    ));
-                } else {
-                    w.note
-                        .get_or_insert_with(|| "still outstanding when the run ended".into());
-                }
+            if let Some(w) = &mut c.waiting
+                && w.written.is_some()
+            {
+                w.note
+                    .get_or_insert_with(|| "still outstanding when the run ended".into());
             }
         }
         self.expire_at(now, true);
@@ -629,7 +619,7 @@ impl Router {
         }
         Outcome::Answered {
             due: waiting.due,
-            sent: waiting.sent.unwrap_or(now),
+            sent: waiting.written.unwrap_or(now),
         }
     }
 
@@ -712,10 +702,7 @@ impl Router {
     /// [`Router::expire`], or with `all`, every request that has a time it was sent.
     fn expire_at(&mut self, now: Instant, all: bool) {
         let timeout = self.timeout;
-        let due = move |w: &Waiting| {
-            w.sent
-                .is_some_and(|sent| all || now.saturating_duration_since(sent) >= timeout)
-        };
+        let due = move |w: &Waiting| all || now.saturating_duration_since(w.sent) >= timeout;
         // First, silence, with every request still outstanding: a node is silent when it
         // printed nothing for the timeout and a request of it expires whose client skipped
         // nothing while it waited (a reply it could not take is not silence: the timeout's
@@ -737,15 +724,28 @@ impl Router {
         for c in 0..self.clients.len() {
             let client = &self.clients[c];
             let Some(w) = &client.waiting else { continue };
-            let Some(sent) = w.sent else { continue };
             if !due(w) {
                 continue;
             }
             let n = client.node;
+            let stuck = self.links[n].stuck_since;
             let client = &mut self.clients[c];
-            let Some(w) = client.waiting.take() else {
+            let Some(mut w) = client.waiting.take() else {
                 continue;
             };
+            let sent = w.sent;
+            if w.written.is_none() {
+                // It waited in front of the node's stdin all along: say why.
+                let name = &self.names[n];
+                w.note = Some(match stuck {
+                    Some(since) => format!(
+                        "never wholly written to {name}'s stdin, which had taken nothing \
+                         for {:.1} s",
+                        now.saturating_duration_since(since).as_secs_f64()
+                    ),
+                    None => format!("never wholly written to {name}'s stdin"),
+                });
+            }
             client.timed_out.push(w.msg_id);
             let sent_at = sent.saturating_duration_since(self.start).as_secs_f64();
             if self.timeout_marks.len() < MARKS {
@@ -772,7 +772,7 @@ impl Router {
             .clients
             .iter()
             .filter(|c| c.node == n)
-            .filter_map(|c| c.waiting.as_ref().and_then(|w| w.sent).map(|s| (s, c)));
+            .filter_map(|c| c.waiting.as_ref().map(|w| (w.sent, c)));
         let outstanding = waiting.clone().count();
         let Some((sent, oldest)) = waiting.min_by_key(|(s, _)| *s) else {
             return;
@@ -865,7 +865,7 @@ mod tests {
     fn replies_match_by_in_reply_to_from_any_node_with_repeated_msg_ids() {
         let (mut r, mut outs) = router(2, 2, false);
         let now = Instant::now();
-        assert_eq!(r.send(now, |n| &mut outs[n]), Some(0));
+        assert_eq!(r.send(now, now, |n| &mut outs[n]), Some(0));
         let echo = echo_of(&outs[0]);
         r.written(0, outs[0].len(), 0, now);
         // From n2, not n1 which was asked; msg_id copied from the request (as Go's demo).
@@ -888,7 +888,7 @@ mod tests {
     fn strict_fails_what_maelstrom_lets_pass() {
         let (mut r, mut outs) = router(1, 2, true);
         let now = Instant::now();
-        r.send(now, |n| &mut outs[n]);
+        r.send(now, now, |n| &mut outs[n]);
         let echo = echo_of(&outs[0]);
         let reply = format!(
             r#"{{"src":"n2","dest":"c1","body":{{"type":"echo_ok","echo":{echo},"in_reply_to":1,"msg_id":1}}}}"#
@@ -928,11 +928,11 @@ mod tests {
     }
 
     #[test]
-    fn the_timeout_runs_from_the_write_and_a_misdirected_reply_is_named() {
+    fn the_timeout_runs_from_the_send_and_a_misdirected_reply_is_named() {
         let (mut r, mut outs) = router(2, 1, false);
         let due = Instant::now();
         // c1's first request, answered; then c2's first (msg_id 1) and c1's second (2).
-        r.send(due, |n| &mut outs[n]);
+        r.send(due, due, |n| &mut outs[n]);
         let first = format!(
             r#"{{"src":"n1","dest":"c1","body":{{"type":"echo_ok","echo":{},"in_reply_to":1}}}}"#,
             echo_of(&outs[0])
@@ -943,14 +943,12 @@ mod tests {
             Outcome::Answered { .. }
         ));
         outs[0].clear();
-        r.send(due, |n| &mut outs[n]);
-        r.send(due, |n| &mut outs[n]);
+        r.send(due, due, |n| &mut outs[n]);
+        r.send(due, due, |n| &mut outs[n]);
         let echo = echo_of(&outs[0]);
         let before = r.links[0].written;
-        // Nothing written yet: however long it waits, nothing times out.
-        r.expire(due + Duration::from_secs(60));
-        assert_eq!(r.counts.timeouts, 0);
-        let written = due + Duration::from_secs(60);
+        // Written 3 s after they were sent: the 3 s count against their timeout.
+        let written = due + Duration::from_secs(3);
         r.written(0, outs[0].len(), 0, written);
         assert_eq!(r.links[0].written - before, outs[0].len() as u64);
         // c1's reply (to msg_id 2) sent to c2, which waits for msg_id 1.
@@ -959,9 +957,9 @@ mod tests {
         );
         r.line(0, 3, reply.as_bytes(), written);
         assert_eq!(r.counts.misdirected, 1);
-        r.expire(written + Duration::from_millis(4_900));
+        r.expire(due + Duration::from_millis(4_900));
         assert_eq!(r.counts.timeouts, 0);
-        r.expire(written + Duration::from_secs(5));
+        r.expire(due + Duration::from_secs(5));
         assert_eq!(r.counts.timeouts, 2);
         let texts: Vec<String> = r
             .faults
@@ -973,38 +971,30 @@ mod tests {
                 && texts[0].contains("(reply to c1's request sent to c2, n1 stdout line 3)"),
             "{texts:?}"
         );
-        // n1 printed its last line as they were written: silent for the timeout since.
-        let silent: Vec<String> = r
-            .faults
-            .shown(crate::fault::Kind::Silent)
-            .map(|f| f.to_string())
-            .collect();
-        assert_eq!(
-            silent,
-            [
-                "n1 answered nothing for 5.0 s; 2 requests outstanding, oldest c1 msg_id 2 sent at 60.000 s"
-            ]
-        );
+        // n1 printed its last line 2 s before: not silent for the timeout.
+        assert_eq!(r.faults.count(crate::fault::Kind::Silent), 0);
     }
 
     #[test]
-    fn a_stdin_that_takes_nothing_for_the_timeout_is_named() {
+    fn a_request_behind_a_stdin_that_takes_nothing_times_out_saying_so() {
         let (mut r, mut outs) = router(1, 1, false);
         let t = Instant::now();
-        r.send(t, |n| &mut outs[n]);
+        r.send(t, t, |n| &mut outs[n]);
         r.written(0, 0, outs[0].len(), t);
         r.written(0, 0, outs[0].len(), t + Duration::from_secs(4));
-        assert!(!r.faults.ended());
-        r.written(0, 0, outs[0].len(), t + Duration::from_secs(5));
-        assert!(r.faults.ended());
+        r.expire(t + Duration::from_secs(5));
+        assert!(!r.faults.ended(), "no fault of its own, as in Maelstrom");
         let text = r
             .faults
-            .shown(crate::fault::Kind::StoppedReading)
+            .shown(crate::fault::Kind::TimedOut)
             .next()
             .map(|f| f.to_string());
         assert_eq!(
             text.as_deref(),
-            Some("n1 stopped reading its stdin; 1 request unsent and 90 bytes waiting after 5.0 s")
+            Some(
+                "c1 msg_id 1 to n1, sent at 0.000 s, timed out (never wholly written to n1's \
+                 stdin, which had taken nothing for 5.0 s)"
+            )
         );
     }
 

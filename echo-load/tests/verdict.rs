@@ -200,23 +200,21 @@ fn a_node_that_reads_but_stops_answering_is_named() {
 }
 
 #[test]
-fn a_node_that_stops_reading_its_stdin_is_named() {
-    // Requests of 300 kB: 10 of them fill any pipe, so some are never written.
+fn a_node_that_stops_reading_its_stdin_gets_its_requests_timed_out_saying_why() {
+    // Requests of 600 kB: two of them fill any pipe, so most are never written. As in
+    // Maelstrom, that is no fault of its own: the requests behind it time out.
     let mut c = config(&["--stop-reading-after", "3"]);
-    c.payload = "string:300000".parse().expect("payload");
+    c.payload = "string:600000".parse().expect("payload");
     let report = run(&c);
     assert!(!report.valid());
     let summary = report.summary();
     assert!(
-        summary.contains("n1 stopped reading its stdin; ")
-            && summary.contains(" waiting after 1.0 s"),
+        summary.contains(
+            "timed out (never wholly written to n1's stdin, which had taken nothing for "
+        ),
         "{summary}"
     );
-    assert_eq!(
-        report.faults.count(Kind::StoppedReading),
-        1,
-        "said once: {summary}"
-    );
+    assert_eq!(report.faults.count(Kind::StoppedReading), 0, "{summary}");
 }
 
 #[test]

@@ -59,7 +59,7 @@ fn a_request_and_its_reply_allocate_nothing() {
     let mut answered = 0;
     let mut round = |router: &mut Router, outs: &mut Vec<Vec<u8>>, reply: &mut Vec<u8>| {
         let now = Instant::now();
-        let Some(n) = router.send(now, |n| &mut outs[n]) else {
+        let Some(n) = router.send(now, now, |n| &mut outs[n]) else {
             return;
         };
         router.written(n, outs[n].len(), 0, now);
