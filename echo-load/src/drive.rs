@@ -33,6 +33,43 @@ const START_BATCH: usize = 16;
 /// The alarm's readiness token (the nodes' are `2n` and `2n + 1`).
 const ALARM: Token = Token(usize::MAX);
 
+/// The readiness token of SIGCHLD's self-pipe: a child process changed state.
+const CHILD: Token = Token(usize::MAX - 1);
+
+/// SIGCHLD, caught for the length of a run: its self-pipe becomes readable whenever a
+/// child process changes state, and the nodes are then looked at (a node that exits
+/// while its stdout stays open, held by a process it started, is seen at once).
+struct ChildWatch {
+    read: std::os::unix::net::UnixStream,
+    id: signal_hook::SigId,
+}
+
+impl ChildWatch {
+    /// Catches SIGCHLD into a self-pipe registered with `poll` as [`CHILD`].
+    fn new(poll: &Poll) -> io::Result<ChildWatch> {
+        let (read, write) = std::os::unix::net::UnixStream::pair()?;
+        read.set_nonblocking(true)?;
+        write.set_nonblocking(true)?;
+        let id = signal_hook::low_level::pipe::register(signal_hook::consts::SIGCHLD, write)?;
+        poll.registry()
+            .register(&mut SourceFd(&read.as_raw_fd()), CHILD, Interest::READABLE)?;
+        Ok(ChildWatch { read, id })
+    }
+
+    /// Empties the self-pipe.
+    fn drain(&mut self) {
+        use std::io::Read;
+        let mut bytes = [0u8; 64];
+        while let Ok(1..) = self.read.read(&mut bytes) {}
+    }
+}
+
+impl Drop for ChildWatch {
+    fn drop(&mut self) {
+        signal_hook::low_level::unregister(self.id);
+    }
+}
+
 /// A wake-up on the microsecond. The readiness API waits in whole milliseconds, rounded
 /// up, which would send an open loop's requests up to a millisecond late; a timer
 /// descriptor among the ones waited on (Linux's timerfd) ends the wait when it should.
@@ -121,6 +158,9 @@ pub struct Drive<'c> {
     blocked: Vec<usize>,
     /// The stop signals (none if they could not be caught).
     pub interrupts: Option<Interrupts>,
+    /// SIGCHLD (none if it could not be caught: exits are then seen when a node's stdout
+    /// ends, and at the end of the load).
+    children: Option<ChildWatch>,
 }
 
 /// How the load went, beyond what the router and recorder hold.
@@ -152,6 +192,7 @@ impl<'c> Drive<'c> {
             interrupts.register(poll.registry())?;
         }
         Ok(Drive {
+            children: ChildWatch::new(&poll).ok(),
             interrupts,
             alarm: Alarm::new(&poll),
             poll,
@@ -393,6 +434,13 @@ impl<'c> Drive<'c> {
             if Interrupts::owns(event.token()) {
                 continue; // counted by `haste`, from the loop
             }
+            if event.token() == CHILD {
+                if let Some(watch) = &mut self.children {
+                    watch.drain();
+                }
+                self.check_exits(now);
+                continue;
+            }
             let (n, stdin) = (event.token().0 / 2, event.token().0 % 2 == 1);
             if stdin {
                 if let Some(i) = self.blocked.iter().position(|&b| b == n) {
@@ -432,7 +480,12 @@ impl<'c> Drive<'c> {
                 self.nodes[n].close_stdin();
                 self.router.closed(n);
             }
-            Err(e) => self.node_ended(n, Ending::Failed(format!("its stdin: {e}"))),
+            // Maelstrom's stdin-thread stops at a write error too: what waits for the
+            // node is dropped, and its requests time out.
+            Err(_) => {
+                self.nodes[n].close_stdin();
+                self.router.closed(n);
+            }
         }
     }
 
@@ -454,8 +507,15 @@ impl<'c> Drive<'c> {
                 let Some(line) = lines.next_line() else {
                     break;
                 };
+                if self.nodes[n].unread {
+                    // Maelstrom reads no more of this node; its lines are drained and
+                    // counted, so that it never blocks on a full stdout.
+                    self.router.lost(n);
+                    continue;
+                }
                 match self.router.line(n, number, line, now) {
                     Outcome::Done => {}
+                    Outcome::StopReading => self.nodes[n].unread = true,
                     Outcome::Forward(k) => {
                         let out = &mut self.nodes[k].out;
                         out.extend_from_slice(line);
@@ -473,44 +533,70 @@ impl<'c> Drive<'c> {
             if self.router.faults.ended() {
                 return;
             }
-            match got {
-                Ok(Got::Data) => {}
+            let ending = match got {
+                Ok(Got::Data) => continue,
                 Ok(Got::Empty) => return,
-                Ok(Got::Closed) => {
-                    let node = &mut self.nodes[n];
-                    node.stdout_closed = true;
-                    let ending = match node.lines.unfinished() {
-                        0 => Ending::Closed,
-                        bytes => Ending::MidLine(bytes),
-                    };
-                    return self.node_ended(n, ending);
+                Ok(Got::Closed) => match self.nodes[n].lines.unfinished() {
+                    0 => Ending::Closed,
+                    bytes => Ending::MidLine(bytes),
+                },
+                Ok(Got::TooLong) => Ending::LineTooLong,
+                Err(e) => Ending::Failed(e.to_string()),
+            };
+            return self.stdout_ended(n, ending, now);
+        }
+    }
+
+    /// Node `n`'s stdout ended, or can be read no further: Maelstrom's stdout-thread would
+    /// stop there, and the run goes on without it. If the process has ended too (it is
+    /// given a moment to be reaped), Maelstrom would stop the test at teardown.
+    fn stdout_ended(&mut self, n: usize, ending: Ending, now: Instant) {
+        let node = &mut self.nodes[n];
+        node.stdout_closed = true;
+        let _ = self
+            .poll
+            .registry()
+            .deregister(&mut SourceFd(&node.stdout.as_raw_fd()));
+        let closed = matches!(ending, Ending::Closed | Ending::MidLine(_));
+        self.router.faults.push(Fault::StdoutEnded {
+            node: node.name.clone(),
+            ending,
+            at: self.router.seconds_at(now),
+        });
+        if closed {
+            for _ in 0..50 {
+                if self.nodes[n].exit_seen() {
+                    break;
                 }
-                Ok(Got::TooLong) => return self.node_ended(n, Ending::LineTooLong),
-                Err(e) => return self.node_ended(n, Ending::Failed(format!("its stdout: {e}"))),
+                self.check_exit(n, now);
+                std::thread::sleep(Duration::from_millis(2));
             }
         }
     }
 
-    /// Fails the run because node `n` went away mid-run.
-    fn node_ended(&mut self, n: usize, ending: Ending) {
-        if self.router.faults.ended() {
+    /// Records, for every node that has exited since it was last looked at, that
+    /// Maelstrom would stop the test (a node not alive at teardown). Looked at when a
+    /// child process changes state, and at the end of the load.
+    pub fn check_exits(&mut self, now: Instant) {
+        for n in 0..self.nodes.len() {
+            self.check_exit(n, now);
+        }
+    }
+
+    /// [`Drive::check_exits`] for node `n`.
+    fn check_exit(&mut self, n: usize, now: Instant) {
+        let node = &mut self.nodes[n];
+        if node.exit_seen() {
             return;
         }
-        let node = &mut self.nodes[n];
-        // Give a crashing process a moment to be reaped, to say how it ended.
-        let mut status = None;
-        for _ in 0..50 {
-            status = node.exited();
-            if status.is_some() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(2));
+        if let Some(status) = node.exited() {
+            let fault = Fault::Exited {
+                node: node.name.clone(),
+                status: describe(status),
+                at: self.router.seconds_at(now),
+                stderr: tail(&node.log),
+            };
+            self.router.faults.push(fault);
         }
-        self.router.faults.push(Fault::Ended {
-            node: node.name.clone(),
-            ending,
-            status: status.map_or_else(|| "still running".to_owned(), describe),
-            stderr: tail(&node.log),
-        });
     }
 }

@@ -92,10 +92,11 @@ pub enum Ending {
 /// Something that went wrong.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Fault {
-    // Faults that end the run: Maelstrom stops at them too, or could not go on.
+    // Where Maelstrom stops reading a node's stdout: no failure of itself (the verdict
+    // follows from the requests), but every later line of that node is lost.
     /// A stdout line that is not a Maelstrom message (not JSON, not an object with string
-    /// `src` and `dest`, an object `body`, at most an integer `id`). Maelstrom's
-    /// stdout-thread stops reading the node at such a line (process.clj, `parse-msg`).
+    /// `src` and `dest`, at most an integer `id`). Maelstrom's stdout-thread stops
+    /// reading the node at such a line (process.clj, `parse-msg` throws).
     Unreadable {
         /// The line.
         at: At,
@@ -104,8 +105,8 @@ pub enum Fault {
         /// The line's first bytes.
         text: Excerpt,
     },
-    /// A message to or from an id that is no node and no client (net.clj,
-    /// `validate-msg`).
+    /// A message to or from an id that is no node, no client and no service (net.clj,
+    /// `validate-msg` asserts; the stdout-thread stops at the error).
     Undeliverable {
         /// The line.
         at: At,
@@ -116,14 +117,26 @@ pub enum Fault {
         /// The line's first bytes.
         text: Excerpt,
     },
-    /// A node whose stdout ended while the run went on.
-    Ended {
+    /// A node whose stdout ended while the run went on (its process may run on).
+    StdoutEnded {
         /// The node (`n1`).
         node: String,
         /// How its stdout ended.
         ending: Ending,
-        /// How the process ended ("exited with status 3"), or "still running".
+        /// When, in seconds since the load started (negative: before it).
+        at: f64,
+    },
+
+    // Where Maelstrom would stop the test rather than give a verdict.
+    /// A node not alive at the end of the run: Maelstrom's teardown throws (process.clj,
+    /// `stop-node!`: "crashed with exit status").
+    Exited {
+        /// The node (`n1`).
+        node: String,
+        /// How it ended ("exited with status 0").
         status: String,
+        /// When echo-load saw it, in seconds since the load started (negative: before).
+        at: f64,
         /// Its last stderr lines.
         stderr: String,
     },
@@ -275,8 +288,10 @@ pub enum Kind {
     Unreadable,
     /// [`Fault::Undeliverable`].
     Undeliverable,
-    /// [`Fault::Ended`].
-    Ended,
+    /// [`Fault::StdoutEnded`].
+    StdoutEnded,
+    /// [`Fault::Exited`].
+    Exited,
     /// [`Fault::BadInit`].
     BadInit,
     /// [`Fault::NoInit`].
@@ -307,12 +322,13 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in order.
-    pub const ALL: [Kind; 16] = [
-        Kind::Unreadable,
-        Kind::Undeliverable,
-        Kind::Ended,
+    pub const ALL: [Kind; 17] = [
+        Kind::Exited,
         Kind::BadInit,
         Kind::NoInit,
+        Kind::Unreadable,
+        Kind::Undeliverable,
+        Kind::StdoutEnded,
         Kind::StoppedReading,
         Kind::Silent,
         Kind::WrongEcho,
@@ -331,7 +347,8 @@ impl Kind {
         match self {
             Kind::Unreadable => "unreadable_line",
             Kind::Undeliverable => "undeliverable_message",
-            Kind::Ended => "node_ended",
+            Kind::StdoutEnded => "stdout_ended",
+            Kind::Exited => "node_exited",
             Kind::BadInit => "bad_init_reply",
             Kind::NoInit => "no_init_reply",
             Kind::StoppedReading => "stopped_reading",
@@ -353,7 +370,8 @@ impl Kind {
         match self {
             Kind::Unreadable => "not a Maelstrom message",
             Kind::Undeliverable => "undeliverable message",
-            Kind::Ended => "node ended",
+            Kind::StdoutEnded => "stdout ended",
+            Kind::Exited => "node not alive at the end",
             Kind::BadInit => "bad init reply",
             Kind::NoInit => "no init reply",
             Kind::StoppedReading => "fell too far behind on its stdin",
@@ -368,6 +386,21 @@ impl Kind {
             Kind::Lingered => "did not exit",
             Kind::BadExit => "failed exit",
         }
+    }
+
+    /// Maelstrom stops reading the node's stdout at it: no failure of itself, but its
+    /// later lines are lost (process.clj, the stdout-thread).
+    pub fn stops_reading(self) -> bool {
+        matches!(
+            self,
+            Kind::Unreadable | Kind::Undeliverable | Kind::StdoutEnded
+        )
+    }
+
+    /// Maelstrom would stop the test at it, with no verdict (db.clj, setup's init and
+    /// teardown).
+    pub fn aborts(self) -> bool {
+        matches!(self, Kind::Exited | Kind::BadInit | Kind::NoInit)
     }
 
     /// Only `--strict` fails a run for it.
@@ -385,7 +418,8 @@ impl Fault {
         match self {
             Fault::Unreadable { .. } => Kind::Unreadable,
             Fault::Undeliverable { .. } => Kind::Undeliverable,
-            Fault::Ended { .. } => Kind::Ended,
+            Fault::StdoutEnded { .. } => Kind::StdoutEnded,
+            Fault::Exited { .. } => Kind::Exited,
             Fault::BadInit { .. } => Kind::BadInit,
             Fault::NoInit { .. } => Kind::NoInit,
             Fault::StoppedReading { .. } => Kind::StoppedReading,
@@ -414,7 +448,8 @@ impl Fault {
             | Fault::RepeatedMsgId { at, .. }
             | Fault::Skipped { at, .. }
             | Fault::OtherNode { at, .. } => Some(&at.node),
-            Fault::Ended { node, .. }
+            Fault::StdoutEnded { node, .. }
+            | Fault::Exited { node, .. }
             | Fault::StoppedReading { node, .. }
             | Fault::TimedOut { node, .. }
             | Fault::Silent { node, .. }
@@ -424,17 +459,10 @@ impl Fault {
         }
     }
 
-    /// Whether the run stops at it.
+    /// Whether the run stops at it: Maelstrom would stop the test, or echo-load cannot
+    /// go on (a node 64 MiB behind on its stdin).
     pub fn ends_run(&self) -> bool {
-        matches!(
-            self.kind(),
-            Kind::Unreadable
-                | Kind::Undeliverable
-                | Kind::Ended
-                | Kind::BadInit
-                | Kind::NoInit
-                | Kind::StoppedReading
-        )
+        self.kind().aborts() || self.kind() == Kind::StoppedReading
     }
 }
 
@@ -478,25 +506,28 @@ impl fmt::Display for Fault {
                 f,
                 "{at}: {field} {id:?} is no node or client in the network: {text}"
             ),
-            Fault::Ended {
-                node,
-                ending,
-                status,
-                stderr,
-            } => {
+            Fault::StdoutEnded { node, ending, at } => {
                 let what = match ending {
                     Ending::Closed => "its stdout closed".to_owned(),
                     Ending::MidLine(bytes) => {
                         format!("its stdout closed in the middle of a line ({bytes} bytes)")
                     }
-                    Ending::Failed(e) => format!("its pipes failed ({e})"),
+                    Ending::Failed(e) => format!("its stdout failed ({e})"),
                     Ending::LineTooLong => format!(
                         "it printed a stdout line longer than {} MiB, more than echo-load \
-                         reads, and was read no further",
+                         reads (Maelstrom's reader stops strings at 20 million characters)",
                         crate::receive::MAX_LINE >> 20
                     ),
                 };
-                write!(f, "{node}: {what}; {status}")?;
+                write!(f, "{node}: {what} at {at:.3} s")
+            }
+            Fault::Exited {
+                node,
+                status,
+                at,
+                stderr,
+            } => {
+                write!(f, "{node} {status} at {at:.3} s, before the run ended")?;
                 if !stderr.is_empty() {
                     write!(f, "; its last stderr:\n{stderr}")?;
                 }
@@ -664,11 +695,17 @@ impl Faults {
     }
 
     /// Whether any fault fails the run: Maelstrom's faults always, strict ones under
-    /// `strict`.
+    /// `strict` (not where Maelstrom only stops reading a node: its lost lines fail the
+    /// requests they answer).
     pub fn fail(&self, strict: bool) -> bool {
         Kind::ALL
             .iter()
-            .any(|k| self.count(*k) > 0 && (strict || !k.strict_only()))
+            .any(|k| self.count(*k) > 0 && !k.stops_reading() && (strict || !k.strict_only()))
+    }
+
+    /// A fault at which Maelstrom would stop the test was recorded: the first.
+    pub fn aborted(&self) -> Option<&Fault> {
+        self.kept.iter().find(|f| f.kind().aborts())
     }
 
     /// The kept faults of `kind`, in the order they came.

@@ -49,6 +49,10 @@ use send::{PayloadKind, Payloads};
 /// How long a node has to answer `init`, as in Maelstrom.
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long after the load the nodes are checked to be alive, as Maelstrom's teardown
+/// does once the clients have closed.
+pub const TEARDOWN_AFTER: Duration = Duration::from_millis(50);
+
 /// How long the nodes have to exit once their stdins are closed at the end of a run.
 pub const EXIT_GRACE: Duration = Duration::from_secs(2);
 
@@ -268,6 +272,13 @@ pub fn run(config: &Config) -> io::Result<Report> {
         Some(drive.load(Instant::now()))
     };
     let driver_cpu = cpu_self().saturating_sub(cpu_before);
+    // Maelstrom's teardown finds every node alive, or stops the test. It comes after the
+    // last operation, the clients closed: a node exiting right after its last reply is
+    // given that moment to be seen.
+    if !drive.router.faults.ended() {
+        std::thread::sleep(TEARDOWN_AFTER);
+    }
+    drive.check_exits(Instant::now());
     // The nodes' CPU over the same window, the load, where the system says (a node that
     // ended during it counts for nothing).
     let measured: Vec<Duration> = drive
@@ -314,6 +325,7 @@ pub fn run(config: &Config) -> io::Result<Report> {
         let _ = std::fs::remove_dir_all(&logs);
     }
     let report = Report {
+        lost: router.lost_lines(),
         history_error: history.and_then(Result::err),
         interrupted,
         stderr,
@@ -347,7 +359,7 @@ fn last_words(nodes: &[NodeProcess], faults: &fault::Faults) -> Vec<(String, Vec
             break;
         }
         let Some(name) = fault.node() else { continue };
-        if matches!(fault, Fault::Ended { .. }) || quoted.iter().any(|(n, _)| n == name) {
+        if matches!(fault, Fault::Exited { .. }) || quoted.iter().any(|(n, _)| n == name) {
             continue;
         }
         let Some(node) = nodes.iter().find(|n| n.name == name) else {

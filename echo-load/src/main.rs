@@ -54,8 +54,9 @@ Options:
 
 Exit status: 0 when the run is valid, 1 when it is not, 2 when there was no run (a usage
 error, or the nodes could not be started), 3 when the run was judged (its summary and
-verdict are printed) but an output in --out could not be written, 128+N when signal N
-stopped it (130: Ctrl-C).
+verdict are printed) but an output in --out could not be written, 4 when Maelstrom
+would stop the test with no verdict (a node not alive at the end, or a failed init),
+128+N when signal N stopped it (130: Ctrl-C).
 
 Signals: SIGINT (Ctrl-C), SIGTERM or SIGHUP stops the load, gives outstanding requests
 1 s, ends every node (with all it started), and prints the summary of what ran, marked
@@ -253,6 +254,7 @@ fn main() -> ExitCode {
             let mut code = match report.interrupted {
                 // The conventional status of a run a signal ended (130 for Ctrl-C).
                 Some(signal) => ExitCode::from(128 + signal as u8),
+                None if report.outcome() == "aborted" => ExitCode::from(4),
                 None if report.valid() => ExitCode::SUCCESS,
                 None => ExitCode::FAILURE,
             };

@@ -32,6 +32,9 @@ pub struct NodeProcess {
     pub stdout_closed: bool,
     /// Its process group was killed once it had exited, or with it.
     group_ended: bool,
+    /// Maelstrom would read no more of its stdout: its lines are drained and counted as
+    /// lost.
+    pub unread: bool,
 }
 
 /// Nodes up to this many get 1 MiB pipes (on Linux): a large run would use up the
@@ -103,6 +106,7 @@ impl NodeProcess {
             log,
             stdout_closed: false,
             group_ended: false,
+            unread: false,
         })
     }
 
@@ -172,6 +176,11 @@ impl NodeProcess {
         }
         #[cfg(not(any(target_os = "linux", target_os = "android")))]
         None
+    }
+
+    /// Whether its exit has been seen (by [`NodeProcess::exited`] or a kill).
+    pub fn exit_seen(&self) -> bool {
+        self.group_ended
     }
 
     /// Kills the node and everything in its process group, and reaps it.

@@ -111,6 +111,8 @@ fn ms(h: &Histogram<u64>, q: f64) -> f64 {
 /// The outcome of a run.
 #[derive(Debug)]
 pub struct Report {
+    /// Lines lost from each node's stdout after Maelstrom would have stopped reading it.
+    pub lost: Vec<(String, u64)>,
     /// Writing `history.jsonl` failed (`--history`): the first error.
     pub history_error: Option<OutputError>,
     /// The stop signal that ended the run early (Ctrl-C: SIGINT), if one did.
@@ -299,8 +301,14 @@ impl Report {
                 kib as f64 / 1024.0
             );
         }
-        self.list_faults(&mut s, false);
-        self.list_faults(&mut s, true);
+        for section in [
+            Section::Abort,
+            Section::StopsReading,
+            Section::Failures,
+            Section::Strict,
+        ] {
+            self.list_faults(&mut s, section);
+        }
         if !self.stderr.is_empty() {
             let _ = writeln!(s, "what the nodes at fault last wrote on stderr:");
             for (node, lines) in &self.stderr {
@@ -309,32 +317,35 @@ impl Report {
                 }
             }
         }
-        match self.interrupted {
-            Some(signal) => {
+        match (self.faults.aborted(), self.interrupted) {
+            (Some(_), _) => {
+                let _ = writeln!(s, "valid? unknown: Maelstrom would stop this test");
+            }
+            (None, Some(signal)) => {
                 let name = crate::interrupt::name(signal);
                 let _ = writeln!(s, "valid? {} (of what ran before {name})", self.valid());
             }
-            None => {
+            (None, None) => {
                 let _ = writeln!(s, "valid? {}", self.valid());
             }
         }
         s
     }
 
-    /// Appends the faults of Maelstrom's verdict, or the stricter ones (recorded under
-    /// `--strict` only), first few of each kind.
-    fn list_faults(&self, s: &mut String, strict: bool) {
+    /// Appends the faults of one section of the summary, the first few of each kind.
+    fn list_faults(&self, s: &mut String, section: Section) {
         let kinds: Vec<Kind> = Kind::ALL
             .into_iter()
-            .filter(|k| k.strict_only() == strict && self.faults.count(*k) > 0)
+            .filter(|k| Section::of(*k) == section && self.faults.count(*k) > 0)
             .collect();
         if kinds.is_empty() {
             return;
         }
-        let heading = if strict {
-            "failures stricter than Maelstrom"
-        } else {
-            "failures"
+        let heading = match section {
+            Section::Abort => "Maelstrom would stop this test",
+            Section::StopsReading => "where Maelstrom stops reading a node's stdout",
+            Section::Failures => "failures",
+            Section::Strict => "failures stricter than Maelstrom",
         };
         let _ = writeln!(s, "{heading}:");
         for kind in kinds {
@@ -352,6 +363,26 @@ impl Report {
                     let _ = writeln!(s, "{indent}{line}");
                 }
             }
+        }
+        if section == Section::StopsReading && !self.lost.is_empty() {
+            let lost: Vec<String> = self
+                .lost
+                .iter()
+                .map(|(node, n)| format!("{node} {}", plural(*n, "line", "lines")))
+                .collect();
+            let _ = writeln!(s, "  lost after it: {}", lost.join(", "));
+        }
+    }
+
+    /// How the run ended: `valid`, `invalid`, or `aborted` (Maelstrom would stop the test
+    /// with no verdict).
+    pub fn outcome(&self) -> &'static str {
+        if self.faults.aborted().is_some() {
+            "aborted"
+        } else if self.valid() {
+            "valid"
+        } else {
+            "invalid"
         }
     }
 
@@ -380,6 +411,9 @@ impl Report {
             .collect();
         json!({
             "valid": self.valid(),
+            "outcome": self.outcome(),
+            "aborted": self.faults.aborted().map(|f| f.to_string()),
+            "lost_lines": self.lost.iter().map(|(n, k)| (n.clone(), json!(k))).collect::<serde_json::Map<_, _>>(),
             "verdict": if self.config.strict { "strict" } else { "maelstrom" },
             "interrupted": self.interrupted.map(crate::interrupt::name),
             "stderr": self.stderr.iter().map(|(n, l)| (n.clone(), json!(l))).collect::<serde_json::Map<_, _>>(),
@@ -622,6 +656,33 @@ fn short(x: f64) -> String {
         a => {
             let decimals = (2.0 - a.log10().floor()).max(0.0) as usize;
             trim(format!("{x:.decimals$}"))
+        }
+    }
+}
+
+/// A section of the summary's list of faults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Section {
+    /// Where Maelstrom would stop the test.
+    Abort,
+    /// Where Maelstrom would stop reading a node.
+    StopsReading,
+    /// What fails Maelstrom's verdict.
+    Failures,
+    /// What fails `--strict`'s only.
+    Strict,
+}
+
+impl Section {
+    fn of(kind: Kind) -> Section {
+        if kind.aborts() {
+            Section::Abort
+        } else if kind.stops_reading() {
+            Section::StopsReading
+        } else if kind.strict_only() {
+            Section::Strict
+        } else {
+            Section::Failures
         }
     }
 }

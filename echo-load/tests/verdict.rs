@@ -218,15 +218,54 @@ fn a_node_that_stops_reading_its_stdin_gets_its_requests_timed_out_saying_why() 
 }
 
 #[test]
-fn a_node_that_exits_mid_run_is_named() {
+fn a_node_that_exits_mid_run_is_where_maelstrom_would_stop_the_test() {
     let report = run(&config(&["--exit-after", "40"]));
     assert!(!report.valid());
+    assert_eq!(report.outcome(), "aborted");
     assert!(
-        report
-            .summary()
-            .contains("n1: its stdout closed; exited with status 3"),
+        report.summary().contains("n1 exited with status 3 at "),
         "{}",
         report.summary()
+    );
+}
+
+/// The sed expression that answers Maelstrom's echo requests.
+const SED_ECHO: &str = r#"s/^{"id":[0-9]*,"src":"\([^"]*\)","dest":"\([^"]*\)","body":{"echo":\(.*\),"type":"echo","msg_id":\([0-9]*\)}}$/{"src":"\2","dest":"\1","body":{"type":"echo_ok","echo":\3,"in_reply_to":\4}}/"#;
+
+#[test]
+fn a_node_that_exits_with_status_0_after_its_last_reply_is_where_maelstrom_would_stop() {
+    // Every request answered, then the node exits 0 before the run ends: Maelstrom's
+    // teardown finds it dead and stops the test.
+    let mut c = config(&[]);
+    c.bin = sh_node(
+        "exits-after-40",
+        &format!("exec sed -u -e '{SED_ECHO}' -e 40q"),
+    );
+    c.concurrency = 1;
+    c.requests = Some(40);
+    let report = run(&c);
+    let summary = report.summary();
+    assert_eq!(report.counts.ok, 40, "{summary}");
+    assert_eq!(report.outcome(), "aborted", "{summary}");
+    assert!(summary.contains("n1 exited with status 0 at "), "{summary}");
+    assert!(summary.ends_with("valid? unknown: Maelstrom would stop this test\n"));
+}
+
+#[test]
+fn a_node_that_exits_while_a_child_holds_its_stdout_is_seen_at_once() {
+    // The node exits; the child it leaves holds its stdout open, so no end of stdout
+    // says so. Maelstrom finds it dead at teardown.
+    let mut c = config(&[]);
+    c.bin = sh_node("forks-and-exits", "sleep 30 &\nexit 0");
+    c.time_limit = Duration::from_secs(3);
+    let started = Instant::now();
+    let report = run(&c);
+    let summary = report.summary();
+    assert_eq!(report.outcome(), "aborted", "{summary}");
+    assert!(summary.contains("n1 exited with status 0 at "), "{summary}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "seen when it exited, not at the end of the run: {summary}"
     );
 }
 
