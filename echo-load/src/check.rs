@@ -64,6 +64,8 @@ pub struct Message {
     pub dest: TokenSpan,
     /// Its body's reserved and reply keys.
     pub body: Body,
+    /// Its body's value, when it has one that is not `null` (an object).
+    pub body_span: Option<TokenSpan>,
 }
 
 /// The keys of a body that matter to a reply, each the span of its value.
@@ -98,18 +100,18 @@ pub enum Schema {
 /// Why a line is not what it must be.
 pub type Fault = String;
 
-/// Reads `line` as a Maelstrom message: one JSON object (RFC 8259, UTF-8) holding only
-/// `src` and `dest` (strings), `body` (an object) and optionally `id` (an integer), as
-/// net.clj's `Message` schema and process.clj's `parse-msg` require.
+/// Reads `line` (UTF-8: the caller has made it so) as a Maelstrom message, as
+/// process.clj's `parse-msg` does with cheshire: one JSON object, whatever follows it on
+/// the line ignored, holding only `src` and `dest` (strings), `body` (an object; missing or
+/// `null`, an empty one) and optionally `id` (an integer), as net.clj's `Message` schema
+/// requires.
 pub fn read_message(line: &[u8]) -> Result<Message, Fault> {
-    std::str::from_utf8(line)
-        .map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1))?;
     let mut r = Reader {
         line,
         i: 0,
         key: TokenSpan::default(),
     };
-    let (mut src, mut dest, mut body) = (None, None, None);
+    let (mut src, mut dest, mut body, mut body_span) = (None, None, None, None);
     r.object(|r, key| {
         match key {
             b"src" => src = Some(r.string_token()?),
@@ -117,7 +119,17 @@ pub fn read_message(line: &[u8]) -> Result<Message, Fault> {
             b"id" => {
                 r.integer_token()?;
             }
-            b"body" => body = Some(r.body()?),
+            b"body" if r.peek() == Some(b'n') => {
+                // `null`: an empty body, as keywordize-keys-1 makes of it.
+                r.value(0)?;
+                body = Some(Body::default());
+                body_span = None;
+            }
+            b"body" => {
+                let start = r.i;
+                body = Some(r.body()?);
+                body_span = Some(TokenSpan { start, end: r.i });
+            }
             other => {
                 return Err(format!(
                     "unexpected top-level key {:?} (Maelstrom allows src, dest, body, id)",
@@ -127,14 +139,12 @@ pub fn read_message(line: &[u8]) -> Result<Message, Fault> {
         }
         Ok(())
     })?;
-    r.ws();
-    if r.i != line.len() {
-        return Err(format!("trailing characters at byte {}", r.i + 1));
-    }
+    // cheshire's parse-string reads one value; what follows it is never looked at.
     Ok(Message {
         src: src.ok_or("no src")?,
         dest: dest.ok_or("no dest")?,
-        body: body.ok_or("no body")?,
+        body: body.unwrap_or_default(),
+        body_span,
     })
 }
 
@@ -312,7 +322,8 @@ impl<'a> Reader<'a> {
             return self.fault("expected a string");
         }
         let start = self.i;
-        self.i = json::string(self.line, start).map_err(|f| self.lexical(f))?;
+        // Maelstrom's reader takes control characters unescaped in a string.
+        self.i = json::string_allowing_controls(self.line, start).map_err(|f| self.lexical(f))?;
         Ok(TokenSpan { start, end: self.i })
     }
 
@@ -381,9 +392,35 @@ pub fn decode_string(token: &[u8]) -> Result<Cow<'_, str>, Fault> {
             .map(Cow::Borrowed)
             .map_err(|e| e.to_string());
     }
-    serde_json::from_slice::<String>(token)
+    serde_json::from_slice::<String>(&escape_controls(token))
         .map(Cow::Owned)
         .map_err(|e| format!("invalid string: {e}"))
+}
+
+/// `json` with every control character inside a string escaped (`\u0009`), for a parser
+/// that wants them escaped: Maelstrom's reader takes them as they are. Borrowed when
+/// there are none.
+fn escape_controls(json: &[u8]) -> Cow<'_, [u8]> {
+    if !json.iter().any(|&b| b < 0x20) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = Vec::with_capacity(json.len() + 16);
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in json {
+        if in_string && b < 0x20 {
+            out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+            continue;
+        }
+        out.push(b);
+        if escaped {
+            escaped = false;
+        } else if in_string && b == b'\\' {
+            escaped = true;
+        } else if b == b'"' {
+            in_string = !in_string;
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Parses an integer token as a u64, if it is one that fits.
@@ -401,8 +438,8 @@ pub fn same_value(a: &[u8], b: &[u8]) -> bool {
         return true;
     }
     match (
-        serde_json::from_slice::<serde_json::Value>(a),
-        serde_json::from_slice::<serde_json::Value>(b),
+        serde_json::from_slice::<serde_json::Value>(&escape_controls(a)),
+        serde_json::from_slice::<serde_json::Value>(&escape_controls(b)),
     ) {
         (Ok(a), Ok(b)) => same(&a, &b),
         _ => false,
@@ -494,10 +531,6 @@ mod tests {
                 "expected an integer",
             ),
             (
-                r#"{"src":"n1","dest":"c1","body":{}} x"#,
-                "trailing characters",
-            ),
-            (
                 r#"{"src":"n1","dest":"c1","body":{"echo":01}}"#,
                 "invalid number (no leading zeros) at byte 41",
             ),
@@ -508,11 +541,25 @@ mod tests {
             let got = read(line).expect_err(line);
             assert!(got.contains(fault), "{line}: {got}");
         }
-        assert!(
-            read_message(b"{\"src\":\"\xff\"}")
-                .expect_err("utf-8")
-                .contains("invalid UTF-8 at byte 9")
-        );
+    }
+
+    #[test]
+    fn a_line_is_read_as_cheshire_reads_it() {
+        // Control characters may stand unescaped in strings.
+        let m = read("{\"src\":\"n1\",\"dest\":\"c1\",\"body\":{\"echo\":\"a\tb\u{1}\"}}")
+            .expect("control characters in a string");
+        assert!(m.body.echo.is_some());
+        // What follows the message on its line is never looked at.
+        assert!(read(r#"{"src":"n1","dest":"c1","body":{}} x"#).is_ok());
+        assert!(read(r#"{"src":"n1","dest":"c1","body":{}}{"more":1}"#).is_ok());
+        // A missing or null body is an empty one.
+        for line in [
+            r#"{"src":"n1","dest":"c1"}"#,
+            r#"{"src":"n1","dest":"c1","body":null}"#,
+        ] {
+            let m = read(line).expect(line);
+            assert_eq!((m.body, m.body_span), (Body::default(), None), "{line}");
+        }
     }
 
     #[test]
@@ -607,6 +654,9 @@ mod tests {
             (r#"{"a":1}"#, r#"{"a":1,"b":2}"#, false),
             ("[1,2]", "[2,1]", false),
             ("\"x\"", "\"y\"", false),
+            // Maelstrom's reader takes a control character unescaped in a string.
+            ("\"a\\tb\"", "\"a\tb\"", true),
+            ("[\"a\\u0001\"]", "[\t\"a\u{1}\"]", true),
         ] {
             assert_eq!(same_value(a.as_bytes(), b.as_bytes()), equal, "{a} vs {b}");
         }

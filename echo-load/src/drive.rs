@@ -513,14 +513,26 @@ impl<'c> Drive<'c> {
                     self.router.lost(n);
                     continue;
                 }
+                // Maelstrom reads stdout through Java's UTF-8 decoder, which makes each
+                // malformed byte sequence U+FFFD; such a line is read as that decoder
+                // would have it (checked once here, for every line).
+                let repaired;
+                let line = match std::str::from_utf8(line) {
+                    Ok(_) => line,
+                    Err(_) => {
+                        repaired = String::from_utf8_lossy(line).into_owned();
+                        repaired.as_bytes()
+                    }
+                };
                 match self.router.line(n, number, line, now) {
                     Outcome::Done => {}
                     Outcome::StopReading => self.nodes[n].unread = true,
-                    Outcome::Forward(k) => {
+                    Outcome::Forward(k, delivery) => {
                         let out = &mut self.nodes[k].out;
-                        out.extend_from_slice(line);
-                        out.push(b'\n');
-                        self.router.queued(k, line.len() + 1);
+                        let before = out.len();
+                        delivery.write(line, out);
+                        let bytes = out.len() - before;
+                        self.router.queued(k, bytes);
                         self.mark(k);
                     }
                     Outcome::Answered { due, sent } => self.recorder.answered(due, sent, now),
@@ -536,7 +548,7 @@ impl<'c> Drive<'c> {
             let ending = match got {
                 Ok(Got::Data) => continue,
                 Ok(Got::Empty) => return,
-                Ok(Got::Closed) => match self.nodes[n].lines.unfinished() {
+                Ok(Got::Closed) => match self.nodes[n].lines.unterminated() {
                     0 => Ending::Closed,
                     bytes => Ending::MidLine(bytes),
                 },

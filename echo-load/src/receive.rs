@@ -27,6 +27,10 @@ pub struct Lines {
     end: usize,
     /// Number of the last line handed out (1-based).
     pub number: u64,
+    /// The source has ended: a last line needs no line end.
+    closed: bool,
+    /// The length of the last line, handed out at the end with no line end (0: none).
+    unterminated: usize,
 }
 
 /// What a read found.
@@ -68,7 +72,10 @@ impl Lines {
         }
         loop {
             match source.read(&mut self.buf[self.end..]) {
-                Ok(0) => return Ok(Got::Closed),
+                Ok(0) => {
+                    self.closed = true;
+                    return Ok(Got::Closed);
+                }
                 Ok(n) => {
                     self.end += n;
                     debug_assert!(self.end <= self.buf.len(), "a read within the buffer");
@@ -84,16 +91,31 @@ impl Lines {
     /// The next complete line, without its `\n`.
     pub fn next_line(&mut self) -> Option<&[u8]> {
         debug_assert!(self.start <= self.end && self.end <= self.buf.len());
-        let i = memchr::memchr(b'\n', &self.buf[self.start..self.end])?;
-        let line = &self.buf[self.start..self.start + i];
-        self.start += i + 1;
+        let rest = &self.buf[self.start..self.end];
+        // A line ends at `\n`, `\r` or `\r\n`, as Java's `BufferedReader.readLine` has
+        // it; the last one at the end of the stream needs none.
+        let (len, end) = match memchr::memchr2(b'\n', b'\r', rest) {
+            Some(i) if rest[i] == b'\n' => (i, i + 1),
+            Some(i) if i + 1 < rest.len() => (i, i + 1 + usize::from(rest[i + 1] == b'\n')),
+            // A `\r` last: a `\n` may follow it in the next read.
+            Some(i) if self.closed => (i, i + 1),
+            Some(_) => return None,
+            None if self.closed && !rest.is_empty() => {
+                self.unterminated = rest.len();
+                (rest.len(), rest.len())
+            }
+            None => return None,
+        };
+        let start = self.start;
+        self.start += end;
         self.number += 1;
-        Some(line)
+        Some(&self.buf[start..start + len])
     }
 
-    /// Bytes of an unfinished last line.
-    pub fn unfinished(&self) -> usize {
-        self.end - self.start
+    /// The length of the last line, if the stream ended in the middle of it (it was
+    /// handed out without a line end).
+    pub fn unterminated(&self) -> usize {
+        self.unterminated
     }
 
     /// Bytes the buffer holds now, used or not.
@@ -179,8 +201,38 @@ mod tests {
         );
         let mut lines = Lines::default();
         let got = read_all(&mut lines, &mut source);
-        assert_eq!(got, vec![(1, b"abc".to_vec()), (2, b"de".to_vec())]);
-        assert_eq!(lines.unfinished(), 1);
+        // The last line needs no line end, as Java's readLine has it.
+        assert_eq!(
+            got,
+            vec![
+                (1, b"abc".to_vec()),
+                (2, b"de".to_vec()),
+                (3, b"f".to_vec())
+            ]
+        );
+        assert_eq!(lines.unterminated(), 1);
+    }
+
+    #[test]
+    fn a_line_ends_at_lf_cr_or_crlf_even_across_reads() {
+        let mut source = Pieces(
+            vec![
+                b"a\rb\r".to_vec(),
+                b"\nc\r\n\rd".to_vec(),
+                b"\ne\r".to_vec(),
+            ],
+            false,
+        );
+        let mut lines = Lines::default();
+        let got: Vec<Vec<u8>> = read_all(&mut lines, &mut source)
+            .into_iter()
+            .map(|(_, l)| l)
+            .collect();
+        assert_eq!(
+            got,
+            [&b"a"[..], b"b", b"c", b"", b"d", b"e"].map(<[u8]>::to_vec)
+        );
+        assert_eq!(lines.unterminated(), 0, "the last line ended with its \\r");
     }
 
     #[test]

@@ -88,8 +88,9 @@ pub struct Link {
 pub enum Outcome {
     /// Nothing more to do (skipped, a fault recorded, or init answered).
     Done,
-    /// To be written to node `k`'s stdin.
-    Forward(usize),
+    /// To be written to node `k`'s stdin, as Maelstrom's network delivers it: `frame`
+    /// holds the line's parts, and the network's message id.
+    Forward(usize, Delivery),
     /// Maelstrom would read no more of this node's stdout (the fault says why).
     StopReading,
     /// A request answered correctly.
@@ -99,6 +100,33 @@ pub enum Outcome {
         /// When it was written to its node.
         sent: Instant,
     },
+}
+
+/// A message from one node to another, as spans of the line it was printed on, and the
+/// id Maelstrom's network gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    /// The network's message id.
+    pub id: u64,
+    /// `src`'s string token.
+    pub src: check::TokenSpan,
+    /// `dest`'s string token.
+    pub dest: check::TokenSpan,
+    /// The body's value, if it has one (else `{}`).
+    pub body: Option<check::TokenSpan>,
+}
+
+impl Delivery {
+    /// Appends the delivered message, made of `line`'s parts, to `out`.
+    pub fn write(&self, line: &[u8], out: &mut Vec<u8>) {
+        echo_wire::frame::delivered(
+            out,
+            self.id,
+            self.src.of(line),
+            self.dest.of(line),
+            self.body.map(|b| b.of(line)),
+        );
+    }
 }
 
 /// Counts of what the clients did.
@@ -448,7 +476,14 @@ impl Router {
         let dest = check::decode_string(message.dest.of(line)).unwrap_or_default();
         if let Some(k) = self.node(&dest) {
             self.counts.forwarded += 1;
-            return Outcome::Forward(k);
+            let delivery = Delivery {
+                id: self.next_id,
+                src: message.src,
+                dest: message.dest,
+                body: message.body_span,
+            };
+            self.next_id += 1;
+            return Outcome::Forward(k, delivery);
         }
         if let Some(c) = self.client(&dest) {
             return self.for_client(n, number, c, line, &message.body, now);
@@ -943,7 +978,20 @@ mod tests {
         let (mut r, _) = router(1, 3, false);
         let now = Instant::now();
         let to_n3 = br#"{"src":"n1","dest":"n3","body":{"type":"gossip","msg_id":7}}"#;
-        assert_eq!(r.line(0, 2, to_n3, now), Outcome::Forward(2));
+        let Outcome::Forward(2, delivery) = r.line(0, 2, to_n3, now) else {
+            panic!("forwarded to n3");
+        };
+        let mut out = Vec::new();
+        delivery.write(to_n3, &mut out);
+        // Re-serialized with the network's id, as Maelstrom delivers it.
+        let text = String::from_utf8(out).expect("UTF-8");
+        let rest = text.strip_prefix(r#"{"id":"#).expect("the id first");
+        let (id, rest) = rest.split_once(',').expect("an id");
+        assert!(id.parse::<u64>().is_ok(), "{text}");
+        assert_eq!(
+            rest,
+            "\"src\":\"n1\",\"dest\":\"n3\",\"body\":{\"type\":\"gossip\",\"msg_id\":7}}\n"
+        );
         let to_n9 = br#"{"src":"n1","dest":"n9","body":{"type":"gossip"}}"#;
         // Maelstrom's stdout-thread stops at it: no failure of itself, nor the end.
         assert_eq!(r.line(0, 3, to_n9, now), Outcome::StopReading);

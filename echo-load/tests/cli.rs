@@ -82,9 +82,11 @@ fn a_valid_run_exits_0_and_prints_the_summary() {
 
 #[test]
 fn an_invalid_run_exits_1_with_the_reason() {
+    // It answers init, then prints a line Maelstrom cannot read: Maelstrom reads no more
+    // of it, and its requests time out.
     let bin = node(
         "garbage-node",
-        r#"read line; echo "not JSON"; cat > /dev/null"#,
+        r#"read line; printf '{"src":"n1","dest":"c0","body":{"type":"init_ok","in_reply_to":1}}\n'; echo "not JSON"; cat > /dev/null"#,
     );
     let out = Command::new(BIN)
         .args([
@@ -92,6 +94,8 @@ fn an_invalid_run_exits_1_with_the_reason() {
             bin.to_str().expect("utf-8 path"),
             "--time-limit",
             "1",
+            "--timeout",
+            "300",
             "--quiet",
         ])
         .output()
@@ -100,7 +104,7 @@ fn an_invalid_run_exits_1_with_the_reason() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
         stdout.contains(
-            "n1 stdout line 1: not a Maelstrom message: expected '{' at byte 1: not JSON"
+            "n1 stdout line 2: not a Maelstrom message: expected '{' at byte 1: not JSON"
         ),
         "{stdout}"
     );

@@ -61,6 +61,22 @@ pub fn echo_request(
     out.extend_from_slice(b"}}\n");
 }
 
+/// Appends a message from one node to another as Maelstrom's network delivers it: with
+/// the network's own message `id` first, then `src` and `dest` (JSON string tokens, as
+/// the sender printed them) and `body` (its JSON text, or `{}` for none), and its line
+/// end. Maelstrom re-serializes the whole message; the body's own bytes are kept.
+pub fn delivered(out: &mut Vec<u8>, id: u64, src: &[u8], dest: &[u8], body: Option<&[u8]>) {
+    out.extend_from_slice(b"{\"id\":");
+    decimal(out, id);
+    out.extend_from_slice(b",\"src\":");
+    out.extend_from_slice(src);
+    out.extend_from_slice(b",\"dest\":");
+    out.extend_from_slice(dest);
+    out.extend_from_slice(b",\"body\":");
+    out.extend_from_slice(body.unwrap_or(b"{}"));
+    out.extend_from_slice(b"}\n");
+}
+
 /// Appends `n` in decimal.
 fn decimal(out: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];
@@ -89,6 +105,24 @@ mod tests {
             String::from_utf8(out).expect("UTF-8"),
             "{\"id\":7,\"src\":\"c2\",\"dest\":\"n1\",\"body\":{\"echo\":\"Please echo 35\",\"type\":\"echo\",\"msg_id\":3}}\n\
              {\"id\":0,\"src\":\"c0\",\"dest\":\"n1\",\"body\":{\"type\":\"init\",\"node_id\":\"n1\",\"node_ids\":[\"n1\",\"n2\"],\"msg_id\":1}}\n"
+        );
+    }
+
+    #[test]
+    fn a_delivered_message_carries_the_networks_id() {
+        let mut out = Vec::new();
+        delivered(
+            &mut out,
+            12,
+            br#""n1""#,
+            br#""n2""#,
+            Some(br#"{"type":"gossip"}"#),
+        );
+        delivered(&mut out, 13, br#""n2""#, br#""n1""#, None);
+        assert_eq!(
+            String::from_utf8(out).expect("UTF-8"),
+            "{\"id\":12,\"src\":\"n1\",\"dest\":\"n2\",\"body\":{\"type\":\"gossip\"}}\n\
+             {\"id\":13,\"src\":\"n2\",\"dest\":\"n1\",\"body\":{}}\n"
         );
     }
 

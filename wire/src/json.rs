@@ -38,6 +38,18 @@ pub fn skip_whitespace(line: &[u8], mut i: usize) -> usize {
 /// Reads the string token that starts at `line[start] == b'"'`; returns the index just
 /// past its closing quote.
 pub fn string(line: &[u8], start: usize) -> Result<usize, Fault> {
+    scan_string(line, start, false)
+}
+
+/// [`string`], but a control character (U+0000 to U+001F) may stand in the string
+/// unescaped, as Maelstrom's JSON reader allows (cheshire's default factory turns on
+/// Jackson's `ALLOW_UNQUOTED_CONTROL_CHARS`).
+pub fn string_allowing_controls(line: &[u8], start: usize) -> Result<usize, Fault> {
+    scan_string(line, start, true)
+}
+
+/// Reads a string token, with or without unescaped control characters.
+fn scan_string(line: &[u8], start: usize, controls: bool) -> Result<usize, Fault> {
     debug_assert_eq!(line.get(start), Some(&b'"'));
     let mut i = start + 1;
     loop {
@@ -57,7 +69,9 @@ pub fn string(line: &[u8], start: usize) -> Result<usize, Fault> {
                 None => return fault(i, "unexpected end of line in a string"),
                 Some(_) => return fault(i, "invalid escape in a string"),
             },
-            0..=0x1f => return fault(i, "control character in a string (it must be escaped)"),
+            0..=0x1f if !controls => {
+                return fault(i, "control character in a string (it must be escaped)");
+            }
             _ => i += 1,
         }
     }
