@@ -124,7 +124,7 @@ fn results_json_plots_and_node_logs_are_written() {
         assert!(svg.contains("time since the load started"), "{plot}");
         assert!(svg.contains("answered"), "{plot} has a legend");
     }
-    for node in ["n1", "n2"] {
+    for node in ["n0", "n1"] {
         let log = std::fs::read_to_string(dir.join(format!("{node}.log"))).expect("node log");
         assert!(
             log.contains("requests/s"),
@@ -183,7 +183,7 @@ fn a_wrong_echo_fails_the_run() {
         "wrong-echo",
         r#"NODE "$@" | SED '20s/Please echo/Please echx/'"#,
         |_| {},
-        "n1 stdout line 20: echo differs from what c",
+        "n0 stdout line 20: echo differs from what c",
     );
 }
 
@@ -203,7 +203,7 @@ fn a_wrong_in_reply_to_is_skipped_and_its_request_times_out_saying_why() {
         "wrong-in-reply-to",
         r#"NODE "$@" | SED '30s/"in_reply_to":\([0-9]*\)/"in_reply_to":9\1/'"#,
         |c| c.timeout = Duration::from_millis(300),
-        "which it has no request for, n1 stdout line 30)",
+        "which it has no request for, n0 stdout line 30)",
     );
     assert_eq!((report.counts.timeouts, report.counts.skipped), (1, 1));
 }
@@ -214,7 +214,7 @@ fn an_extra_key_fails_the_run() {
         "extra-key",
         r#"NODE "$@" | SED '30s/"type":"echo_ok"/"type":"echo_ok","extra":1/'"#,
         |_| {},
-        r#"n1 stdout line 30: reply to c"#,
+        r#"n0 stdout line 30: reply to c"#,
     );
     invalid(
         "extra-key-2",
@@ -252,11 +252,11 @@ fn a_garbage_stdout_line_stops_maelstrom_reading_the_node_and_its_requests_time_
         "garbage",
         "NODE \"$@\" | SED '25a\\\nhello from the node'",
         |c| c.time_limit = Duration::from_secs(3),
-        "where Maelstrom stops reading a node's stdout:\n  not a Maelstrom message (1):\n    n1 stdout line 26: not a Maelstrom message: expected '{' at byte 1: hello from the node",
+        "where Maelstrom stops reading a node's stdout:\n  not a Maelstrom message (1):\n    n0 stdout line 26: not a Maelstrom message: expected '{' at byte 1: hello from the node",
     );
     let summary = report.summary();
     assert!(report.counts.timeouts > 0, "{summary}");
-    assert!(summary.contains("  lost after it: n1 "), "{summary}");
+    assert!(summary.contains("  lost after it: n0 "), "{summary}");
 }
 
 #[test]
@@ -265,7 +265,7 @@ fn a_message_to_no_such_node_stops_maelstrom_reading_the_node() {
         "undeliverable",
         r#"NODE "$@" | SED '25s/"dest":"c[0-9]*"/"dest":"n7"/'"#,
         |c| c.time_limit = Duration::from_secs(3),
-        r#"n1 stdout line 25: dest "n7" is no node or client in the network"#,
+        r#"n0 stdout line 25: dest "n7" is no node or client in the network"#,
     );
 }
 
@@ -275,7 +275,7 @@ fn a_crash_is_where_maelstrom_would_stop_the_test_saying_how_the_node_ended() {
         "crash",
         r#"echo "about to crash" >&2; NODE "$@" | SED 40q; kill -s ABRT $$"#,
         |c| c.time_limit = Duration::from_secs(20),
-        "Maelstrom would stop this test:\n  node not alive at the end (1):\n    n1 killed by signal 6 at ",
+        "Maelstrom would stop this test:\n  node not alive at the end (1):\n    n0 killed by signal 6 at ",
     );
     let summary = report.summary();
     assert!(
@@ -290,12 +290,12 @@ fn a_crash_is_where_maelstrom_would_stop_the_test_saying_how_the_node_ended() {
 fn a_node_that_dies_mid_line_is_where_maelstrom_would_stop_the_test() {
     let report = invalid(
         "mid-line",
-        r#"NODE "$@" | SED 40q; printf '{"src":"n1"'; exit 3"#,
+        r#"NODE "$@" | SED 40q; printf '{"src":"n0"'; exit 3"#,
         |c| c.time_limit = Duration::from_secs(20),
-        "n1: its stdout closed in the middle of a line (11 bytes) at ",
+        "n0: its stdout closed in the middle of a line (11 bytes) at ",
     );
     assert!(
-        report.summary().contains("n1 exited with status 3 at "),
+        report.summary().contains("n0 exited with status 3 at "),
         "{}",
         report.summary()
     );
@@ -310,7 +310,7 @@ fn a_hung_node_fails_the_run_in_bounded_time_as_silent() {
         |c| c.timeout = Duration::from_millis(500),
         // Its 10 requests were sent together; those that timed out before it had been
         // silent for the timeout are no longer outstanding when it is named.
-        "n1 answered nothing for 0.5 s; ",
+        "n0 answered nothing for 0.5 s; ",
     );
     assert!(report.counts.timeouts >= 10, "{}", report.summary());
     assert!(
@@ -333,7 +333,7 @@ fn a_node_that_never_answers_init_fails_the_run() {
     assert!(
         report
             .summary()
-            .contains("n1, n2 did not answer init with init_ok within 10 s"),
+            .contains("n0, n1 did not answer init with init_ok within 10 s"),
         "{}",
         report.summary()
     );

@@ -76,6 +76,7 @@ fn no_allocation_per_message_after_warm_up() {
     echo_wire::frame::init(
         &mut init,
         0,
+        "c0",
         "n1",
         &echo_wire::frame::node_ids(&["n1", "n2"]),
     );

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 /// Maelstrom's init for node n1.
 pub fn init() -> Vec<u8> {
     let mut out = Vec::new();
-    frame::init(&mut out, 0, "n1", &frame::node_ids(&["n1"]));
+    frame::init(&mut out, 0, "c0", "n1", &frame::node_ids(&["n1"]));
     out
 }
 

@@ -235,7 +235,7 @@ pub fn run(config: &Config) -> io::Result<Report> {
         Some(dir) => (dir.clone(), false),
         None => (scratch_dir()?, true),
     };
-    let names: Vec<String> = (1..=config.node_count).map(|i| format!("n{i}")).collect();
+    let names: Vec<String> = (0..config.node_count).map(|i| format!("n{i}")).collect();
     let router = Router::new(
         names,
         config.concurrency,

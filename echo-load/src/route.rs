@@ -28,8 +28,11 @@ const QUOTE: usize = 200;
 /// A logical client: synchronous, one request outstanding at a time, as Maelstrom's.
 #[derive(Debug)]
 pub struct Client {
-    /// `c1`, `c2`, ...
+    /// `c1`, `c2`, ...: Maelstrom's client id, `c` and its number.
     pub name: String,
+    /// Its number: the init clients have the first ones (`c0` for `n0`, ...), the
+    /// workload's clients the next, and a client that replaces one a new one.
+    number: u64,
     /// Index of the node it sends to.
     pub node: usize,
     /// Its next `msg_id` (Maelstrom's clients count from 1).
@@ -163,6 +166,11 @@ pub struct Router {
     pub clients: Vec<Client>,
     /// Clients with no request outstanding, in the order they became idle.
     idle: VecDeque<usize>,
+    /// For each workload client number (from the first after the init clients' on): the
+    /// client it is, or [`CLOSED`] once it was replaced.
+    slots: Vec<usize>,
+    /// The number the next new client gets.
+    next_client: u64,
     /// The driver's state for each node's traffic, `n1` first.
     pub links: Vec<Link>,
     /// `n1`, `n2`, ...
@@ -196,6 +204,9 @@ pub struct Router {
 /// nodes): past it, the node is failed for not reading, which bounds the driver's memory.
 pub const MAX_WAITING: usize = 64 << 20;
 
+/// A client number that no longer names a client: it was closed and replaced.
+const CLOSED: usize = usize::MAX;
+
 /// How many timeouts are marked on the latency plot.
 pub const MARKS: usize = 4_000;
 
@@ -225,10 +236,16 @@ impl Router {
                 ids: UniqueIds::default(),
             })
             .collect();
+        // Maelstrom's client ids count from c0: one init client a node, then the
+        // workload's clients (client.clj, `open!`; db.clj, setup).
+        let first = names.len() as u64;
         Router {
+            slots: (0..clients).collect(),
+            next_client: first + clients as u64,
             clients: (0..clients)
                 .map(|k| Client {
-                    name: format!("c{}", k + 1),
+                    name: format!("c{}", first + k as u64),
+                    number: first + k as u64,
                     node: k % names.len(),
                     next_msg_id: 1,
                     waiting: None,
@@ -259,10 +276,12 @@ impl Router {
         &self.names
     }
 
-    /// Queues node `n`'s init (from `c0`, `msg_id` 1) on `out`.
+    /// Queues node `n`'s init (from its own init client, `c` and `n`'s number, with
+    /// `msg_id` 1) on `out`.
     pub fn init(&mut self, n: usize, out: &mut Vec<u8>) {
         let before = out.len();
-        crate::send::encode_init(out, self.next_id, &self.names[n], &self.node_ids);
+        let client = format!("c{n}");
+        crate::send::encode_init(out, self.next_id, &client, &self.names[n], &self.node_ids);
         self.next_id += 1;
         self.links[n].queued += (out.len() - before) as u64;
     }
@@ -464,7 +483,10 @@ impl Router {
             });
         }
         let src = check::decode_string(message.src.of(line)).unwrap_or_default();
-        if self.node(&src).is_none() && self.client(&src).is_none() {
+        if self.node(&src).is_none()
+            && self.client(&src).is_none()
+            && self.init_client(&src).is_none()
+        {
             self.faults.push(Fault::Undeliverable {
                 at: at(),
                 field: "src",
@@ -488,8 +510,8 @@ impl Router {
         if let Some(c) = self.client(&dest) {
             return self.for_client(n, number, c, line, &message.body, now);
         }
-        if dest == "c0" && !self.links[n].initialised {
-            return self.for_init_client(n, number, line, &message.body);
+        if let Some(k) = self.init_client(&dest) {
+            return self.for_init_client(n, number, k, line, &message.body);
         }
         self.faults.push(Fault::Undeliverable {
             at: at(),
@@ -498,6 +520,23 @@ impl Router {
             text: Excerpt::of(line, QUOTE),
         });
         Outcome::StopReading
+    }
+
+    /// Client `c`'s request ended with no definite outcome: as Jepsen does, its client
+    /// is closed and a new one, with a new id, takes its place (the old id names no one
+    /// any more: a late reply to it is undeliverable, as in Maelstrom's network).
+    fn replace(&mut self, c: usize) {
+        let first = self.names.len() as u64;
+        let client = &mut self.clients[c];
+        if let Some(slot) = self.slots.get_mut((client.number - first) as usize) {
+            *slot = CLOSED;
+        }
+        client.number = self.next_client;
+        client.name = format!("c{}", self.next_client);
+        client.next_msg_id = 1;
+        client.timed_out.clear();
+        self.next_client += 1;
+        self.slots.push(c);
     }
 
     /// A line of node `n`'s stdout came after Maelstrom would have stopped reading it:
@@ -529,13 +568,21 @@ impl Router {
     /// The index of node `name`, if it is one.
     fn node(&self, name: &str) -> Option<usize> {
         let k: usize = name.strip_prefix('n')?.parse().ok()?;
-        (k >= 1 && self.names.get(k - 1).is_some_and(|n| n == name)).then(|| k - 1)
+        self.names.get(k).is_some_and(|n| n == name).then_some(k)
     }
 
     /// The index of client `name`, if it is one (`c0`, which sends init, is not).
     fn client(&self, name: &str) -> Option<usize> {
         let k: usize = name.strip_prefix('c')?.parse().ok()?;
-        (k >= 1 && self.clients.get(k - 1).is_some_and(|c| c.name == name)).then(|| k - 1)
+        let slot = *self.slots.get(k.checked_sub(self.names.len())?)?;
+        (slot != CLOSED && self.clients[slot].name == name).then_some(slot)
+    }
+
+    /// The node whose init client `name` is, while that client is open (until the node
+    /// answered init).
+    fn init_client(&self, name: &str) -> Option<usize> {
+        let k: usize = name.strip_prefix('c')?.parse().ok()?;
+        (k < self.names.len() && format!("c{k}") == name && !self.links[k].initialised).then_some(k)
     }
 
     /// A message to `c0` before node `n` answered init: the init_ok, or skipped.
@@ -543,6 +590,7 @@ impl Router {
         &mut self,
         n: usize,
         number: u64,
+        k: usize,
         line: &[u8],
         body: &check::Body,
     ) -> Outcome {
@@ -567,7 +615,9 @@ impl Router {
             let f = fault("its type is not \"init_ok\"".into());
             self.faults.push(f);
         } else {
-            self.links[n].initialised = true;
+            // It answers node k's init, whichever node printed it: the client takes the
+            // reply to its msg_id from anyone.
+            self.links[k].initialised = true;
             self.initialised += 1;
         }
         Outcome::Done
@@ -829,6 +879,7 @@ impl Router {
             self.counts.timeouts += 1;
             let how = Completion::Info { error: "timeout" };
             self.completed(now, c, n, w.msg_id, how);
+            self.replace(c);
             self.in_flight -= 1;
             self.idle.push_back(c);
         }
@@ -894,7 +945,7 @@ mod tests {
     use crate::send::PayloadKind;
 
     fn router(clients: usize, nodes: usize, strict: bool) -> (Router, Vec<Vec<u8>>) {
-        let names = (1..=nodes).map(|k| format!("n{k}")).collect();
+        let names = (0..nodes).map(|k| format!("n{k}")).collect();
         let mut r = Router::new(
             names,
             clients,
@@ -907,8 +958,7 @@ mod tests {
         for (n, out) in outs.iter_mut().enumerate() {
             r.init(n, out);
             let line = format!(
-                r#"{{"src":"n{}","dest":"c0","body":{{"type":"init_ok","in_reply_to":1}}}}"#,
-                n + 1
+                r#"{{"src":"n{n}","dest":"c{n}","body":{{"type":"init_ok","in_reply_to":1}}}}"#
             );
             assert_eq!(r.line(n, 1, line.as_bytes(), Instant::now()), Outcome::Done);
         }
@@ -936,9 +986,10 @@ mod tests {
         assert_eq!(r.send(now, now, |n| &mut outs[n]), Some(0));
         let echo = echo_of(&outs[0]);
         r.written(0, outs[0].len(), 0, now);
-        // From n2, not n1 which was asked; msg_id copied from the request (as Go's demo).
+        // From n1, not n0 which was asked; msg_id copied from the request (as Go's demo).
+        // The workload's first client is c2: c0 and c1 were the nodes' init clients.
         let reply = format!(
-            r#"{{"src":"n2","dest":"c1","body":{{"type":"echo_ok","echo":{echo},"in_reply_to":1,"msg_id":1}}}}"#
+            r#"{{"src":"n1","dest":"c2","body":{{"type":"echo_ok","echo":{echo},"in_reply_to":1,"msg_id":1}}}}"#
         );
         assert!(matches!(
             r.line(1, 2, reply.as_bytes(), now),
@@ -953,13 +1004,38 @@ mod tests {
     }
 
     #[test]
+    fn a_timed_out_client_is_replaced_and_a_late_reply_to_it_is_undeliverable() {
+        // One node (n0, whose init client was c0), one client: c1.
+        let (mut r, mut outs) = router(1, 1, false);
+        let t = Instant::now();
+        r.send(t, t, |n| &mut outs[n]);
+        let echo = echo_of(&outs[0]);
+        r.written(0, outs[0].len(), 0, t);
+        outs[0].clear();
+        r.expire(t + Duration::from_secs(5));
+        assert_eq!(r.counts.timeouts, 1);
+        // Jepsen closes the client and opens a new one: c2, counting msg_ids from 1.
+        r.send(t, t, |n| &mut outs[n]);
+        let request = String::from_utf8_lossy(&outs[0]).into_owned();
+        assert!(
+            request.contains(r#""src":"c2""#) && request.contains(r#""msg_id":1}"#),
+            "{request}"
+        );
+        // The late reply to c1: to no one, so Maelstrom stops reading n0.
+        let late = format!(
+            r#"{{"src":"n0","dest":"c1","body":{{"type":"echo_ok","echo":{echo},"in_reply_to":1}}}}"#
+        );
+        assert_eq!(r.line(0, 2, late.as_bytes(), t), Outcome::StopReading);
+    }
+
+    #[test]
     fn strict_fails_what_maelstrom_lets_pass() {
         let (mut r, mut outs) = router(1, 2, true);
         let now = Instant::now();
         r.send(now, now, |n| &mut outs[n]);
         let echo = echo_of(&outs[0]);
         let reply = format!(
-            r#"{{"src":"n2","dest":"c1","body":{{"type":"echo_ok","echo":{echo},"in_reply_to":1,"msg_id":1}}}}"#
+            r#"{{"src":"n1","dest":"c2","body":{{"type":"echo_ok","echo":{echo},"in_reply_to":1,"msg_id":1}}}}"#
         );
         r.line(1, 2, reply.as_bytes(), now);
         r.line(1, 3, reply.as_bytes(), now);
@@ -977,9 +1053,9 @@ mod tests {
     fn node_to_node_messages_are_forwarded_and_unknown_ids_are_not() {
         let (mut r, _) = router(1, 3, false);
         let now = Instant::now();
-        let to_n3 = br#"{"src":"n1","dest":"n3","body":{"type":"gossip","msg_id":7}}"#;
+        let to_n3 = br#"{"src":"n0","dest":"n2","body":{"type":"gossip","msg_id":7}}"#;
         let Outcome::Forward(2, delivery) = r.line(0, 2, to_n3, now) else {
-            panic!("forwarded to n3");
+            panic!("forwarded to n2");
         };
         let mut out = Vec::new();
         delivery.write(to_n3, &mut out);
@@ -990,9 +1066,9 @@ mod tests {
         assert!(id.parse::<u64>().is_ok(), "{text}");
         assert_eq!(
             rest,
-            "\"src\":\"n1\",\"dest\":\"n3\",\"body\":{\"type\":\"gossip\",\"msg_id\":7}}\n"
+            "\"src\":\"n0\",\"dest\":\"n2\",\"body\":{\"type\":\"gossip\",\"msg_id\":7}}\n"
         );
-        let to_n9 = br#"{"src":"n1","dest":"n9","body":{"type":"gossip"}}"#;
+        let to_n9 = br#"{"src":"n0","dest":"n9","body":{"type":"gossip"}}"#;
         // Maelstrom's stdout-thread stops at it: no failure of itself, nor the end.
         assert_eq!(r.line(0, 3, to_n9, now), Outcome::StopReading);
         assert!(!r.faults.ended() && !r.faults.fail(true));
@@ -1003,7 +1079,7 @@ mod tests {
             .map(|f| f.to_string());
         assert!(
             text.as_deref().is_some_and(
-                |t| t.starts_with(r#"n1 stdout line 3: dest "n9" is no node or client"#)
+                |t| t.starts_with(r#"n0 stdout line 3: dest "n9" is no node or client"#)
             ),
             "{text:?}"
         );
@@ -1016,7 +1092,7 @@ mod tests {
         // c1's first request, answered; then c2's first (msg_id 1) and c1's second (2).
         r.send(due, due, |n| &mut outs[n]);
         let first = format!(
-            r#"{{"src":"n1","dest":"c1","body":{{"type":"echo_ok","echo":{},"in_reply_to":1}}}}"#,
+            r#"{{"src":"n0","dest":"c1","body":{{"type":"echo_ok","echo":{},"in_reply_to":1}}}}"#,
             echo_of(&outs[0])
         );
         r.written(0, outs[0].len(), 0, due);
@@ -1035,7 +1111,7 @@ mod tests {
         assert_eq!(r.links[0].written - before, outs[0].len() as u64);
         // c1's reply (to msg_id 2) sent to c2, which waits for msg_id 1.
         let reply = format!(
-            r#"{{"src":"n1","dest":"c2","body":{{"type":"echo_ok","echo":{echo},"in_reply_to":2}}}}"#
+            r#"{{"src":"n0","dest":"c2","body":{{"type":"echo_ok","echo":{echo},"in_reply_to":2}}}}"#
         );
         r.line(0, 3, reply.as_bytes(), written);
         assert_eq!(r.counts.misdirected, 1);
@@ -1049,8 +1125,8 @@ mod tests {
             .map(|f| f.to_string())
             .collect();
         assert!(
-            texts[0].contains("c1 msg_id 2 to n1")
-                && texts[0].contains("(reply to c1's request sent to c2, n1 stdout line 3)"),
+            texts[0].contains("c1 msg_id 2 to n0")
+                && texts[0].contains("(reply to c1's request sent to c2, n0 stdout line 3)"),
             "{texts:?}"
         );
         // n1 printed its last line 2 s before: not silent for the timeout.
@@ -1074,7 +1150,7 @@ mod tests {
         assert_eq!(
             text.as_deref(),
             Some(
-                "c1 msg_id 1 to n1, sent at 0.000 s, timed out (never wholly written to n1's \
+                "c1 msg_id 1 to n0, sent at 0.000 s, timed out (never wholly written to n0's \
                  stdin, which had taken nothing for 5.0 s)"
             )
         );

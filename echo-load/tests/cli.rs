@@ -86,7 +86,7 @@ fn an_invalid_run_exits_1_with_the_reason() {
     // of it, and its requests time out.
     let bin = node(
         "garbage-node",
-        r#"read line; printf '{"src":"n1","dest":"c0","body":{"type":"init_ok","in_reply_to":1}}\n'; echo "not JSON"; cat > /dev/null"#,
+        r#"read line; printf '{"src":"n0","dest":"c0","body":{"type":"init_ok","in_reply_to":1}}\n'; echo "not JSON"; cat > /dev/null"#,
     );
     let out = Command::new(BIN)
         .args([
@@ -104,7 +104,7 @@ fn an_invalid_run_exits_1_with_the_reason() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
         stdout.contains(
-            "n1 stdout line 2: not a Maelstrom message: expected '{' at byte 1: not JSON"
+            "n0 stdout line 2: not a Maelstrom message: expected '{' at byte 1: not JSON"
         ),
         "{stdout}"
     );
@@ -339,12 +339,12 @@ fn a_rerun_into_the_same_folder_leaves_only_its_own_files() {
     files.sort();
     assert_eq!(
         files,
-        ["latency.svg", "n1.log", "results.json", "throughput.svg"]
+        ["latency.svg", "n0.log", "results.json", "throughput.svg"]
     );
     // A folder that holds anything else is refused as it is.
     std::fs::write(dir.join("notes.txt"), "mine").expect("a file of the user's");
     let (code, _, stderr) = short_run(&["--out", out]);
-    let kept = dir.join("notes.txt").is_file() && dir.join("n1.log").is_file();
+    let kept = dir.join("notes.txt").is_file() && dir.join("n0.log").is_file();
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(
@@ -476,16 +476,16 @@ fn a_second_ctrl_c_ends_everything_at_once() {
 
 #[test]
 fn a_node_flooded_by_another_is_failed_with_the_drivers_memory_bounded() {
-    // n1 answers init, then sends n2 messages of 1 KB as fast as `yes` prints them; n2
+    // n0 answers init, then sends n1 messages of 1 KB as fast as `yes` prints them; n1
     // answers init and never reads again.
     let pad = "x".repeat(1000);
     let flood = node(
         "flood-node",
         &format!(
             r#"read -r line
-case "$line" in *'"node_id":"n1"'*) me=n1 ;; *) me=n2 ;; esac
-printf '{{"src":"%s","dest":"c0","body":{{"type":"init_ok","in_reply_to":1}}}}\n' "$me"
-if [ "$me" = n1 ]; then exec yes '{{"src":"n1","dest":"n2","body":{{"type":"gossip","pad":"{pad}"}}}}'; fi
+case "$line" in *'"node_id":"n0"'*) me=n0 ;; *) me=n1 ;; esac
+printf '{{"src":"%s","dest":"c%s","body":{{"type":"init_ok","in_reply_to":1}}}}\n' "$me" "${{me#n}}"
+if [ "$me" = n0 ]; then exec yes '{{"src":"n0","dest":"n1","body":{{"type":"gossip","pad":"{pad}"}}}}'; fi
 exec sleep 300"#
         ),
     );
@@ -498,7 +498,7 @@ exec sleep 300"#
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
-        stdout.contains("n2 read its stdin far slower than messages came for it: 64.0 MiB waited"),
+        stdout.contains("n1 read its stdin far slower than messages came for it: 64.0 MiB waited"),
         "{stdout}"
     );
     assert!(started.elapsed().as_secs() < 20, "it ended early: {stdout}");
@@ -529,7 +529,7 @@ fn plots_keep_every_series_visible_and_sane_axes_with_nothing_answered() {
     // Nothing answered: a node that answers init, then nothing.
     let silent = node(
         "silent-node",
-        "read -r line\nprintf '{\"src\":\"n1\",\"dest\":\"c0\",\"body\":{\"type\":\"init_ok\",\"in_reply_to\":1}}\\n'\nexec sleep 30",
+        "read -r line\nprintf '{\"src\":\"n0\",\"dest\":\"c0\",\"body\":{\"type\":\"init_ok\",\"in_reply_to\":1}}\\n'\nexec sleep 30",
     );
     let status = Command::new(BIN)
         .args(["--bin", silent.to_str().expect("utf-8 path")])
@@ -601,7 +601,7 @@ fn a_stdout_line_longer_than_echo_load_reads_is_named_as_one() {
     // tests measure in their process.
     let long = node(
         "long-line",
-        "read -r line\nprintf '{\"src\":\"n1\",\"dest\":\"c0\",\"body\":{\"type\":\"init_ok\",\"in_reply_to\":1}}\\n'\nhead -c 70000000 /dev/zero | tr '\\0' x\nexec sleep 30",
+        "read -r line\nprintf '{\"src\":\"n0\",\"dest\":\"c0\",\"body\":{\"type\":\"init_ok\",\"in_reply_to\":1}}\\n'\nhead -c 70000000 /dev/zero | tr '\\0' x\nexec sleep 30",
     );
     let out = Command::new(BIN)
         .args(["--bin", long.to_str().expect("utf-8 path")])
@@ -612,7 +612,7 @@ fn a_stdout_line_longer_than_echo_load_reads_is_named_as_one() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
         stdout
-            .contains("n1: it printed a stdout line longer than 64 MiB, more than echo-load reads"),
+            .contains("n0: it printed a stdout line longer than 64 MiB, more than echo-load reads"),
         "{stdout}"
     );
 }

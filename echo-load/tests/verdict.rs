@@ -132,8 +132,8 @@ fn strict_fails_what_maelstrom_lets_pass_and_says_so() {
     assert!(strict.faults.count(Kind::RepeatedMsgId) > 0, "{summary}");
     assert!(strict.faults.count(Kind::OtherNode) > 0, "{summary}");
     assert!(
-        summary.contains(", which asked n1, came from n2")
-            || summary.contains(", which asked n2, came from n1"),
+        summary.contains(", which asked n0, came from n1")
+            || summary.contains(", which asked n1, came from n0"),
         "{summary}"
     );
 }
@@ -186,7 +186,7 @@ fn a_node_that_reads_but_stops_answering_is_named() {
     assert!(!report.valid());
     let summary = report.summary();
     assert!(
-        summary.contains("n1 answered nothing for 1.0 s; ")
+        summary.contains("n0 answered nothing for 1.0 s; ")
             && summary.contains(" requests outstanding, oldest c"),
         "{summary}"
     );
@@ -196,7 +196,7 @@ fn a_node_that_reads_but_stops_answering_is_named() {
         summary.contains("timed out (10, first 3 shown):"),
         "{summary}"
     );
-    assert!(summary.contains(" to n1, sent at 0."), "{summary}");
+    assert!(summary.contains(" to n0, sent at 0."), "{summary}");
 }
 
 #[test]
@@ -210,7 +210,7 @@ fn a_node_that_stops_reading_its_stdin_gets_its_requests_timed_out_saying_why() 
     let summary = report.summary();
     assert!(
         summary.contains(
-            "timed out (never wholly written to n1's stdin, which had taken nothing for "
+            "timed out (never wholly written to n0's stdin, which had taken nothing for "
         ),
         "{summary}"
     );
@@ -223,7 +223,7 @@ fn a_node_that_exits_mid_run_is_where_maelstrom_would_stop_the_test() {
     assert!(!report.valid());
     assert_eq!(report.outcome(), "aborted");
     assert!(
-        report.summary().contains("n1 exited with status 3 at "),
+        report.summary().contains("n0 exited with status 3 at "),
         "{}",
         report.summary()
     );
@@ -247,7 +247,7 @@ fn a_node_that_exits_with_status_0_after_its_last_reply_is_where_maelstrom_would
     let summary = report.summary();
     assert_eq!(report.counts.ok, 40, "{summary}");
     assert_eq!(report.outcome(), "aborted", "{summary}");
-    assert!(summary.contains("n1 exited with status 0 at "), "{summary}");
+    assert!(summary.contains("n0 exited with status 0 at "), "{summary}");
     assert!(summary.ends_with("valid? unknown: Maelstrom would stop this test\n"));
 }
 
@@ -262,7 +262,7 @@ fn a_node_that_exits_while_a_child_holds_its_stdout_is_seen_at_once() {
     let report = run(&c);
     let summary = report.summary();
     assert_eq!(report.outcome(), "aborted", "{summary}");
-    assert!(summary.contains("n1 exited with status 0 at "), "{summary}");
+    assert!(summary.contains("n0 exited with status 0 at "), "{summary}");
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "seen when it exited, not at the end of the run: {summary}"
@@ -358,11 +358,16 @@ fn five_hundred_nodes_run_in_bounded_descriptors_and_memory() {
 
 /// A node in `sh`: answers init (from c0, msg_id 1), then runs `then`.
 fn sh_node(name: &str, then: &str) -> PathBuf {
+    sh_node_with(name, "", then)
+}
+
+/// [`sh_node`], running `before` first (after reading init, before answering it).
+fn sh_node_with(name: &str, before: &str, then: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("echo-load-verdict-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join(name);
     let script = format!(
-        "#!/bin/sh\nread -r line\nprintf '{{\"src\":\"n1\",\"dest\":\"c0\",\"body\":{{\"type\":\"init_ok\",\"in_reply_to\":1}}}}\\n'\n{then}\n"
+        "#!/bin/sh\nread -r line\n{before}\nprintf '{{\"src\":\"n0\",\"dest\":\"c0\",\"body\":{{\"type\":\"init_ok\",\"in_reply_to\":1}}}}\\n'\n{then}\n"
     );
     std::fs::write(&path, script).expect("script");
     use std::os::unix::fs::PermissionsExt;
@@ -373,13 +378,13 @@ fn sh_node(name: &str, then: &str) -> PathBuf {
 #[test]
 fn a_node_that_closes_its_stdin_is_said_to_have_never_been_written_to() {
     let mut c = config(&[]);
-    c.bin = sh_node("closes-stdin", "exec 0<&-\nexec sleep 30");
+    c.bin = sh_node_with("closes-stdin", "exec 0<&-", "exec sleep 30");
     c.concurrency = 1;
     let report = run(&c);
     let summary = report.summary();
     assert!(!report.valid());
     assert!(
-        summary.contains("never wholly written to n1's stdin"),
+        summary.contains("never wholly written to n0's stdin"),
         "{summary}"
     );
     for fault in report.faults.shown(Kind::Silent) {
@@ -432,7 +437,7 @@ fn a_node_at_fault_is_quoted_by_its_last_stderr_lines() {
     let summary = report.summary();
     assert!(!report.valid());
     assert!(
-        summary.contains("what the nodes at fault last wrote on stderr:\n  n1: "),
+        summary.contains("what the nodes at fault last wrote on stderr:\n  n0: "),
         "{summary}"
     );
     assert_eq!(report.stderr.len(), 1);

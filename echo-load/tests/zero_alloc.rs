@@ -35,7 +35,7 @@ static GLOBAL: Counting = Counting;
 
 #[test]
 fn a_request_and_its_reply_allocate_nothing() {
-    let names = vec!["n1".to_owned(), "n2".to_owned()];
+    let names = vec!["n0".to_owned(), "n1".to_owned()];
     let mut router = Router::new(
         names,
         4,
@@ -51,8 +51,7 @@ fn a_request_and_its_reply_allocate_nothing() {
         router.written(n, out.len(), 0, Instant::now());
         out.clear();
         let init_ok = format!(
-            r#"{{"src":"n{}","dest":"c0","body":{{"type":"init_ok","in_reply_to":1}}}}"#,
-            n + 1
+            r#"{{"src":"n{n}","dest":"c{n}","body":{{"type":"init_ok","in_reply_to":1}}}}"#
         );
         router.line(n, 1, init_ok.as_bytes(), Instant::now());
     }
@@ -76,7 +75,7 @@ fn a_request_and_its_reply_allocate_nothing() {
         let id_end = request.len() - 2;
         reply.clear();
         reply.extend_from_slice(br#"{"src":"n"#);
-        reply.push(b'1' + n as u8);
+        reply.push(b'0' + n as u8);
         reply.extend_from_slice(br#"","dest":""#);
         reply.extend_from_slice(&request[src_at..src_end]);
         reply.extend_from_slice(br#"","body":{"type":"echo_ok","echo":"#);

@@ -153,7 +153,7 @@ pub fn echo_request(id: u64, client: u64, msg_id: u64, payload: &str) -> String 
 /// Maelstrom's init for node n1, alone in its cluster (`echo_wire::frame`).
 pub static INIT: LazyLock<String> = LazyLock::new(|| {
     let mut out = Vec::new();
-    frame::init(&mut out, 0, "n1", &frame::node_ids(&["n1"]));
+    frame::init(&mut out, 0, "c0", "n1", &frame::node_ids(&["n1"]));
     String::from_utf8_lossy(&out).into_owned()
 });
 

@@ -24,12 +24,15 @@ pub fn node_ids<S: AsRef<str>>(all: &[S]) -> Vec<u8> {
     ids
 }
 
-/// Appends the `init` Maelstrom sends `node` from client `c0`, with `msg_id` 1, listing
-/// `node_ids` (made by [`node_ids`]), and its line end.
-pub fn init(out: &mut Vec<u8>, id: u64, node: &str, node_ids: &[u8]) {
+/// Appends the `init` Maelstrom sends `node` from `client` (a client of its own for each
+/// node, `c0` for the first), with `msg_id` 1, listing `node_ids` (made by [`node_ids`]),
+/// and its line end.
+pub fn init(out: &mut Vec<u8>, id: u64, client: &str, node: &str, node_ids: &[u8]) {
     out.extend_from_slice(b"{\"id\":");
     decimal(out, id);
-    out.extend_from_slice(b",\"src\":\"c0\",\"dest\":\"");
+    out.extend_from_slice(b",\"src\":\"");
+    out.extend_from_slice(client.as_bytes());
+    out.extend_from_slice(b"\",\"dest\":\"");
     out.extend_from_slice(node.as_bytes());
     out.extend_from_slice(b"\",\"body\":{\"type\":\"init\",\"node_id\":\"");
     out.extend_from_slice(node.as_bytes());
@@ -100,7 +103,7 @@ mod tests {
     fn requests_are_maelstroms_bytes() {
         let mut out = Vec::new();
         echo_request(&mut out, 7, b"c2", b"n1", br#""Please echo 35""#, 3);
-        init(&mut out, 0, "n1", &node_ids(&["n1", "n2"]));
+        init(&mut out, 0, "c0", "n1", &node_ids(&["n1", "n2"]));
         assert_eq!(
             String::from_utf8(out).expect("UTF-8"),
             "{\"id\":7,\"src\":\"c2\",\"dest\":\"n1\",\"body\":{\"echo\":\"Please echo 35\",\"type\":\"echo\",\"msg_id\":3}}\n\
