@@ -14,6 +14,9 @@
 //!   last to n1) in a node-to-node message; that node answers the client directly, and
 //!   replies `forward_ok` to the node that forwarded it.
 //! - `--chatter`: a stderr line for every message.
+//! - `--kv`: each echo request is first written to Maelstrom's `lin-kv` service (the
+//!   number of echoes so far, under the key `"echoes"`), and answered once `lin-kv`
+//!   says `write_ok`; a `lin-tso` timestamp is asked for too, and its answer ignored.
 //!
 //! Faults, at the Nth echo request (1-based):
 //! - `--duplicate-at N`: the reply is sent twice.
@@ -42,6 +45,7 @@ struct Switches {
     stop_reading_after: Option<u64>,
     exit_after: Option<u64>,
     pause_at: Option<(u64, u64)>,
+    kv: bool,
 }
 
 fn switches() -> Result<Switches, String> {
@@ -57,6 +61,7 @@ fn switches() -> Result<Switches, String> {
             "--delay-us" => s.delay_us = number()?,
             "--forward" => s.forward = true,
             "--chatter" => s.chatter = true,
+            "--kv" => s.kv = true,
             "--duplicate-at" => s.duplicate_at = Some(number()?),
             "--misdirect-at" => s.misdirect_at = Some(number()?),
             "--silent-after" => s.silent_after = Some(number()?),
@@ -90,6 +95,8 @@ fn main() {
     let mut echoes = 0u64;
     let mut next_msg_id = 1u64;
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    // Under --kv: the echo replies that wait for lin-kv's write_ok, by the write's msg_id.
+    let mut waiting: std::collections::HashMap<u64, Value> = std::collections::HashMap::new();
     for line in io::stdin().lock().lines() {
         let Ok(line) = line else { break };
         let Ok(msg) = serde_json::from_str::<Value>(&line) else {
@@ -155,6 +162,17 @@ fn main() {
                 body["type"] = "echo_ok".into();
                 body["in_reply_to"] = body["msg_id"].clone();
                 let reply = json!({"src": me, "dest": dest, "body": body});
+                if s.kv {
+                    let write = json!({"src": me, "dest": "lin-kv", "body": {"type": "write",
+                        "key": "echoes", "value": echoes, "msg_id": next_msg_id}});
+                    waiting.insert(next_msg_id, reply);
+                    let ts = json!({"src": me, "dest": "lin-tso",
+                        "body": {"type": "ts", "msg_id": next_msg_id + 1}});
+                    next_msg_id += 2;
+                    send(&out, &write);
+                    send(&out, &ts);
+                    continue;
+                }
                 let times = if s.duplicate_at == nth { 2 } else { 1 };
                 if s.delay_us == 0 {
                     for _ in 0..times {
@@ -185,7 +203,15 @@ fn main() {
                     "body": {"type": "forward_ok", "in_reply_to": body["msg_id"]}});
                 send(&out, &ok);
             }
-            _ => {} // forward_ok, and anything else: nothing to answer
+            "write_ok" => {
+                if let Some(reply) = body["in_reply_to"]
+                    .as_u64()
+                    .and_then(|id| waiting.remove(&id))
+                {
+                    send(&out, &reply);
+                }
+            }
+            _ => {} // forward_ok, ts_ok, and anything else: nothing to answer
         }
     }
 }

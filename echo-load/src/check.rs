@@ -446,7 +446,8 @@ pub fn same_value(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
-fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+/// Maelstrom's equality of two parsed JSON values (see [`same_value`]).
+pub fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
     use serde_json::Value;
     match (a, b) {
         (Value::Number(a), Value::Number(b)) => same_number(&a.to_string(), &b.to_string()),

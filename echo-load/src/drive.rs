@@ -527,6 +527,13 @@ impl<'c> Drive<'c> {
                 match self.router.line(n, number, line, now) {
                     Outcome::Done => {}
                     Outcome::StopReading => self.nodes[n].unread = true,
+                    Outcome::Deliver(k) => {
+                        let reply = self.router.outgoing();
+                        self.nodes[k].out.extend_from_slice(reply);
+                        let bytes = reply.len();
+                        self.router.queued(k, bytes);
+                        self.mark(k);
+                    }
                     Outcome::Forward(k, delivery) => {
                         let out = &mut self.nodes[k].out;
                         let before = out.len();

@@ -31,6 +31,7 @@ pub mod report;
 pub mod route;
 pub mod schedule;
 pub mod send;
+pub mod service;
 
 use std::io;
 use std::ops::RangeInclusive;

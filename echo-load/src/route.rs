@@ -21,6 +21,7 @@ use crate::check::{self, Schema, Type, integer_u64, same_value};
 use crate::fault::{At, Excerpt, Fault, Faults, Skip};
 use crate::history::{Completion, History};
 use crate::send::{Payloads, Rng, encode};
+use crate::service::Services;
 
 /// How many bytes of a line a fault quotes.
 const QUOTE: usize = 200;
@@ -96,6 +97,8 @@ pub enum Outcome {
     Forward(usize, Delivery),
     /// Maelstrom would read no more of this node's stdout (the fault says why).
     StopReading,
+    /// A service's reply, in [`Router::outgoing`], to be written to node `k`'s stdin.
+    Deliver(usize),
     /// A request answered correctly.
     Answered {
         /// When the request fell due.
@@ -198,6 +201,10 @@ pub struct Router {
     pub timeout_marks: Vec<f64>,
     /// Every operation, under `--history`.
     history: Option<History>,
+    /// Maelstrom's services, which nodes may ask.
+    services: Services,
+    /// A service's reply, for [`Outcome::Deliver`].
+    outgoing: Vec<u8>,
 }
 
 /// The most bytes echo-load holds for one node's stdin (requests and messages from other
@@ -268,6 +275,8 @@ impl Router {
             faults: Faults::default(),
             timeout_marks: Vec::new(),
             history: None,
+            services: Services::new(seed),
+            outgoing: Vec::new(),
         }
     }
 
@@ -486,6 +495,7 @@ impl Router {
         if self.node(&src).is_none()
             && self.client(&src).is_none()
             && self.init_client(&src).is_none()
+            && !Services::is_service(&src)
         {
             self.faults.push(Fault::Undeliverable {
                 at: at(),
@@ -513,6 +523,26 @@ impl Router {
         if let Some(k) = self.init_client(&dest) {
             return self.for_init_client(n, number, k, line, &message.body);
         }
+        if Services::is_service(&dest) {
+            let body = message.body_span.map_or(&b"{}"[..], |b| b.of(line));
+            let Some(reply) = self.services.handle(&dest, &src, body) else {
+                return Outcome::Done;
+            };
+            // The reply goes to whoever asked, through the network, as any message.
+            let Some(k) = self.node(&src) else {
+                return Outcome::Done;
+            };
+            self.outgoing.clear();
+            echo_wire::frame::delivered(
+                &mut self.outgoing,
+                self.next_id,
+                format!("\"{dest}\"").as_bytes(),
+                message.src.of(line),
+                Some(&reply),
+            );
+            self.next_id += 1;
+            return Outcome::Deliver(k);
+        }
         self.faults.push(Fault::Undeliverable {
             at: at(),
             field: "dest",
@@ -537,6 +567,11 @@ impl Router {
         client.timed_out.clear();
         self.next_client += 1;
         self.slots.push(c);
+    }
+
+    /// The service reply an [`Outcome::Deliver`] names.
+    pub fn outgoing(&self) -> &[u8] {
+        &self.outgoing
     }
 
     /// A line of node `n`'s stdout came after Maelstrom would have stopped reading it:

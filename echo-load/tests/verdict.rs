@@ -443,3 +443,15 @@ fn a_node_at_fault_is_quoted_by_its_last_stderr_lines() {
     assert_eq!(report.stderr.len(), 1);
     assert!(report.stderr[0].1.len() <= 5, "a few lines");
 }
+
+#[test]
+fn a_node_that_uses_maelstroms_services_is_answered_by_them() {
+    // Each echo waits for lin-kv's write_ok; lin-tso is asked too. Where Maelstrom's
+    // services were undeliverable, every request would time out.
+    let mut c = config(&["--kv"]);
+    c.node_count = 2;
+    let report = run(&c);
+    let summary = report.summary();
+    assert!(report.valid(), "{summary}");
+    assert!(report.counts.ok > 10, "{summary}");
+}
