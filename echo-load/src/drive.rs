@@ -14,6 +14,7 @@ use mio::{Events, Interest, Poll, Token};
 
 use crate::fault::{Ending, Fault};
 use crate::interrupt::{Haste, Interrupts};
+use crate::network::Network;
 use crate::node::{GROW_PIPES_UP_TO, NodeProcess, describe};
 use crate::receive::{Got, tail};
 use crate::report::{Progress, Recorder};
@@ -161,6 +162,8 @@ pub struct Drive<'c> {
     /// SIGCHLD (none if it could not be caught: exits are then seen when a node's stdout
     /// ends, and at the end of the load).
     children: Option<ChildWatch>,
+    /// Messages between nodes held for their latency (`--latency`); none without it.
+    network: Option<Network>,
 }
 
 /// How the load went, beyond what the router and recorder hold.
@@ -192,6 +195,7 @@ impl<'c> Drive<'c> {
             interrupts.register(poll.registry())?;
         }
         Ok(Drive {
+            network: Network::new(config.latency_ms, config.latency_dist, config.seed),
             children: ChildWatch::new(&poll).ok(),
             interrupts,
             alarm: Alarm::new(&poll),
@@ -400,6 +404,22 @@ impl<'c> Drive<'c> {
     /// stdout ends fails the run.
     fn pump(&mut self, until: Instant, precise: bool) {
         let now = Instant::now();
+        // Held messages whose latency has passed join their node's stdin buffer.
+        if let Some(net) = &mut self.network {
+            while let Some((k, bytes)) = net.due(now) {
+                self.nodes[k].out.extend_from_slice(&bytes);
+                self.router.queued(k, bytes.len());
+                if !self.queued[k] {
+                    self.queued[k] = true;
+                    self.to_write.push(k);
+                }
+            }
+        }
+        // Wake for the next one.
+        let (until, precise) = match self.network.as_ref().and_then(Network::next_deadline) {
+            Some(deadline) if deadline < until => (deadline, true),
+            _ => (until, precise),
+        };
         let mut to_write = std::mem::take(&mut self.to_write);
         for &n in &to_write {
             self.queued[n] = false;
@@ -527,21 +547,31 @@ impl<'c> Drive<'c> {
                 match self.router.line(n, number, line, now) {
                     Outcome::Done => {}
                     Outcome::StopReading => self.nodes[n].unread = true,
-                    Outcome::Deliver(k) => {
-                        let reply = self.router.outgoing();
-                        self.nodes[k].out.extend_from_slice(reply);
-                        let bytes = reply.len();
-                        self.router.queued(k, bytes);
-                        self.mark(k);
-                    }
-                    Outcome::Forward(k, delivery) => {
-                        let out = &mut self.nodes[k].out;
-                        let before = out.len();
-                        delivery.write(line, out);
-                        let bytes = out.len() - before;
-                        self.router.queued(k, bytes);
-                        self.mark(k);
-                    }
+                    Outcome::Deliver(k) => match &mut self.network {
+                        Some(net) => net.hold(now, k, self.router.outgoing().to_vec()),
+                        None => {
+                            let reply = self.router.outgoing();
+                            self.nodes[k].out.extend_from_slice(reply);
+                            let bytes = reply.len();
+                            self.router.queued(k, bytes);
+                            self.mark(k);
+                        }
+                    },
+                    Outcome::Forward(k, delivery) => match &mut self.network {
+                        Some(net) => {
+                            let mut bytes = Vec::new();
+                            delivery.write(line, &mut bytes);
+                            net.hold(now, k, bytes);
+                        }
+                        None => {
+                            let out = &mut self.nodes[k].out;
+                            let before = out.len();
+                            delivery.write(line, out);
+                            let bytes = out.len() - before;
+                            self.router.queued(k, bytes);
+                            self.mark(k);
+                        }
+                    },
                     Outcome::Answered { due, sent } => self.recorder.answered(due, sent, now),
                 }
                 if self.router.faults.ended() {

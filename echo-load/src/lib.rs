@@ -25,6 +25,7 @@ pub mod drive;
 pub mod fault;
 pub mod history;
 pub mod interrupt;
+pub mod network;
 pub mod node;
 pub mod receive;
 pub mod report;
@@ -89,6 +90,14 @@ pub struct Config {
     pub progress: bool,
     /// Write every operation into `history.jsonl` in [`Config::out`] (which it needs).
     pub history: bool,
+    /// Maelstrom's `--latency`: the mean delay of messages between nodes (and services),
+    /// in milliseconds; 0, none.
+    pub latency_ms: u64,
+    /// Maelstrom's `--latency-dist`.
+    pub latency_dist: network::LatencyDist,
+    /// Maelstrom's `--log-stderr`: show each node's stderr as it comes, each line after
+    /// the node's id.
+    pub log_stderr: bool,
 }
 
 impl Default for Config {
@@ -108,6 +117,9 @@ impl Default for Config {
             strict: false,
             progress: false,
             history: false,
+            latency_ms: 0,
+            latency_dist: network::LatencyDist::Constant,
+            log_stderr: false,
         }
     }
 }
@@ -174,6 +186,10 @@ impl Config {
             );
             return out_of("--timeout", self.timeout.as_millis().to_string(), range);
         }
+        if self.latency_ms > LATENCY_MS_MAX {
+            let range = format!("0 to {LATENCY_MS_MAX} ms");
+            return out_of("--latency", self.latency_ms.to_string(), range);
+        }
         if self.history && self.out.is_none() {
             return Err("--history: needs --out DIR, where history.jsonl is written".into());
         }
@@ -195,6 +211,9 @@ fn number(x: f64) -> String {
         x.to_string()
     }
 }
+
+/// The largest `--latency`, in milliseconds: a minute.
+pub const LATENCY_MS_MAX: u64 = 60_000;
 
 /// The node counts a run can use (two descriptors each).
 pub const NODE_COUNT: RangeInclusive<usize> = 1..=100_000;
@@ -245,6 +264,14 @@ pub fn run(config: &Config) -> io::Result<Report> {
         config.timeout,
         config.strict,
     );
+    let follow = config.log_stderr.then(|| {
+        let logs = router
+            .names()
+            .iter()
+            .map(|n| (n.clone(), logs.join(format!("{n}.log"))))
+            .collect();
+        receive::Follow::start(logs)
+    });
     let mut router = router;
     if config.history
         && let Some(dir) = &config.out
@@ -319,6 +346,7 @@ pub fn run(config: &Config) -> io::Result<Report> {
             Stop::Exited(_) => {}
         }
     }
+    drop(follow); // what the nodes wrote last is shown before the summary
     let stderr = last_words(&nodes, &router.faults);
     let history = router.take_history().map(history::History::finish);
     drop(nodes);

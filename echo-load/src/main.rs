@@ -47,6 +47,13 @@ Options:
                             earlier run wrote (its files are replaced)
       --history             Also write history.jsonl into --out: a line for each request
                             invoked and each completed (ok, fail, info), with its time
+      --latency <MS>        Maelstrom's: mean delay of each message between nodes (and
+                            services), 0 to 60000; messages to and from clients are never
+                            delayed [default: 0]
+      --latency-dist <D>    Maelstrom's: constant, uniform (0 to twice the mean) or
+                            exponential [default: constant]
+      --log-stderr          Maelstrom's: show each node's stderr as it comes, on stderr,
+                            each line after the node's id
       --seed <X>            Seed for the payload choice [default: 0]
       --quiet               No progress on stderr
   -h, --help                Print this help
@@ -81,6 +88,8 @@ const VALUE_OPTIONS: &[&str] = &[
     "--requests",
     "--out",
     "--seed",
+    "--latency",
+    "--latency-dist",
 ];
 
 /// echo-node's options, which go to the nodes, after `--`.
@@ -147,6 +156,12 @@ fn parse_args(args: Vec<OsString>) -> Result<Command, String> {
             Long("seed") => config.seed = value(&mut parser, "--seed")?,
             Long("strict") => config.strict = true,
             Long("history") => config.history = true,
+            Long("latency") => config.latency_ms = value(&mut parser, "--latency")?,
+            Long("latency-dist") => {
+                let text: String = value(&mut parser, "--latency-dist")?;
+                config.latency_dist = text.parse().map_err(|e| format!("--latency-dist: {e}"))?;
+            }
+            Long("log-stderr") => config.log_stderr = true,
             Long("quiet") => quiet = true,
             Short('h') | Long("help") => help = true,
             Short('V') | Long("version") => version = true,

@@ -127,6 +127,82 @@ impl Lines {
 /// How much of a node's last stderr output a failure message quotes.
 const TAIL: u64 = 4096;
 
+/// Shows each node's stderr as it comes (`--log-stderr`, as Maelstrom's): a thread of its
+/// own reads what was added to each node's log every [`FOLLOW_EVERY`] and writes each
+/// whole line to echo-load's stderr after the node's id (`n0: ...`). Off the request path:
+/// the loop never waits for it. Dropping it shows what is left and ends the thread.
+#[derive(Debug)]
+pub struct Follow {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// How often [`Follow`] looks at the logs.
+pub const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+impl Follow {
+    /// Follows `logs`: each node's id and its log file (which may not exist yet).
+    pub fn start(logs: Vec<(String, std::path::PathBuf)>) -> Follow {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let theirs = std::sync::Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("log-stderr".into())
+            .spawn(move || {
+                let mut read = vec![0u64; logs.len()];
+                loop {
+                    let last = theirs.load(Ordering::Relaxed);
+                    for ((name, path), done) in logs.iter().zip(&mut read) {
+                        show_new_lines(name, path, done);
+                    }
+                    if last {
+                        return;
+                    }
+                    std::thread::sleep(FOLLOW_EVERY);
+                }
+            })
+            .ok();
+        Follow { stop, thread }
+    }
+}
+
+impl Drop for Follow {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Writes the whole lines `path` gained past byte `done` to stderr, each after `name`,
+/// and moves `done` past them.
+fn show_new_lines(name: &str, path: &Path, done: &mut u64) {
+    use std::io::Write;
+    let Ok(mut file) = File::open(path) else {
+        return;
+    };
+    if file.seek(SeekFrom::Start(*done)).is_err() {
+        return;
+    }
+    let mut added = Vec::new();
+    if file.read_to_end(&mut added).is_err() {
+        return;
+    }
+    let Some(end) = memchr::memrchr(b'\n', &added) else {
+        return;
+    };
+    let mut text = Vec::with_capacity(end + 64);
+    for line in added[..end].split(|&b| b == b'\n') {
+        text.extend_from_slice(name.as_bytes());
+        text.extend_from_slice(b": ");
+        text.extend_from_slice(line);
+        text.push(b'\n');
+    }
+    let _ = io::stderr().write_all(&text);
+    *done += end as u64 + 1;
+}
+
 /// The last `lines` lines a node wrote to its log (of its last 4 KiB), each cut at 200
 /// bytes, for a failure message.
 pub fn last_lines(log: &Path, lines: usize) -> Vec<String> {

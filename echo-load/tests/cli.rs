@@ -637,3 +637,33 @@ fn a_run_of_no_requests_is_valid_as_maelstrom_finds_an_empty_history() {
     assert!(stdout.contains("requests: due 0  sent 0"), "{stdout}");
     assert!(stdout.ends_with("valid? true\n"), "{stdout}");
 }
+
+#[test]
+fn log_stderr_shows_each_nodes_stderr_after_its_id() {
+    let chatty = node(
+        "chatty-node",
+        &format!("echo 'hello from a node' >&2\n{}", sed_node()),
+    );
+    let out = Command::new(BIN)
+        .args(["--bin", chatty.to_str().expect("utf-8 path")])
+        .args([
+            "--node-count",
+            "2",
+            "--time-limit",
+            "0.3",
+            "--quiet",
+            "--log-stderr",
+        ])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    for node in ["n0", "n1"] {
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l == format!("{node}: hello from a node")),
+            "{stderr}"
+        );
+    }
+}

@@ -455,3 +455,25 @@ fn a_node_that_uses_maelstroms_services_is_answered_by_them() {
     assert!(report.valid(), "{summary}");
     assert!(report.counts.ok > 10, "{summary}");
 }
+
+#[test]
+fn latency_delays_messages_between_nodes_and_never_those_of_clients() {
+    // Forwarded: each request takes one node-to-node hop, delayed 50 ms; the client's own
+    // messages are not.
+    let mut c = config(&["--forward"]);
+    c.node_count = 2;
+    c.latency_ms = 50;
+    let report = run(&c);
+    let summary = report.summary();
+    assert!(report.valid(), "{summary}");
+    assert!(report.latency_ms(0.0) >= 50.0, "{summary}");
+    assert!(
+        report.latency_ms(0.5) < 100.0,
+        "one hop, not two: {summary}"
+    );
+    // Not forwarded: only client messages, none delayed.
+    let mut c = config(&[]);
+    c.latency_ms = 50;
+    let report = run(&c);
+    assert!(report.latency_ms(1.0) < 50.0, "{}", report.summary());
+}
