@@ -50,14 +50,18 @@ impl fmt::Display for LatencyDist {
     }
 }
 
+/// A held message: its deadline, the order it was sent in (so equal deadlines keep it),
+/// the node it is for, and its bytes.
+type Held = (Instant, u64, usize, Vec<u8>);
+
 /// The delayed messages of a run with latency, and the draws that delay them.
 #[derive(Debug)]
 pub struct Network {
     mean_ms: u64,
     dist: LatencyDist,
     rng: Rng,
-    /// Messages waiting for their deadline: (deadline, order sent, node, bytes).
-    held: BinaryHeap<Reverse<(Instant, u64, usize, Vec<u8>)>>,
+    /// Messages waiting for their deadline, earliest first.
+    held: BinaryHeap<Reverse<Held>>,
     sent: u64,
 }
 
