@@ -209,7 +209,7 @@ pub enum Fault {
         /// The error's `text`.
         text: String,
     },
-    /// A request not answered within the timeout of its being written to the node.
+    /// A request not answered within the timeout of its client sending it.
     TimedOut {
         /// The client (`c3`).
         client: String,

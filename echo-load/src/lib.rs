@@ -65,15 +65,16 @@ pub struct Config {
     pub bin: PathBuf,
     /// Arguments for every node process.
     pub node_args: Vec<String>,
-    /// Node processes n1..nN.
+    /// Node processes n0..n(N-1).
     pub node_count: usize,
-    /// Logical clients c1..cC, spread over the nodes (client k talks to node k mod N).
+    /// Logical clients, numbered after the nodes' init clients (cN on), spread over the
+    /// nodes (the k-th talks to node k mod N).
     pub concurrency: usize,
     /// Requests per second across all clients (open loop); `None`: closed loop.
     pub rate: Option<f64>,
     /// How long requests are sent.
     pub time_limit: Duration,
-    /// How long a request may wait for its reply, from when it was written to the node.
+    /// How long a request may wait for its reply, from when its client sent it.
     pub timeout: Duration,
     /// What the requests carry.
     pub payload: PayloadKind,

@@ -20,7 +20,7 @@ Usage: echo-load --bin PATH [OPTIONS] [-- NODE_ARGS...]
 Options:
       --bin <PATH>          The node's executable (required): a path, or a name looked up
                             on PATH; NODE_ARGS (after --) go to every node
-      --node-count <N>      Node processes n1..nN, each sent Maelstrom's init, 1 to 100000
+      --node-count <N>      Node processes n0..n(N-1), each sent Maelstrom's init, 1 to 100000
                             [default: 1]
       --concurrency <C>     Clients, each with one request outstanding at a time: a number,
                             or Kn for K per node (Maelstrom's notation), 1 to 1000000 in
@@ -29,8 +29,8 @@ Options:
                             measured from each request's scheduled time), 0.001 to
                             100000000; without it, closed loop, as fast as the clients go
       --time-limit <S>      Seconds of load, 0.001 to 1000000 [default: 10]
-      --timeout <MS>        Milliseconds a request may wait for its reply once written to
-                            its node, 1 to 3600000 [default: 5000]
+      --timeout <MS>        Milliseconds a request may wait for its reply from when its
+                            client sent it, 1 to 3600000 [default: 5000]
       --payload <KIND>      maelstrom (\"Please echo N\", as Maelstrom sends), string:BYTES
                             (a string of that many bytes, 0 to 67107840: what echo-load
                             reads back in a reply), or mixed (every kind of JSON

@@ -2,16 +2,19 @@
 //! Maelstrom's rules.
 //!
 //! - A message whose `dest` is a node goes to that node's stdin, as Maelstrom's network
-//!   delivers it (net.clj, `send!`); one to an id that is no node and no client cannot be
-//!   delivered (net.clj, `validate-msg`).
+//!   delivers it (net.clj, `send!`), re-serialized with the network's id; one to a
+//!   service is answered as the service answers ([`crate::service`]); one to an id that
+//!   is no node, no open client and no service cannot be delivered (net.clj,
+//!   `validate-msg`), and Maelstrom reads no more of the node that printed it.
 //! - A message to a client is that client's reply only if its `in_reply_to` is the
 //!   `msg_id` the client waits for, from whichever node it comes; anything else is skipped
 //!   (client.clj, `recv!`), counted, and, under `--strict`, a fault.
 //! - A reply of type `error` fails its request (client.clj, `throw-errors!`); any other is
 //!   checked against the echo_ok schema (`defrpc`), then its echo against the value sent
 //!   (workload/echo.clj, `checker`).
-//! - A request times out [`Config::timeout`](crate::Config) after it was written to the
-//!   node (client.clj, `recv!`'s deadline), not after it fell due.
+//! - A request times out [`Config::timeout`](crate::Config) after its client sent it
+//!   (client.clj: `send!`, then `recv!` with the deadline), however long it then waited
+//!   to be written into the node's stdin; its client is then replaced by a new one.
 
 use std::collections::{HashSet, VecDeque};
 
