@@ -467,13 +467,44 @@ fn latency_delays_messages_between_nodes_and_never_those_of_clients() {
     let summary = report.summary();
     assert!(report.valid(), "{summary}");
     assert!(report.latency_ms(0.0) >= 50.0, "{summary}");
+    // Minimums only (a loaded machine can make anything slower, nothing faster): one hop
+    // delayed, not two; and without forwarding, none at all.
     assert!(
-        report.latency_ms(0.5) < 100.0,
+        report.latency_ms(0.0) < 100.0,
         "one hop, not two: {summary}"
     );
-    // Not forwarded: only client messages, none delayed.
     let mut c = config(&[]);
     c.latency_ms = 50;
     let report = run(&c);
-    assert!(report.latency_ms(1.0) < 50.0, "{}", report.summary());
+    assert!(report.latency_ms(0.0) < 50.0, "{}", report.summary());
+}
+
+#[test]
+fn what_maelstrom_reads_and_passes_passes() {
+    // init_ok with an extra key and a string msg_id (only its type is checked); replies
+    // ending in \r\n with text after the JSON (cheshire reads one value); and, after the
+    // last reply, a stray debug line (Maelstrom stops reading the node there, but nothing
+    // is left to answer).
+    let dir = std::env::temp_dir().join(format!("echo-load-verdict-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("maelstrom-passes");
+    let script = format!(
+        r#"#!/bin/sh
+read -r line
+printf '{{"src":"n0","dest":"c0","body":{{"type":"init_ok","in_reply_to":1,"msg_id":"x","extra":true}}}}\n'
+exec sed -u -e '{SED_ECHO}' -e 's/$/ trailing\r/' -e '20a\
+debug: all done'
+"#
+    );
+    std::fs::write(&path, script).expect("script");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let mut c = config(&[]);
+    c.bin = path;
+    c.concurrency = 1;
+    c.requests = Some(20);
+    let report = run(&c);
+    let summary = report.summary();
+    assert!(report.valid(), "{summary}");
+    assert_eq!(report.counts.ok, 20, "{summary}");
 }
