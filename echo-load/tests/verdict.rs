@@ -229,6 +229,15 @@ fn a_node_that_exits_mid_run_is_where_maelstrom_would_stop_the_test() {
     );
 }
 
+/// sed, unbuffered: GNU's `-u`, or the BSDs' and macOS's `-l`.
+fn sed() -> &'static str {
+    let gnu = Command::new("sed")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if gnu { "sed -u" } else { "sed -l" }
+}
+
 /// The sed expression that answers Maelstrom's echo requests.
 const SED_ECHO: &str = r#"s/^{"id":[0-9]*,"src":"\([^"]*\)","dest":"\([^"]*\)","body":{"echo":\(.*\),"type":"echo","msg_id":\([0-9]*\)}}$/{"src":"\2","dest":"\1","body":{"type":"echo_ok","echo":\3,"in_reply_to":\4}}/"#;
 
@@ -239,7 +248,7 @@ fn a_node_that_exits_with_status_0_after_its_last_reply_is_where_maelstrom_would
     let mut c = config(&[]);
     c.bin = sh_node(
         "exits-after-40",
-        &format!("exec sed -u -e '{SED_ECHO}' -e 40q"),
+        &format!("exec {} -e '{SED_ECHO}' -e 40q", sed()),
     );
     c.concurrency = 1;
     c.requests = Some(40);
@@ -404,7 +413,11 @@ fn a_node_whose_replies_are_skipped_is_not_said_to_answer_nothing() {
     // Each request answered with in_reply_to 1.0: Maelstrom's client skips it.
     c.bin = sh_node(
         "float-reply",
-        r#"exec sed -u -e 's/^{"id":[0-9]*,"src":"\([^"]*\)","dest":"\([^"]*\)","body":{"echo":\(.*\),"type":"echo","msg_id":\([0-9]*\)}}$/{"src":"\2","dest":"\1","body":{"type":"echo_ok","echo":\3,"in_reply_to":\4.0}}/'"#,
+        &format!(
+            "exec {} -e '{}'",
+            sed(),
+            SED_ECHO.replace(r#"\4}}/"#, r#"\4.0}}/"#)
+        ),
     );
     c.concurrency = 1;
     let report = run(&c);
@@ -492,9 +505,10 @@ fn what_maelstrom_reads_and_passes_passes() {
         r#"#!/bin/sh
 read -r line
 printf '{{"src":"n0","dest":"c0","body":{{"type":"init_ok","in_reply_to":1,"msg_id":"x","extra":true}}}}\n'
-exec sed -u -e '{SED_ECHO}' -e 's/$/ trailing\r/' -e '20a\
+exec {sed} -e '{SED_ECHO}' -e 's/$/ trailing\r/' -e '20a\
 debug: all done'
-"#
+"#,
+        sed = sed()
     );
     std::fs::write(&path, script).expect("script");
     use std::os::unix::fs::PermissionsExt;
@@ -507,4 +521,25 @@ debug: all done'
     let summary = report.summary();
     assert!(report.valid(), "{summary}");
     assert_eq!(report.counts.ok, 20, "{summary}");
+}
+
+#[test]
+fn a_malformed_utf8_byte_is_read_as_u_fffd_and_makes_a_wrong_echo() {
+    // Every reply's echo has a byte that is no UTF-8: Maelstrom's decoder reads U+FFFD
+    // there, so the line is a message (no reading stops), with a wrong echo.
+    let mut c = config(&[]);
+    c.bin = sh_node(
+        "bad-utf8",
+        &format!(
+            "bad=$(printf '\\377')\nexec {} -e '{SED_ECHO}' -e \"s/Please/Pl${{bad}}ase/\"",
+            sed()
+        ),
+    );
+    c.concurrency = 1;
+    c.requests = Some(5);
+    let report = run(&c);
+    let summary = report.summary();
+    assert_eq!(report.counts.wrong, 5, "{summary}");
+    assert_eq!(report.faults.count(Kind::Unreadable), 0, "{summary}");
+    assert!(summary.contains('\u{fffd}'), "{summary}");
 }
