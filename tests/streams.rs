@@ -134,6 +134,25 @@ fn a_diagnostic_never_lands_inside_a_reply_on_a_shared_destination() {
     }
 }
 
+/// Sends the node its init, `bad` lines that are no JSON (a diagnostic each), and an
+/// echo; returns once both replies have come, the stdin still open.
+fn flood(child: &mut std::process::Child, bad: usize) -> std::process::ChildStdin {
+    let mut stdin = child.stdin.take().expect("piped");
+    let rx = replies(child.stdout.take().expect("piped"));
+    stdin.write_all(INIT.as_bytes()).expect("init");
+    stdin
+        .write_all(&b"{\"not\": json}\n".repeat(bad))
+        .expect("bad lines");
+    stdin
+        .write_all(echo_request(1, 1, 7, "\"through\"").as_bytes())
+        .expect("echo");
+    stdin.flush().expect("flush");
+    for _ in 0..2 {
+        check_reply_shape(&rx.recv_timeout(REPLY_TIMEOUT).expect("a reply"));
+    }
+    stdin
+}
+
 /// An inherited `O_NONBLOCK` stderr that is full for a while is waited on: later
 /// diagnostics, the drop report and the `--stats` line all arrive.
 #[test]
@@ -147,20 +166,8 @@ fn a_nonblocking_stderr_is_waited_on_not_given_up() {
         .stderr(err_writer)
         .spawn()
         .expect("spawn");
-    let mut stdin = child.stdin.take().expect("piped");
-    let rx = replies(child.stdout.take().expect("piped"));
-    stdin.write_all(INIT.as_bytes()).expect("init");
     // About 1.5 MB of diagnostics into a pipe nobody reads yet: stderr says EAGAIN.
-    stdin
-        .write_all(&b"{\"not\": json}\n".repeat(20_000))
-        .expect("bad lines");
-    stdin
-        .write_all(echo_request(1, 1, 7, "\"through\"").as_bytes())
-        .expect("echo");
-    stdin.flush().expect("flush");
-    for _ in 0..2 {
-        check_reply_shape(&rx.recv_timeout(REPLY_TIMEOUT).expect("a reply"));
-    }
+    let mut stdin = flood(&mut child, 20_000);
     let drain = read_slowly(err_reader, 1 << 16, Duration::ZERO);
     thread::sleep(Duration::from_millis(200));
     stdin.write_all(b"one more bad line\n").expect("bad line");
@@ -211,20 +218,8 @@ fn a_file_on_stderr_gets_every_diagnostic() {
 #[test]
 fn the_drop_report_comes_when_stderr_drains_not_with_the_next_input() {
     let mut child = common::spawn_node(&[]);
-    let mut stdin = child.stdin.take().expect("piped");
-    let rx = replies(child.stdout.take().expect("piped"));
     let stderr = child.stderr.take().expect("piped"); // not read, for now
-    stdin.write_all(INIT.as_bytes()).expect("init");
-    stdin
-        .write_all(&b"{\"not\": json}\n".repeat(50_000))
-        .expect("bad lines");
-    stdin
-        .write_all(echo_request(1, 1, 7, "\"through\"").as_bytes())
-        .expect("echo");
-    stdin.flush().expect("flush");
-    for _ in 0..2 {
-        check_reply_shape(&rx.recv_timeout(REPLY_TIMEOUT).expect("a reply"));
-    }
+    let stdin = flood(&mut child, 50_000);
     // stdin stays open and silent while stderr drains.
     let (tx, lines) = std::sync::mpsc::channel();
     thread::spawn(move || {
