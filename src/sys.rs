@@ -482,10 +482,10 @@ impl Write for Diagnostics {
     }
 }
 
-/// The stderr thread: takes what waits, writes it, and again, until stderr fails; once
-/// it has written everything, it reports what was dropped, if anything was. When stdout shares stderr's
-/// destination it holds the [`Turn`] for each whole batch, so no reply and no diagnostic
-/// ever splits the other.
+/// The stderr thread: takes what waits, writes it, and again, until stderr fails; once it
+/// has written everything, it reports what was dropped, if anything was. When stdout
+/// shares stderr's destination it holds the [`Turn`] for each whole batch, so no reply and
+/// no diagnostic ever splits the other.
 fn write_stderr(file: &File, shared: &Backlog, turn: &Turn) {
     // A pipe, socket or terminal is written in pieces that `poll(2)`'s "writable" promises
     // to take whole, so that a full one is seen as full (`blocked`) rather than waited on
