@@ -543,3 +543,38 @@ fn a_malformed_utf8_byte_is_read_as_u_fffd_and_makes_a_wrong_echo() {
     assert_eq!(report.faults.count(Kind::Unreadable), 0, "{summary}");
     assert!(summary.contains('\u{fffd}'), "{summary}");
 }
+
+#[test]
+fn messages_between_nodes_have_no_deadline() {
+    // n0 sends n1 2 MB of gossip (far more than a pipe holds), then answers echoes; n1
+    // reads nothing for 1.5 s, three timeouts long. Only node-to-node bytes wait for it,
+    // and those have no deadline in Maelstrom: the run is valid.
+    let dir = std::env::temp_dir().join(format!("echo-load-verdict-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("slow-gossip");
+    let pad = "x".repeat(80);
+    let script = format!(
+        r#"#!/bin/sh
+read -r line
+case "$line" in *'"node_id":"n0"'*) me=0 ;; *) me=1 ;; esac
+printf '{{"src":"n%s","dest":"c%s","body":{{"type":"init_ok","in_reply_to":1}}}}\n' "$me" "$me"
+if [ "$me" = 1 ]; then sleep 1.5; exec cat > /dev/null; fi
+yes '{{"src":"n0","dest":"n1","body":{{"type":"gossip","pad":"{pad}"}}}}' | head -20000
+exec {} -e '{SED_ECHO}'
+"#,
+        sed()
+    );
+    std::fs::write(&path, script).expect("script");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let mut c = config(&[]);
+    c.bin = path;
+    c.node_count = 2;
+    c.concurrency = 1; // to n0 alone
+    c.timeout = Duration::from_millis(500);
+    c.time_limit = Duration::from_secs(2);
+    let report = run(&c);
+    let summary = report.summary();
+    assert!(report.valid(), "{summary}");
+    assert!(report.counts.forwarded >= 20_000, "{summary}");
+}
