@@ -20,8 +20,8 @@ Usage: echo-load --bin PATH [OPTIONS] [-- NODE_ARGS...]
 Options:
       --bin <PATH>          The node's executable (required): a path, or a name looked up
                             on PATH; NODE_ARGS (after --) go to every node
-      --node-count <N>      Node processes n0..n(N-1), each sent Maelstrom's init, 1 to 100000
-                            [default: 1]
+      --node-count <N>      Node processes n0..n(N-1), each sent Maelstrom's init, 1 to
+                            100000 [default: 1]
       --concurrency <C>     Clients, each with one request outstanding at a time: a number,
                             or Kn for K per node (Maelstrom's notation), 1 to 1000000 in
                             all [default: 1n]
