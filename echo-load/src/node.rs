@@ -158,13 +158,35 @@ impl NodeProcess {
         Some(status)
     }
 
-    /// The CPU time (user and system, all its threads) the node's process has used so
-    /// far, where the system says without waiting for it (Linux: `/proc/PID/stat`, in
-    /// clock ticks of 10 ms); `None` elsewhere, or once it has ended.
+    /// The CPU time the node's process has used so far, all its threads, where the system
+    /// says without waiting for it; `None` elsewhere, or once it has ended. Linux: the
+    /// nanoseconds each live thread ran (`/proc/PID/task/*/schedstat`), or, where that is
+    /// not kept, the process's clock ticks of 10 ms (`/proc/PID/stat`).
     pub fn cpu(&self) -> Option<Duration> {
         #[cfg(any(target_os = "linux", target_os = "android"))]
         {
-            let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
+            let pid = self.child.id();
+            if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+                let mut ns = 0u64;
+                let mut any = false;
+                for task in tasks.flatten() {
+                    let Ok(text) = std::fs::read_to_string(task.path().join("schedstat")) else {
+                        continue;
+                    };
+                    if let Some(n) = text
+                        .split_whitespace()
+                        .next()
+                        .and_then(|n| n.parse::<u64>().ok())
+                    {
+                        ns += n;
+                        any = true;
+                    }
+                }
+                if any {
+                    return Some(Duration::from_nanos(ns));
+                }
+            }
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
             // Fields after the command's closing parenthesis: state is the 3rd field,
             // utime and stime the 14th and 15th.
             let rest = stat.rsplit_once(')')?.1;
