@@ -263,6 +263,30 @@ mod tests {
     }
 
     #[test]
+    fn long_strings_are_read_many_bytes_at_a_time_to_the_same_ends_and_faults() {
+        let plain = "x".repeat(1000);
+        let ok = format!("\"{plain}\\n{plain}\" rest");
+        assert_eq!(string(ok.as_bytes(), 0), Ok(2 * 1000 + 4));
+        let control = format!("\"{plain}\u{1}{plain}\"");
+        let fault = string(control.as_bytes(), 0).expect_err("a control character");
+        assert_eq!(
+            (fault.at, fault.what),
+            (1001, "control character in a string (it must be escaped)")
+        );
+        assert_eq!(
+            string_allowing_controls(control.as_bytes(), 0),
+            Ok(control.len())
+        );
+        let open = format!("\"{plain}");
+        assert_eq!(
+            string(open.as_bytes(), 0).expect_err("unterminated").at,
+            open.len()
+        );
+        let bad = format!("\"{plain}\\q\"");
+        assert_eq!(string(bad.as_bytes(), 0).expect_err("bad escape").at, 1001);
+    }
+
+    #[test]
     fn unicode_escapes_are_told_apart() {
         assert_eq!(unicode(br"\u00e9", 0), Some(Unicode::Single));
         assert_eq!(unicode(br"\ud83d\ude00", 0), Some(Unicode::Pair));
