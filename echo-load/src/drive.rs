@@ -354,8 +354,8 @@ impl<'c> Drive<'c> {
             if self.router.faults.ended() || (!sending && self.router.in_flight == 0) {
                 break;
             }
-            // Every request was sent by `ended` and has had its timeout since (a stdin
-            // that takes nothing for that long ends the run on its own).
+            // Every request was sent by `ended` and has had its timeout since: what is
+            // still outstanding (behind a stdin that takes nothing, say) times out now.
             if !sending && now >= ended + 2 * config.timeout + EXPIRY_TICK {
                 self.router.expire_all(now);
                 break;
@@ -405,15 +405,10 @@ impl<'c> Drive<'c> {
     fn pump(&mut self, until: Instant, precise: bool) {
         let now = Instant::now();
         // Held messages whose latency has passed join their node's stdin buffer.
-        if let Some(net) = &mut self.network {
-            while let Some((k, bytes)) = net.due(now) {
-                self.nodes[k].out.extend_from_slice(&bytes);
-                self.router.queued(k, bytes.len());
-                if !self.queued[k] {
-                    self.queued[k] = true;
-                    self.to_write.push(k);
-                }
-            }
+        while let Some((k, bytes)) = self.network.as_mut().and_then(|net| net.due(now)) {
+            self.nodes[k].out.extend_from_slice(&bytes);
+            self.router.queued(k, bytes.len());
+            self.mark(k);
         }
         // Wake for the next one.
         let (until, precise) = match self.network.as_ref().and_then(Network::next_deadline) {
@@ -547,31 +542,12 @@ impl<'c> Drive<'c> {
                 match self.router.line(n, number, line, now) {
                     Outcome::Done => {}
                     Outcome::StopReading => self.nodes[n].unread = true,
-                    Outcome::Deliver(k) => match &mut self.network {
-                        Some(net) => net.hold(now, k, self.router.outgoing().to_vec()),
-                        None => {
-                            let reply = self.router.outgoing();
-                            self.nodes[k].out.extend_from_slice(reply);
-                            let bytes = reply.len();
-                            self.router.queued(k, bytes);
-                            self.mark(k);
-                        }
-                    },
-                    Outcome::Forward(k, delivery) => match &mut self.network {
-                        Some(net) => {
-                            let mut bytes = Vec::new();
-                            delivery.write(line, &mut bytes);
-                            net.hold(now, k, bytes);
-                        }
-                        None => {
-                            let out = &mut self.nodes[k].out;
-                            let before = out.len();
-                            delivery.write(line, out);
-                            let bytes = out.len() - before;
-                            self.router.queued(k, bytes);
-                            self.mark(k);
-                        }
-                    },
+                    Outcome::Deliver(k, reply) => {
+                        self.send_to_node(k, now, |out| out.extend_from_slice(&reply));
+                    }
+                    Outcome::Forward(k, delivery) => {
+                        self.send_to_node(k, now, |out| delivery.write(line, out));
+                    }
                     Outcome::Answered { due, sent } => self.recorder.answered(due, sent, now),
                 }
                 if self.router.faults.ended() {
@@ -596,9 +572,30 @@ impl<'c> Drive<'c> {
         }
     }
 
+    /// Sends node `k` a message from another node or a service, which `write` appends to
+    /// a buffer: held for its latency under `--latency`, else queued on its stdin at once.
+    fn send_to_node(&mut self, k: usize, now: Instant, write: impl FnOnce(&mut Vec<u8>)) {
+        match &mut self.network {
+            Some(net) => {
+                let mut bytes = Vec::new();
+                write(&mut bytes);
+                net.hold(now, k, bytes);
+            }
+            None => {
+                let out = &mut self.nodes[k].out;
+                let before = out.len();
+                write(out);
+                let bytes = out.len() - before;
+                self.router.queued(k, bytes);
+                self.mark(k);
+            }
+        }
+    }
+
     /// Node `n`'s stdout ended, or can be read no further: Maelstrom's stdout-thread would
-    /// stop there, and the run goes on without it. If the process has ended too (it is
-    /// given a moment to be reaped), Maelstrom would stop the test at teardown.
+    /// stop there, and the run goes on without it. If the process has ended too,
+    /// Maelstrom would stop the test at teardown; if it ends later, SIGCHLD says so (and
+    /// the end of the load looks again), so the loop never waits for it here.
     fn stdout_ended(&mut self, n: usize, ending: Ending, now: Instant) {
         let node = &mut self.nodes[n];
         node.stdout_closed = true;
@@ -606,21 +603,12 @@ impl<'c> Drive<'c> {
             .poll
             .registry()
             .deregister(&mut SourceFd(&node.stdout.as_raw_fd()));
-        let closed = matches!(ending, Ending::Closed | Ending::MidLine(_));
         self.router.faults.push(Fault::StdoutEnded {
             node: node.name.clone(),
             ending,
             at: self.router.seconds_at(now),
         });
-        if closed {
-            for _ in 0..50 {
-                if self.nodes[n].exit_seen() {
-                    break;
-                }
-                self.check_exit(n, now);
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        }
+        self.check_exit(n, now);
     }
 
     /// Records, for every node that has exited since it was last looked at, that

@@ -50,11 +50,6 @@ pub enum Skip {
         /// The `in_reply_to` it carried.
         in_reply_to: u64,
     },
-    /// A reply to a request that had timed out.
-    Late {
-        /// The `in_reply_to` it carried.
-        in_reply_to: u64,
-    },
     /// A reply to another client's outstanding request, sent to this one.
     Misdirected {
         /// The client whose request it answers.
@@ -67,13 +62,6 @@ pub enum Skip {
         /// The `in_reply_to` token it carried, if any.
         in_reply_to: Option<String>,
     },
-}
-
-impl Skip {
-    /// Whether `--strict` counts it as a fault (a late reply is the node's right).
-    pub fn strict_fault(&self) -> bool {
-        !matches!(self, Skip::Late { .. })
-    }
 }
 
 /// How a node's stdout ended mid-run.
@@ -246,7 +234,7 @@ pub enum Fault {
         /// The `msg_id` token.
         msg_id: String,
     },
-    /// A message a client skipped (except late replies).
+    /// A message a client skipped.
     Skipped {
         /// The line.
         at: At,
@@ -471,12 +459,6 @@ impl fmt::Display for Skip {
         match self {
             Skip::Duplicate { in_reply_to } => {
                 write!(f, "a second reply to msg_id {in_reply_to}")
-            }
-            Skip::Late { in_reply_to } => {
-                write!(
-                    f,
-                    "a late reply to msg_id {in_reply_to}, which had timed out"
-                )
             }
             Skip::Misdirected { owner, in_reply_to } => {
                 write!(f, "the reply to {owner}'s request (msg_id {in_reply_to})")

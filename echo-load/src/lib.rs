@@ -257,7 +257,7 @@ pub fn run(config: &Config) -> io::Result<Report> {
         None => (scratch_dir()?, true),
     };
     let names: Vec<String> = (0..config.node_count).map(|i| format!("n{i}")).collect();
-    let router = Router::new(
+    let mut router = Router::new(
         names,
         config.concurrency,
         Payloads::new(&config.payload, config.seed),
@@ -273,7 +273,6 @@ pub fn run(config: &Config) -> io::Result<Report> {
             .collect();
         receive::Follow::start(logs)
     });
-    let mut router = router;
     if config.history
         && let Some(dir) = &config.out
     {
@@ -301,13 +300,6 @@ pub fn run(config: &Config) -> io::Result<Report> {
         Some(drive.load(Instant::now()))
     };
     let driver_cpu = cpu_self().saturating_sub(cpu_before);
-    // Maelstrom's teardown finds every node alive, or stops the test. It comes after the
-    // last operation, the clients closed: a node exiting right after its last reply is
-    // given that moment to be seen.
-    if !drive.router.faults.ended() {
-        std::thread::sleep(TEARDOWN_AFTER);
-    }
-    drive.check_exits(Instant::now());
     // The nodes' CPU over the same window, the load, where the system says (a node that
     // ended during it counts for nothing).
     let measured: Vec<Duration> = drive
@@ -317,6 +309,13 @@ pub fn run(config: &Config) -> io::Result<Report> {
         .filter_map(|(node, before)| Some(node.cpu()?.saturating_sub(before?)))
         .collect();
     let nodes_cpu = (!measured.is_empty()).then(|| measured.into_iter().sum());
+    // Maelstrom's teardown finds every node alive, or stops the test. It comes after the
+    // last operation, the clients closed: a node exiting right after its last reply is
+    // given that moment to be seen.
+    if !drive.router.faults.ended() {
+        std::thread::sleep(TEARDOWN_AFTER);
+    }
+    drive.check_exits(Instant::now());
     let stopping = Instant::now();
     let mut interrupts = drive.interrupts.take();
     let mut haste = || interrupts.as_mut().map_or(Haste::None, Interrupt::haste);

@@ -220,11 +220,11 @@ impl Report {
             c.ok, c.failed, c.wrong, c.timeouts, c.skipped
         );
         if c.skipped > 0 {
-            let unsolicited = c.skipped - c.late - c.duplicate - c.misdirected;
+            let unsolicited = c.skipped - c.duplicate - c.misdirected;
             let _ = writeln!(
                 s,
-                "skipped messages: {} late, {} duplicate, {} misdirected, {} unsolicited",
-                c.late, c.duplicate, c.misdirected, unsolicited
+                "skipped messages: {} duplicate, {} misdirected, {} unsolicited",
+                c.duplicate, c.misdirected, unsolicited
             );
         }
         let _ = writeln!(
@@ -438,10 +438,9 @@ impl Report {
             "timeouts": c.timeouts,
             "skipped": {
                 "total": c.skipped,
-                "late": c.late,
                 "duplicate": c.duplicate,
                 "misdirected": c.misdirected,
-                "unsolicited": c.skipped - c.late - c.duplicate - c.misdirected,
+                "unsolicited": c.skipped - c.duplicate - c.misdirected,
             },
             "forwarded": c.forwarded,
             "throughput": self.throughput(),

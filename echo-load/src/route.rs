@@ -43,8 +43,6 @@ pub struct Client {
     next_msg_id: u64,
     /// Its outstanding request, if any.
     waiting: Option<Waiting>,
-    /// `msg_id`s of its requests that timed out, in increasing order.
-    timed_out: Vec<u64>,
 }
 
 /// A client's outstanding request.
@@ -95,13 +93,13 @@ pub struct Link {
 pub enum Outcome {
     /// Nothing more to do (skipped, a fault recorded, or init answered).
     Done,
-    /// To be written to node `k`'s stdin, as Maelstrom's network delivers it: `frame`
-    /// holds the line's parts, and the network's message id.
+    /// To be written to node `k`'s stdin, as Maelstrom's network delivers it: the
+    /// [`Delivery`] holds the line's parts, and the network's message id.
     Forward(usize, Delivery),
     /// Maelstrom would read no more of this node's stdout (the fault says why).
     StopReading,
-    /// A service's reply, in [`Router::outgoing`], to be written to node `k`'s stdin.
-    Deliver(usize),
+    /// A service's reply, the whole message, to be written to node `k`'s stdin.
+    Deliver(usize, Vec<u8>),
     /// A request answered correctly.
     Answered {
         /// When the request fell due.
@@ -153,8 +151,6 @@ pub struct Counts {
     pub timeouts: u64,
     /// Messages skipped by the client they were addressed to.
     pub skipped: u64,
-    /// Of those, late replies to requests that had timed out.
-    pub late: u64,
     /// Of those, second replies to requests already answered.
     pub duplicate: u64,
     /// Of those, replies to another client's request.
@@ -206,8 +202,6 @@ pub struct Router {
     history: Option<History>,
     /// Maelstrom's services, which nodes may ask.
     services: Services,
-    /// A service's reply, for [`Outcome::Deliver`].
-    outgoing: Vec<u8>,
 }
 
 /// The most bytes echo-load holds for one node's stdin (requests and messages from other
@@ -259,7 +253,6 @@ impl Router {
                     node: k % names.len(),
                     next_msg_id: 1,
                     waiting: None,
-                    timed_out: Vec::new(),
                 })
                 .collect(),
             idle: (0..clients).collect(),
@@ -279,7 +272,6 @@ impl Router {
             timeout_marks: Vec::new(),
             history: None,
             services: Services::new(seed),
-            outgoing: Vec::new(),
         }
     }
 
@@ -535,16 +527,16 @@ impl Router {
             let Some(k) = self.node(&src) else {
                 return Outcome::Done;
             };
-            self.outgoing.clear();
+            let mut message_out = Vec::with_capacity(reply.len() + 64);
             echo_wire::frame::delivered(
-                &mut self.outgoing,
+                &mut message_out,
                 self.next_id,
                 format!("\"{dest}\"").as_bytes(),
                 message.src.of(line),
                 Some(&reply),
             );
             self.next_id += 1;
-            return Outcome::Deliver(k);
+            return Outcome::Deliver(k, message_out);
         }
         self.faults.push(Fault::Undeliverable {
             at: at(),
@@ -567,14 +559,8 @@ impl Router {
         client.number = self.next_client;
         client.name = format!("c{}", self.next_client);
         client.next_msg_id = 1;
-        client.timed_out.clear();
         self.next_client += 1;
         self.slots.push(c);
-    }
-
-    /// The service reply an [`Outcome::Deliver`] names.
-    pub fn outgoing(&self) -> &[u8] {
-        &self.outgoing
     }
 
     /// A line of node `n`'s stdout came after Maelstrom would have stopped reading it:
@@ -794,9 +780,6 @@ impl Router {
         let waiting_for = client.waiting.as_ref().map(|w| w.msg_id);
         let echo = body.echo.map(|s| s.of(line));
         let why = match id {
-            Some(id) if client.timed_out.binary_search(&id).is_ok() => {
-                Skip::Late { in_reply_to: id }
-            }
             // Another client waits for this msg_id with this payload: it was theirs.
             Some(id) if let Some(o) = self.owner_of(c, id, echo) => Skip::Misdirected {
                 owner: self.clients[o].name.clone(),
@@ -811,7 +794,6 @@ impl Router {
         };
         let name = self.clients[c].name.clone();
         match &why {
-            Skip::Late { .. } => self.counts.late += 1,
             Skip::Duplicate { .. } => self.counts.duplicate += 1,
             Skip::Misdirected { owner, .. } => {
                 self.counts.misdirected += 1;
@@ -828,7 +810,7 @@ impl Router {
                 }
             }
         }
-        if self.strict && why.strict_fault() {
+        if self.strict {
             self.faults.push(Fault::Skipped {
                 at,
                 client: name,
@@ -902,7 +884,6 @@ impl Router {
                     None => format!("never wholly written to {name}'s stdin"),
                 });
             }
-            client.timed_out.push(w.msg_id);
             let sent_at = sent.saturating_duration_since(self.start).as_secs_f64();
             if self.timeout_marks.len() < MARKS {
                 self.timeout_marks.push(sent_at);
