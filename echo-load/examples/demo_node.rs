@@ -18,6 +18,13 @@
 //!   number of echoes so far, under the key `"echoes"`), and answered once `lin-kv`
 //!   says `write_ok`; a `lin-tso` timestamp is asked for too, and its answer ignored.
 //!
+//!
+//! Speeds, for comparisons and capacity searches:
+//! - `--cost-us N`: each echo request costs N µs of CPU before it is answered (a busy
+//!   wait: the node does nothing else meanwhile).
+//! - `--max-rate R`: it answers at most R echo requests a second: each reply waits for
+//!   its turn, 1/R s after the one before.
+//!
 //! Faults, at the Nth echo request (1-based):
 //! - `--duplicate-at N`: the reply is sent twice.
 //! - `--misdirect-at N`: the reply goes to another client (c1, or c2 for c1's).
@@ -30,7 +37,7 @@
 
 use std::io::{self, BufRead, Write};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -46,6 +53,8 @@ struct Switches {
     exit_after: Option<u64>,
     pause_at: Option<(u64, u64)>,
     kv: bool,
+    cost_us: u64,
+    max_rate: Option<u64>,
 }
 
 fn switches() -> Result<Switches, String> {
@@ -62,6 +71,8 @@ fn switches() -> Result<Switches, String> {
             "--forward" => s.forward = true,
             "--chatter" => s.chatter = true,
             "--kv" => s.kv = true,
+            "--cost-us" => s.cost_us = number()?,
+            "--max-rate" => s.max_rate = Some(number()?).filter(|r| *r > 0),
             "--duplicate-at" => s.duplicate_at = Some(number()?),
             "--misdirect-at" => s.misdirect_at = Some(number()?),
             "--silent-after" => s.silent_after = Some(number()?),
@@ -97,6 +108,8 @@ fn main() {
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;
     // Under --kv: the echo replies that wait for lin-kv's write_ok, by the write's msg_id.
     let mut waiting: std::collections::HashMap<u64, Value> = std::collections::HashMap::new();
+    // Under --max-rate: when the next reply may go.
+    let mut next_turn = Instant::now();
     for line in io::stdin().lock().lines() {
         let Ok(line) = line else { break };
         let Ok(msg) = serde_json::from_str::<Value>(&line) else {
@@ -136,6 +149,19 @@ fn main() {
                 }
                 if s.silent_after.is_some_and(|n| echoes > n) {
                     continue;
+                }
+                if s.cost_us > 0 {
+                    let until = Instant::now() + Duration::from_micros(s.cost_us);
+                    while Instant::now() < until {
+                        std::hint::spin_loop();
+                    }
+                }
+                if let Some(rate) = s.max_rate {
+                    let now = Instant::now();
+                    if next_turn > now {
+                        std::thread::sleep(next_turn - now);
+                    }
+                    next_turn = next_turn.max(now) + Duration::from_secs_f64(1.0 / rate as f64);
                 }
                 if let Some((at, ms)) = s.pause_at
                     && at == echoes

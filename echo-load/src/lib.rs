@@ -14,13 +14,18 @@
 //!    request it answers; timeouts; the `msg_id` bookkeeping.
 //! 6. [`report`]: counts, latency percentiles, throughput, CPU, `results.json`, plots.
 //!
+//! [`compare`] runs several nodes in alternating rounds and sets them side by side;
+//! [`capacity`] searches the highest rate a node sustains: both are made of whole runs.
+//!
 //! [`fault`] names everything that can go wrong; [`node`] starts and stops the node
 //! processes; [`drive`] is the loop that wires the stages; [`run`] is the whole run.
 
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod capacity;
 pub mod check;
+pub mod compare;
 pub mod drive;
 pub mod fault;
 pub mod history;
@@ -126,19 +131,33 @@ impl Default for Config {
 }
 
 impl Config {
-    /// One line saying what is run.
+    /// One line saying what is run: the nodes, their command, and [`Config::workload`].
     pub fn describe(&self) -> String {
+        format!(
+            "{} ({}), {}",
+            plural(self.node_count as u64, "node", "nodes"),
+            self.command(),
+            self.workload()
+        )
+    }
+
+    /// The nodes' command line.
+    pub fn command(&self) -> String {
+        std::iter::once(self.bin.display().to_string())
+            .chain(self.node_args.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// What every node is asked, whatever it runs: the clients, the loop, the payload,
+    /// the time.
+    pub fn workload(&self) -> String {
         let mode = match self.rate {
             Some(rate) => format!("open loop at {rate} requests/s"),
             None => "closed loop".to_owned(),
         };
-        let command = std::iter::once(self.bin.display().to_string())
-            .chain(self.node_args.iter().cloned())
-            .collect::<Vec<_>>()
-            .join(" ");
         format!(
-            "{} ({command}), {}, {mode}, {} payload, {} s",
-            plural(self.node_count as u64, "node", "nodes"),
+            "{}, {mode}, {} payload, {} s",
             plural(self.concurrency as u64, "client", "clients"),
             self.payload,
             self.time_limit.as_secs_f64()
@@ -402,13 +421,32 @@ fn last_words(nodes: &[NodeProcess], faults: &fault::Faults) -> Vec<(String, Vec
     quoted
 }
 
+/// Makes `config.out`, if given, ready for a session of several runs (see [`prepare_out`])
+/// and returns `config` for each of those runs: without `--out` (their nodes' logs are
+/// not kept) and without `--history`.
+pub(crate) fn session(config: &Config) -> io::Result<Config> {
+    if let Some(dir) = &config.out {
+        prepare_out(dir).map_err(io::Error::other)?;
+    }
+    Ok(Config {
+        out: None,
+        history: false,
+        ..config.clone()
+    })
+}
+
 /// Whether `name` is a file echo-load writes into `--out`: `results.json`, the plots,
 /// `history.jsonl`, a node's log (`n7.log`), or one of those being written (`.tmp`).
 fn ours(name: &str) -> bool {
     let name = name.strip_suffix(".tmp").unwrap_or(name);
     matches!(
         name,
-        "results.json" | "latency.svg" | "throughput.svg" | "history.jsonl"
+        "results.json"
+            | "latency.svg"
+            | "throughput.svg"
+            | "history.jsonl"
+            | "compare.svg"
+            | "capacity.svg"
     ) || name
         .strip_prefix('n')
         .and_then(|n| n.strip_suffix(".log"))

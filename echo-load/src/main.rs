@@ -16,10 +16,27 @@ echo-load: Maelstrom's echo workload, run natively against a Maelstrom echo node
 judged as Maelstrom would judge it.
 
 Usage: echo-load --bin PATH [OPTIONS] [-- NODE_ARGS...]
+       echo-load --bin PATH [--args WORDS] --bin PATH [--args WORDS]... [OPTIONS]
+       echo-load --bin PATH --capacity [--p99-max MS] [OPTIONS]
 
 Options:
       --bin <PATH>          The node's executable (required): a path, or a name looked up
-                            on PATH; NODE_ARGS (after --) go to every node
+                            on PATH; NODE_ARGS (after --) go to every node. Given more
+                            than once, the nodes are compared: each runs the same
+                            workload in alternating rounds (A B A B ...), and each is
+                            given its verdict, the median and spread of its throughput
+                            (closed loop) or latency (--rate), and its ratio to the first
+      --args <WORDS>        Arguments for the nodes of the --bin just before, split as a
+                            shell splits words (quotes group), before NODE_ARGS
+      --rounds <N>          Rounds of a comparison, each --time-limit long, 1 to 1000
+                            [default: 5]; with one --bin, that node's rounds alone
+      --capacity            Search the highest --rate the node sustains: from --rate
+                            [default: 1000], doubling while steps pass (halving while
+                            they fail), then narrowing to within 5%; a step passes when
+                            its run is valid, every request is sent and p99 is within
+                            --p99-max. At most 30 steps, each a run of --time-limit
+      --p99-max <MS>        The p99 latency bound of --capacity, in milliseconds, 0.001
+                            to 3600000 [default: 10]
       --node-count <N>      Node processes n0..n(N-1), each sent Maelstrom's init, 1 to
                             100000 [default: 1]
       --concurrency <C>     Clients, each with one request outstanding at a time: a number,
@@ -59,19 +76,28 @@ Options:
   -h, --help                Print this help
   -V, --version             Print the version
 
+With several --bin, --rounds or --capacity, --out holds results.json (with `compare`
+or `capacity`) and compare.svg or capacity.svg; the nodes' logs are not kept.
+
 Exit status: 0 when the run is valid, 1 when it is not, 2 when there was no run (a usage
 error, or the nodes could not be started), 3 when the run was judged (its summary and
 verdict are printed) but an output in --out could not be written, 4 when Maelstrom
 would stop the test with no verdict (a node not alive at the end, or a failed init),
-128+N when signal N stopped it (130: Ctrl-C).
+128+N when signal N stopped it (130: Ctrl-C). A comparison exits as its worst node's
+run would; a capacity search exits 0 when it found a capacity, 1 when every step failed.
 
 Signals: SIGINT (Ctrl-C), SIGTERM or SIGHUP stops the load, gives outstanding requests
 1 s, ends every node (with all it started), and prints the summary of what ran, marked
-interrupted; a second one ends everything at once.
+interrupted; a second one ends everything at once. A comparison or a capacity search
+stops there too, and prints what the runs that finished measured.
 ";
 
 enum Command {
     Run(Config),
+    /// Several nodes (or one node several times), in alternating rounds.
+    Compare(Vec<Config>, usize),
+    /// The capacity search: the config, the starting rate, the p99 bound in ms.
+    Capacity(Config, f64, f64),
     Help,
     Version,
 }
@@ -90,6 +116,9 @@ const VALUE_OPTIONS: &[&str] = &[
     "--seed",
     "--latency",
     "--latency-dist",
+    "--args",
+    "--rounds",
+    "--p99-max",
 ];
 
 /// echo-node's options, which go to the nodes, after `--`.
@@ -132,14 +161,28 @@ fn parse_args(args: Vec<OsString>) -> Result<Command, String> {
             .collect(),
         ..Config::default()
     };
-    let mut bin = None;
+    // Each --bin, with the words of its --args.
+    let mut bins: Vec<(PathBuf, Vec<String>)> = Vec::new();
+    let mut rounds = None;
+    let (mut capacity, mut p99_max) = (false, None);
     let mut concurrency = "1n".to_owned();
     let mut time_limit = config.time_limit.as_secs_f64();
     let (mut help, mut version, mut quiet) = (false, false, false);
     let mut parser = lexopt::Parser::from_args(own);
     while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
         match arg {
-            Long("bin") => bin = Some(value::<PathBuf>(&mut parser, "--bin")?),
+            Long("bin") => bins.push((value::<PathBuf>(&mut parser, "--bin")?, Vec::new())),
+            Long("args") => {
+                let text: String = value(&mut parser, "--args")?;
+                let words = shell_words::split(&text).map_err(|e| format!("--args: {e}"))?;
+                let (_, args) = bins
+                    .last_mut()
+                    .ok_or("--args: gives the arguments of the --bin before it; there is none")?;
+                args.extend(words);
+            }
+            Long("rounds") => rounds = Some(value::<usize>(&mut parser, "--rounds")?),
+            Long("capacity") => capacity = true,
+            Long("p99-max") => p99_max = Some(value::<f64>(&mut parser, "--p99-max")?),
             Long("node-count") => config.node_count = value(&mut parser, "--node-count")?,
             Long("concurrency") => concurrency = value(&mut parser, "--concurrency")?,
             Long("rate") => config.rate = Some(value(&mut parser, "--rate")?),
@@ -187,7 +230,9 @@ fn parse_args(args: Vec<OsString>) -> Result<Command, String> {
     if version {
         return Ok(Command::Version);
     }
-    config.bin = find_program(&bin.ok_or("--bin PATH is required")?)?;
+    if bins.is_empty() {
+        return Err("--bin PATH is required".into());
+    }
     let nodes = echo_load::NODE_COUNT;
     if !nodes.contains(&config.node_count) {
         return Err(format!(
@@ -206,9 +251,62 @@ fn parse_args(args: Vec<OsString>) -> Result<Command, String> {
             echo_load::TIME_LIMIT_TEXT
         )
     })?;
-    config.check()?;
     config.progress = !quiet;
-    Ok(Command::Run(config))
+    let mut configs = Vec::with_capacity(bins.len());
+    for (bin, own_args) in bins {
+        let node_args = own_args.into_iter().chain(config.node_args.iter().cloned());
+        let one = Config {
+            bin: find_program(&bin)?,
+            node_args: node_args.collect(),
+            ..config.clone()
+        };
+        one.check()?;
+        configs.push(one);
+    }
+    let session = configs.len() > 1 || rounds.is_some() || capacity;
+    if session && config.history {
+        return Err(
+            "--history: it writes one run's operations; not with several --bin, --rounds \
+             or --capacity"
+                .into(),
+        );
+    }
+    if capacity {
+        if configs.len() > 1 || rounds.is_some() {
+            return Err(
+                "--capacity: it searches one node's capacity; give one --bin, and no --rounds"
+                    .into(),
+            );
+        }
+        let bound = echo_load::capacity::P99_MAX_RANGE;
+        let p99_max = p99_max.unwrap_or(echo_load::capacity::P99_MAX_MS);
+        if !bound.contains(&p99_max) {
+            return Err(format!(
+                "--p99-max: {p99_max} is out of range: {} to {} ms",
+                bound.start(),
+                bound.end()
+            ));
+        }
+        let mut one = configs.remove(0);
+        let start = one.rate.take().unwrap_or(echo_load::capacity::START);
+        return Ok(Command::Capacity(one, start, p99_max));
+    }
+    if p99_max.is_some() {
+        return Err("--p99-max: it bounds --capacity's search; give --capacity".into());
+    }
+    if session {
+        let rounds = rounds.unwrap_or(echo_load::compare::ROUNDS);
+        let range = echo_load::compare::ROUNDS_RANGE;
+        if !range.contains(&rounds) {
+            return Err(format!(
+                "--rounds: {rounds} is out of range: {} to {}",
+                range.start(),
+                range.end()
+            ));
+        }
+        return Ok(Command::Compare(configs, rounds));
+    }
+    Ok(Command::Run(configs.remove(0)))
 }
 
 /// `--bin`'s program: a name with a `/` is a path as it is; a bare name is looked up on
@@ -245,8 +343,7 @@ fn parse_concurrency(text: &str, nodes: usize) -> Option<usize> {
 }
 
 fn main() -> ExitCode {
-    let config = match parse_args(std::env::args_os().skip(1).collect()) {
-        Ok(Command::Run(config)) => config,
+    let command = match parse_args(std::env::args_os().skip(1).collect()) {
         Ok(Command::Help) => {
             let _ = io::stdout().write_all(USAGE.as_bytes());
             return ExitCode::SUCCESS;
@@ -255,48 +352,97 @@ fn main() -> ExitCode {
             let _ = writeln!(io::stdout(), "echo-load {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
         }
+        Ok(command) => command,
         Err(e) => {
             let _ = writeln!(io::stderr(), "echo-load: {e}\nTry 'echo-load --help'.");
             return ExitCode::from(2);
         }
     };
-    match echo_load::run(&config) {
-        Ok(report) => {
-            // The verdict goes out first: an output that cannot be written loses nothing
-            // of it.
-            let _ = io::stdout().write_all(report.summary().as_bytes());
-            let _ = io::stdout().flush();
-            let mut code = match report.interrupted {
-                // The conventional status of a run a signal ended (130 for Ctrl-C).
-                Some(signal) => ExitCode::from(128 + signal as u8),
-                None if report.outcome() == "aborted" => ExitCode::from(4),
-                None if report.valid() => ExitCode::SUCCESS,
-                None => ExitCode::FAILURE,
-            };
-            if let Some(e) = &report.history_error {
-                let _ = writeln!(io::stderr(), "echo-load: {e}");
-                code = ExitCode::from(3);
-            }
-            if let Some(dir) = &config.out {
-                match report.write(dir) {
-                    Ok(()) => {
-                        let _ = writeln!(
-                            io::stdout(),
-                            "results, plots and node logs in {}",
-                            dir.display()
-                        );
-                    }
-                    Err(e) => {
-                        let _ = writeln!(io::stderr(), "echo-load: {e}");
-                        code = ExitCode::from(3);
-                    }
+    let ran = match command {
+        Command::Run(config) => echo_load::run(&config).map(|report| {
+            let code = status(report.interrupted, report.outcome());
+            let code = finish(
+                &report.summary(),
+                code,
+                "results, plots and node logs",
+                || config.out.as_deref().map(|dir| (dir, report.write(dir))),
+            );
+            match &report.history_error {
+                Some(e) => {
+                    let _ = writeln!(io::stderr(), "echo-load: {e}");
+                    ExitCode::from(3)
                 }
+                None => code,
             }
+        }),
+        Command::Compare(configs, rounds) => {
+            let progress = configs.first().is_some_and(|c| c.progress);
+            echo_load::compare::compare(&configs, rounds, progress).map(|comparison| {
+                let code = status(comparison.interrupted, comparison.outcome());
+                finish(&comparison.summary(), code, "results and plots", || {
+                    configs[0]
+                        .out
+                        .as_deref()
+                        .map(|dir| (dir, comparison.write(dir)))
+                })
+            })
+        }
+        Command::Capacity(config, start, p99_max) => {
+            echo_load::capacity::capacity(&config, start, p99_max, config.progress).map(|found| {
+                let outcome = if found.rate().is_some() {
+                    "valid"
+                } else {
+                    "invalid"
+                };
+                let code = status(found.interrupted, outcome);
+                finish(&found.summary(), code, "results and plots", || {
+                    config.out.as_deref().map(|dir| (dir, found.write(dir)))
+                })
+            })
+        }
+        Command::Help | Command::Version => Ok(ExitCode::SUCCESS),
+    };
+    ran.unwrap_or_else(|e| {
+        let _ = writeln!(io::stderr(), "echo-load: {e}");
+        ExitCode::from(2)
+    })
+}
+
+/// The exit status of what ran: 128+N when signal N stopped it, 4 when Maelstrom would
+/// have stopped it (aborted), 1 when invalid, 0 when valid.
+fn status(interrupted: Option<i32>, outcome: &str) -> ExitCode {
+    match interrupted {
+        // The conventional status of a run a signal ended (130 for Ctrl-C).
+        Some(signal) => ExitCode::from(128 + signal as u8),
+        None if outcome == "aborted" => ExitCode::from(4),
+        None if outcome == "valid" => ExitCode::SUCCESS,
+        None => ExitCode::FAILURE,
+    }
+}
+
+/// What was written, where, or which output could not be.
+type Written<'a> = Option<(&'a Path, Result<(), echo_load::report::OutputError>)>;
+
+/// Prints `summary` first (an output that cannot be written loses nothing of it), then
+/// writes the outputs and says where they went (`what` in the folder), or which could
+/// not be written (and the status is 3 then).
+fn finish<'a>(
+    summary: &str,
+    code: ExitCode,
+    what: &str,
+    write: impl FnOnce() -> Written<'a>,
+) -> ExitCode {
+    let _ = io::stdout().write_all(summary.as_bytes());
+    let _ = io::stdout().flush();
+    match write() {
+        None => code,
+        Some((dir, Ok(()))) => {
+            let _ = writeln!(io::stdout(), "{what} in {}", dir.display());
             code
         }
-        Err(e) => {
+        Some((_, Err(e))) => {
             let _ = writeln!(io::stderr(), "echo-load: {e}");
-            ExitCode::from(2)
+            ExitCode::from(3)
         }
     }
 }
@@ -428,6 +574,8 @@ mod tests {
                     .chain([
                         "--strict",
                         "--quiet",
+                        "--capacity",
+                        "--bin",
                         "--help",
                         "-V",
                         "--",
@@ -459,6 +607,18 @@ mod tests {
         ]
     }
 
+    /// A config that starts: every number fits what the run computes with it.
+    fn check(config: &Config) -> Result<(), TestCaseError> {
+        prop_assert!(config.check().is_ok());
+        let later = config.time_limit + 2 * config.timeout + Duration::from_secs(60);
+        prop_assert!(std::time::Instant::now().checked_add(later).is_some());
+        if let Some(rate) = config.rate {
+            prop_assert!(Duration::try_from_secs_f64(1.0 / rate).is_ok());
+        }
+        prop_assert!(config.node_count.checked_mul(2).is_some());
+        Ok(())
+    }
+
     proptest! {
         /// Any command line is a usage error, help, the version, or a run whose every
         /// number fits what the run computes with it.
@@ -471,14 +631,16 @@ mod tests {
             match parse_args(all) {
                 Err(e) => prop_assert!(!e.is_empty()),
                 Ok(Command::Help | Command::Version) => {}
-                Ok(Command::Run(config)) => {
-                    prop_assert!(config.check().is_ok());
-                    let later = config.time_limit + 2 * config.timeout + Duration::from_secs(60);
-                    prop_assert!(std::time::Instant::now().checked_add(later).is_some());
-                    if let Some(rate) = config.rate {
-                        prop_assert!(Duration::try_from_secs_f64(1.0 / rate).is_ok());
+                Ok(Command::Run(config)) => check(&config)?,
+                Ok(Command::Compare(configs, rounds)) => {
+                    prop_assert!(echo_load::compare::ROUNDS_RANGE.contains(&rounds));
+                    for config in &configs {
+                        check(config)?;
                     }
-                    prop_assert!(config.node_count.checked_mul(2).is_some());
+                }
+                Ok(Command::Capacity(config, start, p99_max)) => {
+                    check(&Config { rate: Some(start), ..config })?;
+                    prop_assert!(echo_load::capacity::P99_MAX_RANGE.contains(&p99_max));
                 }
             }
         }

@@ -27,7 +27,7 @@ pub struct Recorder {
     /// The start of the load: times are seconds from here.
     start: Instant,
     /// Latency in microseconds, from when a request fell due to its reply.
-    latency: Histogram<u64>,
+    pub(crate) latency: Histogram<u64>,
     /// Microseconds a request waited in echo-load, from when it fell due to when it was
     /// written to its node.
     wait: Histogram<u64>,
@@ -44,7 +44,6 @@ pub struct Recorder {
 impl Recorder {
     /// An empty recorder; `seed` seeds the plot's sample.
     pub fn new(seed: u64) -> Self {
-        let histogram = || Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds");
         let now = Instant::now();
         Recorder {
             start: now,
@@ -98,6 +97,14 @@ impl Recorder {
     pub fn count(&self) -> u64 {
         self.seen
     }
+}
+
+/// The longest latency recorded, in microseconds: an hour, the longest `--timeout`.
+const LATENCY_MAX_US: u64 = 3_600_000_000;
+
+/// An empty histogram of microseconds, 1 to [`LATENCY_MAX_US`], to 3 significant digits.
+pub(crate) fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, LATENCY_MAX_US, 3).expect("valid bounds")
 }
 
 /// Milliseconds at quantile `q` of `h` (recorded in microseconds).
@@ -475,22 +482,14 @@ impl Report {
     /// temporary name first and then renamed, so that each is whole or absent. Every file
     /// is tried; the error names the first that could not be written, with its path.
     pub fn write(&self, dir: &Path) -> Result<(), OutputError> {
-        let json = serde_json::to_string_pretty(&self.results_json()).unwrap_or_default() + "\n";
-        let mut first = None;
-        for (name, text) in [
-            ("results.json", Ok(json)),
-            ("latency.svg", self.plot_latency()),
-            ("throughput.svg", self.plot_throughput()),
-        ] {
-            let path = dir.join(name);
-            let written = text
-                .map_err(|e| io::Error::other(e.to_string()))
-                .and_then(|text| write_whole(&path, text.as_bytes()));
-            if let Err(error) = written {
-                first.get_or_insert(OutputError { path, error });
-            }
-        }
-        first.map_or(Ok(()), Err)
+        write_outputs(
+            dir,
+            [
+                ("results.json", Ok(pretty(&self.results_json()))),
+                ("latency.svg", self.plot_latency()),
+                ("throughput.svg", self.plot_throughput()),
+            ],
+        )
     }
 
     fn plot_latency(&self) -> Result<String, Box<dyn std::error::Error>> {
@@ -638,9 +637,37 @@ impl Report {
     }
 }
 
+/// `value` as pretty JSON, a line.
+pub(crate) fn pretty(value: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
+}
+
+/// A plot, or why it could not be drawn.
+pub(crate) type Plot = Result<String, Box<dyn std::error::Error>>;
+
+/// Writes each file into `dir`, under a temporary name first and then renamed, so that
+/// each is whole or absent. Every file is tried; the error names the first that could
+/// not be written, with its path.
+pub(crate) fn write_outputs<const N: usize>(
+    dir: &Path,
+    files: [(&str, Plot); N],
+) -> Result<(), OutputError> {
+    let mut first = None;
+    for (name, text) in files {
+        let path = dir.join(name);
+        let written = text
+            .map_err(|e| io::Error::other(e.to_string()))
+            .and_then(|text| write_whole(&path, text.as_bytes()));
+        if let Err(error) = written {
+            first.get_or_insert(OutputError { path, error });
+        }
+    }
+    first.map_or(Ok(()), Err)
+}
+
 /// A number for an axis label: 3 significant digits at most, with k or M for thousands
 /// and millions (`0.05`, `0.3`, `12`, `950k`, `1.2M`).
-fn short(x: f64) -> String {
+pub(crate) fn short(x: f64) -> String {
     let trim = |s: String| {
         if s.contains('.') {
             s.trim_end_matches('0').trim_end_matches('.').to_owned()
@@ -687,7 +714,7 @@ impl Section {
 }
 
 /// The plots' size in pixels.
-const PLOT_SIZE: (u32, u32) = (900, 480);
+pub(crate) const PLOT_SIZE: (u32, u32) = (900, 480);
 
 /// An output file that could not be written.
 #[derive(Debug)]

@@ -4,6 +4,8 @@
 
 #![forbid(unsafe_code)]
 
+mod support;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -666,4 +668,185 @@ fn log_stderr_shows_each_nodes_stderr_after_its_id() {
             "{stderr}"
         );
     }
+}
+
+#[test]
+fn two_bins_are_compared_in_rounds_with_results_and_a_plot() {
+    let sed = node("compare-node", &sed_node());
+    let sed = sed.to_str().expect("utf-8 path");
+    let out_dir = std::env::temp_dir().join(format!("echo-load-compare-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let out = Command::new(BIN)
+        .args(["--bin", sed, "--bin", sed, "--args", "'one word' two"])
+        .args(["--rounds", "2", "--time-limit", "0.3", "--quiet"])
+        .args(["--out", out_dir.to_str().expect("utf-8 path")])
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("compared 2 commands over 2 rounds of 1 node each, 1 client, closed loop")
+            && stdout.contains("compare-node one word two: ")
+            && stdout.contains(" times compare-node's throughput"),
+        "{stdout}"
+    );
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out_dir.join("results.json")).expect("results.json"),
+    )
+    .expect("JSON");
+    assert_eq!(
+        json["compare"][1]["node_args"],
+        serde_json::json!(["one word", "two"])
+    );
+    assert_eq!(json["compare"][0]["rounds"], 2);
+    let svg = std::fs::read_to_string(out_dir.join("compare.svg")).expect("compare.svg");
+    assert!(svg.contains("compare-node one word two"));
+    let _ = std::fs::remove_dir_all(&out_dir);
+}
+
+#[test]
+fn a_capacity_search_prints_its_steps_and_exits_0_with_a_capacity() {
+    let node = support::demo_node();
+    let out_dir = std::env::temp_dir().join(format!("echo-load-capacity-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let out = Command::new(BIN)
+        .args(["--bin", node.to_str().expect("utf-8 path"), "--capacity"])
+        .args(["--rate", "400", "--p99-max", "50", "--time-limit", "0.3"])
+        .args(["--concurrency", "10", "--quiet"])
+        .args(["--out", out_dir.to_str().expect("utf-8 path")])
+        .args(["--", "--max-rate", "500"])
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("capacity of 1 node (")
+            && stdout
+                .contains("demo_node --max-rate 500), 10 clients, maelstrom payload, 0.3 s a step")
+            && stdout.contains("offered/s    achieved/s")
+            && stdout.contains("           400           400")
+            && stdout.contains("capacity: "),
+        "{stdout}"
+    );
+    assert!(out_dir.join("capacity.svg").is_file());
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out_dir.join("results.json")).expect("results.json"),
+    )
+    .expect("JSON");
+    assert!(
+        json["capacity"]["rate"]
+            .as_f64()
+            .is_some_and(|r| (400.0..=600.0).contains(&r)),
+        "{json}"
+    );
+    let _ = std::fs::remove_dir_all(&out_dir);
+}
+
+#[test]
+fn a_capacity_search_that_finds_none_says_so_and_exits_1() {
+    let sed = node("capacity-none", &sed_node());
+    let out = Command::new(BIN)
+        .args(["--bin", sed.to_str().expect("utf-8 path"), "--capacity"])
+        // A bound no answer keeps: every step fails, down to rates that send nothing.
+        .args([
+            "--rate",
+            "1000",
+            "--p99-max",
+            "0.001",
+            "--time-limit",
+            "0.1",
+            "--quiet",
+        ])
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("p99 over 0.001 ms")
+            && stdout.contains("        0.001 ")
+            && stdout.contains("capacity: not found: every step failed"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn session_options_that_cannot_go_together_are_usage_errors() {
+    for (words, says) in [
+        (
+            &["--args", "x", "--bin", "/bin/sh"][..],
+            "--args: gives the arguments of the --bin before it",
+        ),
+        (
+            &["--bin", "/bin/sh", "--bin", "/bin/sh", "--capacity"],
+            "--capacity: it searches one node's capacity",
+        ),
+        (
+            &["--bin", "/bin/sh", "--p99-max", "5"],
+            "--p99-max: it bounds --capacity's search",
+        ),
+        (
+            &["--bin", "/bin/sh", "--capacity", "--p99-max", "0"],
+            "--p99-max: 0 is out of range",
+        ),
+        (
+            &["--bin", "/bin/sh", "--rounds", "0"],
+            "--rounds: 0 is out of range: 1 to 1000",
+        ),
+        (
+            &[
+                "--bin",
+                "/bin/sh",
+                "--bin",
+                "/bin/sh",
+                "--history",
+                "--out",
+                "/tmp/x",
+            ],
+            "--history: it writes one run's operations",
+        ),
+        (&["--bin", "/bin/sh", "--args", "'unclosed"], "--args: "),
+    ] {
+        let out = Command::new(BIN).args(words).output().expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{words:?}: {stderr}");
+        assert!(stderr.contains(says), "{words:?}: {stderr}");
+    }
+}
+
+#[test]
+fn ctrl_c_ends_a_comparison_with_the_rounds_that_finished() {
+    use std::time::{Duration, Instant};
+    let sed = node("compare-interrupted", &sed_node());
+    let sed = sed.to_str().expect("utf-8 path");
+    let child = Command::new(BIN)
+        .args([
+            "--bin",
+            sed,
+            "--bin",
+            sed,
+            "--rounds",
+            "100",
+            "--time-limit",
+            "0.3",
+        ])
+        .arg("--quiet")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run");
+    std::thread::sleep(Duration::from_millis(1500));
+    let signalled = Instant::now();
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    let out = child.wait_with_output().expect("exit");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{stdout}");
+    assert!(signalled.elapsed() < Duration::from_secs(5));
+    assert!(
+        stdout.contains("interrupted by SIGINT: the rounds that finished are below")
+            && stdout.contains("valid ")
+            && stdout.contains("requests/s ("),
+        "{stdout}"
+    );
 }

@@ -1,0 +1,522 @@
+//! `--capacity`: the highest open-loop rate a node sustains. Each step is a whole run at
+//! one `--rate`, judged as [`crate::run`] judges it; a step passes when the run is valid,
+//! answered a request, sent every request that fell due, and p99 latency (from each request's scheduled
+//! time, so queueing counts) is within the bound. The rate doubles from the start while
+//! steps pass (or halves while they fail, when the first fails), then narrows between
+//! the highest step that passed and the lowest that failed, by their geometric middle,
+//! until the two are within [`PRECISION`] of each other.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::path::Path;
+
+use plotters::prelude::*;
+use serde_json::json;
+
+use crate::Config;
+use crate::fault::plural;
+use crate::interrupt::{Haste, Interrupts};
+use crate::report::{self, PLOT_SIZE, Report, short, thousands};
+
+/// The rate the search starts at unless `--rate` says, in requests a second.
+pub const START: f64 = 1000.0;
+
+/// The p99 latency bound unless `--p99-max` says, in milliseconds.
+pub const P99_MAX_MS: f64 = 10.0;
+
+/// The `--p99-max` values a search can use, in milliseconds.
+pub const P99_MAX_RANGE: std::ops::RangeInclusive<f64> = 0.001..=3_600_000.0;
+
+/// Steps that double (or halve) the rate, at most.
+pub const EXPLORE_STEPS: usize = 24;
+
+/// Steps that narrow between a passing and a failing rate, at most.
+pub const NARROW_STEPS: usize = 6;
+
+/// The search ends when the failing rate is within this factor of the passing one.
+pub const PRECISION: f64 = 1.05;
+
+/// One step: a run at one rate.
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// The rate asked, requests a second.
+    pub offered: f64,
+    /// Requests answered a second of load.
+    pub achieved: f64,
+    /// Median latency, in milliseconds.
+    pub p50_ms: f64,
+    /// 99th percentile latency, in milliseconds.
+    pub p99_ms: f64,
+    /// `valid`, `invalid` or `aborted` (see [`Report::outcome`]).
+    pub outcome: &'static str,
+    /// Requests that fell due and were never sent.
+    pub unsent: u64,
+    /// Why the step failed; `None`: it passed.
+    pub failed: Option<String>,
+}
+
+impl Step {
+    /// What `report`'s run at `offered` measured, against the bound `p99_max_ms`.
+    pub fn of(offered: f64, report: &Report, p99_max_ms: f64) -> Step {
+        let p99_ms = report.latency_ms(0.99);
+        let unsent = report.never_sent();
+        let mut why = Vec::new();
+        if report.outcome() != "valid" {
+            why.push(report.outcome().to_owned());
+        }
+        if report.counts.ok == 0 {
+            why.push("nothing answered".to_owned());
+        }
+        if unsent > 0 {
+            why.push(format!("{} unsent", thousands(unsent)));
+        }
+        if p99_ms > p99_max_ms {
+            why.push(format!("p99 over {} ms", short(p99_max_ms)));
+        }
+        Step {
+            offered,
+            achieved: if report.seconds > 0.0 {
+                report.counts.ok as f64 / report.seconds
+            } else {
+                0.0
+            },
+            p50_ms: report.latency_ms(0.5),
+            p99_ms,
+            outcome: report.outcome(),
+            unsent,
+            failed: (!why.is_empty()).then(|| why.join(", ")),
+        }
+    }
+
+    /// Whether the rate was sustained.
+    pub fn passed(&self) -> bool {
+        self.failed.is_none()
+    }
+}
+
+/// What a search found.
+#[derive(Debug)]
+pub struct Capacity {
+    /// What each step ran (its rate is each step's own).
+    pub config: Config,
+    /// The bound on p99 latency, in milliseconds.
+    pub p99_max_ms: f64,
+    /// Every step, in the order run.
+    pub steps: Vec<Step>,
+    /// The summary of the first step whose run was not valid, if one was not.
+    pub first_invalid: Option<String>,
+    /// The stop signal that ended it early, if one did.
+    pub interrupted: Option<i32>,
+}
+
+impl Capacity {
+    /// The step at the highest rate that passed: the capacity.
+    pub fn best(&self) -> Option<&Step> {
+        self.steps
+            .iter()
+            .filter(|s| s.passed())
+            .max_by(|a, b| a.offered.total_cmp(&b.offered))
+    }
+
+    /// The highest rate that passed, requests a second.
+    pub fn rate(&self) -> Option<f64> {
+        self.best().map(|s| s.offered)
+    }
+
+    /// The lowest rate that failed above the capacity, if a step failed there.
+    fn first_bad(&self) -> Option<f64> {
+        let floor = self.rate().unwrap_or(0.0);
+        self.steps
+            .iter()
+            .filter(|s| !s.passed() && s.offered > floor)
+            .map(|s| s.offered)
+            .min_by(f64::total_cmp)
+    }
+
+    /// What was searched: the nodes, their command, the clients, the payload, a step's
+    /// length.
+    pub fn describe(&self) -> String {
+        let c = &self.config;
+        format!(
+            "{} ({}), {}, {} payload, {} s a step",
+            plural(c.node_count as u64, "node", "nodes"),
+            c.command(),
+            plural(c.concurrency as u64, "client", "clients"),
+            c.payload,
+            c.time_limit.as_secs_f64(),
+        )
+    }
+
+    /// The summary printed at the end.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        if let Some(failed) = &self.first_invalid {
+            let _ = writeln!(s, "the first step that was not valid:\n{failed}");
+        }
+        let _ = writeln!(
+            s,
+            "echo-load: capacity of {}: the highest open-loop rate with p99 within {} ms, \
+             every request sent, and Maelstrom's verdict valid",
+            self.describe(),
+            short(self.p99_max_ms)
+        );
+        if let Some(signal) = self.interrupted {
+            let _ = writeln!(
+                s,
+                "interrupted by {}: the steps that finished are below",
+                crate::interrupt::name(signal)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "  {:>12}  {:>12}  {:>10}  {:>10}  verdict",
+            "offered/s", "achieved/s", "p50 ms", "p99 ms"
+        );
+        for step in &self.steps {
+            let _ = writeln!(
+                s,
+                "  {:>12}  {:>12}  {:>10}  {:>10}  {}{}",
+                rate(step.offered),
+                rate(step.achieved),
+                short(step.p50_ms),
+                short(step.p99_ms),
+                step.outcome,
+                step.failed
+                    .as_ref()
+                    .map_or_else(|| ", passed".to_owned(), |why| format!(": {why}")),
+            );
+        }
+        match (self.best(), self.first_bad()) {
+            (Some(best), bad) => {
+                let _ = write!(
+                    s,
+                    "capacity: {} requests/s (p50 {} ms, p99 {} ms)",
+                    rate(best.offered),
+                    short(best.p50_ms),
+                    short(best.p99_ms)
+                );
+                match bad {
+                    Some(bad) => {
+                        let _ = writeln!(s, "; {} requests/s failed", rate(bad));
+                    }
+                    None => {
+                        let _ = writeln!(s, "; no step failed");
+                    }
+                }
+            }
+            (None, _) => {
+                let _ = writeln!(
+                    s,
+                    "capacity: not found: every step failed, the lowest at {} requests/s",
+                    self.steps
+                        .iter()
+                        .map(|s| s.offered)
+                        .min_by(f64::total_cmp)
+                        .map_or_else(|| "no".to_owned(), short)
+                );
+            }
+        }
+        // Unsent requests with the verdict valid and p99 within bound: the clients, not
+        // the node, were the limit.
+        if self
+            .steps
+            .iter()
+            .any(|s| s.unsent > 0 && s.outcome == "valid" && s.p99_ms <= self.p99_max_ms)
+        {
+            let _ = writeln!(
+                s,
+                "requests went unsent while p99 was within bound: {} could not carry \
+                 the rate; give more (--concurrency)",
+                plural(self.config.concurrency as u64, "client", "clients")
+            );
+        }
+        s
+    }
+
+    /// `results.json`'s content: `capacity`.
+    pub fn results_json(&self) -> serde_json::Value {
+        let best = self.best();
+        json!({
+            "run": self.describe(),
+            "interrupted": self.interrupted.map(crate::interrupt::name),
+            "capacity": {
+                "rate": best.map(|s| s.offered),
+                "p50_ms": best.map(|s| s.p50_ms),
+                "p99_ms": best.map(|s| s.p99_ms),
+                "p99_max_ms": self.p99_max_ms,
+                "first_failed_rate": self.first_bad(),
+                "steps": self.steps.iter().map(|s| json!({
+                    "offered": s.offered,
+                    "achieved": s.achieved,
+                    "p50_ms": s.p50_ms,
+                    "p99_ms": s.p99_ms,
+                    "outcome": s.outcome,
+                    "unsent": s.unsent,
+                    "passed": s.passed(),
+                    "failed": s.failed,
+                })).collect::<Vec<_>>(),
+            },
+        })
+    }
+
+    /// Writes `results.json` and `capacity.svg` into `dir` (see [`Report::write`]).
+    pub fn write(&self, dir: &Path) -> Result<(), report::OutputError> {
+        report::write_outputs(
+            dir,
+            [
+                ("results.json", Ok(report::pretty(&self.results_json()))),
+                ("capacity.svg", self.plot()),
+            ],
+        )
+    }
+
+    /// p50 and p99 against the offered rate (the throughput-latency curve), the bound and
+    /// the capacity marked.
+    fn plot(&self) -> report::Plot {
+        let mut steps = self.steps.clone();
+        steps.sort_by(|a, b| a.offered.total_cmp(&b.offered));
+        let (x_lo, x_hi) = match (steps.first(), steps.last()) {
+            (Some(a), Some(b)) => (a.offered / 1.3, b.offered * 1.3),
+            _ => (1.0, 10.0),
+        };
+        let y_lo = steps
+            .iter()
+            .map(|s| s.p50_ms)
+            .filter(|x| *x > 0.0)
+            .fold(self.p99_max_ms, f64::min)
+            .max(0.001)
+            / 2.0;
+        let y_hi = steps
+            .iter()
+            .map(|s| s.p99_ms)
+            .fold(self.p99_max_ms, f64::max)
+            * 3.0;
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, PLOT_SIZE).into_drawing_area();
+            root.fill(&WHITE)?;
+            let mut chart = ChartBuilder::on(&root)
+                .caption(
+                    format!("Latency against offered rate ({})", self.describe()),
+                    ("sans-serif", 14),
+                )
+                .margin(12)
+                .x_label_area_size(36)
+                .y_label_area_size(70)
+                .build_cartesian_2d((x_lo..x_hi).log_scale(), (y_lo..y_hi).log_scale())?;
+            chart
+                .configure_mesh()
+                .x_desc("offered rate (requests/s)")
+                .y_desc("latency (ms)")
+                .x_label_formatter(&|x| short(*x))
+                .y_label_formatter(&|y| short(*y))
+                .draw()?;
+            for (q, color, name) in [(0.5, BLUE, "p50"), (0.99, RED, "p99")] {
+                let at = |s: &Step| if q == 0.5 { s.p50_ms } else { s.p99_ms };
+                chart
+                    .draw_series(LineSeries::new(
+                        steps.iter().map(|s| (s.offered, at(s).max(y_lo))),
+                        color.stroke_width(2),
+                    ))?
+                    .label(name)
+                    .legend(move |(x, y)| {
+                        PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
+                    });
+                chart.draw_series(steps.iter().map(|s| {
+                    let style = if s.passed() {
+                        color.filled()
+                    } else {
+                        color.stroke_width(1)
+                    };
+                    Circle::new((s.offered, at(s).max(y_lo)), 4, style)
+                }))?;
+            }
+            let bound = BLACK.stroke_width(1);
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(x_lo, self.p99_max_ms), (x_hi, self.p99_max_ms)],
+                    8,
+                    6,
+                    bound,
+                ))?
+                .label(format!("--p99-max {} ms", short(self.p99_max_ms)))
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 8, y)], bound));
+            if let Some(rate) = self.rate() {
+                let mark = GREEN.stroke_width(2);
+                chart
+                    .draw_series(LineSeries::new([(rate, y_lo), (rate, y_hi)], mark))?
+                    .label(format!("capacity {}/s", short(rate)))
+                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], mark));
+            }
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .position(SeriesLabelPosition::UpperLeft)
+                .draw()?;
+            root.present()?;
+        }
+        Ok(svg)
+    }
+}
+
+/// A rate for the table: whole and with thousands separated from 1,000 on, with three
+/// significant digits below.
+fn rate(x: f64) -> String {
+    if x >= 1000.0 {
+        thousands(x.round() as u64)
+    } else {
+        short(x)
+    }
+}
+
+/// The rates of a search, given what each step found: [`next`] says the next rate.
+#[derive(Debug, Default)]
+struct Search {
+    /// The highest rate that passed.
+    good: Option<f64>,
+    /// The lowest rate that failed.
+    bad: Option<f64>,
+    /// Steps run, and of them, narrowing ones.
+    steps: usize,
+    narrowing: usize,
+}
+
+impl Search {
+    /// Records a step at `rate`.
+    fn record(&mut self, rate: f64, passed: bool) {
+        self.steps += 1;
+        if self.good.is_some() && self.bad.is_some() {
+            self.narrowing += 1;
+        }
+        if passed {
+            self.good = Some(self.good.map_or(rate, |g| g.max(rate)));
+        } else {
+            self.bad = Some(self.bad.map_or(rate, |b| b.min(rate)));
+        }
+    }
+
+    /// The next rate to try; `None`: the search is over.
+    fn next(&self) -> Option<f64> {
+        let (lo, hi) = (*crate::RATE.start(), *crate::RATE.end());
+        match (self.good, self.bad) {
+            (Some(good), Some(bad)) => (bad / good > PRECISION && self.narrowing < NARROW_STEPS)
+                .then(|| (good * bad).sqrt()),
+            _ if self.steps >= EXPLORE_STEPS => None,
+            (Some(good), None) => (good < hi).then(|| (good * 2.0).min(hi)),
+            (None, Some(bad)) => (bad > lo).then(|| (bad / 2.0).max(lo)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// Searches the capacity of `config`'s nodes from `start` requests a second, with p99
+/// bounded by `p99_max_ms`; each step runs `config` with that `--rate`. A stop signal
+/// (Ctrl-C) ends the search with the steps that finished. At most [`EXPLORE_STEPS`] +
+/// [`NARROW_STEPS`] runs. An `Err` is a run that could not start.
+///
+/// With `config.out`, that folder is made ready first, for [`Capacity::write`]; the runs
+/// themselves keep no files (no node logs, no `--history`).
+pub fn capacity(
+    config: &Config,
+    start: f64,
+    p99_max_ms: f64,
+    progress: bool,
+) -> io::Result<Capacity> {
+    let config = &crate::session(config)?;
+    let mut found = Capacity {
+        config: config.clone(),
+        p99_max_ms,
+        steps: Vec::new(),
+        first_invalid: None,
+        interrupted: None,
+    };
+    let mut interrupts = Interrupts::install()?;
+    let mut search = Search::default();
+    let mut rate = Some(start);
+    while let Some(offered) = rate {
+        if interrupts.haste() > Haste::None {
+            found.interrupted = interrupts.first();
+            break;
+        }
+        if progress {
+            let _ = writeln!(
+                io::stderr(),
+                "echo-load: step {}: {} requests/s",
+                found.steps.len() + 1,
+                short(offered)
+            );
+        }
+        let step_config = Config {
+            rate: Some(offered),
+            ..config.clone()
+        };
+        let report = crate::run(&step_config)?;
+        if let Some(signal) = report.interrupted {
+            found.interrupted = Some(signal);
+            break;
+        }
+        let step = Step::of(offered, &report, p99_max_ms);
+        if step.outcome != "valid" && found.first_invalid.is_none() {
+            found.first_invalid = Some(report.summary());
+        }
+        search.record(offered, step.passed());
+        found.steps.push(step);
+        rate = search.next();
+    }
+    if found.interrupted.is_none() && interrupts.haste() > Haste::None {
+        found.interrupted = interrupts.first();
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rates a search tries against a node that passes every rate up to `limit`.
+    fn rates(start: f64, limit: f64) -> Vec<f64> {
+        let mut search = Search::default();
+        let mut tried = Vec::new();
+        let mut rate = Some(start);
+        while let Some(r) = rate {
+            tried.push(r);
+            search.record(r, r <= limit);
+            rate = search.next();
+        }
+        tried
+    }
+
+    #[test]
+    fn the_search_doubles_then_narrows_to_within_the_precision() {
+        let tried = rates(1000.0, 5000.0);
+        assert_eq!(&tried[..4], &[1000.0, 2000.0, 4000.0, 8000.0]);
+        let good = tried
+            .iter()
+            .copied()
+            .filter(|r| *r <= 5000.0)
+            .fold(0.0, f64::max);
+        let bad = tried
+            .iter()
+            .copied()
+            .filter(|r| *r > 5000.0)
+            .fold(f64::MAX, f64::min);
+        assert!(bad / good <= PRECISION, "{tried:?}");
+        assert!(tried.len() <= 4 + NARROW_STEPS, "{tried:?}");
+    }
+
+    #[test]
+    fn a_first_step_that_fails_halves_the_rate() {
+        let tried = rates(1000.0, 300.0);
+        assert_eq!(&tried[..3], &[1000.0, 500.0, 250.0]);
+        assert!(tried.iter().all(|r| *r >= 250.0), "{tried:?}");
+    }
+
+    #[test]
+    fn the_search_is_bounded_however_the_node_answers() {
+        assert!(rates(1000.0, f64::INFINITY).len() <= EXPLORE_STEPS);
+        assert!(rates(1000.0, 0.0).len() <= EXPLORE_STEPS);
+        assert!(rates(0.001, 0.0).len() == 1);
+        assert!(rates(*crate::RATE.end(), f64::INFINITY).len() == 1);
+    }
+}

@@ -1,0 +1,660 @@
+//! Several nodes, one workload: `--bin` given more than once. Each node runs the same
+//! workload in alternating rounds (A B A B …), so that what the machine does meanwhile
+//! falls on every node alike; each node gets Maelstrom's verdict for every round, and
+//! the medians and spreads of what the rounds measured, with each node's ratio to the
+//! first node taken round by round.
+//!
+//! The spread is the median absolute deviation over the rounds: a robust measure that
+//! one round disturbed by the machine moves little.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::path::Path;
+
+use hdrhistogram::Histogram;
+use plotters::prelude::*;
+use serde_json::json;
+
+use crate::Config;
+use crate::fault::plural;
+use crate::interrupt::{Haste, Interrupts};
+use crate::report::{self, PLOT_SIZE, Report, short, thousands};
+
+/// How many rounds each node runs unless told: enough for a median and a spread that
+/// one disturbed round does not decide.
+pub const ROUNDS: usize = 5;
+
+/// The round counts a comparison can use.
+pub const ROUNDS_RANGE: std::ops::RangeInclusive<usize> = 1..=1000;
+
+/// What one run of one node measured.
+#[derive(Clone, Debug)]
+pub struct Round {
+    /// `valid`, `invalid` or `aborted` (see [`Report::outcome`]).
+    pub outcome: &'static str,
+    /// Answered requests a second of load.
+    pub throughput: f64,
+    /// Median latency, in milliseconds.
+    pub p50_ms: f64,
+    /// 99th percentile latency, in milliseconds.
+    pub p99_ms: f64,
+}
+
+impl Round {
+    /// What `report` measured.
+    pub fn of(report: &Report) -> Round {
+        Round {
+            outcome: report.outcome(),
+            throughput: if report.seconds > 0.0 {
+                report.counts.ok as f64 / report.seconds
+            } else {
+                0.0
+            },
+            p50_ms: report.latency_ms(0.5),
+            p99_ms: report.latency_ms(0.99),
+        }
+    }
+}
+
+/// The median of some measurements and their spread: the median absolute deviation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Spread {
+    /// The median.
+    pub median: f64,
+    /// The median of the distances from the median.
+    pub spread: f64,
+    /// The smallest.
+    pub min: f64,
+    /// The largest.
+    pub max: f64,
+}
+
+impl Spread {
+    /// Of `values`; `None` for none.
+    pub fn of(values: impl IntoIterator<Item = f64>) -> Option<Spread> {
+        let mut v: Vec<f64> = values.into_iter().filter(|x| x.is_finite()).collect();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        let median = median_sorted(&v);
+        let mut deviations: Vec<f64> = v.iter().map(|x| (x - median).abs()).collect();
+        deviations.sort_by(f64::total_cmp);
+        Some(Spread {
+            median,
+            spread: median_sorted(&deviations),
+            min: v[0],
+            max: v[v.len() - 1],
+        })
+    }
+
+    fn json(&self) -> serde_json::Value {
+        json!({ "median": self.median, "spread": self.spread, "min": self.min, "max": self.max })
+    }
+}
+
+fn median_sorted(v: &[f64]) -> f64 {
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// One node of a comparison: its runs and what they add up to.
+#[derive(Debug)]
+pub struct Compared {
+    /// How the node is named: its program's file name and its arguments.
+    pub label: String,
+    /// What it was run with.
+    pub config: Config,
+    /// Its rounds, in order; the round of an interrupted run is not among them.
+    pub rounds: Vec<Round>,
+    /// The summary of its first run that was not valid: after it, the node runs no more.
+    pub failed: Option<String>,
+    /// The latencies of all its rounds, in microseconds.
+    latency: Histogram<u64>,
+}
+
+impl Compared {
+    /// `valid` when every round was; else the first round's outcome that was not.
+    pub fn outcome(&self) -> &'static str {
+        self.rounds
+            .iter()
+            .map(|r| r.outcome)
+            .find(|o| *o != "valid")
+            .unwrap_or("valid")
+    }
+
+    /// Whether every round it ran was valid (and it ran one).
+    pub fn valid(&self) -> bool {
+        !self.rounds.is_empty() && self.outcome() == "valid"
+    }
+
+    /// Throughput over the rounds (a valid node's only).
+    pub fn throughput(&self) -> Option<Spread> {
+        self.of(|r| r.throughput)
+    }
+
+    /// Median latency over the rounds, in ms (a valid node's only).
+    pub fn p50_ms(&self) -> Option<Spread> {
+        self.of(|r| r.p50_ms)
+    }
+
+    /// 99th percentile latency over the rounds, in ms (a valid node's only).
+    pub fn p99_ms(&self) -> Option<Spread> {
+        self.of(|r| r.p99_ms)
+    }
+
+    fn of(&self, f: impl Fn(&Round) -> f64) -> Option<Spread> {
+        if !self.valid() {
+            return None;
+        }
+        Spread::of(self.rounds.iter().map(f))
+    }
+
+    /// Latency at quantile `q` over all its rounds, in ms.
+    pub fn latency_ms(&self, q: f64) -> f64 {
+        if self.latency.is_empty() {
+            0.0
+        } else {
+            self.latency.value_at_quantile(q) as f64 / 1000.0
+        }
+    }
+
+    /// Its ratio to `first`'s measure `f`, taken round by round (round k of each): `None`
+    /// unless both are valid.
+    pub fn ratio(&self, first: &Compared, f: impl Fn(&Round) -> f64) -> Option<Spread> {
+        if !self.valid() || !first.valid() {
+            return None;
+        }
+        Spread::of(
+            self.rounds
+                .iter()
+                .zip(&first.rounds)
+                .map(|(mine, theirs)| f(mine) / f(theirs)),
+        )
+    }
+}
+
+/// What a comparison found.
+#[derive(Debug)]
+pub struct Comparison {
+    /// One entry a node, in the order given.
+    pub nodes: Vec<Compared>,
+    /// The rounds asked for.
+    pub rounds: usize,
+    /// The stop signal that ended it early, if one did.
+    pub interrupted: Option<i32>,
+}
+
+/// How a node is named in a comparison: its program's file name, then its arguments.
+pub fn label(config: &Config) -> String {
+    let name = config.bin.file_name().map_or_else(
+        || config.bin.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    std::iter::once(name)
+        .chain(config.node_args.iter().cloned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Runs each of `configs` `rounds` times, alternating (the first, the second, …, the
+/// first again), and judges each run as [`crate::run`] does. A node whose run is not
+/// valid runs no more. A stop signal (Ctrl-C) ends the comparison with the rounds that
+/// finished. `progress` says which run starts, on stderr. An `Err` is a run that could not
+/// start.
+///
+/// With the first config's `out`, that folder is made ready first, for
+/// [`Comparison::write`]; the runs themselves keep no files (no node logs, no
+/// `--history`).
+pub fn compare(configs: &[Config], rounds: usize, progress: bool) -> io::Result<Comparison> {
+    if let Some(first) = configs.first() {
+        crate::session(first)?;
+    }
+    let plain: Vec<String> = configs.iter().map(label).collect();
+    // Two nodes run alike are told apart by their place.
+    let labels = plain.iter().enumerate().map(|(i, l)| {
+        if plain.iter().filter(|m| *m == l).count() > 1 {
+            format!("{l} (#{})", i + 1)
+        } else {
+            l.clone()
+        }
+    });
+    let mut nodes: Vec<Compared> = configs
+        .iter()
+        .zip(labels)
+        .map(|(config, label)| Compared {
+            label,
+            config: Config {
+                out: None,
+                history: false,
+                ..config.clone()
+            },
+            rounds: Vec::new(),
+            failed: None,
+            latency: report::histogram(),
+        })
+        .collect();
+    // Caught for the whole comparison: a signal between two runs ends it as one during a
+    // run does, with what was measured.
+    let mut interrupts = Interrupts::install()?;
+    let mut interrupted = None;
+    'rounds: for round in 1..=rounds {
+        for node in nodes.iter_mut() {
+            if node.failed.is_some() {
+                continue;
+            }
+            if interrupts.haste() > Haste::None {
+                interrupted = interrupts.first();
+                break 'rounds;
+            }
+            if progress {
+                let _ = writeln!(
+                    io::stderr(),
+                    "echo-load: round {round} of {rounds}: {}",
+                    node.label
+                );
+            }
+            let report = crate::run(&node.config)?;
+            if let Some(signal) = report.interrupted {
+                interrupted = Some(signal);
+                break 'rounds;
+            }
+            let measured = Round::of(&report);
+            let _ = node.latency.add(&report.recorder.latency);
+            if measured.outcome != "valid" {
+                node.failed = Some(report.summary());
+            }
+            node.rounds.push(measured);
+        }
+    }
+    if interrupted.is_none() && interrupts.haste() > Haste::None {
+        interrupted = interrupts.first();
+    }
+    Ok(Comparison {
+        nodes,
+        rounds,
+        interrupted,
+    })
+}
+
+/// A ratio or a measure with three significant digits.
+fn sig(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let decimals = (2.0 - x.abs().log10().floor()).clamp(0.0, 12.0) as usize;
+    format!("{x:.decimals$}")
+}
+
+/// `median ± spread`, each to the median's precision (in whole units with thousands
+/// separated, from 1,000 on).
+fn pm(s: &Spread) -> String {
+    if s.median >= 1000.0 && s.median.is_finite() {
+        let whole = |x: f64| thousands(x.round() as u64);
+        return format!("{} ± {}", whole(s.median), whole(s.spread));
+    }
+    if s.median == 0.0 || !s.median.is_finite() {
+        return format!("{} ± {}", sig(s.median), sig(s.spread));
+    }
+    let decimals = (2.0 - s.median.abs().log10().floor()).clamp(0.0, 12.0) as usize;
+    format!("{:.decimals$} ± {:.decimals$}", s.median, s.spread)
+}
+
+impl Comparison {
+    /// Whether the nodes ran open loop (`--rate`): latency is then what they are compared
+    /// by, and throughput otherwise.
+    fn open_loop(&self) -> bool {
+        self.nodes.first().is_some_and(|n| n.config.rate.is_some())
+    }
+
+    /// `valid` when every node is; else `aborted` if one is, else `invalid`.
+    pub fn outcome(&self) -> &'static str {
+        let outcomes = || self.nodes.iter().map(Compared::outcome);
+        if outcomes().any(|o| o == "aborted") {
+            "aborted"
+        } else if outcomes().all(|o| o == "valid") {
+            "valid"
+        } else {
+            "invalid"
+        }
+    }
+
+    /// The summary printed at the end.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        for node in &self.nodes {
+            if let Some(failed) = &node.failed {
+                let _ = writeln!(s, "{}: its run that was not valid:\n{failed}", node.label);
+            }
+        }
+        let workload = self.nodes.first().map_or_else(String::new, |n| {
+            let nodes = plural(n.config.node_count as u64, "node", "nodes");
+            format!("{nodes} each, {}", n.config.workload())
+        });
+        let _ = writeln!(
+            s,
+            "echo-load: compared {} over {} of {workload}, alternated; Maelstrom's verdict \
+             for every run",
+            plural(self.nodes.len() as u64, "command", "commands"),
+            plural(self.rounds as u64, "round", "rounds"),
+        );
+        if let Some(signal) = self.interrupted {
+            let _ = writeln!(
+                s,
+                "interrupted by {}: the rounds that finished are below",
+                crate::interrupt::name(signal)
+            );
+        }
+        let width = self
+            .nodes
+            .iter()
+            .map(|n| n.label.chars().count())
+            .max()
+            .unwrap_or(0);
+        let open = self.open_loop();
+        for node in &self.nodes {
+            let ran = plural(node.rounds.len() as u64, "round", "rounds");
+            let measured = if !node.valid() {
+                match node.rounds.len() {
+                    0 => "did not run".to_owned(),
+                    n => format!("round {n} was {}: no speed is given", node.outcome()),
+                }
+            } else if open {
+                let (p50, p99) = (node.p50_ms(), node.p99_ms());
+                match (p50, p99) {
+                    (Some(p50), Some(p99)) => {
+                        format!("p50 {} ms, p99 {} ms ({ran})", pm(&p50), pm(&p99))
+                    }
+                    _ => String::new(),
+                }
+            } else {
+                node.throughput()
+                    .map_or_else(String::new, |t| format!("{} requests/s ({ran})", pm(&t)))
+            };
+            let _ = writeln!(
+                s,
+                "  {:width$}  {:8} {measured}",
+                node.label,
+                node.outcome()
+            );
+        }
+        if let Some((first, rest)) = self.nodes.split_first()
+            && !rest.is_empty()
+        {
+            for node in rest {
+                let line = if !first.valid() {
+                    format!("{}: no ratio, {} is not valid", node.label, first.label)
+                } else if !node.valid() {
+                    format!("{}: no ratio, it is not valid", node.label)
+                } else if open {
+                    let p50 = node.ratio(first, |r| r.p50_ms);
+                    let p99 = node.ratio(first, |r| r.p99_ms);
+                    match (p50, p99) {
+                        (Some(p50), Some(p99)) => format!(
+                            "{}: p50 {} times, p99 {} times {}'s",
+                            node.label,
+                            pm(&p50),
+                            pm(&p99),
+                            first.label
+                        ),
+                        _ => continue,
+                    }
+                } else {
+                    match node.ratio(first, |r| r.throughput) {
+                        Some(r) => format!(
+                            "{}: {} times {}'s throughput",
+                            node.label,
+                            pm(&r),
+                            first.label
+                        ),
+                        None => continue,
+                    }
+                };
+                let _ = writeln!(s, "{line}");
+            }
+            let _ = writeln!(
+                s,
+                "(median ± median absolute deviation over the rounds; ratios round by round)"
+            );
+        }
+        s
+    }
+
+    /// `results.json`'s content: `compare`, one entry a node in the order given.
+    pub fn results_json(&self) -> serde_json::Value {
+        let first = self.nodes.first();
+        let entries: Vec<serde_json::Value> = self
+            .nodes
+            .iter()
+            .map(|n| {
+                let spread = |s: Option<Spread>| s.map(|s| s.json());
+                let ratio = |f: fn(&Round) -> f64| first.and_then(|first| n.ratio(first, f));
+                let throughput = n.throughput();
+                json!({
+                    "label": n.label,
+                    "bin": n.config.bin.display().to_string(),
+                    "node_args": n.config.node_args,
+                    "valid": n.valid(),
+                    "outcome": n.outcome(),
+                    "rounds": n.rounds.len(),
+                    "throughput_median": throughput.map(|t| t.median),
+                    "throughput_spread": throughput.map(|t| t.spread),
+                    "throughput": spread(throughput),
+                    "p50_ms": spread(n.p50_ms()),
+                    "p99_ms": spread(n.p99_ms()),
+                    "p50_ms_median": n.p50_ms().map(|t| t.median),
+                    "p99_ms_median": n.p99_ms().map(|t| t.median),
+                    "ratio_to_first": {
+                        "throughput": spread(ratio(|r| r.throughput)),
+                        "p50_ms": spread(ratio(|r| r.p50_ms)),
+                        "p99_ms": spread(ratio(|r| r.p99_ms)),
+                    },
+                    "per_round": n.rounds.iter().map(|r| json!({
+                        "outcome": r.outcome,
+                        "throughput": r.throughput,
+                        "p50_ms": r.p50_ms,
+                        "p99_ms": r.p99_ms,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        json!({
+            "outcome": self.outcome(),
+            "valid": self.outcome() == "valid",
+            "rounds": self.rounds,
+            "spread": "median absolute deviation over the rounds",
+            "interrupted": self.interrupted.map(crate::interrupt::name),
+            "workload": first.map(|n| n.config.workload()),
+            "compare": entries,
+        })
+    }
+
+    /// Writes `results.json` and `compare.svg` into `dir` (see [`Report::write`]).
+    pub fn write(&self, dir: &Path) -> Result<(), report::OutputError> {
+        report::write_outputs(
+            dir,
+            [
+                ("results.json", Ok(report::pretty(&self.results_json()))),
+                ("compare.svg", self.plot()),
+            ],
+        )
+    }
+
+    /// Throughput per node (median, the rounds' range as a bar, each round a dot) beside
+    /// the latency distributions over all rounds, overlaid.
+    fn plot(&self) -> Result<String, Box<dyn std::error::Error>> {
+        let mut svg = String::new();
+        {
+            let (w, h) = PLOT_SIZE;
+            let root = SVGBackend::with_string(&mut svg, (w + 300, h)).into_drawing_area();
+            root.fill(&WHITE)?;
+            let (left, right) = root.split_horizontally(w / 2 + 150);
+            let right = right.margin(0, 0, 0, 24);
+            let n = self.nodes.len();
+            let top = self
+                .nodes
+                .iter()
+                .flat_map(|c| c.rounds.iter().map(|r| r.throughput))
+                .fold(1.0f64, f64::max)
+                * 1.15;
+            let mut chart = ChartBuilder::on(&left)
+                .caption("Throughput, each round", ("sans-serif", 16))
+                .margin(12)
+                .x_label_area_size(36)
+                .y_label_area_size(70)
+                .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..top)?;
+            let labels: Vec<String> = self.nodes.iter().map(|c| c.label.clone()).collect();
+            chart
+                .configure_mesh()
+                .disable_x_mesh()
+                .x_labels(n)
+                .x_label_formatter(&|x| {
+                    let i = x.round();
+                    if (x - i).abs() < 1e-6 && i >= 0.0 {
+                        labels.get(i as usize).cloned().unwrap_or_default()
+                    } else {
+                        String::new()
+                    }
+                })
+                .y_desc("requests answered per second")
+                .y_label_formatter(&|y| short(*y))
+                .draw()?;
+            for (i, node) in self.nodes.iter().enumerate() {
+                let color = Palette99::pick(i).to_rgba();
+                let x = i as f64;
+                if let Some(t) = Spread::of(node.rounds.iter().map(|r| r.throughput)) {
+                    chart.draw_series([Rectangle::new(
+                        [(x - 0.25, 0.0), (x + 0.25, t.median)],
+                        color.mix(if node.valid() { 0.35 } else { 0.1 }).filled(),
+                    )])?;
+                    chart.draw_series([PathElement::new(
+                        [(x, t.min), (x, t.max)],
+                        BLACK.stroke_width(2),
+                    )])?;
+                }
+                chart.draw_series(
+                    node.rounds
+                        .iter()
+                        .map(|r| Circle::new((x, r.throughput), 3, color.filled())),
+                )?;
+            }
+            let lo = self
+                .nodes
+                .iter()
+                .map(|c| c.latency_ms(0.0))
+                .filter(|x| *x > 0.0)
+                .fold(f64::MAX, f64::min)
+                .clamp(0.001, 1.0);
+            let hi = self
+                .nodes
+                .iter()
+                .map(|c| c.latency_ms(1.0))
+                .fold(lo * 10.0, f64::max)
+                * 2.0;
+            let mut chart = ChartBuilder::on(&right)
+                .caption("Latency distribution, all rounds", ("sans-serif", 16))
+                .margin(12)
+                .x_label_area_size(36)
+                .y_label_area_size(60)
+                .build_cartesian_2d(0f64..NINES, (lo..hi).log_scale())?;
+            chart
+                .configure_mesh()
+                .x_desc("percentile")
+                .x_labels(5)
+                .x_label_formatter(&|x| percentile_label(*x))
+                .y_desc("latency (ms)")
+                .y_label_formatter(&|ms| short(*ms))
+                .draw()?;
+            for (i, node) in self.nodes.iter().enumerate() {
+                if node.latency.is_empty() {
+                    continue;
+                }
+                let color = Palette99::pick(i).to_rgba();
+                let points = (0..=(NINES * 20.0) as usize).map(|k| {
+                    let nines = k as f64 / 20.0;
+                    let q = 1.0 - 10f64.powf(-nines);
+                    (nines, node.latency_ms(q).max(lo))
+                });
+                chart
+                    .draw_series(LineSeries::new(points, color.stroke_width(2)))?
+                    .label(node.label.clone())
+                    .legend(move |(x, y)| {
+                        PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
+                    });
+            }
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .position(SeriesLabelPosition::UpperLeft)
+                .draw()?;
+            root.present()?;
+        }
+        Ok(svg)
+    }
+}
+
+/// The latency plot's x axis runs to the 99.99th percentile: four nines.
+const NINES: f64 = 4.0;
+
+/// The percentile at `nines` nines (`0`: 0%, `1`: 90%, `2`: 99%).
+fn percentile_label(nines: f64) -> String {
+    let q = 100.0 * (1.0 - 10f64.powf(-nines));
+    let text = format!("{q:.2}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text}%")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_spread_is_the_median_absolute_deviation() {
+        let s = Spread::of([1.0, 2.0, 3.0, 4.0, 100.0]).expect("values");
+        assert_eq!(s.median, 3.0);
+        assert_eq!(s.spread, 1.0); // distances 2 1 0 1 97
+        assert_eq!((s.min, s.max), (1.0, 100.0));
+        let even = Spread::of([1.0, 3.0]).expect("values");
+        assert_eq!((even.median, even.spread), (2.0, 1.0));
+        assert_eq!(Spread::of([]), None);
+        assert_eq!(Spread::of([f64::NAN]), None);
+    }
+
+    #[test]
+    fn measures_read_with_three_significant_digits() {
+        assert_eq!(sig(0.04512), "0.0451");
+        assert_eq!(sig(812_345.0), "812345");
+        assert_eq!(sig(1.0), "1.00");
+        let s = Spread {
+            median: 0.04512,
+            spread: 0.00321,
+            min: 0.0,
+            max: 1.0,
+        };
+        assert_eq!(pm(&s), "0.0451 ± 0.0032");
+        let big = Spread {
+            median: 812_345.4,
+            spread: 12_000.6,
+            ..s
+        };
+        assert_eq!(pm(&big), "812,345 ± 12,001");
+        assert_eq!(percentile_label(0.0), "0%");
+        assert_eq!(percentile_label(2.0), "99%");
+        assert_eq!(percentile_label(3.0), "99.9%");
+    }
+
+    #[test]
+    fn a_label_is_the_programs_name_and_its_arguments() {
+        let config = Config {
+            bin: "/usr/local/bin/echo-node".into(),
+            node_args: vec!["--flush".into(), "batch".into()],
+            ..Config::default()
+        };
+        assert_eq!(label(&config), "echo-node --flush batch");
+    }
+}

@@ -1,0 +1,145 @@
+//! Sessions of several runs: a comparison of nodes (`--bin` more than once) and a capacity
+//! search (`--capacity`), against the `demo_node` example made slower on purpose: a fixed
+//! CPU cost a request (`--cost-us`), or at most R requests a second (`--max-rate`).
+
+#![forbid(unsafe_code)]
+
+mod support;
+
+use std::time::Duration;
+
+use echo_load::Config;
+use support::demo_node;
+
+fn config(args: &[&str]) -> Config {
+    Config {
+        bin: demo_node(),
+        node_args: args.iter().map(|a| a.to_string()).collect(),
+        time_limit: Duration::from_millis(500),
+        timeout: Duration::from_millis(2000),
+        ..Config::default()
+    }
+}
+
+#[test]
+fn a_node_slowed_on_purpose_compares_slower_by_the_ratio_its_cost_implies() {
+    const COST_US: f64 = 500.0;
+    let configs = [config(&[]), config(&["--cost-us", "500"])];
+    let comparison = echo_load::compare::compare(&configs, 3, false).expect("runs");
+    let [fast, slow] = &comparison.nodes[..] else {
+        panic!("two nodes")
+    };
+    assert!(fast.valid() && slow.valid(), "{}", comparison.summary());
+    assert_eq!((fast.rounds.len(), slow.rounds.len()), (3, 3));
+    // One client, closed loop: a request takes the fast node's time, plus the cost.
+    let base = fast.throughput().expect("valid").median;
+    let implied = 1.0 / (1.0 + COST_US * 1e-6 * base);
+    let ratio = slow.ratio(fast, |r| r.throughput).expect("both valid");
+    assert!(
+        (0.6..1.5).contains(&(ratio.median / implied)),
+        "ratio {ratio:?}, implied {implied}: {}",
+        comparison.summary()
+    );
+    let summary = comparison.summary();
+    assert!(
+        summary.contains("demo_node --cost-us 500: 0.") && summary.contains("times demo_node's"),
+        "{summary}"
+    );
+    let json = comparison.results_json();
+    let entries = json["compare"].as_array().expect("compare");
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["bin"], configs[0].bin.display().to_string());
+    assert_eq!(
+        entries[1]["node_args"],
+        serde_json::json!(["--cost-us", "500"])
+    );
+    for entry in entries {
+        assert_eq!(entry["valid"], true);
+        assert_eq!(entry["rounds"], 3);
+        assert!(entry["throughput_median"].as_f64().is_some_and(|t| t > 0.0));
+        assert!(entry["throughput_spread"].as_f64().is_some());
+        assert!(entry["p99_ms_median"].as_f64().is_some());
+    }
+}
+
+#[test]
+fn an_invalid_node_is_reported_invalid_and_never_as_a_speed() {
+    let silent = Config {
+        timeout: Duration::from_millis(300),
+        ..config(&["--silent-after", "5"])
+    };
+    let comparison = echo_load::compare::compare(&[config(&[]), silent], 2, false).expect("runs");
+    let summary = comparison.summary();
+    assert_eq!(comparison.outcome(), "invalid", "{summary}");
+    let silent = &comparison.nodes[1];
+    assert!(!silent.valid() && silent.throughput().is_none());
+    // It runs no more after its invalid round; the valid node runs every round.
+    assert_eq!(
+        (comparison.nodes[0].rounds.len(), silent.rounds.len()),
+        (2, 1)
+    );
+    assert!(
+        summary.contains("round 1 was invalid: no speed is given")
+            && summary.contains("--silent-after 5: no ratio, it is not valid")
+            && summary.contains("timed out"),
+        "{summary}"
+    );
+    let json = comparison.results_json();
+    assert_eq!(json["compare"][1]["valid"], false);
+    assert!(json["compare"][1]["throughput_median"].is_null());
+}
+
+#[test]
+fn an_open_loop_comparison_sets_latencies_side_by_side() {
+    let open = |args: &[&str]| Config {
+        rate: Some(200.0),
+        concurrency: 4,
+        ..config(args)
+    };
+    let comparison =
+        echo_load::compare::compare(&[open(&[]), open(&["--cost-us", "3000"])], 2, false)
+            .expect("runs");
+    let summary = comparison.summary();
+    let [fast, slow] = &comparison.nodes[..] else {
+        panic!("two nodes")
+    };
+    let p50 = slow.ratio(fast, |r| r.p50_ms).expect("both valid");
+    // 3 ms of cost a request against well under 1 ms without it.
+    assert!(p50.median > 2.0, "{summary}");
+    assert!(
+        summary.contains("p50 ") && summary.contains(" times, p99 "),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_rate_limited_node_has_its_capacity_found_within_a_fifth() {
+    const RATE: f64 = 1000.0;
+    let limited = Config {
+        concurrency: 20,
+        ..config(&["--max-rate", "1000"])
+    };
+    let found = echo_load::capacity::capacity(&limited, 250.0, 20.0, false).expect("runs");
+    let summary = found.summary();
+    let rate = found.rate().expect("a capacity");
+    assert!(
+        (0.8 * RATE..=1.2 * RATE).contains(&rate),
+        "found {rate}: {summary}"
+    );
+    assert!(
+        found.steps.len() <= echo_load::capacity::EXPLORE_STEPS + echo_load::capacity::NARROW_STEPS
+    );
+    assert!(found.steps.iter().any(|s| !s.passed()), "{summary}");
+    assert!(summary.contains("capacity: "), "{summary}");
+    let json = found.results_json();
+    assert_eq!(json["capacity"]["rate"], rate);
+    assert_eq!(
+        json["capacity"]["steps"].as_array().map(Vec::len),
+        Some(found.steps.len())
+    );
+    assert!(
+        json["capacity"]["p99_ms"]
+            .as_f64()
+            .is_some_and(|p| p <= 20.0)
+    );
+}
