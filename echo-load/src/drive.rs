@@ -528,6 +528,14 @@ impl<'c> Drive<'c> {
                     self.router.lost(n);
                     continue;
                 }
+                // A right reply in echo-node's layout is known by comparing bytes; any
+                // other line is read in full.
+                if let Some(Outcome::Answered { due, sent }) =
+                    self.router.right_reply(n, number, line, now)
+                {
+                    self.recorder.answered(due, sent, now);
+                    continue;
+                }
                 // Maelstrom reads stdout through Java's UTF-8 decoder, which makes each
                 // malformed byte sequence U+FFFD; such a line is read as that decoder
                 // would have it (checked once here, for every line).

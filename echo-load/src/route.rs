@@ -673,21 +673,11 @@ impl Router {
             self.skip(at(&self.names), c, in_reply_to, id, line, body);
             return Outcome::Done;
         }
-        let Some(waiting) = client.waiting.take() else {
+        let Some(waiting) = self.take_waiting(n, number, c) else {
             return Outcome::Done;
         };
-        self.idle.push_back(c);
-        self.in_flight -= 1;
         let msg_id = waiting.msg_id;
-        let asked = client.node;
         let name = |clients: &[Client]| clients[c].name.clone();
-        if self.strict && asked != n {
-            self.faults.push(Fault::OtherNode {
-                at: at(&self.names),
-                client: name(&self.clients),
-                asked: self.names[asked].clone(),
-            });
-        }
         if body.type_of(line) == Type::Error {
             self.counts.failed += 1;
             let code = body.code.map_or(&b"null"[..], |s| s.of(line));
@@ -751,18 +741,112 @@ impl Router {
             });
             return Outcome::Done;
         }
+        self.answered(n, c, &waiting, echo, now)
+    }
+
+    /// Client `c`'s request is answered by a reply from node `n` (line `number`): it is
+    /// idle again, and under `--strict` a reply from another node than the one asked is
+    /// a fault. `None` if it waited for nothing.
+    fn take_waiting(&mut self, n: usize, number: u64, c: usize) -> Option<Waiting> {
+        let client = &mut self.clients[c];
+        let waiting = client.waiting.take()?;
+        let asked = client.node;
+        self.idle.push_back(c);
+        self.in_flight -= 1;
+        if self.strict && asked != n {
+            self.faults.push(Fault::OtherNode {
+                at: At {
+                    node: self.names[n].clone(),
+                    line: number,
+                },
+                client: self.clients[c].name.clone(),
+                asked: self.names[asked].clone(),
+            });
+        }
+        Some(waiting)
+    }
+
+    /// Client `c`'s request, `waiting`, got its echo back, right, from node `n`.
+    fn answered(
+        &mut self,
+        n: usize,
+        c: usize,
+        waiting: &Waiting,
+        echo: &[u8],
+        now: Instant,
+    ) -> Outcome {
         self.counts.ok += 1;
         if self.history.is_some() {
             let how = Completion::Ok {
                 value: echo,
                 valid: true,
             };
-            self.completed(now, c, n, msg_id, how);
+            self.completed(now, c, n, waiting.msg_id, how);
         }
         Outcome::Answered {
             due: waiting.due,
             sent: waiting.written.unwrap_or(now),
         }
+    }
+
+    /// Reads `line`, from node `n`, as [`Router::line`] would, if it is a right reply in
+    /// the layout echo-node prints,
+    /// `{"src":"n0","dest":"c1","body":{"type":"echo_ok","echo":E,"in_reply_to":M,"msg_id":N}}`,
+    /// and nothing after it: from a node, to an open client waiting for `M`, with `E` the
+    /// very bytes that client sent and `N` an integer. Such a line is valid UTF-8 (its
+    /// bytes are ASCII but for `E`, which is), so it needs no check as text; and it meets
+    /// every rule the full reading applies, which it costs a comparison of bytes to know.
+    /// `None`: the line is anything else, and [`Router::line`] reads it.
+    pub fn right_reply(
+        &mut self,
+        n: usize,
+        number: u64,
+        line: &[u8],
+        now: Instant,
+    ) -> Option<Outcome> {
+        let rest = line.strip_prefix(b"{\"src\":\"")?;
+        let (src, rest) = name_token(rest)?;
+        if self.names.get(n_index(src, b'n')?).map(String::as_bytes) != Some(src) {
+            return None;
+        }
+        let rest = rest.strip_prefix(b",\"dest\":\"")?;
+        let (dest, rest) = name_token(rest)?;
+        let number_of = n_index(dest, b'c')?;
+        let slot = *self.slots.get(number_of.checked_sub(self.names.len())?)?;
+        if slot == CLOSED || self.clients[slot].name.as_bytes() != dest {
+            return None;
+        }
+        let rest = rest.strip_prefix(b",\"body\":{\"type\":\"echo_ok\",\"echo\":")?;
+        let echo_at = line.len() - rest.len();
+        let waiting = self.clients[slot].waiting.as_ref()?;
+        let echo = self.payloads.get(waiting.payload);
+        let rest = rest.strip_prefix(echo)?;
+        let echo = &line[echo_at..echo_at + echo.len()];
+        let rest = rest.strip_prefix(b",\"in_reply_to\":")?;
+        let (in_reply_to, rest) = digits(rest)?;
+        let id = in_reply_to.iter().try_fold(0u64, |id, &d| {
+            id.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+        });
+        if id != Some(waiting.msg_id) {
+            return None;
+        }
+        let rest = rest.strip_prefix(b",\"msg_id\":")?;
+        let (msg_id, rest) = digits(rest)?;
+        if rest != b"}}" {
+            return None;
+        }
+        self.links[n].last_line = now;
+        if self.strict && !self.links[n].ids.insert(msg_id) {
+            self.faults.push(Fault::RepeatedMsgId {
+                at: At {
+                    node: self.names[n].clone(),
+                    line: number,
+                },
+                msg_id: String::from_utf8_lossy(msg_id).into_owned(),
+            });
+        }
+        let waiting = self.take_waiting(n, number, slot)?;
+        Some(self.answered(n, slot, &waiting, echo, now))
     }
 
     /// Client `c` skips a message that is not its reply: counted, classified, noted.
@@ -958,9 +1042,42 @@ impl UniqueIds {
     }
 }
 
+/// A name's characters up to its closing quote, and what follows the quote: `None` if
+/// it has an escape (or no end).
+fn name_token(text: &[u8]) -> Option<(&[u8], &[u8])> {
+    let end = text.iter().position(|&b| b == b'"' || b == b'\\')?;
+    (text[end] == b'"').then(|| (&text[..end], &text[end + 1..]))
+}
+
+/// `k` of a name `{prefix}{k}` (`n3`, `c12`), written as Maelstrom writes it (no leading
+/// zero).
+fn n_index(name: &[u8], prefix: u8) -> Option<usize> {
+    let digits = name.strip_prefix(&[prefix])?;
+    if digits.is_empty() || digits.len() > 19 || (digits[0] == b'0' && digits.len() > 1) {
+        return None;
+    }
+    digits.iter().try_fold(0usize, |k, &d| {
+        d.is_ascii_digit().then(|| k * 10 + (d - b'0') as usize)
+    })
+}
+
+/// The digits of a JSON integer at the start of `text` (no sign, no leading zero), and
+/// what follows them.
+fn digits(text: &[u8]) -> Option<(&[u8], &[u8])> {
+    let end = text
+        .iter()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(text.len());
+    if end == 0 || (text[0] == b'0' && end > 1) {
+        return None;
+    }
+    Some(text.split_at(end))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fault::Kind;
     use crate::send::PayloadKind;
 
     fn router(clients: usize, nodes: usize, strict: bool) -> (Router, Vec<Vec<u8>>) {
@@ -1183,6 +1300,102 @@ mod tests {
         }
         for id in ["0", "1", "70000000", "18446744073709551616", "-3"] {
             assert!(!ids.insert(id.as_bytes()), "{id} again");
+        }
+    }
+
+    /// A reply to client `c2`'s first request: its parts, each as given, for the layout
+    /// of [`Router::right_reply`].
+    fn reply_line(
+        src: &str,
+        dest: &str,
+        echo: &str,
+        in_reply_to: &str,
+        msg_id: &str,
+        tail: &str,
+    ) -> String {
+        format!(
+            r#"{{"src":{src},"dest":{dest},"body":{{"type":"echo_ok","echo":{echo},"in_reply_to":{in_reply_to},"msg_id":{msg_id}}}}}{tail}"#
+        )
+    }
+
+    #[test]
+    fn a_right_reply_in_echo_nodes_layout_is_known_by_its_bytes() {
+        for strict in [false, true] {
+            let (mut r, mut outs) = router(1, 2, strict);
+            let now = Instant::now();
+            assert_eq!(r.send(now, now, |n| &mut outs[n]), Some(0));
+            let echo = echo_of(&outs[0]);
+            r.written(0, outs[0].len(), 0, now);
+            let line = reply_line(r#""n1""#, r#""c2""#, &echo, "1", "7", "");
+            let outcome = r.right_reply(1, 2, line.as_bytes(), now);
+            assert!(matches!(outcome, Some(Outcome::Answered { .. })), "{line}");
+            assert_eq!(r.counts.ok, 1);
+            // From n1, where n0 was asked: only --strict fails it, as the full reading does.
+            assert_eq!(r.faults.count(Kind::OtherNode), u64::from(strict));
+            // The same line again: the client waits for nothing; the full reading decides.
+            assert_eq!(r.right_reply(1, 3, line.as_bytes(), now), None);
+        }
+    }
+
+    /// `right` four times in five, else one of `wrong`.
+    fn mostly(
+        right: &'static str,
+        wrong: Vec<&'static str>,
+    ) -> impl proptest::strategy::Strategy<Value = &'static str> {
+        use proptest::prelude::*;
+        prop_oneof![4 => Just(right), 1 => proptest::sample::select(wrong)]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+        /// Whatever line the fast reading takes, the full reading takes alike: the same
+        /// outcome, counts and faults.
+        #[test]
+        fn the_fast_reading_takes_only_what_the_full_reading_takes_alike(
+            strict in proptest::bool::ANY,
+            src in mostly(r#""n0""#, vec![r#""n1""#, r#""n2""#, r#""n01""#, r#""\u006e0""#, r#""n0"#, r#""c2""#]),
+            dest in mostly(r#""c2""#, vec![r#""c3""#, r#""c02""#, r#""c1""#, r#""\u00632""#, r#""n0""#, r#""c2\"""#]),
+            echo in mostly("same", vec!["other", "escaped", "spaced", "truncated", "number"]),
+            in_reply_to in mostly("1", vec!["2", "01", "1.0", "-1", "1e0", "18446744073709551617"]),
+            msg_id in mostly("1", vec!["0", "01", "-1", "1.5", "99999999999999999999999", "\"1\"", "1 "]),
+            tail in mostly("", vec![" ", "x", "}", "\u{e9}"]),
+            repeat in proptest::bool::ANY,
+        ) {
+            let (mut fast, mut outs) = router(2, 2, strict);
+            let (mut full, mut outs_full) = router(2, 2, strict);
+            let now = Instant::now();
+            proptest::prop_assert_eq!(fast.send(now, now, |n| &mut outs[n]), Some(0));
+            proptest::prop_assert_eq!(full.send(now, now, |n| &mut outs_full[n]), Some(0));
+            fast.written(0, outs[0].len(), 0, now);
+            full.written(0, outs_full[0].len(), 0, now);
+            let sent = echo_of(&outs[0]);
+            let inner = &sent[1..sent.len() - 1];
+            let echo = match echo {
+                "same" => sent.clone(),
+                "other" => format!("\"{inner}x\""),
+                "escaped" => format!("\"\\u0050{}\"", &inner[1..]),
+                "spaced" => format!(" {sent}"),
+                "truncated" => sent[..sent.len() - 1].to_owned(),
+                _ => "12".to_owned(),
+            };
+            let line = reply_line(src, dest, &echo, in_reply_to, msg_id, tail);
+            if repeat {
+                // A msg_id this node used before, for --strict's check.
+                let earlier = r#"{"src":"n0","dest":"n1","body":{"type":"x","msg_id":1}}"#;
+                fast.line(0, 2, earlier.as_bytes(), now);
+                full.line(0, 2, earlier.as_bytes(), now);
+            }
+            if let Some(outcome) = fast.right_reply(0, 3, line.as_bytes(), now) {
+                proptest::prop_assert_eq!(Some(outcome), Some(full.line(0, 3, line.as_bytes(), now)), "{}", line);
+                proptest::prop_assert_eq!(fast.counts, full.counts);
+                for kind in Kind::ALL {
+                    proptest::prop_assert_eq!(fast.faults.count(kind), full.faults.count(kind), "{:?}: {}", kind, line);
+                }
+                proptest::prop_assert!(echo == sent && tail.is_empty(), "{}", line);
+            } else {
+                // The fast reading changed nothing.
+                proptest::prop_assert_eq!(fast.counts, full.counts);
+            }
         }
     }
 }
