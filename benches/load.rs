@@ -1,7 +1,7 @@
 //! echo-load's own speed: Maelstrom's echo workload, closed loop, against echo-node. The
 //! driver must never be what limits a measurement of the node: with one node and 100
-//! clients it should spend at most twice the node's CPU time per request (the figures
-//! are in PERFORMANCE.md). Criterion times runs of a fixed number of requests
+//! clients it should spend less CPU time a request than the node (the figures are in
+//! PERFORMANCE.md). Criterion times runs of a fixed number of requests
 //! (throughput in elements/s); after them, one longer run per flush mode prints
 //! echo-load's summary with both CPU figures.
 //!

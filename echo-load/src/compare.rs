@@ -38,6 +38,10 @@ pub struct Round {
     pub p50_ms: f64,
     /// 99th percentile latency, in milliseconds.
     pub p99_ms: f64,
+    /// CPU time during the load per answered request, in microseconds: echo-load's.
+    pub driver_cpu_us: Option<f64>,
+    /// The same, the nodes' (where the system says).
+    pub nodes_cpu_us: Option<f64>,
 }
 
 impl Round {
@@ -52,6 +56,8 @@ impl Round {
             },
             p50_ms: report.latency_ms(0.5),
             p99_ms: report.latency_ms(0.99),
+            driver_cpu_us: report.cpu_per_request_us().map(|c| c.0),
+            nodes_cpu_us: report.cpu_per_request_us().and_then(|c| c.1),
         }
     }
 }
@@ -453,11 +459,16 @@ impl Comparison {
                         "p50_ms": spread(ratio(|r| r.p50_ms)),
                         "p99_ms": spread(ratio(|r| r.p99_ms)),
                     },
+                    "cpu_us_per_request": {
+                        "driver": spread(n.of(|r| r.driver_cpu_us.unwrap_or(f64::NAN))),
+                        "nodes": spread(n.of(|r| r.nodes_cpu_us.unwrap_or(f64::NAN))),
+                    },
                     "per_round": n.rounds.iter().map(|r| json!({
                         "outcome": r.outcome,
                         "throughput": r.throughput,
                         "p50_ms": r.p50_ms,
                         "p99_ms": r.p99_ms,
+                        "cpu_us_per_request": { "driver": r.driver_cpu_us, "nodes": r.nodes_cpu_us },
                     })).collect::<Vec<_>>(),
                 })
             })
