@@ -296,17 +296,20 @@ fn sig(x: f64) -> String {
     format!("{x:.decimals$}")
 }
 
-/// `median ± spread`, each to the median's precision (in whole units with thousands
-/// separated, from 1,000 on).
+/// `median ± spread`: the median to three significant digits, and both to as many
+/// decimals as the spread needs for one (in whole units with thousands separated, from
+/// 1,000 on).
 fn pm(s: &Spread) -> String {
     if s.median >= 1000.0 && s.median.is_finite() {
         let whole = |x: f64| thousands(x.round() as u64);
         return format!("{} ± {}", whole(s.median), whole(s.spread));
     }
-    if s.median == 0.0 || !s.median.is_finite() {
+    if s.median == 0.0 || !s.median.is_finite() || !s.spread.is_finite() {
         return format!("{} ± {}", sig(s.median), sig(s.spread));
     }
-    let decimals = (2.0 - s.median.abs().log10().floor()).clamp(0.0, 12.0) as usize;
+    let places = |x: f64, digits: f64| (digits - 1.0 - x.abs().log10().floor()).clamp(0.0, 12.0);
+    let spread_places = if s.spread > 0.0 { places(s.spread, 1.0) } else { 0.0 };
+    let decimals = places(s.median, 3.0).max(spread_places) as usize;
     format!("{:.decimals$} ± {:.decimals$}", s.median, s.spread)
 }
 
@@ -648,6 +651,12 @@ mod tests {
             max: 1.0,
         };
         assert_eq!(pm(&s), "0.0451 ± 0.0032");
+        let tight = Spread {
+            median: 1.1894,
+            spread: 0.0011,
+            ..s
+        };
+        assert_eq!(pm(&tight), "1.189 ± 0.001");
         let big = Spread {
             median: 812_345.4,
             spread: 12_000.6,
