@@ -308,7 +308,11 @@ fn pm(s: &Spread) -> String {
         return format!("{} ± {}", sig(s.median), sig(s.spread));
     }
     let places = |x: f64, digits: f64| (digits - 1.0 - x.abs().log10().floor()).clamp(0.0, 12.0);
-    let spread_places = if s.spread > 0.0 { places(s.spread, 1.0) } else { 0.0 };
+    let spread_places = if s.spread > 0.0 {
+        places(s.spread, 1.0)
+    } else {
+        0.0
+    };
     let decimals = places(s.median, 3.0).max(spread_places) as usize;
     format!("{:.decimals$} ± {:.decimals$}", s.median, s.spread)
 }
