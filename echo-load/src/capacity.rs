@@ -75,11 +75,7 @@ impl Step {
         }
         Step {
             offered,
-            achieved: if report.seconds > 0.0 {
-                report.counts.ok as f64 / report.seconds
-            } else {
-                0.0
-            },
+            achieved: report.achieved(),
             p50_ms: report.latency_ms(0.5),
             p99_ms,
             outcome: report.outcome(),
@@ -348,12 +344,7 @@ impl Capacity {
                     .label(format!("capacity {}/s", short(rate)))
                     .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], mark));
             }
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .position(SeriesLabelPosition::UpperLeft)
-                .draw()?;
+            report::legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
             root.present()?;
         }
         Ok(svg)

@@ -49,11 +49,7 @@ impl Round {
     pub fn of(report: &Report) -> Round {
         Round {
             outcome: report.outcome(),
-            throughput: if report.seconds > 0.0 {
-                report.counts.ok as f64 / report.seconds
-            } else {
-                0.0
-            },
+            throughput: report.achieved(),
             p50_ms: report.latency_ms(0.5),
             p99_ms: report.latency_ms(0.99),
             driver_cpu_us: report.cpu_per_request_us().map(|c| c.0),
@@ -604,12 +600,7 @@ impl Comparison {
                         PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
                     });
             }
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .position(SeriesLabelPosition::UpperLeft)
-                .draw()?;
+            report::legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
             root.present()?;
         }
         Ok(svg)

@@ -175,6 +175,15 @@ impl Report {
         (self.seconds >= 1.0).then(|| self.counts.ok as f64 / self.seconds)
     }
 
+    /// Answered requests per second of load, however short: 0 for no load.
+    pub fn achieved(&self) -> f64 {
+        if self.seconds > 0.0 {
+            self.counts.ok as f64 / self.seconds
+        } else {
+            0.0
+        }
+    }
+
     /// Latency at quantile `q`, in milliseconds.
     pub fn latency_ms(&self, q: f64) -> f64 {
         ms(&self.recorder.latency, q)
@@ -561,12 +570,7 @@ impl Report {
                     ))
                     .legend(|(x, y)| Cross::new((x + 10, y), 4, RED.stroke_width(2)));
             }
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .position(SeriesLabelPosition::UpperRight)
-                .draw()?;
+            legend(&mut chart, SeriesLabelPosition::UpperRight)?;
             root.present()?;
         }
         Ok(svg)
@@ -625,16 +629,24 @@ impl Report {
                     .label(format!("--rate {rate}"))
                     .legend(move |(x, y)| PathElement::new([(x, y), (x + 8, y)], red));
             }
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .position(SeriesLabelPosition::LowerRight)
-                .draw()?;
+            legend(&mut chart, SeriesLabelPosition::LowerRight)?;
             root.present()?;
         }
         Ok(svg)
     }
+}
+
+/// Draws `chart`'s legend at `position`, on a white box with a black border.
+pub(crate) fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(position)
+        .draw()
 }
 
 /// `value` as pretty JSON, a line.

@@ -292,17 +292,34 @@ fn a_run_that_cannot_fit_in_the_descriptor_limit_says_so_before_starting() {
 /// Runs the sed node for a short while with `args`; returns exit code, stdout, stderr.
 fn short_run(args: &[&str]) -> (Option<i32>, String, String) {
     let sed = node("short-node", &sed_node());
-    let out = Command::new(BIN)
-        .args(["--bin", sed.to_str().expect("utf-8 path")])
-        .args(["--time-limit", "0.3", "--quiet"])
-        .args(args)
-        .output()
-        .expect("run");
+    let mut all = vec!["--bin", sed.to_str().expect("utf-8 path")];
+    all.extend(["--time-limit", "0.3", "--quiet"]);
+    all.extend(args);
+    echo_load(&all)
+}
+
+/// Runs echo-load with `args`: its exit status, stdout and stderr.
+fn echo_load(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(BIN).args(args).output().expect("run");
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// A new folder for a test's `--out`, and its path as text.
+fn out_dir(name: &str) -> (PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("echo-load-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = dir.to_str().expect("utf-8 path").to_owned();
+    (dir, text)
+}
+
+/// `results.json` in `dir`, read.
+fn results(dir: &std::path::Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("results.json")).expect("results.json");
+    serde_json::from_str(&text).expect("JSON")
 }
 
 #[test]
@@ -674,51 +691,64 @@ fn log_stderr_shows_each_nodes_stderr_after_its_id() {
 fn two_bins_are_compared_in_rounds_with_results_and_a_plot() {
     let sed = node("compare-node", &sed_node());
     let sed = sed.to_str().expect("utf-8 path");
-    let out_dir = std::env::temp_dir().join(format!("echo-load-compare-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out_dir);
-    let out = Command::new(BIN)
-        .args(["--bin", sed, "--bin", sed, "--args", "'one word' two"])
-        .args(["--rounds", "2", "--time-limit", "0.3", "--quiet"])
-        .args(["--out", out_dir.to_str().expect("utf-8 path")])
-        .output()
-        .expect("run");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let (dir, out) = out_dir("compare");
+    let (code, stdout, _) = echo_load(&[
+        "--bin",
+        sed,
+        "--bin",
+        sed,
+        "--args",
+        "'one word' two",
+        "--rounds",
+        "2",
+        "--time-limit",
+        "0.3",
+        "--quiet",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(code, Some(0), "{stdout}");
     assert!(
         stdout.contains("compared 2 commands over 2 rounds of 1 node each, 1 client, closed loop")
             && stdout.contains("compare-node one word two: ")
             && stdout.contains(" times compare-node's throughput"),
         "{stdout}"
     );
-    let json: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(out_dir.join("results.json")).expect("results.json"),
-    )
-    .expect("JSON");
+    let json = results(&dir);
     assert_eq!(
         json["compare"][1]["node_args"],
         serde_json::json!(["one word", "two"])
     );
     assert_eq!(json["compare"][0]["rounds"], 2);
-    let svg = std::fs::read_to_string(out_dir.join("compare.svg")).expect("compare.svg");
+    let svg = std::fs::read_to_string(dir.join("compare.svg")).expect("compare.svg");
     assert!(svg.contains("compare-node one word two"));
-    let _ = std::fs::remove_dir_all(&out_dir);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_capacity_search_prints_its_steps_and_exits_0_with_a_capacity() {
     let node = support::demo_node();
-    let out_dir = std::env::temp_dir().join(format!("echo-load-capacity-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out_dir);
-    let out = Command::new(BIN)
-        .args(["--bin", node.to_str().expect("utf-8 path"), "--capacity"])
-        .args(["--rate", "400", "--p99-max", "50", "--time-limit", "0.3"])
-        .args(["--concurrency", "10", "--quiet"])
-        .args(["--out", out_dir.to_str().expect("utf-8 path")])
-        .args(["--", "--max-rate", "500"])
-        .output()
-        .expect("run");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let (dir, out) = out_dir("capacity");
+    let (code, stdout, _) = echo_load(&[
+        "--bin",
+        node.to_str().expect("utf-8 path"),
+        "--capacity",
+        "--rate",
+        "400",
+        "--p99-max",
+        "50",
+        "--time-limit",
+        "0.3",
+        "--concurrency",
+        "10",
+        "--quiet",
+        "--out",
+        &out,
+        "--",
+        "--max-rate",
+        "500",
+    ]);
+    assert_eq!(code, Some(0), "{stdout}");
     assert!(
         stdout.contains("capacity of 1 node (")
             && stdout
@@ -728,39 +758,32 @@ fn a_capacity_search_prints_its_steps_and_exits_0_with_a_capacity() {
             && stdout.contains("capacity: "),
         "{stdout}"
     );
-    assert!(out_dir.join("capacity.svg").is_file());
-    let json: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(out_dir.join("results.json")).expect("results.json"),
-    )
-    .expect("JSON");
+    assert!(dir.join("capacity.svg").is_file());
+    let rate = results(&dir)["capacity"]["rate"].as_f64();
     assert!(
-        json["capacity"]["rate"]
-            .as_f64()
-            .is_some_and(|r| (400.0..=600.0).contains(&r)),
-        "{json}"
+        rate.is_some_and(|r| (400.0..=600.0).contains(&r)),
+        "{rate:?}"
     );
-    let _ = std::fs::remove_dir_all(&out_dir);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_capacity_search_that_finds_none_says_so_and_exits_1() {
     let sed = node("capacity-none", &sed_node());
-    let out = Command::new(BIN)
-        .args(["--bin", sed.to_str().expect("utf-8 path"), "--capacity"])
-        // A bound no answer keeps: every step fails, down to rates that send nothing.
-        .args([
-            "--rate",
-            "1000",
-            "--p99-max",
-            "0.001",
-            "--time-limit",
-            "0.1",
-            "--quiet",
-        ])
-        .output()
-        .expect("run");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    // A bound no answer keeps: every step fails, down to rates that send nothing.
+    let (code, stdout, _) = echo_load(&[
+        "--bin",
+        sed.to_str().expect("utf-8 path"),
+        "--capacity",
+        "--rate",
+        "1000",
+        "--p99-max",
+        "0.001",
+        "--time-limit",
+        "0.1",
+        "--quiet",
+    ]);
+    assert_eq!(code, Some(1), "{stdout}");
     assert!(
         stdout.contains("p99 over 0.001 ms")
             && stdout.contains("        0.001 ")
@@ -806,9 +829,8 @@ fn session_options_that_cannot_go_together_are_usage_errors() {
         ),
         (&["--bin", "/bin/sh", "--args", "'unclosed"], "--args: "),
     ] {
-        let out = Command::new(BIN).args(words).output().expect("run");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{words:?}: {stderr}");
+        let (code, _, stderr) = echo_load(words);
+        assert_eq!(code, Some(2), "{words:?}: {stderr}");
         assert!(stderr.contains(says), "{words:?}: {stderr}");
     }
 }
