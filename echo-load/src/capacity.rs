@@ -14,9 +14,9 @@ use plotters::prelude::*;
 use serde_json::json;
 
 use crate::Config;
-use crate::fault::plural;
 use crate::interrupt::{Haste, Interrupts};
-use crate::report::{self, PLOT_SIZE, Report, short, thousands};
+use crate::report::{self, PLOT_SIZE, Report};
+use crate::words::{plural, short, thousands};
 
 /// The rate the search starts at unless `--rate` says, in requests a second.
 pub const START: f64 = 1000.0;

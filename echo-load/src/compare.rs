@@ -16,9 +16,9 @@ use plotters::prelude::*;
 use serde_json::json;
 
 use crate::Config;
-use crate::fault::plural;
 use crate::interrupt::{Haste, Interrupts};
-use crate::report::{self, PLOT_SIZE, Report, short, thousands};
+use crate::report::{self, PLOT_SIZE, Report};
+use crate::words::{plural, short, thousands};
 
 /// How many rounds each node runs unless told: enough for a median and a spread that
 /// one disturbed round does not decide.
@@ -237,7 +237,7 @@ pub fn compare(configs: &[Config], rounds: usize, progress: bool) -> io::Result<
             },
             rounds: Vec::new(),
             failed: None,
-            latency: report::histogram(),
+            latency: crate::record::histogram(),
         })
         .collect();
     // Caught for the whole comparison: a signal between two runs ends it as one during a

@@ -15,11 +15,13 @@ use mio::{Events, Interest, Poll, Token};
 use crate::fault::{Ending, Fault};
 use crate::interrupt::{Haste, Interrupts};
 use crate::network::Network;
-use crate::node::{GROW_PIPES_UP_TO, NodeProcess, describe};
+use crate::process::{GROW_PIPES_UP_TO, NodeProcess, describe};
+use crate::progress::Progress;
 use crate::receive::{Got, tail};
-use crate::report::{Progress, Recorder};
+use crate::record::Recorder;
 use crate::route::{Outcome, Router};
 use crate::schedule::Schedule;
+use crate::sys::{Alarm, ChildWatch};
 use crate::{Config, INIT_TIMEOUT};
 
 /// How often overdue requests are looked for.
@@ -36,107 +38,6 @@ const ALARM: Token = Token(usize::MAX);
 
 /// The readiness token of SIGCHLD's self-pipe: a child process changed state.
 const CHILD: Token = Token(usize::MAX - 1);
-
-/// SIGCHLD, caught for the length of a run: its self-pipe becomes readable whenever a
-/// child process changes state, and the nodes are then looked at (a node that exits
-/// while its stdout stays open, held by a process it started, is seen at once).
-struct ChildWatch {
-    read: std::os::unix::net::UnixStream,
-    id: signal_hook::SigId,
-}
-
-impl ChildWatch {
-    /// Catches SIGCHLD into a self-pipe registered with `poll` as [`CHILD`].
-    fn new(poll: &Poll) -> io::Result<ChildWatch> {
-        let (read, write) = std::os::unix::net::UnixStream::pair()?;
-        read.set_nonblocking(true)?;
-        write.set_nonblocking(true)?;
-        let id = signal_hook::low_level::pipe::register(signal_hook::consts::SIGCHLD, write)?;
-        poll.registry()
-            .register(&mut SourceFd(&read.as_raw_fd()), CHILD, Interest::READABLE)?;
-        Ok(ChildWatch { read, id })
-    }
-
-    /// Empties the self-pipe.
-    fn drain(&mut self) {
-        use std::io::Read;
-        let mut bytes = [0u8; 64];
-        while let Ok(1..) = self.read.read(&mut bytes) {}
-    }
-}
-
-impl Drop for ChildWatch {
-    fn drop(&mut self) {
-        signal_hook::low_level::unregister(self.id);
-    }
-}
-
-/// A wake-up on the microsecond. The readiness API waits in whole milliseconds, rounded
-/// up, which would send an open loop's requests up to a millisecond late; a timer
-/// descriptor among the ones waited on (Linux's timerfd) ends the wait when it should.
-/// Elsewhere waits keep the millisecond rounding.
-struct Alarm {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    fd: Option<std::os::fd::OwnedFd>,
-}
-
-impl Alarm {
-    /// An alarm registered with `poll` (none, if the timer cannot be made).
-    fn new(poll: &Poll) -> Self {
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        {
-            use rustix::time::{TimerfdClockId, TimerfdFlags, timerfd_create};
-            let flags = TimerfdFlags::NONBLOCK | TimerfdFlags::CLOEXEC;
-            let fd = timerfd_create(TimerfdClockId::Monotonic, flags)
-                .ok()
-                .filter(|fd| {
-                    poll.registry()
-                        .register(&mut SourceFd(&fd.as_raw_fd()), ALARM, Interest::READABLE)
-                        .is_ok()
-                });
-            Alarm { fd }
-        }
-        #[cfg(not(any(target_os = "linux", target_os = "android")))]
-        {
-            let _ = poll;
-            Alarm {}
-        }
-    }
-
-    /// Rings in `after`, unless that is a whole number of milliseconds (or none).
-    fn set(&self, after: Duration) {
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        if let Some(fd) = &self.fd
-            && !after.subsec_nanos().is_multiple_of(1_000_000)
-        {
-            use rustix::time::{Itimerspec, TimerfdTimerFlags, Timespec, timerfd_settime};
-            let zero = Timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            };
-            let value = Timespec {
-                tv_sec: after.as_secs() as i64,
-                tv_nsec: i64::from(after.subsec_nanos()),
-            };
-            let spec = Itimerspec {
-                it_interval: zero,
-                it_value: value,
-            };
-            let _ = timerfd_settime(fd, TimerfdTimerFlags::empty(), &spec);
-        }
-        #[cfg(not(any(target_os = "linux", target_os = "android")))]
-        let _ = after;
-    }
-
-    /// Takes its ring, so that it can ring again.
-    fn clear(&self) {
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        if let Some(fd) = &self.fd {
-            let mut count = [0u8; 8];
-            let _ = rustix::io::read(fd, &mut count);
-        }
-    }
-}
 
 /// The nodes, the router, and what the load measured.
 pub struct Drive<'c> {
@@ -196,9 +97,9 @@ impl<'c> Drive<'c> {
         }
         Ok(Drive {
             network: Network::new(config.latency_ms, config.latency_dist, config.seed),
-            children: ChildWatch::new(&poll).ok(),
+            children: ChildWatch::new(&poll, CHILD).ok(),
             interrupts,
-            alarm: Alarm::new(&poll),
+            alarm: Alarm::new(&poll, ALARM),
             poll,
             config,
             nodes: Vec::with_capacity(count),

@@ -5,6 +5,7 @@
 //! [`Faults`] collects them: every fault is counted by kind, and the first few of each
 //! kind are kept to be shown.
 
+use crate::words::{bytes, plural};
 use std::fmt;
 
 /// The first bytes of a line, for a message.
@@ -622,25 +623,6 @@ impl fmt::Display for Fault {
                 write!(f, "{node} {status} after its stdin closed")
             }
         }
-    }
-}
-
-/// `1 request`, `2 requests`.
-/// `n` bytes as a person reads them: `95 bytes`, `12.3 KiB`, `64.0 MiB`.
-pub fn bytes(n: u64) -> String {
-    match n {
-        0..1024 => plural(n, "byte", "bytes"),
-        1024..1_048_576 => format!("{:.1} KiB", n as f64 / 1024.0),
-        _ => format!("{:.1} MiB", n as f64 / 1_048_576.0),
-    }
-}
-
-/// `1 request`, `2 requests`.
-pub fn plural(n: u64, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
     }
 }
 

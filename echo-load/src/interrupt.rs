@@ -63,9 +63,7 @@ impl Interrupts {
         let armed = Arc::new(AtomicBool::new(false));
         let arrived = Arc::new(AtomicBool::new(false));
         for (signal, _) in SIGNALS {
-            let (read, write) = UnixStream::pair()?;
-            read.set_nonblocking(true)?;
-            write.set_nonblocking(true)?;
+            let (read, write) = crate::sys::self_pipe()?;
             // Order matters: once armed, the default action comes first.
             ids.push(signal_hook::flag::register_conditional_default(
                 signal,

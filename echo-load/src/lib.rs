@@ -12,12 +12,13 @@
 //!    reply's closed schema, Maelstrom's equality of values.
 //! 5. [`route`]: where each message goes: to another node, or to the client whose
 //!    request it answers; timeouts; the `msg_id` bookkeeping.
-//! 6. [`report`]: counts, latency percentiles, throughput, CPU, `results.json`, plots.
+//! 6. [`record`]: each answered request's latency and wait, as it comes.
+//! 7. [`report`]: counts, latency percentiles, throughput, CPU, `results.json`, plots.
 //!
 //! [`compare`] runs several nodes in alternating rounds and sets them side by side;
 //! [`capacity`] searches the highest rate a node sustains: both are made of whole runs.
 //!
-//! [`fault`] names everything that can go wrong; [`node`] starts and stops the node
+//! [`fault`] names everything that can go wrong; [`process`] starts and stops the node
 //! processes; [`drive`] is the loop that wires the stages; [`run`] is the whole run.
 
 #![warn(missing_docs)]
@@ -31,13 +32,17 @@ pub mod fault;
 pub mod history;
 pub mod interrupt;
 pub mod network;
-pub mod node;
+pub mod process;
+mod progress;
 pub mod receive;
+pub mod record;
 pub mod report;
 pub mod route;
 pub mod schedule;
 pub mod send;
 pub mod service;
+mod sys;
+mod words;
 
 use std::io;
 use std::ops::RangeInclusive;
@@ -46,12 +51,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use drive::Drive;
-use fault::{Fault, plural};
+use fault::Fault;
 use interrupt::{Haste, Interrupts as Interrupt};
-use node::{NodeProcess, Stop, describe, stop_all};
-use report::{Recorder, Report};
+use process::{NodeProcess, Stop, describe, stop_all};
+use record::Recorder;
+use report::Report;
 use route::Router;
 use send::{PayloadKind, Payloads};
+use words::plural;
 
 /// How long a node has to answer `init`, as in Maelstrom.
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -266,7 +273,7 @@ pub const TIMEOUT: RangeInclusive<Duration> = Duration::from_millis(1)..=Duratio
 /// a node), as servers and load tools do.
 pub fn run(config: &Config) -> io::Result<Report> {
     config.check().map_err(io::Error::other)?;
-    descriptors(config.node_count).map_err(io::Error::other)?;
+    sys::descriptors(config.node_count).map_err(io::Error::other)?;
     if let Some(dir) = &config.out {
         prepare_out(dir).map_err(io::Error::other)?;
     }
@@ -310,15 +317,15 @@ pub fn run(config: &Config) -> io::Result<Report> {
         return Err(e);
     }
     let start_seconds = starting.elapsed().as_secs_f64();
-    let descriptors = open_descriptors();
+    let descriptors = sys::open_descriptors();
     let nodes_before: Vec<Option<Duration>> = drive.nodes.iter().map(NodeProcess::cpu).collect();
-    let cpu_before = cpu_self();
+    let cpu_before = sys::cpu_self();
     let load = if drive.router.faults.ended() || drive.haste() > Haste::None {
         None
     } else {
         Some(drive.load(Instant::now()))
     };
-    let driver_cpu = cpu_self().saturating_sub(cpu_before);
+    let driver_cpu = sys::cpu_self().saturating_sub(cpu_before);
     // The nodes' CPU over the same window, the load, where the system says (a node that
     // ended during it counts for nothing).
     let measured: Vec<Duration> = drive
@@ -384,7 +391,7 @@ pub fn run(config: &Config) -> io::Result<Report> {
         start_seconds,
         stop_seconds,
         descriptors,
-        peak_rss_kib: peak_rss_kib(),
+        peak_rss_kib: sys::peak_rss_kib(),
         faults: router.faults,
         timeout_marks: router.timeout_marks,
         driver_cpu,
@@ -483,80 +490,6 @@ fn prepare_out(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Descriptors a run holds besides its nodes': its stdio, the readiness queue, a log
-/// file and a spawn's pipes while a node starts, and room to spare.
-const DESCRIPTORS_BESIDES: u64 = 32;
-
-/// Raises the soft limit on open files to the hard one, as servers and load tools do, and
-/// checks that `nodes` nodes fit: two descriptors each (stdin and stdout). Where the hard
-/// limit is "unlimited" and the system refuses it as a soft one (macOS caps it at its
-/// per-process maximum), the largest of a few smaller values it takes.
-fn descriptors(nodes: usize) -> Result<(), String> {
-    use nix::sys::resource::{Resource, getrlimit, setrlimit};
-    let need = 2 * nodes as u64 + DESCRIPTORS_BESIDES;
-    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
-        return Ok(()); // nothing to go by: the spawns will say
-    };
-    // `rlim_t` is unsigned on Linux and macOS (where this conversion does nothing), signed
-    // on the BSDs.
-    #[allow(clippy::useless_conversion)]
-    let as_u64 = |v| u64::try_from(v).unwrap_or(u64::MAX);
-    let mut limit = as_u64(soft);
-    for wanted in [hard, 1 << 20, 65_536, 24_576, 10_240] {
-        if as_u64(wanted) <= limit || as_u64(wanted) > as_u64(hard) {
-            continue;
-        }
-        if setrlimit(Resource::RLIMIT_NOFILE, wanted, hard).is_ok() {
-            limit = as_u64(wanted);
-            break;
-        }
-    }
-    if need > limit {
-        return Err(format!(
-            "{nodes} nodes need about {} file descriptors; the limit is {} (ulimit -n)",
-            report::thousands(need),
-            report::thousands(limit)
-        ));
-    }
-    Ok(())
-}
-
-/// How many descriptors this process has open (the entries of `/dev/fd`, less the one
-/// reading it), if the system says.
-fn open_descriptors() -> Option<u64> {
-    let entries = std::fs::read_dir("/dev/fd").ok()?.count() as u64;
-    Some(entries.saturating_sub(1))
-}
-
-/// This process's peak resident memory, in KiB. Linux: `VmHWM` from `/proc/self/status`,
-/// this program image's own (`getrusage(2)`'s `ru_maxrss` survives `exec` there, and would
-/// report a larger parent's size). Elsewhere `ru_maxrss`: KiB on the BSDs, bytes on macOS.
-fn peak_rss_kib() -> Option<u64> {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        let status = std::fs::read_to_string("/proc/self/status").ok()?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))?
-            .trim()
-            .strip_suffix("kB")?
-            .trim()
-            .parse()
-            .ok()
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    {
-        let usage =
-            nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF).ok()?;
-        let max = u64::try_from(usage.max_rss()).ok()?;
-        Some(if cfg!(target_vendor = "apple") {
-            max / 1024
-        } else {
-            max
-        })
-    }
-}
-
 /// A new folder for a run's node logs: in memory where Linux offers it (`/dev/shm`:
 /// creating thousands of files there is quick), else under the system's temporary folder.
 fn scratch_dir() -> io::Result<PathBuf> {
@@ -574,21 +507,4 @@ fn scratch_dir() -> io::Result<PathBuf> {
     ));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
-}
-
-/// CPU time (user + system) this process has used.
-fn cpu_self() -> Duration {
-    cpu(nix::sys::resource::UsageWho::RUSAGE_SELF)
-}
-
-fn cpu(who: nix::sys::resource::UsageWho) -> Duration {
-    nix::sys::resource::getrusage(who).map_or(Duration::ZERO, |u| {
-        let t = |tv: nix::sys::time::TimeVal| {
-            Duration::new(
-                tv.tv_sec().max(0) as u64,
-                (tv.tv_usec().max(0) as u32) * 1000,
-            )
-        };
-        t(u.user_time()) + t(u.system_time())
-    })
 }

@@ -1,119 +1,22 @@
-//! Stage 5: what a run measured and its verdict: counts, latency and wait percentiles
+//! Stage 7: what a run measured and its verdict: counts, latency and wait percentiles
 //! (HdrHistogram), throughput, CPU per request, the faults by kind; as a summary,
 //! `results.json` and plots (latency of each request over time on a log scale, timeouts
 //! marked; throughput over time, `--rate` drawn), like the ones Maelstrom leaves in its
 //! store.
 
 use std::fmt::Write as _;
-use std::io::{self, IsTerminal, Write};
+use std::io;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use hdrhistogram::Histogram;
 use plotters::prelude::*;
 use serde_json::json;
 
 use crate::Config;
-use crate::fault::{Faults, Kind, plural};
+use crate::fault::{Faults, Kind};
+use crate::record::{Recorder, ms};
 use crate::route::Counts;
-use crate::send::Rng;
-
-/// At most this many requests are drawn in the latency plot (a uniform sample of all).
-const PLOT_POINTS: usize = 4_000;
-
-/// Records each answered request as it comes.
-#[derive(Debug)]
-pub struct Recorder {
-    /// The start of the load: times are seconds from here.
-    start: Instant,
-    /// Latency in microseconds, from when a request fell due to its reply.
-    pub(crate) latency: Histogram<u64>,
-    /// Microseconds a request waited in echo-load, from when it fell due to when it was
-    /// written to its node.
-    wait: Histogram<u64>,
-    /// Requests answered in each second of the load.
-    per_second: Vec<u64>,
-    /// (seconds into the load, latency in ms) of a uniform sample (reservoir) of requests.
-    samples: Vec<(f64, f64)>,
-    seen: u64,
-    rng: Rng,
-    /// When the last request was answered.
-    last: Instant,
-}
-
-impl Recorder {
-    /// An empty recorder; `seed` seeds the plot's sample.
-    pub fn new(seed: u64) -> Self {
-        let now = Instant::now();
-        Recorder {
-            start: now,
-            latency: histogram(),
-            wait: histogram(),
-            per_second: Vec::new(),
-            samples: Vec::with_capacity(PLOT_POINTS),
-            seen: 0,
-            rng: Rng::new(seed),
-            last: now,
-        }
-    }
-
-    /// The load starts at `start`.
-    pub fn start(&mut self, start: Instant) {
-        self.start = start;
-        self.last = start;
-    }
-
-    /// A request that fell due at `due` and was written at `sent` was answered at `now`.
-    pub fn answered(&mut self, due: Instant, sent: Instant, now: Instant) {
-        let micros = now.saturating_duration_since(due).as_micros() as u64;
-        self.latency.saturating_record(micros.max(1));
-        let waited = sent.saturating_duration_since(due).as_micros() as u64;
-        self.wait.saturating_record(waited.max(1));
-        let at = now.saturating_duration_since(self.start).as_secs_f64();
-        let second = at as usize;
-        if self.per_second.len() <= second {
-            self.per_second.resize(second + 1, 0);
-        }
-        self.per_second[second] += 1;
-        self.seen += 1;
-        self.last = now;
-        let point = (at, micros as f64 / 1000.0);
-        if self.samples.len() < PLOT_POINTS {
-            self.samples.push(point);
-        } else {
-            let k = (self.rng.next_u64() % self.seen) as usize;
-            if k < PLOT_POINTS {
-                self.samples[k] = point;
-            }
-        }
-    }
-
-    /// When the last request was answered (the start, before any).
-    pub fn last_answer(&self) -> Instant {
-        self.last
-    }
-
-    /// Requests answered so far.
-    pub fn count(&self) -> u64 {
-        self.seen
-    }
-}
-
-/// The longest latency recorded, in microseconds: an hour, the longest `--timeout`.
-const LATENCY_MAX_US: u64 = 3_600_000_000;
-
-/// An empty histogram of microseconds, 1 to [`LATENCY_MAX_US`], to 3 significant digits.
-pub(crate) fn histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, LATENCY_MAX_US, 3).expect("valid bounds")
-}
-
-/// Milliseconds at quantile `q` of `h` (recorded in microseconds).
-fn ms(h: &Histogram<u64>, q: f64) -> f64 {
-    if h.is_empty() {
-        return 0.0;
-    }
-    h.value_at_quantile(q) as f64 / 1000.0
-}
+use crate::words::{plural, short};
 
 /// The outcome of a run.
 #[derive(Debug)]
@@ -677,27 +580,6 @@ pub(crate) fn write_outputs<const N: usize>(
     first.map_or(Ok(()), Err)
 }
 
-/// A number for an axis label: 3 significant digits at most, with k or M for thousands
-/// and millions (`0.05`, `0.3`, `12`, `950k`, `1.2M`).
-pub(crate) fn short(x: f64) -> String {
-    let trim = |s: String| {
-        if s.contains('.') {
-            s.trim_end_matches('0').trim_end_matches('.').to_owned()
-        } else {
-            s
-        }
-    };
-    match x.abs() {
-        a if a >= 1e6 => format!("{}M", trim(format!("{:.2}", x / 1e6))),
-        a if a >= 1e4 => format!("{}k", trim(format!("{:.1}", x / 1e3))),
-        a if a >= 100.0 || a == 0.0 => format!("{x:.0}"),
-        a => {
-            let decimals = (2.0 - a.log10().floor()).max(0.0) as usize;
-            trim(format!("{x:.decimals$}"))
-        }
-    }
-}
-
 /// A section of the summary's list of faults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Section {
@@ -755,134 +637,4 @@ fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     written
-}
-
-/// `3200` as `3,200`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(d);
-    }
-    out
-}
-
-/// Progress while a run goes: a bar when stderr is a terminal, a plain line a second
-/// otherwise.
-pub struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    last: Instant,
-    last_count: u64,
-    enabled: bool,
-}
-
-impl Progress {
-    /// `total` is the planned length of the load; `enabled` false prints nothing.
-    pub fn new(total: Duration, enabled: bool) -> Self {
-        let bar = (enabled && io::stderr().is_terminal()).then(|| {
-            let bar = indicatif::ProgressBar::new(total.as_millis() as u64);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{elapsed:>4} [{bar:30}] {msg}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            bar
-        });
-        Progress {
-            bar,
-            last: Instant::now(),
-            last_count: 0,
-            enabled,
-        }
-    }
-
-    /// Called while nodes start (`started` of `total`, `ready` answered init); reports
-    /// about once a second.
-    pub fn starting(&mut self, started: usize, total: usize, ready: usize, now: Instant) {
-        if !self.enabled || now.saturating_duration_since(self.last) < Duration::from_secs(1) {
-            return;
-        }
-        self.last = now;
-        let msg = format!(
-            "starting nodes: {}/{}, {} initialised",
-            thousands(started as u64),
-            thousands(total as u64),
-            thousands(ready as u64)
-        );
-        match &self.bar {
-            Some(bar) => bar.set_message(msg),
-            None => {
-                let _ = writeln!(io::stderr(), "echo-load: {msg}");
-            }
-        }
-    }
-
-    /// Called often; reports about once a second.
-    pub fn tick(&mut self, elapsed: Duration, done: u64, now: Instant) {
-        let since = now.saturating_duration_since(self.last);
-        if !self.enabled || since < Duration::from_secs(1) {
-            return;
-        }
-        let rate = (done - self.last_count) as f64 / since.as_secs_f64();
-        self.last = now;
-        self.last_count = done;
-        let msg = format!("{done} requests, {rate:.0}/s");
-        match &self.bar {
-            Some(bar) => {
-                bar.set_position(elapsed.as_millis() as u64);
-                bar.set_message(msg);
-            }
-            None => {
-                let _ = writeln!(
-                    io::stderr(),
-                    "echo-load: {:.1} s, {msg}",
-                    elapsed.as_secs_f64()
-                );
-            }
-        }
-    }
-
-    /// Clears the bar, if one was drawn.
-    pub fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::short;
-
-    #[test]
-    fn counts_have_thousands_separators() {
-        for (n, text) in [
-            (0, "0"),
-            (999, "999"),
-            (3200, "3,200"),
-            (1_234_567, "1,234,567"),
-        ] {
-            assert_eq!(super::thousands(n), text);
-        }
-    }
-
-    #[test]
-    fn axis_labels_are_short() {
-        for (x, label) in [
-            (0.30000000000000004, "0.3"),
-            (0.05, "0.05"),
-            (0.123456, "0.123"),
-            (1.0, "1"),
-            (12.5, "12.5"),
-            (250.0, "250"),
-            (0.0, "0"),
-            (950_000.0, "950k"),
-            (1_000_000.0, "1M"),
-            (1_250_000.0, "1.25M"),
-        ] {
-            assert_eq!(short(x), label, "{x}");
-        }
-    }
 }

@@ -1,4 +1,4 @@
-//! Clients, routing and timeouts: what happens to each message a node prints, by
+//! Stage 5: clients, routing and timeouts: what happens to each message a node prints, by
 //! Maelstrom's rules.
 //!
 //! - A message whose `dest` is a node goes to that node's stdin, as Maelstrom's network

@@ -6,7 +6,6 @@
 
 use std::fs::File;
 use std::io::{self, Write};
-use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -40,19 +39,6 @@ pub struct NodeProcess {
 /// Nodes up to this many get 1 MiB pipes (on Linux): a large run would use up the
 /// per-user budget for pipe memory (`/proc/sys/fs/pipe-user-pages-soft`) in a few dozen.
 pub const GROW_PIPES_UP_TO: usize = 16;
-
-/// Makes the driver's end of a pipe non-blocking (it is the driver's alone) and, on Linux,
-/// when `grow`, larger.
-fn prepare(fd: impl AsFd, grow: bool) -> io::Result<()> {
-    rustix::io::ioctl_fionbio(&fd, true)?;
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    if grow {
-        let _ = rustix::pipe::fcntl_setpipe_size(&fd, 1 << 20);
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    let _ = grow;
-    Ok(())
-}
 
 /// A buffer with more room than this is given back once written out.
 const OUT_KEEP: usize = 64 << 10;
@@ -94,8 +80,8 @@ impl NodeProcess {
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             return Err(io::Error::other("stdio not piped"));
         };
-        prepare(&stdin, grow_pipes)?;
-        prepare(&stdout, grow_pipes)?;
+        crate::sys::prepare_pipe(&stdin, grow_pipes)?;
+        crate::sys::prepare_pipe(&stdout, grow_pipes)?;
         Ok(NodeProcess {
             name,
             child,
