@@ -31,16 +31,9 @@ fn config(bin: &Path, args: &[&str]) -> Config {
     }
 }
 
-/// Runs echo-load; checks the run ended within time-limit + timeout + a few seconds.
+/// Runs echo-load in bounded time, and prints its summary.
 fn run(config: &Config) -> Report {
-    let started = Instant::now();
-    let report = echo_load::run(config).expect("the run starts");
-    let bound = config.time_limit + 2 * config.timeout + Duration::from_secs(5);
-    assert!(
-        started.elapsed() < bound,
-        "run took {:?}",
-        started.elapsed()
-    );
+    let report = echo_test_support::run(config);
     println!("{}", report.summary());
     report
 }

@@ -1,39 +1,11 @@
 //! After warm-up, handling a message allocates nothing: counted with a global allocator
 //! that counts every allocation made in this test binary.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{self, Read};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use echo_node::output::Flush;
 use echo_node::{Config, Stats};
-
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as this function's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as this function's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as this function's.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as this function's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use echo_test_support::{Counting, allocations};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -55,7 +27,7 @@ impl Read for Input<'_> {
             self.offset = 0;
             self.round += 1;
             if self.round == self.warm_up {
-                self.count_at_warm_up = Some(ALLOCATIONS.load(Ordering::Relaxed));
+                self.count_at_warm_up = Some(allocations());
             }
         }
         if self.round == self.rounds {
@@ -116,7 +88,7 @@ fn no_allocation_per_message_after_warm_up() {
         let mut replies = Counter(0);
         echo_node::run(&config, &mut input, &mut replies, io::sink(), &mut stats)
             .expect("in-memory run");
-        let after = ALLOCATIONS.load(Ordering::Relaxed);
+        let after = allocations();
         let before = input.count_at_warm_up.expect("warm-up reached");
         let measured = (rounds - warm_up) * per_round;
         assert!(measured >= 100_000);

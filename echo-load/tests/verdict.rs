@@ -17,7 +17,7 @@ use support::demo_node;
 
 use echo_load::Config;
 use echo_load::fault::Kind;
-use echo_load::report::Report;
+use echo_test_support::run;
 
 fn config(args: &[&str]) -> Config {
     Config {
@@ -28,19 +28,6 @@ fn config(args: &[&str]) -> Config {
         timeout: Duration::from_millis(1000),
         ..Config::default()
     }
-}
-
-/// Runs echo-load; checks the run ended in bounded time.
-fn run(config: &Config) -> Report {
-    let started = Instant::now();
-    let report = echo_load::run(config).expect("the run starts");
-    let bound = config.time_limit + 2 * config.timeout + Duration::from_secs(5);
-    assert!(
-        started.elapsed() < bound,
-        "run took {:?}",
-        started.elapsed()
-    );
-    report
 }
 
 #[test]

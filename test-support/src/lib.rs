@@ -1,0 +1,83 @@
+//! What the tests of echo-node and echo-load share, written once: a global allocator that
+//! counts allocations, for the tests that claim a path allocates nothing, and a run of
+//! echo-load that must end in bounded time.
+
+#![warn(missing_docs)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use echo_load::Config;
+use echo_load::report::Report;
+
+/// The system allocator, counting every allocation and reallocation made through it. A
+/// test binary installs it with
+/// `#[global_allocator] static GLOBAL: Counting = Counting;` and reads [`allocations`].
+pub struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+/// Allocations and reallocations so far through [`Counting`], in this process.
+pub fn allocations() -> u64 {
+    ALLOCATIONS.load(Ordering::Relaxed)
+}
+
+// SAFETY: every method forwards its call, arguments unchanged, to the system allocator,
+// which upholds `GlobalAlloc`'s contract; the only other thing done is an atomic count.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract for `alloc` is passed on as is.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract for `alloc_zeroed` is passed on as is.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System` through this allocator, with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract for `realloc` is passed on as is.
+        unsafe { System.realloc(ptr, layout, size) }
+    }
+}
+
+/// Runs echo-load with `config`, and checks that the run ended within its time limit,
+/// twice its timeout and five seconds more: a run must never hang, whatever its node does.
+pub fn run(config: &Config) -> Report {
+    let started = Instant::now();
+    let report = echo_load::run(config).expect("the run starts");
+    let bound = config.time_limit + 2 * config.timeout + Duration::from_secs(5);
+    assert!(
+        started.elapsed() < bound,
+        "run took {:?}",
+        started.elapsed()
+    );
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[global_allocator]
+    static GLOBAL: Counting = Counting;
+
+    #[test]
+    fn every_allocation_and_growth_is_counted() {
+        let before = allocations();
+        let mut v: Vec<u8> = Vec::with_capacity(16);
+        v.extend_from_slice(&[0; 64]); // grows: a reallocation
+        let zeroed = vec![0u8; 32];
+        assert!(allocations() - before >= 3, "{} counted", allocations() - before);
+        drop((v, zeroed));
+    }
+}
