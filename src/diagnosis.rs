@@ -18,28 +18,27 @@ use std::fmt;
 
 use echo_wire::json;
 
-/// The deepest nesting accepted (simd-json's limit; the top-level object is level 1).
-pub const MAX_DEPTH: usize = 1024;
+pub use echo_wire::json::MAX_DEPTH;
 
 /// The first fault in a line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Fault {
+pub struct Diagnosis {
     /// 1-based byte column of the fault (one past the end for "unexpected end of line").
     pub column: usize,
     /// What is wrong, in plain words (printable ASCII).
     pub what: &'static str,
 }
 
-impl From<json::Fault> for Fault {
-    fn from(f: json::Fault) -> Self {
-        Fault {
+impl From<json::TokenError> for Diagnosis {
+    fn from(f: json::TokenError) -> Self {
+        Diagnosis {
             column: f.at + 1,
             what: f.what,
         }
     }
 }
 
-impl fmt::Display for Fault {
+impl fmt::Display for Diagnosis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "not valid JSON: {} at column {}", self.what, self.column)
     }
@@ -65,19 +64,19 @@ enum Expect {
 /// The first fault that makes `line` not valid JSON (RFC 8259, nested at most
 /// [`MAX_DEPTH`] levels; lone surrogate escapes are valid, as the RFC's grammar has them),
 /// or `None` if it is valid JSON.
-pub fn diagnose(line: &[u8]) -> Option<Fault> {
+pub fn diagnose(line: &[u8]) -> Option<Diagnosis> {
     check(line).err()
 }
 
 /// A fault at byte index `at`.
-fn fault<T>(at: usize, what: &'static str) -> Result<T, Fault> {
-    Err(Fault {
+fn fault<T>(at: usize, what: &'static str) -> Result<T, Diagnosis> {
+    Err(Diagnosis {
         column: at + 1,
         what,
     })
 }
 
-fn check(line: &[u8]) -> Result<(), Fault> {
+fn check(line: &[u8]) -> Result<(), Diagnosis> {
     if line.starts_with("\u{feff}".as_bytes()) {
         return fault(0, "a byte-order mark (U+FEFF) before the message");
     }
@@ -126,22 +125,22 @@ fn check(line: &[u8]) -> Result<(), Fault> {
                     i += 1;
                 }
                 b'"' => {
-                    i = json::string(line, i).map_err(Fault::from)?;
+                    i = json::string(line, i).map_err(Diagnosis::from)?;
                     expect = Expect::AfterValue;
                 }
                 b'-' | b'0'..=b'9' => {
-                    i = json::number(line, i).map_err(Fault::from)?;
+                    i = json::number(line, i).map_err(Diagnosis::from)?;
                     expect = Expect::AfterValue;
                 }
                 b't' | b'f' | b'n' => {
-                    i = json::literal(line, i).map_err(Fault::from)?;
+                    i = json::literal(line, i).map_err(Diagnosis::from)?;
                     expect = Expect::AfterValue;
                 }
                 _ => return fault(i, "expected a value"),
             },
             Expect::KeyOrClose | Expect::Key => match b {
                 b'"' => {
-                    i = json::string(line, i).map_err(Fault::from)?;
+                    i = json::string(line, i).map_err(Diagnosis::from)?;
                     expect = Expect::Colon;
                 }
                 b'}' if expect == Expect::KeyOrClose => {

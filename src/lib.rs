@@ -4,7 +4,7 @@
 //!
 //! 1. [`line_buffer`]: read stdin into one reused buffer, cut it into lines with memchr.
 //! 2. [`message`]: parse a line in place with simd-json into byte spans of that line
-//!    (`tape.rs` walks simd-json's tape into the spans; [`diagnosis`] says why, when a
+//!    (`message/tape.rs` walks simd-json's tape into the spans; [`diagnosis`] says why, when a
 //!    line is not JSON).
 //! 3. [`node`]: decide the reply (one handler per message type), and
 //!    [`reply`]: append it to the output buffer, the echo payload as its original bytes.
@@ -24,7 +24,6 @@ pub mod node;
 pub mod output;
 pub mod reply;
 pub mod sys;
-mod tape;
 
 use std::fmt;
 use std::io::{self, Read, Write};

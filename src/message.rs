@@ -28,54 +28,18 @@
 //! carries). Only such lines pay for the second parse; ordinary traffic never reaches
 //! this path.
 
+mod tape;
+
 use std::fmt;
 
 use simd_json::{Buffers, Tape};
 
+use echo_wire::Span;
 use echo_wire::json::{self, Unicode};
 
-use crate::diagnosis::{self, Fault};
+use crate::diagnosis::{self, Diagnosis};
 use crate::line_buffer::PADDING;
-use crate::tape::{Raw, walk};
-
-/// A range of byte positions in a line. Positions fit in 32 bits: simd-json parses no
-/// document of 4 GiB or more, and its structural indexes are `u32` too.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Span {
-    /// First byte.
-    pub start: u32,
-    /// One past the last byte. Invariant: `start <= end`.
-    pub end: u32,
-}
-
-impl Span {
-    /// The bytes of `line` this span covers. A span that does not lie within `line` is a
-    /// bug: debug builds (the tests, the fuzzer) stop on it; release builds give an
-    /// empty slice rather than crash the node.
-    pub fn of<'a>(&self, line: &'a [u8]) -> &'a [u8] {
-        debug_assert!(
-            self.start <= self.end && self.end as usize <= line.len(),
-            "span {self:?} outside a line of {} bytes",
-            line.len()
-        );
-        line.get(self.start as usize..self.end as usize)
-            .unwrap_or_default()
-    }
-
-    /// The span without its first and last byte: a string token without its quotes. A
-    /// span shorter than two bytes has no quotes to drop: a bug, which debug builds stop
-    /// on (release builds give an empty span).
-    pub fn inner(&self) -> Span {
-        debug_assert!(
-            self.start + 2 <= self.end,
-            "span {self:?} is not a string token"
-        );
-        Span {
-            start: (self.start + 1).min(self.end),
-            end: self.end.saturating_sub(1).max(self.start),
-        }
-    }
-}
+use tape::{Raw, walk};
 
 /// The request types this node answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,7 +92,7 @@ pub struct Message {
 #[derive(Debug)]
 pub enum ParseError {
     /// The line is not valid JSON (or not UTF-8): where and why.
-    Invalid(Fault),
+    Invalid(Diagnosis),
     /// Valid JSON that simd-json could not read even with its numbers blanked; cannot
     /// happen as far as the tests and the fuzzer know, and reported rather than hidden.
     Unreadable,

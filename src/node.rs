@@ -21,7 +21,9 @@ use std::io::Write;
 
 use crate::line_buffer::Line;
 use crate::log::Log;
-use crate::message::{Kind, Message, MsgId, Parser, Span};
+use echo_wire::Span;
+
+use crate::message::{Kind, Message, MsgId, Parser};
 use crate::reply::{ErrorCode, Replier};
 
 /// What became of a line, for whoever counts.

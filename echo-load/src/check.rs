@@ -17,27 +17,11 @@
 
 use std::borrow::Cow;
 
-use echo_wire::json;
+use echo_wire::{Span, json};
 
-/// The deepest nesting read in a reply.
-const MAX_DEPTH: usize = 1024;
-
-/// A range of byte positions in a line.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct TokenSpan {
-    /// Its first byte; `start <= end`.
-    pub start: usize,
-    /// One past its last byte.
-    pub end: usize,
-}
-
-impl TokenSpan {
-    /// Its bytes in `line`, in which it must lie.
-    pub fn of<'a>(&self, line: &'a [u8]) -> &'a [u8] {
-        debug_assert!(self.start <= self.end && self.end <= line.len());
-        &line[self.start..self.end]
-    }
-}
+/// The deepest nesting read in a reply: a body's values are read from depth 0 (the
+/// top-level object around them is not counted).
+use echo_wire::json::MAX_DEPTH;
 
 /// A message's type, as a reply's `type` reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,32 +43,32 @@ pub enum Type {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Message {
     /// The `src` string token (quotes included).
-    pub src: TokenSpan,
+    pub src: Span,
     /// The `dest` string token (quotes included).
-    pub dest: TokenSpan,
+    pub dest: Span,
     /// Its body's reserved and reply keys.
     pub body: Body,
     /// Its body's value, when it has one that is not `null` (an object).
-    pub body_span: Option<TokenSpan>,
+    pub body_span: Option<Span>,
 }
 
 /// The keys of a body that matter to a reply, each the span of its value.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Body {
     /// `type`.
-    pub type_: Option<TokenSpan>,
+    pub type_: Option<Span>,
     /// `in_reply_to`.
-    pub in_reply_to: Option<TokenSpan>,
+    pub in_reply_to: Option<Span>,
     /// `msg_id`.
-    pub msg_id: Option<TokenSpan>,
+    pub msg_id: Option<Span>,
     /// `echo`.
-    pub echo: Option<TokenSpan>,
+    pub echo: Option<Span>,
     /// `code` (an error's).
-    pub code: Option<TokenSpan>,
+    pub code: Option<Span>,
     /// `text` (an error's).
-    pub text: Option<TokenSpan>,
+    pub text: Option<Span>,
     /// The first key that is none of the above (its string token).
-    pub other: Option<TokenSpan>,
+    pub other: Option<Span>,
 }
 
 /// Which reply schema to check a body against (client.clj, `defrpc`: the RPC's keys plus
@@ -97,19 +81,36 @@ pub enum Schema {
     InitOk,
 }
 
-/// Why a line is not what it must be.
-pub type Fault = String;
+/// Why a line is not what Maelstrom reads, in words (with the byte it went wrong at,
+/// where there is one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadError(String);
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+/// What the reader below works with; made a [`ReadError`] where it leaves this module.
+type Fault = String;
 
 /// Reads `line` (UTF-8: the caller has made it so) as a Maelstrom message, as
 /// process.clj's `parse-msg` does with cheshire: one JSON object, whatever follows it on
 /// the line ignored, holding only `src` and `dest` (strings), `body` (an object; missing or
 /// `null`, an empty one) and optionally `id` (an integer), as net.clj's `Message` schema
 /// requires.
-pub fn read_message(line: &[u8]) -> Result<Message, Fault> {
+pub fn read_message(line: &[u8]) -> Result<Message, ReadError> {
+    read(line).map_err(ReadError)
+}
+
+fn read(line: &[u8]) -> Result<Message, Fault> {
     let mut r = Reader {
         line,
         i: 0,
-        key: TokenSpan::default(),
+        key: Span::new(0, 0),
     };
     let (mut src, mut dest, mut body, mut body_span) = (None, None, None, None);
     r.object(|r, key| {
@@ -128,7 +129,7 @@ pub fn read_message(line: &[u8]) -> Result<Message, Fault> {
             b"body" => {
                 let start = r.i;
                 body = Some(r.body()?);
-                body_span = Some(TokenSpan { start, end: r.i });
+                body_span = Some(Span::new(start, r.i));
             }
             other => {
                 return Err(format!(
@@ -166,7 +167,11 @@ impl Body {
     }
 
     /// Checks it against `schema`'s closed map.
-    pub fn check(&self, line: &[u8], schema: Schema) -> Result<(), Fault> {
+    pub fn check(&self, line: &[u8], schema: Schema) -> Result<(), ReadError> {
+        self.closed(line, schema).map_err(ReadError)
+    }
+
+    fn closed(&self, line: &[u8], schema: Schema) -> Result<(), Fault> {
         let (name, allowed, type_) = match schema {
             Schema::EchoOk => ("echo_ok", "type, echo, in_reply_to, msg_id", Type::EchoOk),
             Schema::InitOk => ("init_ok", "type, in_reply_to, msg_id", Type::InitOk),
@@ -230,7 +235,7 @@ struct Reader<'a> {
     /// Next byte to read; a valid sliceable index.
     i: usize,
     /// The token of the key whose value is being read.
-    key: TokenSpan,
+    key: Span,
 }
 
 impl<'a> Reader<'a> {
@@ -276,7 +281,7 @@ impl<'a> Reader<'a> {
             if memchr::memchr(b'\\', inner).is_none() {
                 member(self, inner)?;
             } else {
-                let decoded = decode_string(token)?;
+                let decoded = decode(token)?;
                 member(self, decoded.as_bytes())?;
             }
             match self.peek() {
@@ -317,33 +322,33 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a string token; returns its span, quotes included.
-    fn string_token(&mut self) -> Result<TokenSpan, Fault> {
+    fn string_token(&mut self) -> Result<Span, Fault> {
         if self.peek() != Some(b'"') {
             return self.fault("expected a string");
         }
         let start = self.i;
         // Maelstrom's reader takes control characters unescaped in a string.
         self.i = json::string_allowing_controls(self.line, start).map_err(|f| self.lexical(f))?;
-        Ok(TokenSpan { start, end: self.i })
+        Ok(Span::new(start, self.i))
     }
 
     /// A fault of the lexical grammar, in this reader's words.
-    fn lexical(&self, f: json::Fault) -> Fault {
+    fn lexical(&self, f: json::TokenError) -> Fault {
         format!("{} at byte {}", f.what, f.at + 1)
     }
 
     /// Reads a number token that must be an integer.
-    fn integer_token(&mut self) -> Result<TokenSpan, Fault> {
+    fn integer_token(&mut self) -> Result<Span, Fault> {
         let span = self.value(0)?;
         if !is_integer(span.of(self.line)) {
-            self.i = span.start;
+            self.i = span.start();
             return self.fault("expected an integer");
         }
         Ok(span)
     }
 
     /// Reads any value; returns its span.
-    fn value(&mut self, depth: usize) -> Result<TokenSpan, Fault> {
+    fn value(&mut self, depth: usize) -> Result<Span, Fault> {
         if depth > MAX_DEPTH {
             return self.fault("nested too deep");
         }
@@ -380,12 +385,16 @@ impl<'a> Reader<'a> {
             }
             _ => return self.fault("expected a value"),
         }
-        Ok(TokenSpan { start, end: self.i })
+        Ok(Span::new(start, self.i))
     }
 }
 
 /// The text of a string token (quotes included): borrowed when it has no escapes.
-pub fn decode_string(token: &[u8]) -> Result<Cow<'_, str>, Fault> {
+pub fn decode_string(token: &[u8]) -> Result<Cow<'_, str>, ReadError> {
+    decode(token).map_err(ReadError)
+}
+
+fn decode(token: &[u8]) -> Result<Cow<'_, str>, Fault> {
     let inner = &token[1..token.len() - 1];
     if memchr::memchr(b'\\', inner).is_none() {
         return std::str::from_utf8(inner)
@@ -490,8 +499,8 @@ fn same_number(a: &str, b: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn read(line: &str) -> Result<Message, Fault> {
-        read_message(line.as_bytes())
+    fn read(line: &str) -> Result<Message, String> {
+        read_message(line.as_bytes()).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -612,7 +621,7 @@ mod tests {
             let m = read(&line).expect(body);
             match (m.body.check(line.as_bytes(), schema), expected) {
                 (Ok(()), Ok(())) => {}
-                (Err(got), Err(fault)) => assert!(got.contains(fault), "{body}: {got}"),
+                (Err(got), Err(fault)) => assert!(got.to_string().contains(fault), "{body}: {got}"),
                 (got, _) => panic!("{body}: {got:?}"),
             }
         }

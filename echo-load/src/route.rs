@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use crate::check::{self, Schema, Type, integer_u64, same_value};
 use crate::fault::{At, Excerpt, Fault, Faults, Skip};
 use crate::history::{Completion, History};
-use crate::send::{Payloads, Rng, encode};
+use crate::send::{Payloads, Rng};
 use crate::service::Services;
 
 /// How many bytes of a line a fault quotes.
@@ -116,11 +116,11 @@ pub struct Delivery {
     /// The network's message id.
     pub id: u64,
     /// `src`'s string token.
-    pub src: check::TokenSpan,
+    pub src: echo_wire::Span,
     /// `dest`'s string token.
-    pub dest: check::TokenSpan,
+    pub dest: echo_wire::Span,
     /// The body's value, if it has one (else `{}`).
-    pub body: Option<check::TokenSpan>,
+    pub body: Option<echo_wire::Span>,
 }
 
 impl Delivery {
@@ -257,7 +257,7 @@ impl Router {
                 .collect(),
             idle: (0..clients).collect(),
             links,
-            node_ids: crate::send::node_ids(&names),
+            node_ids: echo_wire::frame::node_ids(&names),
             names,
             payloads,
             rng: Rng::new(seed),
@@ -285,7 +285,7 @@ impl Router {
     pub fn init(&mut self, n: usize, out: &mut Vec<u8>) {
         let before = out.len();
         let client = format!("c{n}");
-        crate::send::encode_init(out, self.next_id, &client, &self.names[n], &self.node_ids);
+        echo_wire::frame::init(out, self.next_id, &client, &self.names[n], &self.node_ids);
         self.next_id += 1;
         self.links[n].queued += (out.len() - before) as u64;
     }
@@ -360,7 +360,7 @@ impl Router {
         let n = c.node;
         let out = out_of(n);
         let before = out.len();
-        encode(
+        echo_wire::frame::echo_request(
             out,
             self.next_id,
             c.name.as_bytes(),
@@ -471,7 +471,7 @@ impl Router {
             Err(why) => {
                 self.faults.push(Fault::Unreadable {
                     at: at(),
-                    why,
+                    why: why.to_string(),
                     text: Excerpt::of(line, QUOTE),
                 });
                 return Outcome::StopReading;
@@ -707,7 +707,7 @@ impl Router {
                 at: at(&self.names),
                 client: name(&self.clients),
                 msg_id,
-                why,
+                why: why.to_string(),
                 text: Excerpt::of(line, QUOTE),
             });
             return Outcome::Done;

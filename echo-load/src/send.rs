@@ -138,16 +138,6 @@ impl Payloads {
     }
 }
 
-/// Appends one echo request, in Maelstrom's bytes, to `out`. `client` and `node` are
-/// names without quotes (`c2`, `n1`).
-pub use echo_wire::frame::echo_request as encode;
-
-/// The JSON array of node names (`["n1","n2"]`) that every init carries, made once.
-pub use echo_wire::frame::node_ids;
-
-/// Appends Maelstrom's init for `node`, listing `node_ids` (made by [`node_ids`]).
-pub use echo_wire::frame::init as encode_init;
-
 /// xorshift64*: a small deterministic generator for `--seed`.
 #[derive(Clone, Debug)]
 pub struct Rng(u64);

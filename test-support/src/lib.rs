@@ -77,7 +77,11 @@ mod tests {
         let mut v: Vec<u8> = Vec::with_capacity(16);
         v.extend_from_slice(&[0; 64]); // grows: a reallocation
         let zeroed = vec![0u8; 32];
-        assert!(allocations() - before >= 3, "{} counted", allocations() - before);
+        assert!(
+            allocations() - before >= 3,
+            "{} counted",
+            allocations() - before
+        );
         drop((v, zeroed));
     }
 }

@@ -1,24 +1,28 @@
 //! JSON's lexical grammar (RFC 8259, sections 2, 6 and 7), one token at a time.
 //!
 //! Each reader takes a line and the index of a token's first byte, and returns the index
-//! just past the token, or the [`Fault`] that stops it: where, and what is wrong in plain
+//! just past the token, or the [`TokenError`] that stops it: where, and what is wrong in plain
 //! words. The structure around tokens (objects, arrays, nesting) is the caller's: the
 //! node's diagnosis and the driver's reply checker walk it each their own way.
 //!
 //! Strings take any `\u` escape of four hex digits, lone surrogates (`\ud800`) included:
 //! the grammar has them, and Jackson, Maelstrom's reader, takes them.
 
+/// The deepest nesting echo-node and echo-load read: 1024 levels, the top-level value
+/// being level 1 (simd-json's limit, which the node's parser has).
+pub const MAX_DEPTH: usize = 1024;
+
 /// What stops a token: its byte index in the line, and what is wrong.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Fault {
+pub struct TokenError {
     /// Byte index of the fault (the line's length for "unexpected end of line").
     pub at: usize,
     /// What is wrong, in plain words (printable ASCII).
     pub what: &'static str,
 }
 
-fn fault<T>(at: usize, what: &'static str) -> Result<T, Fault> {
-    Err(Fault { at, what })
+fn fault<T>(at: usize, what: &'static str) -> Result<T, TokenError> {
+    Err(TokenError { at, what })
 }
 
 /// JSON's four whitespace bytes: space, tab, line feed, carriage return.
@@ -37,19 +41,19 @@ pub fn skip_whitespace(line: &[u8], mut i: usize) -> usize {
 
 /// Reads the string token that starts at `line[start] == b'"'`; returns the index just
 /// past its closing quote.
-pub fn string(line: &[u8], start: usize) -> Result<usize, Fault> {
+pub fn string(line: &[u8], start: usize) -> Result<usize, TokenError> {
     scan_string(line, start, false)
 }
 
 /// [`string`], but a control character (U+0000 to U+001F) may stand in the string
 /// unescaped, as Maelstrom's JSON reader allows (cheshire's default factory turns on
 /// Jackson's `ALLOW_UNQUOTED_CONTROL_CHARS`).
-pub fn string_allowing_controls(line: &[u8], start: usize) -> Result<usize, Fault> {
+pub fn string_allowing_controls(line: &[u8], start: usize) -> Result<usize, TokenError> {
     scan_string(line, start, true)
 }
 
 /// Reads a string token, with or without unescaped control characters.
-fn scan_string(line: &[u8], start: usize, controls: bool) -> Result<usize, Fault> {
+fn scan_string(line: &[u8], start: usize, controls: bool) -> Result<usize, TokenError> {
     debug_assert_eq!(line.get(start), Some(&b'"'));
     let mut i = start + 1;
     loop {
@@ -79,7 +83,7 @@ fn scan_string(line: &[u8], start: usize, controls: bool) -> Result<usize, Fault
 
 /// Reads the number token that starts at `line[start]` (a `-` or a digit); returns the
 /// index just past it.
-pub fn number(line: &[u8], start: usize) -> Result<usize, Fault> {
+pub fn number(line: &[u8], start: usize) -> Result<usize, TokenError> {
     let digit = |i: usize| line.get(i).is_some_and(u8::is_ascii_digit);
     let mut i = start;
     if line.get(i) == Some(&b'-') {
@@ -125,7 +129,7 @@ pub fn number(line: &[u8], start: usize) -> Result<usize, Fault> {
 
 /// Reads the literal (`true`, `false` or `null`) that starts at `line[start]`; returns
 /// the index just past it.
-pub fn literal(line: &[u8], start: usize) -> Result<usize, Fault> {
+pub fn literal(line: &[u8], start: usize) -> Result<usize, TokenError> {
     let word: &[u8] = match line.get(start) {
         Some(b't') => b"true",
         Some(b'f') => b"false",
@@ -202,7 +206,7 @@ mod tests {
     use super::*;
 
     /// A token reader.
-    type Read = fn(&[u8], usize) -> Result<usize, Fault>;
+    type Read = fn(&[u8], usize) -> Result<usize, TokenError>;
 
     #[test]
     fn tokens_end_where_they_should() {
@@ -258,7 +262,11 @@ mod tests {
             ),
         ];
         for &(text, read, at, what) in cases {
-            assert_eq!(read(text.as_bytes(), 0), Err(Fault { at, what }), "{text}");
+            assert_eq!(
+                read(text.as_bytes(), 0),
+                Err(TokenError { at, what }),
+                "{text}"
+            );
         }
     }
 

@@ -7,7 +7,9 @@
 use echo_wire::json;
 use simd_json::{Node as TapeNode, StaticNode};
 
-use crate::message::{Kind, Message, MsgId, ParseError, Span};
+use echo_wire::Span;
+
+use super::{Kind, Message, MsgId, ParseError};
 
 /// A message as the walk finds it: span ends are the position of the next structural
 /// character, so they may include trailing whitespace until [`Raw::finish`] trims it.
@@ -71,8 +73,7 @@ impl Raw {
             None => MsgId::Absent,
             Some((span, is_number)) => {
                 let span = trim(span);
-                let fraction_or_exponent = span.of(line).iter().any(|b| b".eE".contains(b));
-                if is_number && !fraction_or_exponent {
+                if is_number && json::is_integer(span.of(line)) {
                     MsgId::Integer(span)
                 } else {
                     MsgId::NotInteger(span)
