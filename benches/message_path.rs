@@ -11,7 +11,7 @@ use std::hint::black_box;
 use std::io;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use echo_node::output::Flush;
+use echo_node::Flush;
 use echo_node::{Config, Stats};
 
 #[cfg(feature = "mimalloc")]

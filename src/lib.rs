@@ -13,6 +13,11 @@
 //! [`log`] gathers the stderr diagnostics; [`sys`] holds the standard streams and all
 //! that is platform-specific (waiting, signals, pipe sizes, peak memory); [`run`] wires
 //! the stages together.
+//!
+//! What a user of the library needs is at the crate's root: [`Config`] (with [`Flush`])
+//! and [`run`], which fills [`Stats`] and returns [`Error`]; and the line buffer,
+//! [`LineBuffer`] and [`Next`], for reading lines the node's way. The stage modules are
+//! public for the tests, benches and fuzz targets that hold each stage to its claims.
 
 #![warn(missing_docs)]
 
@@ -28,10 +33,12 @@ pub mod sys;
 use std::fmt;
 use std::io::{self, Read, Write};
 
-use line_buffer::{LineBuffer, Next};
+pub use line_buffer::{LineBuffer, Next};
+pub use output::Flush;
+
 use log::Log;
 use node::{Handled, Protocol};
-use output::{Flush, Output};
+use output::Output;
 
 /// The default `--max-line`: 64 MiB, so that no input can take the node above 2 GiB
 /// (see the memory bound in GUIDE.md).
@@ -163,6 +170,34 @@ impl std::error::Error for Error {}
 /// been written, every diagnostic handed to `diagnostics`, and every buffer that grew
 /// past its usual capacity (for a line far longer or denser than usual) has returned to
 /// it, its memory given back to the system.
+///
+/// ```
+/// let input = concat!(
+///     r#"{"id":0,"src":"c0","dest":"n0","body":{"type":"init","node_id":"n0","node_ids":["n0"],"msg_id":1}}"#,
+///     "\n",
+///     r#"{"id":1,"src":"c1","dest":"n0","body":{"echo":"Please echo 7","type":"echo","msg_id":1}}"#,
+///     "\n",
+/// );
+/// let config = echo_node::Config {
+///     flush: echo_node::Flush::Batch,
+///     ..echo_node::Config::default()
+/// };
+/// let (mut replies, mut diagnostics) = (Vec::new(), Vec::new());
+/// let mut stats = echo_node::Stats::default();
+/// echo_node::run(&config, input.as_bytes(), &mut replies, &mut diagnostics, &mut stats)?;
+/// assert_eq!(
+///     String::from_utf8_lossy(&replies),
+///     concat!(
+///         r#"{"src":"n0","dest":"c0","body":{"type":"init_ok","in_reply_to":1,"msg_id":0}}"#,
+///         "\n",
+///         r#"{"src":"n0","dest":"c1","body":{"type":"echo_ok","echo":"Please echo 7","in_reply_to":1,"msg_id":1}}"#,
+///         "\n",
+///     )
+/// );
+/// assert_eq!((stats.requests, stats.replies), (2, 2));
+/// assert!(diagnostics.is_empty());
+/// # Ok::<(), echo_node::Error>(())
+/// ```
 pub fn run<R, W, E>(
     config: &Config,
     mut input: R,

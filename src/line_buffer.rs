@@ -76,6 +76,24 @@ pub enum Next<'a> {
 }
 
 /// A reusable buffer that reads input and splits it into lines.
+///
+/// ```
+/// use echo_node::{LineBuffer, Next};
+///
+/// let mut input: &[u8] = b"first\r\nsecond\nlast";
+/// let mut lines = LineBuffer::new(1024);
+/// let mut seen = Vec::new();
+/// loop {
+///     match lines.next_line() {
+///         Next::Line(line) => seen.push(String::from_utf8_lossy(line.bytes()).into_owned()),
+///         Next::TooLong { .. } => unreachable!("no line is over 1024 bytes"),
+///         Next::NeedInput => lines.fill(&mut input)?,
+///         Next::End => break,
+///     }
+/// }
+/// assert_eq!(seen, ["first", "second", "last"]);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct LineBuffer {
     /// The one buffer. Fully initialised; `buf.len()` is the data capacity plus

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use echo_node::output::Flush;
+use echo_node::Flush;
 use echo_node::sys::{self, Signals, Stopped};
 use echo_node::{Config, Error, MAX_LINE_RANGE, Stats};
 

@@ -8,7 +8,7 @@ mod common;
 use std::collections::HashMap;
 use std::io;
 
-use echo_node::output::Flush;
+use echo_node::Flush;
 use echo_node::{Config, Stats};
 use proptest::prelude::*;
 use serde_json::value::RawValue;

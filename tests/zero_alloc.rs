@@ -3,7 +3,7 @@
 
 use std::io::{self, Read};
 
-use echo_node::output::Flush;
+use echo_node::Flush;
 use echo_node::{Config, Stats};
 use echo_test_support::{Counting, allocations};
 

@@ -408,12 +408,27 @@ impl Search {
 ///
 /// With `config.out`, that folder is made ready first, for [`Capacity::write`]; the runs
 /// themselves keep no files (no node logs, no `--history`).
+///
+/// ```no_run
+/// let config = echo_load::Config {
+///     bin: "target/release/echo-node".into(),
+///     concurrency: 1000,
+///     time_limit: std::time::Duration::from_secs(3),
+///     ..echo_load::Config::default()
+/// };
+/// let found = echo_load::capacity(&config, 50_000.0, 10.0, true)?;
+/// print!("{}", found.summary());
+/// if let Some(rate) = found.rate() {
+///     println!("sustains {rate} requests a second with p99 within 10 ms");
+/// }
+/// # Ok::<(), echo_load::Error>(())
+/// ```
 pub fn capacity(
     config: &Config,
     start: f64,
     p99_max_ms: f64,
     progress: bool,
-) -> io::Result<Capacity> {
+) -> Result<Capacity, crate::Error> {
     let config = &crate::session(config)?;
     let mut found = Capacity {
         config: config.clone(),

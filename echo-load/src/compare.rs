@@ -212,7 +212,30 @@ pub fn label(config: &Config) -> String {
 /// With the first config's `out`, that folder is made ready first, for
 /// [`Comparison::write`]; the runs themselves keep no files (no node logs, no
 /// `--history`).
-pub fn compare(configs: &[Config], rounds: usize, progress: bool) -> io::Result<Comparison> {
+///
+/// ```no_run
+/// use echo_load::Config;
+///
+/// let run = |bin: &str, args: &[&str]| Config {
+///     bin: bin.into(),
+///     node_args: args.iter().map(|a| a.to_string()).collect(),
+///     concurrency: 100,
+///     ..Config::default()
+/// };
+/// let nodes = [run("target/release/echo-node", &["--flush", "batch"]), run("./go-echo", &[])];
+/// let comparison = echo_load::compare(&nodes, 5, true)?;
+/// print!("{}", comparison.summary());
+/// let [first, other] = &comparison.nodes[..] else { unreachable!() };
+/// if let Some(ratio) = other.ratio(first, |round| round.throughput) {
+///     println!("{:.3} ± {:.3} times the first's throughput", ratio.median, ratio.spread);
+/// }
+/// # Ok::<(), echo_load::Error>(())
+/// ```
+pub fn compare(
+    configs: &[Config],
+    rounds: usize,
+    progress: bool,
+) -> Result<Comparison, crate::Error> {
     if let Some(first) = configs.first() {
         crate::session(first)?;
     }

@@ -15,11 +15,17 @@
 //! 6. [`record`]: each answered request's latency and wait, as it comes.
 //! 7. [`report`]: counts, latency percentiles, throughput, CPU, `results.json`, plots.
 //!
-//! [`compare`] runs several nodes in alternating rounds and sets them side by side;
-//! [`capacity`] searches the highest rate a node sustains: both are made of whole runs.
+//! [`compare()`] runs several nodes in alternating rounds and sets them side by side;
+//! [`capacity()`] searches the highest rate a node sustains: both are made of whole runs.
 //!
 //! [`fault`] names everything that can go wrong; [`process`] starts and stops the node
 //! processes; [`drive`] is the loop that wires the stages; [`run`] is the whole run.
+//!
+//! What a user of the library needs is at the crate's root: [`Config`] and [`run`],
+//! [`compare()`] and [`capacity()`], what they return ([`Report`], [`Comparison`],
+//! [`Capacity`]), [`Error`], and the kinds a [`Config`] names ([`PayloadKind`],
+//! [`LatencyDist`]). The stage modules are public for the tests and benches that hold
+//! each stage to its claims, and for reading.
 
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
@@ -28,6 +34,7 @@ pub mod capacity;
 pub mod check;
 pub mod compare;
 pub mod drive;
+mod error;
 pub mod fault;
 pub mod history;
 pub mod interrupt;
@@ -50,14 +57,20 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+pub use capacity::{Capacity, capacity};
+pub use compare::{Comparison, compare};
+pub use error::Error;
+pub use network::LatencyDist;
+pub use report::Report;
+pub use send::PayloadKind;
+
 use drive::Drive;
 use fault::Fault;
 use interrupt::{Haste, Interrupts as Interrupt};
 use process::{NodeProcess, Stop, describe, stop_all};
 use record::Recorder;
-use report::Report;
 use route::Router;
-use send::{PayloadKind, Payloads};
+use send::Payloads;
 use words::plural;
 
 /// How long a node has to answer `init`, as in Maelstrom.
@@ -173,7 +186,11 @@ impl Config {
 
     /// Checks what can be checked before anything starts, changing nothing: each error
     /// names the option (and the path) at fault, the value and the range it must be in.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), Error> {
+        self.check_all().map_err(Error::Config)
+    }
+
+    fn check_all(&self) -> Result<(), String> {
         use std::os::unix::fs::PermissionsExt;
         let bin = self.bin.display();
         match std::fs::metadata(&self.bin) {
@@ -271,11 +288,35 @@ pub const TIMEOUT: RangeInclusive<Duration> = Duration::from_millis(1)..=Duratio
 ///
 /// It raises this process's soft limit on open files to the hard limit (two descriptors
 /// a node), as servers and load tools do.
-pub fn run(config: &Config) -> io::Result<Report> {
-    config.check().map_err(io::Error::other)?;
-    sys::descriptors(config.node_count).map_err(io::Error::other)?;
+///
+/// ```
+/// # use std::os::unix::fs::PermissionsExt;
+/// # // An echo node in sed: init -> init_ok, echo -> echo_ok (GNU sed's -u, BSD's -l).
+/// # let node = std::env::temp_dir().join(format!("sed-echo-{}", std::process::id()));
+/// # std::fs::write(&node, r#"#!/bin/sh
+/// # if sed --version >/dev/null 2>&1; then u=-u; else u=-l; fi
+/// # exec sed $u -e 's/^{"id":[0-9]*,"src":"\([^"]*\)","dest":"\([^"]*\)","body":{"type":"init",.*"msg_id":\([0-9]*\)}}$/{"src":"\2","dest":"\1","body":{"type":"init_ok","in_reply_to":\3}}/' \
+/// #   -e 's/^{"id":[0-9]*,"src":"\([^"]*\)","dest":"\([^"]*\)","body":{"echo":\(.*\),"type":"echo","msg_id":\([0-9]*\)}}$/{"src":"\2","dest":"\1","body":{"type":"echo_ok","echo":\3,"in_reply_to":\4}}/'
+/// # "#)?;
+/// # std::fs::set_permissions(&node, std::fs::Permissions::from_mode(0o755))?;
+/// // `node` is an echo node's executable.
+/// let config = echo_load::Config {
+///     bin: node,
+///     concurrency: 4,
+///     time_limit: std::time::Duration::from_millis(300),
+///     ..echo_load::Config::default()
+/// };
+/// let report = echo_load::run(&config)?;
+/// assert!(report.valid(), "{}", report.summary());
+/// assert!(report.counts.ok > 0);
+/// # std::fs::remove_file(&config.bin)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn run(config: &Config) -> Result<Report, Error> {
+    config.check()?;
+    sys::descriptors(config.node_count)?;
     if let Some(dir) = &config.out {
-        prepare_out(dir).map_err(io::Error::other)?;
+        prepare_out(dir).map_err(Error::Out)?;
     }
     // The nodes' stderr goes to files: in --out, or in a folder of the run's own.
     let (logs, scratch) = match &config.out {
@@ -314,7 +355,7 @@ pub fn run(config: &Config) -> io::Result<Report> {
         if scratch {
             let _ = std::fs::remove_dir_all(&logs);
         }
-        return Err(e);
+        return Err(e.into());
     }
     let start_seconds = starting.elapsed().as_secs_f64();
     let descriptors = sys::open_descriptors();
@@ -431,9 +472,10 @@ fn last_words(nodes: &[NodeProcess], faults: &fault::Faults) -> Vec<(String, Vec
 /// Makes `config.out`, if given, ready for a session of several runs (see [`prepare_out`])
 /// and returns `config` for each of those runs: without `--out` (their nodes' logs are
 /// not kept) and without `--history`.
-pub(crate) fn session(config: &Config) -> io::Result<Config> {
+pub(crate) fn session(config: &Config) -> Result<Config, Error> {
+    config.check()?;
     if let Some(dir) = &config.out {
-        prepare_out(dir).map_err(io::Error::other)?;
+        prepare_out(dir).map_err(Error::Out)?;
     }
     Ok(Config {
         out: None,

@@ -260,7 +260,7 @@ fn parse_args(args: Vec<OsString>) -> Result<Command, String> {
             node_args: node_args.collect(),
             ..config.clone()
         };
-        one.check()?;
+        one.check().map_err(|e| e.to_string())?;
         configs.push(one);
     }
     let session = configs.len() > 1 || rounds.is_some() || capacity;
@@ -377,7 +377,7 @@ fn main() -> ExitCode {
         }),
         Command::Compare(configs, rounds) => {
             let progress = configs.first().is_some_and(|c| c.progress);
-            echo_load::compare::compare(&configs, rounds, progress).map(|comparison| {
+            echo_load::compare(&configs, rounds, progress).map(|comparison| {
                 let code = status(comparison.interrupted, comparison.outcome());
                 finish(&comparison.summary(), code, "results and plots", || {
                     configs[0]
@@ -388,7 +388,7 @@ fn main() -> ExitCode {
             })
         }
         Command::Capacity(config, start, p99_max) => {
-            echo_load::capacity::capacity(&config, start, p99_max, config.progress).map(|found| {
+            echo_load::capacity(&config, start, p99_max, config.progress).map(|found| {
                 let outcome = if found.rate().is_some() {
                     "valid"
                 } else {

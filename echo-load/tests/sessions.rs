@@ -25,7 +25,7 @@ fn config(args: &[&str]) -> Config {
 fn a_node_slowed_on_purpose_compares_slower_by_the_ratio_its_cost_implies() {
     const COST_US: f64 = 500.0;
     let configs = [config(&[]), config(&["--cost-us", "500"])];
-    let comparison = echo_load::compare::compare(&configs, 3, false).expect("runs");
+    let comparison = echo_load::compare(&configs, 3, false).expect("runs");
     let [fast, slow] = &comparison.nodes[..] else {
         panic!("two nodes")
     };
@@ -68,7 +68,7 @@ fn an_invalid_node_is_reported_invalid_and_never_as_a_speed() {
         timeout: Duration::from_millis(300),
         ..config(&["--silent-after", "5"])
     };
-    let comparison = echo_load::compare::compare(&[config(&[]), silent], 2, false).expect("runs");
+    let comparison = echo_load::compare(&[config(&[]), silent], 2, false).expect("runs");
     let summary = comparison.summary();
     assert_eq!(comparison.outcome(), "invalid", "{summary}");
     let silent = &comparison.nodes[1];
@@ -97,8 +97,7 @@ fn an_open_loop_comparison_sets_latencies_side_by_side() {
         ..config(args)
     };
     let comparison =
-        echo_load::compare::compare(&[open(&[]), open(&["--cost-us", "3000"])], 2, false)
-            .expect("runs");
+        echo_load::compare(&[open(&[]), open(&["--cost-us", "3000"])], 2, false).expect("runs");
     let summary = comparison.summary();
     let [fast, slow] = &comparison.nodes[..] else {
         panic!("two nodes")
@@ -119,7 +118,7 @@ fn a_rate_limited_node_has_its_capacity_found_within_a_fifth() {
         concurrency: 20,
         ..config(&["--max-rate", "1000"])
     };
-    let found = echo_load::capacity::capacity(&limited, 250.0, 20.0, false).expect("runs");
+    let found = echo_load::capacity(&limited, 250.0, 20.0, false).expect("runs");
     let summary = found.summary();
     let rate = found.rate().expect("a capacity");
     assert!(

@@ -7,9 +7,9 @@
 
 use std::io::{self, Read};
 
-use echo_node::line_buffer::{LineBuffer, Next};
-use echo_node::output::Flush;
+use echo_node::Flush;
 use echo_node::{Config, Stats};
+use echo_node::{LineBuffer, Next};
 
 use super::oracle::{check_stream, node_lines};
 
