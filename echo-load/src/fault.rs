@@ -270,21 +270,21 @@ pub enum Fault {
     },
 }
 
-/// The kinds of fault, in the order the summary lists them.
+/// The kinds of fault, in the order the summary lists them (and [`Kind::ALL`] holds them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
-    /// [`Fault::Unreadable`].
-    Unreadable,
-    /// [`Fault::Undeliverable`].
-    Undeliverable,
-    /// [`Fault::StdoutEnded`].
-    StdoutEnded,
     /// [`Fault::Exited`].
     Exited,
     /// [`Fault::BadInit`].
     BadInit,
     /// [`Fault::NoInit`].
     NoInit,
+    /// [`Fault::Unreadable`].
+    Unreadable,
+    /// [`Fault::Undeliverable`].
+    Undeliverable,
+    /// [`Fault::StdoutEnded`].
+    StdoutEnded,
     /// [`Fault::StoppedReading`].
     StoppedReading,
     /// [`Fault::Silent`].
@@ -309,95 +309,180 @@ pub enum Kind {
     BadExit,
 }
 
+/// What a kind of fault does to a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// Maelstrom would stop the test at it, with no verdict (db.clj, setup's init and
+    /// teardown).
+    Aborts,
+    /// Maelstrom stops reading the node's stdout at it: no failure of itself, but its
+    /// later lines are lost (process.clj, the stdout-thread).
+    StopsReading,
+    /// It fails Maelstrom's verdict.
+    Fails,
+    /// Only `--strict` fails a run for it.
+    StrictOnly,
+}
+
+/// A kind of fault described: its name in results.json, its name in the summary, and
+/// its class.
+struct About {
+    kind: Kind,
+    name: &'static str,
+    label: &'static str,
+    class: Class,
+}
+
+/// Every kind of fault, described: one row a kind, in [`Kind`]'s order.
+const KINDS: [About; 17] = [
+    About {
+        kind: Kind::Exited,
+        name: "node_exited",
+        label: "node not alive at the end",
+        class: Class::Aborts,
+    },
+    About {
+        kind: Kind::BadInit,
+        name: "bad_init_reply",
+        label: "bad init reply",
+        class: Class::Aborts,
+    },
+    About {
+        kind: Kind::NoInit,
+        name: "no_init_reply",
+        label: "no init reply",
+        class: Class::Aborts,
+    },
+    About {
+        kind: Kind::Unreadable,
+        name: "unreadable_line",
+        label: "not a Maelstrom message",
+        class: Class::StopsReading,
+    },
+    About {
+        kind: Kind::Undeliverable,
+        name: "undeliverable_message",
+        label: "undeliverable message",
+        class: Class::StopsReading,
+    },
+    About {
+        kind: Kind::StdoutEnded,
+        name: "stdout_ended",
+        label: "stdout ended",
+        class: Class::StopsReading,
+    },
+    About {
+        kind: Kind::StoppedReading,
+        name: "stopped_reading",
+        label: "fell too far behind on its stdin",
+        class: Class::Fails,
+    },
+    About {
+        kind: Kind::Silent,
+        name: "silent_node",
+        label: "silent node",
+        class: Class::Fails,
+    },
+    About {
+        kind: Kind::WrongEcho,
+        name: "wrong_echo",
+        label: "wrong echo",
+        class: Class::Fails,
+    },
+    About {
+        kind: Kind::Malformed,
+        name: "malformed_reply",
+        label: "malformed reply",
+        class: Class::Fails,
+    },
+    About {
+        kind: Kind::ErrorReply,
+        name: "error_reply",
+        label: "error reply",
+        class: Class::Fails,
+    },
+    About {
+        kind: Kind::TimedOut,
+        name: "timed_out",
+        label: "timed out",
+        class: Class::Fails,
+    },
+    About {
+        kind: Kind::RepeatedMsgId,
+        name: "repeated_msg_id",
+        label: "repeated msg_id",
+        class: Class::StrictOnly,
+    },
+    About {
+        kind: Kind::Skipped,
+        name: "skipped_message",
+        label: "skipped message",
+        class: Class::StrictOnly,
+    },
+    About {
+        kind: Kind::OtherNode,
+        name: "reply_from_other_node",
+        label: "reply from another node than the one asked",
+        class: Class::StrictOnly,
+    },
+    About {
+        kind: Kind::Lingered,
+        name: "did_not_exit",
+        label: "did not exit",
+        class: Class::StrictOnly,
+    },
+    About {
+        kind: Kind::BadExit,
+        name: "bad_exit",
+        label: "failed exit",
+        class: Class::StrictOnly,
+    },
+];
+
 impl Kind {
     /// Every kind, in order.
-    pub const ALL: [Kind; 17] = [
-        Kind::Exited,
-        Kind::BadInit,
-        Kind::NoInit,
-        Kind::Unreadable,
-        Kind::Undeliverable,
-        Kind::StdoutEnded,
-        Kind::StoppedReading,
-        Kind::Silent,
-        Kind::WrongEcho,
-        Kind::Malformed,
-        Kind::ErrorReply,
-        Kind::TimedOut,
-        Kind::RepeatedMsgId,
-        Kind::Skipped,
-        Kind::OtherNode,
-        Kind::Lingered,
-        Kind::BadExit,
-    ];
+    pub const ALL: [Kind; 17] = {
+        let mut all = [Kind::Exited; 17];
+        let mut i = 0;
+        while i < KINDS.len() {
+            all[i] = KINDS[i].kind;
+            i += 1;
+        }
+        all
+    };
+
+    fn about(self) -> &'static About {
+        &KINDS[self as usize]
+    }
 
     /// Its name in results.json.
     pub fn name(self) -> &'static str {
-        match self {
-            Kind::Unreadable => "unreadable_line",
-            Kind::Undeliverable => "undeliverable_message",
-            Kind::StdoutEnded => "stdout_ended",
-            Kind::Exited => "node_exited",
-            Kind::BadInit => "bad_init_reply",
-            Kind::NoInit => "no_init_reply",
-            Kind::StoppedReading => "stopped_reading",
-            Kind::Silent => "silent_node",
-            Kind::WrongEcho => "wrong_echo",
-            Kind::Malformed => "malformed_reply",
-            Kind::ErrorReply => "error_reply",
-            Kind::TimedOut => "timed_out",
-            Kind::RepeatedMsgId => "repeated_msg_id",
-            Kind::Skipped => "skipped_message",
-            Kind::OtherNode => "reply_from_other_node",
-            Kind::Lingered => "did_not_exit",
-            Kind::BadExit => "bad_exit",
-        }
+        self.about().name
     }
 
     /// Its name in the summary.
     pub fn label(self) -> &'static str {
-        match self {
-            Kind::Unreadable => "not a Maelstrom message",
-            Kind::Undeliverable => "undeliverable message",
-            Kind::StdoutEnded => "stdout ended",
-            Kind::Exited => "node not alive at the end",
-            Kind::BadInit => "bad init reply",
-            Kind::NoInit => "no init reply",
-            Kind::StoppedReading => "fell too far behind on its stdin",
-            Kind::Silent => "silent node",
-            Kind::WrongEcho => "wrong echo",
-            Kind::Malformed => "malformed reply",
-            Kind::ErrorReply => "error reply",
-            Kind::TimedOut => "timed out",
-            Kind::RepeatedMsgId => "repeated msg_id",
-            Kind::Skipped => "skipped message",
-            Kind::OtherNode => "reply from another node than the one asked",
-            Kind::Lingered => "did not exit",
-            Kind::BadExit => "failed exit",
-        }
+        self.about().label
     }
 
-    /// Maelstrom stops reading the node's stdout at it: no failure of itself, but its
-    /// later lines are lost (process.clj, the stdout-thread).
+    /// What it does to a run.
+    pub fn class(self) -> Class {
+        self.about().class
+    }
+
+    /// Maelstrom stops reading the node's stdout at it (see [`Class::StopsReading`]).
     pub fn stops_reading(self) -> bool {
-        matches!(
-            self,
-            Kind::Unreadable | Kind::Undeliverable | Kind::StdoutEnded
-        )
+        self.class() == Class::StopsReading
     }
 
-    /// Maelstrom would stop the test at it, with no verdict (db.clj, setup's init and
-    /// teardown).
+    /// Maelstrom would stop the test at it (see [`Class::Aborts`]).
     pub fn aborts(self) -> bool {
-        matches!(self, Kind::Exited | Kind::BadInit | Kind::NoInit)
+        self.class() == Class::Aborts
     }
 
     /// Only `--strict` fails a run for it.
     pub fn strict_only(self) -> bool {
-        matches!(
-            self,
-            Kind::RepeatedMsgId | Kind::Skipped | Kind::OtherNode | Kind::Lingered | Kind::BadExit
-        )
+        self.class() == Class::StrictOnly
     }
 }
 
@@ -760,5 +845,16 @@ mod tests {
         for (fault, text) in cases {
             assert_eq!(fault.to_string(), text);
         }
+    }
+
+    #[test]
+    fn the_table_describes_each_kind_in_its_place() {
+        for (i, about) in super::KINDS.iter().enumerate() {
+            assert_eq!(about.kind as usize, i, "{:?}", about.kind);
+        }
+        let mut names: Vec<_> = Kind::ALL.iter().map(|k| k.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Kind::ALL.len(), "one name a kind");
     }
 }

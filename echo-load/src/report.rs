@@ -13,7 +13,7 @@ use plotters::prelude::*;
 use serde_json::json;
 
 use crate::Config;
-use crate::fault::{Faults, Kind};
+use crate::fault::{Class, Faults, Kind};
 use crate::record::{Recorder, ms};
 use crate::route::Counts;
 use crate::words::{plural, short};
@@ -221,10 +221,10 @@ impl Report {
             );
         }
         for section in [
-            Section::Abort,
-            Section::StopsReading,
-            Section::Failures,
-            Section::Strict,
+            Class::Aborts,
+            Class::StopsReading,
+            Class::Fails,
+            Class::StrictOnly,
         ] {
             self.list_faults(&mut s, section);
         }
@@ -252,19 +252,19 @@ impl Report {
     }
 
     /// Appends the faults of one section of the summary, the first few of each kind.
-    fn list_faults(&self, s: &mut String, section: Section) {
+    fn list_faults(&self, s: &mut String, section: Class) {
         let kinds: Vec<Kind> = Kind::ALL
             .into_iter()
-            .filter(|k| Section::of(*k) == section && self.faults.count(*k) > 0)
+            .filter(|k| k.class() == section && self.faults.count(*k) > 0)
             .collect();
         if kinds.is_empty() {
             return;
         }
         let heading = match section {
-            Section::Abort => "Maelstrom would stop this test",
-            Section::StopsReading => "where Maelstrom stops reading a node's stdout",
-            Section::Failures => "failures",
-            Section::Strict => "failures stricter than Maelstrom",
+            Class::Aborts => "Maelstrom would stop this test",
+            Class::StopsReading => "where Maelstrom stops reading a node's stdout",
+            Class::Fails => "failures",
+            Class::StrictOnly => "failures stricter than Maelstrom",
         };
         let _ = writeln!(s, "{heading}:");
         for kind in kinds {
@@ -283,7 +283,7 @@ impl Report {
                 }
             }
         }
-        if section == Section::StopsReading && !self.lost.is_empty() {
+        if section == Class::StopsReading && !self.lost.is_empty() {
             let lost: Vec<String> = self
                 .lost
                 .iter()
@@ -578,33 +578,6 @@ pub(crate) fn write_outputs<const N: usize>(
         }
     }
     first.map_or(Ok(()), Err)
-}
-
-/// A section of the summary's list of faults.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Section {
-    /// Where Maelstrom would stop the test.
-    Abort,
-    /// Where Maelstrom would stop reading a node.
-    StopsReading,
-    /// What fails Maelstrom's verdict.
-    Failures,
-    /// What fails `--strict`'s only.
-    Strict,
-}
-
-impl Section {
-    fn of(kind: Kind) -> Section {
-        if kind.aborts() {
-            Section::Abort
-        } else if kind.stops_reading() {
-            Section::StopsReading
-        } else if kind.strict_only() {
-            Section::Strict
-        } else {
-            Section::Failures
-        }
-    }
 }
 
 /// The plots' size in pixels.
