@@ -168,21 +168,14 @@ impl<'c> Drive<'c> {
             );
         }
         let deadline = Instant::now() + INIT_TIMEOUT;
-        while !self.router.faults.ended() && !self.router.initialised() {
+        while !self.router.faults().ended() && !self.router.initialised() {
             if self.haste() > Haste::None {
                 break;
             }
             let now = Instant::now();
             if now >= deadline {
-                let nodes = self
-                    .router
-                    .links
-                    .iter()
-                    .zip(self.router.names())
-                    .filter(|(l, _)| !l.initialised)
-                    .map(|(_, n)| n.clone())
-                    .collect();
-                self.router.faults.push(Fault::NoInit {
+                let nodes = self.router.uninitialised();
+                self.router.fault(Fault::NoInit {
                     nodes,
                     seconds: INIT_TIMEOUT.as_secs(),
                 });
@@ -208,7 +201,7 @@ impl<'c> Drive<'c> {
         let mut ended = start;
         // When a stop signal came: the outstanding requests get INTERRUPT_GRACE from here.
         let mut interrupted: Option<Instant> = None;
-        let enough = |r: &Router| config.requests.is_some_and(|n| r.counts.sent >= n);
+        let enough = |r: &Router| config.requests.is_some_and(|n| r.counts().sent >= n);
         loop {
             let now = Instant::now();
             match self.haste() {
@@ -252,7 +245,7 @@ impl<'c> Drive<'c> {
                 self.router.expire(now);
                 next_expiry = now + EXPIRY_TICK;
             }
-            if self.router.faults.ended() || (!sending && self.router.in_flight == 0) {
+            if self.router.faults().ended() || (!sending && self.router.in_flight() == 0) {
                 break;
             }
             // Every request was sent by `ended` and has had its timeout since: what is
@@ -261,7 +254,7 @@ impl<'c> Drive<'c> {
                 self.router.expire_all(now);
                 break;
             }
-            progress.tick(now - start, self.router.counts.ok, now);
+            progress.tick(now - start, self.router.counts().ok, now);
             let mut wake = next_expiry.min(now + Duration::from_millis(100));
             if let Some(at) = interrupted {
                 wake = wake.min(at + INTERRUPT_GRACE);
@@ -284,7 +277,7 @@ impl<'c> Drive<'c> {
         }
         let due = match config.rate {
             Some(_) => schedule.due_by(ended),
-            None => self.router.counts.sent,
+            None => self.router.counts().sent,
         };
         // Throughput counts until the last reply (or the time limit, if that came later).
         let seconds = (ended.max(self.recorder.last_answer()) - start).as_secs_f64();
@@ -366,7 +359,7 @@ impl<'c> Drive<'c> {
             } else {
                 self.read(n, now);
             }
-            if self.router.faults.ended() {
+            if self.router.faults().ended() {
                 break;
             }
         }
@@ -459,12 +452,12 @@ impl<'c> Drive<'c> {
                     }
                     Outcome::Answered { due, sent } => self.recorder.answered(due, sent, now),
                 }
-                if self.router.faults.ended() {
+                if self.router.faults().ended() {
                     break;
                 }
             }
             self.nodes[n].lines = lines;
-            if self.router.faults.ended() {
+            if self.router.faults().ended() {
                 return;
             }
             let ending = match got {
@@ -512,7 +505,7 @@ impl<'c> Drive<'c> {
             .poll
             .registry()
             .deregister(&mut SourceFd(&node.stdout.as_raw_fd()));
-        self.router.faults.push(Fault::StdoutEnded {
+        self.router.fault(Fault::StdoutEnded {
             node: node.name.clone(),
             ending,
             at: self.router.seconds_at(now),
@@ -542,7 +535,7 @@ impl<'c> Drive<'c> {
                 at: self.router.seconds_at(now),
                 stderr: tail(&node.log),
             };
-            self.router.faults.push(fault);
+            self.router.fault(fault);
         }
     }
 }

@@ -361,7 +361,7 @@ pub fn run(config: &Config) -> Result<Report, Error> {
     let descriptors = sys::open_descriptors();
     let nodes_before: Vec<Option<Duration>> = drive.nodes.iter().map(NodeProcess::cpu).collect();
     let cpu_before = sys::cpu_self();
-    let load = if drive.router.faults.ended() || drive.haste() > Haste::None {
+    let load = if drive.router.faults().ended() || drive.haste() > Haste::None {
         None
     } else {
         Some(drive.load(Instant::now()))
@@ -379,7 +379,7 @@ pub fn run(config: &Config) -> Result<Report, Error> {
     // Maelstrom's teardown finds every node alive, or stops the test. It comes after the
     // last operation, the clients closed: a node exiting right after its last reply is
     // given that moment to be seen.
-    if !drive.router.faults.ended() {
+    if !drive.router.faults().ended() {
         std::thread::sleep(TEARDOWN_AFTER);
     }
     drive.check_exits(Instant::now());
@@ -402,11 +402,11 @@ pub fn run(config: &Config) -> Result<Report, Error> {
             continue; // it ended mid-run, and that was reported; or Maelstrom's verdict
         }
         match stop {
-            Stop::Killed => router.faults.push(Fault::Lingered {
+            Stop::Killed => router.fault(Fault::Lingered {
                 node: node.name.clone(),
                 seconds: EXIT_GRACE.as_secs(),
             }),
-            Stop::Exited(status) if !status.success() => router.faults.push(Fault::BadExit {
+            Stop::Exited(status) if !status.success() => router.fault(Fault::BadExit {
                 node: node.name.clone(),
                 status: describe(status),
             }),
@@ -414,27 +414,29 @@ pub fn run(config: &Config) -> Result<Report, Error> {
         }
     }
     drop(follow); // what the nodes wrote last is shown before the summary
-    let stderr = last_words(&nodes, &router.faults);
+    let stderr = last_words(&nodes, router.faults());
     let history = router.take_history().map(history::History::finish);
     drop(nodes);
     if scratch {
         let _ = std::fs::remove_dir_all(&logs);
     }
+    let lost = router.lost_lines();
+    let (counts, faults, timeout_marks) = router.finish();
     let report = Report {
-        lost: router.lost_lines(),
+        lost,
         history_error: history.and_then(Result::err),
         interrupted,
         stderr,
         config: config.clone(),
-        counts: router.counts,
+        counts,
         due: load.map_or(0, |l| l.due),
         seconds: load.map_or(0.0, |l| l.seconds),
         start_seconds,
         stop_seconds,
         descriptors,
         peak_rss_kib: sys::peak_rss_kib(),
-        faults: router.faults,
-        timeout_marks: router.timeout_marks,
+        faults,
+        timeout_marks,
         driver_cpu,
         nodes_cpu,
         recorder,

@@ -63,19 +63,73 @@ struct Waiting {
     note: Option<String>,
 }
 
+/// What was queued for one node's stdin and what of it was written: which requests are
+/// wholly written (their timeouts start there), and whether the stdin takes nothing while
+/// bytes wait for it.
+#[derive(Debug, Default)]
+struct Stdin {
+    /// Bytes ever queued. Invariant: `written <= queued`.
+    queued: u64,
+    /// Bytes ever written.
+    written: u64,
+    /// Requests not yet wholly written: (offset of their end in `queued`, client), in
+    /// the order queued.
+    pending: VecDeque<(u64, usize)>,
+    /// Since when it has taken nothing while bytes waited for it.
+    stuck_since: Option<Instant>,
+    /// It was reported for being [`MAX_WAITING`] behind (once is enough).
+    stuck_reported: bool,
+}
+
+impl Stdin {
+    /// `bytes` more were queued; `client`'s request ends with them, if one does.
+    fn queue(&mut self, bytes: usize, client: Option<usize>) {
+        self.queued += bytes as u64;
+        if let Some(client) = client {
+            self.pending.push_back((self.queued, client));
+        }
+    }
+
+    /// `bytes` more were written at `now`, and `left` wait: each client whose request is
+    /// now wholly written is handed to `done`.
+    fn wrote(&mut self, bytes: usize, left: usize, now: Instant, mut done: impl FnMut(usize)) {
+        self.written = (self.written + bytes as u64).min(self.queued);
+        while let Some(&(end, client)) = self.pending.front() {
+            if end > self.written {
+                break;
+            }
+            self.pending.pop_front();
+            done(client);
+        }
+        if bytes > 0 || left == 0 {
+            self.stuck_since = None;
+        } else {
+            self.stuck_since.get_or_insert(now);
+        }
+    }
+
+    /// Bytes waiting, the first time they pass [`MAX_WAITING`]; `None` otherwise.
+    fn too_far_behind(&mut self) -> Option<u64> {
+        let waiting = self.queued - self.written;
+        (waiting > MAX_WAITING as u64 && !self.stuck_reported).then(|| {
+            self.stuck_reported = true;
+            waiting
+        })
+    }
+
+    /// It is closed: what waits is dropped.
+    fn close(&mut self) {
+        self.written = self.queued;
+        self.pending.clear();
+        self.stuck_since = None;
+    }
+}
+
 /// The driver's state for one node's traffic.
 #[derive(Debug)]
 pub struct Link {
-    /// Bytes ever queued for its stdin.
-    queued: u64,
-    /// Bytes ever written to its stdin.
-    written: u64,
-    /// Requests not yet wholly written: (offset of their end in `queued`, client).
-    pending: VecDeque<(u64, usize)>,
-    /// Since when its stdin has taken nothing while bytes waited for it.
-    stuck_since: Option<Instant>,
-    /// It was reported for not reading its stdin (once is enough).
-    stuck_reported: bool,
+    /// Its stdin's bookkeeping.
+    stdin: Stdin,
     /// Lines of its stdout after Maelstrom would have stopped reading it.
     lost: u64,
     /// When it last printed a stdout line.
@@ -165,7 +219,7 @@ pub struct Counts {
 /// Clients, links and the rules between them.
 pub struct Router {
     /// The clients, `c1` first.
-    pub clients: Vec<Client>,
+    clients: Vec<Client>,
     /// Clients with no request outstanding, in the order they became idle.
     idle: VecDeque<usize>,
     /// For each workload client number (from the first after the init clients' on): the
@@ -174,7 +228,7 @@ pub struct Router {
     /// The number the next new client gets.
     next_client: u64,
     /// The driver's state for each node's traffic, `n1` first.
-    pub links: Vec<Link>,
+    links: Vec<Link>,
     /// `n1`, `n2`, ...
     names: Vec<String>,
     /// `["n1","n2",...]`, as every init carries it.
@@ -188,16 +242,16 @@ pub struct Router {
     /// The load started: times in faults are seconds from here.
     start: Instant,
     /// Requests outstanding.
-    pub in_flight: usize,
+    in_flight: usize,
     /// Nodes that answered init.
     initialised: usize,
     /// What the clients did.
-    pub counts: Counts,
+    counts: Counts,
     /// What went wrong.
-    pub faults: Faults,
+    faults: Faults,
     /// When (seconds into the load) each timed-out request was sent: the first
     /// [`MARKS`] of them, for the latency plot.
-    pub timeout_marks: Vec<f64>,
+    timeout_marks: Vec<f64>,
     /// Every operation, under `--history`.
     history: Option<History>,
     /// Maelstrom's services, which nodes may ask.
@@ -228,11 +282,7 @@ impl Router {
         let links = names
             .iter()
             .map(|_| Link {
-                queued: 0,
-                written: 0,
-                pending: VecDeque::new(),
-                stuck_since: None,
-                stuck_reported: false,
+                stdin: Stdin::default(),
                 lost: 0,
                 last_line: now,
                 silent: false,
@@ -275,7 +325,44 @@ impl Router {
         }
     }
 
-    /// The node names.
+    /// What the clients did so far.
+    pub fn counts(&self) -> &Counts {
+        &self.counts
+    }
+
+    /// What went wrong so far.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// A fault found outside the router: a node's stdout ended, its process exited, it
+    /// never answered init, or it did not exit cleanly at the end.
+    pub fn fault(&mut self, fault: Fault) {
+        self.faults.push(fault);
+    }
+
+    /// Requests outstanding.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    /// The nodes that have not answered init.
+    pub fn uninitialised(&self) -> Vec<String> {
+        self.links
+            .iter()
+            .zip(&self.names)
+            .filter(|(l, _)| !l.initialised)
+            .map(|(_, n)| n.clone())
+            .collect()
+    }
+
+    /// What the run's requests came to: the counts, the faults, and when each timed-out
+    /// request (of the first [`MARKS`]) was sent, in seconds into the load.
+    pub fn finish(self) -> (Counts, Faults, Vec<f64>) {
+        (self.counts, self.faults, self.timeout_marks)
+    }
+
+    /// The node names, `n0` first.
     pub fn names(&self) -> &[String] {
         &self.names
     }
@@ -287,7 +374,7 @@ impl Router {
         let client = format!("c{n}");
         echo_wire::frame::init(out, self.next_id, &client, &self.names[n], &self.node_ids);
         self.next_id += 1;
-        self.links[n].queued += (out.len() - before) as u64;
+        self.links[n].stdin.queue(out.len() - before, None);
     }
 
     /// Every node answered init.
@@ -369,9 +456,7 @@ impl Router {
             msg_id,
         );
         self.next_id += 1;
-        let link = &mut self.links[n];
-        link.queued += (out.len() - before) as u64;
-        link.pending.push_back((link.queued, client));
+        self.links[n].stdin.queue(out.len() - before, Some(client));
         self.counts.sent += 1;
         self.in_flight += 1;
         if let Some(history) = &mut self.history {
@@ -387,35 +472,23 @@ impl Router {
     /// of its own: in Maelstrom, messages wait in the network's queue, and only the
     /// requests' deadlines run.)
     pub fn written(&mut self, n: usize, bytes: usize, left: usize, now: Instant) {
-        let link = &mut self.links[n];
-        link.written += bytes as u64;
-        while let Some(&(end, client)) = link.pending.front() {
-            if end > link.written {
-                break;
-            }
-            link.pending.pop_front();
-            if let Some(w) = &mut self.clients[client].waiting {
+        let clients = &mut self.clients;
+        self.links[n].stdin.wrote(bytes, left, now, |client| {
+            if let Some(w) = &mut clients[client].waiting {
                 w.written = Some(now);
             }
-        }
-        if bytes > 0 || left == 0 {
-            link.stuck_since = None;
-        } else {
-            link.stuck_since.get_or_insert(now);
-        }
+        });
     }
 
     /// `bytes` of a forwarded message were queued for node `n`'s stdin. Past
     /// [`MAX_WAITING`] bytes waiting for it, the run fails.
     pub fn queued(&mut self, n: usize, bytes: usize) {
-        let link = &mut self.links[n];
-        link.queued += bytes as u64;
-        let waiting = link.queued - link.written;
-        if waiting > MAX_WAITING as u64 && !link.stuck_reported {
-            link.stuck_reported = true;
+        let stdin = &mut self.links[n].stdin;
+        stdin.queue(bytes, None);
+        if let Some(waiting) = stdin.too_far_behind() {
             let fault = Fault::StoppedReading {
                 node: self.names[n].clone(),
-                unsent: link.pending.len(),
+                unsent: stdin.pending.len(),
                 waiting,
             };
             self.faults.push(fault);
@@ -453,10 +526,7 @@ impl Router {
     /// A node's stdin is closed: what waits for it is dropped, and its requests are never
     /// sent (they time out only if they were).
     pub fn closed(&mut self, n: usize) {
-        let link = &mut self.links[n];
-        link.written = link.queued;
-        link.pending.clear();
-        link.stuck_since = None;
+        self.links[n].stdin.close();
     }
 
     /// Handles stdout line `number` of node `n`, read at `now`.
@@ -950,7 +1020,7 @@ impl Router {
                 continue;
             }
             let n = client.node;
-            let stuck = self.links[n].stuck_since;
+            let stuck = self.links[n].stdin.stuck_since;
             let client = &mut self.clients[c];
             let Some(mut w) = client.waiting.take() else {
                 continue;
@@ -1240,11 +1310,11 @@ mod tests {
         r.send(due, due, |n| &mut outs[n]);
         r.send(due, due, |n| &mut outs[n]);
         let echo = echo_of(&outs[0]);
-        let before = r.links[0].written;
+        let before = r.links[0].stdin.written;
         // Written 3 s after they were sent: the 3 s count against their timeout.
         let written = due + Duration::from_secs(3);
         r.written(0, outs[0].len(), 0, written);
-        assert_eq!(r.links[0].written - before, outs[0].len() as u64);
+        assert_eq!(r.links[0].stdin.written - before, outs[0].len() as u64);
         // c1's reply (to msg_id 2) sent to c2, which waits for msg_id 1.
         let reply = format!(
             r#"{{"src":"n0","dest":"c2","body":{{"type":"echo_ok","echo":{echo},"in_reply_to":2}}}}"#

@@ -81,7 +81,7 @@ fn a_request_and_its_reply_allocate_nothing() {
     }
     let allocations = allocations() - before;
     assert_eq!(answered, 11_000, "every reply was taken as correct");
-    assert!(!router.faults.fail(false));
+    assert!(!router.faults().fail(false));
     assert_eq!(
         allocations, 0,
         "allocations over 10,000 requests and replies"
