@@ -637,9 +637,9 @@ fn grow_pipe(_fd: impl AsFd) {}
 /// elsewhere there is nothing to do).
 ///
 /// mimalloc's arena is 2 MiB-aligned, so where THP is `always` the kernel backs the first
-/// pages the heap touches with two 2 MiB huge pages: an idle node then holds 4.2 MiB of
-/// anonymous memory instead of under half a MiB (measured with RssAnon, THP `always`;
-/// where THP is `madvise`, mimalloc's `no_thp` feature already keeps it from asking). The setting
+/// pages the heap touches with two 2 MiB huge pages: an idle node would then hold several
+/// times the anonymous memory it uses (PERFORMANCE.md, "Memory", has what it holds; where
+/// THP is `madvise`, mimalloc's `no_thp` feature already keeps it from asking). The setting
 /// counts from the first touch of a page on, and Rust's runtime and mimalloc's own
 /// constructor allocate before `main`, so it is made from `.preinit_array`, which the
 /// dynamic loader runs before any constructor of the program.
@@ -666,8 +666,8 @@ pub fn release_freed_memory() {
     #[cfg(feature = "mimalloc")]
     // SAFETY: `mi_collect` takes no pointer and touches only mimalloc's own bookkeeping
     // (it frees and decommits memory no live allocation uses); mimalloc allows it from
-    // any thread at any time, whether or not mimalloc is the global allocator. Measured:
-    // after a 60 MiB echo and 1,000 small ones, RssAnon 193,084 KiB without it.
+    // any thread at any time, whether or not mimalloc is the global allocator. Without
+    // it, what a huge line needed stays resident (tests/resources.rs checks it is not).
     unsafe {
         libmimalloc_sys::mi_collect(true)
     };
@@ -677,8 +677,8 @@ pub fn release_freed_memory() {
 ///
 /// Linux: `VmHWM` from `/proc/self/status`, the peak of this program image alone.
 /// `getrusage(2)`'s `ru_maxrss` is not that on Linux: it survives `exec`, so a process
-/// spawned by a large parent reports the parent's size (measured: 97 MiB for a node spawned
-/// by a benchmark holding its 98 MB input). Elsewhere `ru_maxrss`, which is in bytes on
+/// spawned by a large parent reports the parent's size (a node spawned by a benchmark that
+/// holds its input in memory would report the benchmark's). Elsewhere `ru_maxrss`, which is in bytes on
 /// macOS and iOS and in KiB on the BSDs.
 pub fn peak_rss_bytes() -> Option<u64> {
     #[cfg(any(target_os = "linux", target_os = "android"))]

@@ -36,6 +36,10 @@ const START_BATCH: usize = 16;
 /// The alarm's readiness token (the nodes' are `2n` and `2n + 1`).
 const ALARM: Token = Token(usize::MAX);
 
+/// The longest the loop waits without a look at the clock: progress, stop signals and
+/// the init deadline are seen at least this often.
+const TICK: Duration = Duration::from_millis(100);
+
 /// The readiness token of SIGCHLD's self-pipe: a child process changed state.
 const CHILD: Token = Token(usize::MAX - 1);
 
@@ -182,7 +186,7 @@ impl<'c> Drive<'c> {
                 break;
             }
             progress.starting(count, count, self.router.initialised_count(), now);
-            self.pump(deadline.min(now + Duration::from_millis(100)), false);
+            self.pump(deadline.min(now + TICK), false);
         }
         progress.finish();
         Ok(())
@@ -255,7 +259,7 @@ impl<'c> Drive<'c> {
                 break;
             }
             progress.tick(now - start, self.router.counts().ok, now);
-            let mut wake = next_expiry.min(now + Duration::from_millis(100));
+            let mut wake = next_expiry.min(now + TICK);
             if let Some(at) = interrupted {
                 wake = wake.min(at + INTERRUPT_GRACE);
             }

@@ -18,6 +18,9 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// Bytes of history gathered before each write.
+const BUFFER: usize = 1 << 20;
+
 /// How an operation completed.
 #[derive(Debug, Clone, Copy)]
 pub enum Completion<'a> {
@@ -55,7 +58,7 @@ impl History {
     /// Creates (or truncates) `path`.
     pub fn create(path: &Path) -> io::Result<History> {
         Ok(History {
-            out: BufWriter::with_capacity(1 << 20, File::create(path)?),
+            out: BufWriter::with_capacity(BUFFER, File::create(path)?),
             path: path.to_path_buf(),
             start: Instant::now(),
             failed: None,

@@ -5,6 +5,9 @@ use std::time::{Duration, Instant};
 
 use crate::words::thousands;
 
+/// How often progress is reported.
+const EVERY: Duration = Duration::from_secs(1);
+
 /// Progress while a run goes: a bar when stderr is a terminal, a plain line a second
 /// otherwise.
 pub struct Progress {
@@ -36,7 +39,7 @@ impl Progress {
     /// Called while nodes start (`started` of `total`, `ready` answered init); reports
     /// about once a second.
     pub fn starting(&mut self, started: usize, total: usize, ready: usize, now: Instant) {
-        if !self.enabled || now.saturating_duration_since(self.last) < Duration::from_secs(1) {
+        if !self.enabled || now.saturating_duration_since(self.last) < EVERY {
             return;
         }
         self.last = now;
@@ -57,7 +60,7 @@ impl Progress {
     /// Called often; reports about once a second.
     pub fn tick(&mut self, elapsed: Duration, done: u64, now: Instant) {
         let since = now.saturating_duration_since(self.last);
-        if !self.enabled || since < Duration::from_secs(1) {
+        if !self.enabled || since < EVERY {
             return;
         }
         let rate = (done - self.last_count) as f64 / since.as_secs_f64();
