@@ -352,20 +352,7 @@ impl LineBuffer {
 mod tests {
     use super::*;
 
-    /// A reader that returns its input in pieces of at most `chunk` bytes.
-    struct Chunked<'a> {
-        data: &'a [u8],
-        chunk: usize,
-    }
-
-    impl Read for Chunked<'_> {
-        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-            let n = self.chunk.min(out.len()).min(self.data.len());
-            out[..n].copy_from_slice(&self.data[..n]);
-            self.data = &self.data[n..];
-            Ok(n)
-        }
-    }
+    use echo_test_support::Chunked;
 
     #[derive(Debug, PartialEq)]
     enum Seen {

@@ -1,15 +1,12 @@
 //! What the tests of echo-node and echo-load share, written once: a global allocator that
-//! counts allocations, for the tests that claim a path allocates nothing, and a run of
-//! echo-load that must end in bounded time.
+//! counts allocations, for the tests that claim a path allocates nothing; a reader that
+//! hands its input over in pieces; and a run of echo-load that must end in bounded time.
 
 #![warn(missing_docs)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::{self, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
-
-use echo_load::Config;
-use echo_load::report::Report;
 
 /// The system allocator, counting every allocation and reallocation made through it. A
 /// test binary installs it with
@@ -50,9 +47,29 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
+/// A reader that returns its input in pieces of at most `chunk` bytes a read, as a pipe
+/// may.
+pub struct Chunked<'a> {
+    /// What is left to read.
+    pub data: &'a [u8],
+    /// The most bytes a read returns.
+    pub chunk: usize,
+}
+
+impl Read for Chunked<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = self.chunk.min(out.len()).min(self.data.len());
+        out[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
 /// Runs echo-load with `config`, and checks that the run ended within its time limit,
 /// twice its timeout and five seconds more: a run must never hang, whatever its node does.
-pub fn run(config: &Config) -> Report {
+#[cfg(feature = "load")]
+pub fn run(config: &echo_load::Config) -> echo_load::Report {
+    use std::time::{Duration, Instant};
     let started = Instant::now();
     let report = echo_load::run(config).expect("the run starts");
     let bound = config.time_limit + 2 * config.timeout + Duration::from_secs(5);

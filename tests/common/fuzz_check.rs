@@ -5,28 +5,13 @@
 //! reads and the line buffer's starting capacity; the rest is the node's stdin.
 #![allow(dead_code)]
 
-use std::io::{self, Read};
-
 use echo_node::Flush;
 use echo_node::{Config, Stats};
 use echo_node::{LineBuffer, Next};
 
 use super::oracle::{check_stream, node_lines};
 
-/// A reader that returns at most `chunk` bytes per read.
-struct Chunked<'a> {
-    data: &'a [u8],
-    chunk: usize,
-}
-
-impl Read for Chunked<'_> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let n = self.chunk.min(out.len()).min(self.data.len());
-        out[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
-    }
-}
+use echo_test_support::Chunked;
 
 /// Runs one fuzz input; panics with a description if the node misbehaves.
 pub fn check(data: &[u8]) {
