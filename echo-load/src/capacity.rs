@@ -429,6 +429,18 @@ pub fn capacity(
     p99_max_ms: f64,
     progress: bool,
 ) -> Result<Capacity, crate::Error> {
+    if !crate::RATE.contains(&start) {
+        let (lo, hi) = (crate::RATE.start(), crate::RATE.end());
+        return Err(crate::Error::Config(format!(
+            "--rate: {start} is out of range: {lo} to {hi} requests a second"
+        )));
+    }
+    if !P99_MAX_RANGE.contains(&p99_max_ms) {
+        let (lo, hi) = (P99_MAX_RANGE.start(), P99_MAX_RANGE.end());
+        return Err(crate::Error::Config(format!(
+            "--p99-max: {p99_max_ms} is out of range: {lo} to {hi} ms"
+        )));
+    }
     let config = &crate::session(config)?;
     let mut found = Capacity {
         config: config.clone(),

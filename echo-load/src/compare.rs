@@ -236,6 +236,16 @@ pub fn compare(
     rounds: usize,
     progress: bool,
 ) -> Result<Comparison, crate::Error> {
+    if !ROUNDS_RANGE.contains(&rounds) {
+        let (lo, hi) = (ROUNDS_RANGE.start(), ROUNDS_RANGE.end());
+        return Err(crate::Error::Config(format!(
+            "--rounds: {rounds} is out of range: {lo} to {hi}"
+        )));
+    }
+    // Every node's configuration is checked before the first runs.
+    for config in configs.iter().skip(1) {
+        config.check()?;
+    }
     if let Some(first) = configs.first() {
         crate::session(first)?;
     }

@@ -142,3 +142,23 @@ fn a_rate_limited_node_has_its_capacity_found_within_a_fifth() {
             .is_some_and(|p| p <= 20.0)
     );
 }
+
+#[test]
+fn a_session_that_cannot_run_says_why_before_any_run() {
+    let missing = Config {
+        bin: "/no/such/node".into(),
+        ..config(&[])
+    };
+    for error in [
+        echo_load::compare(&[config(&[]), missing.clone()], 2, false).err(),
+        echo_load::compare(&[config(&[])], 0, false).err(),
+        echo_load::capacity(&config(&[]), f64::NAN, 10.0, false).err(),
+        echo_load::capacity(&config(&[]), 100.0, 0.0, false).err(),
+        echo_load::capacity(&missing, 100.0, 10.0, false).err(),
+    ] {
+        assert!(
+            matches!(error, Some(echo_load::Error::Config(_))),
+            "{error:?}"
+        );
+    }
+}
