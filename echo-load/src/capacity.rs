@@ -469,7 +469,7 @@ pub fn capacity(
             rate: Some(offered),
             ..config.clone()
         };
-        let report = crate::run(&step_config)?;
+        let report = crate::run_checked(&step_config)?;
         if let Some(signal) = report.interrupted {
             found.interrupted = Some(signal);
             break;

@@ -293,7 +293,7 @@ pub fn compare(
                     node.label
                 );
             }
-            let report = crate::run(&node.config)?;
+            let report = crate::run_checked(&node.config)?;
             if let Some(signal) = report.interrupted {
                 interrupted = Some(signal);
                 break 'rounds;

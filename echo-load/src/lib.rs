@@ -314,6 +314,11 @@ pub const TIMEOUT: RangeInclusive<Duration> = Duration::from_millis(1)..=Duratio
 /// ```
 pub fn run(config: &Config) -> Result<Report, Error> {
     config.check()?;
+    run_checked(config)
+}
+
+/// [`run`], for a configuration [`Config::check`] has passed.
+pub(crate) fn run_checked(config: &Config) -> Result<Report, Error> {
     sys::descriptors(config.node_count)?;
     if let Some(dir) = &config.out {
         prepare_out(dir).map_err(Error::Out)?;

@@ -233,15 +233,6 @@ fn parse_args(args: Vec<OsString>) -> Result<Command, String> {
     if bins.is_empty() {
         return Err("--bin PATH is required".into());
     }
-    let nodes = echo_load::NODE_COUNT;
-    if !nodes.contains(&config.node_count) {
-        return Err(format!(
-            "--node-count: {} is out of range: {} to {}",
-            config.node_count,
-            nodes.start(),
-            nodes.end()
-        ));
-    }
     config.concurrency = parse_concurrency(&concurrency, config.node_count).ok_or_else(|| {
         format!("--concurrency: '{concurrency}' is neither a number nor Kn (K per node)")
     })?;
