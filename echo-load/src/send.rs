@@ -140,7 +140,7 @@ impl Payloads {
 
 /// xorshift64*: a small deterministic generator for `--seed`.
 #[derive(Clone, Debug)]
-pub struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
     /// A generator seeded with `seed`.
