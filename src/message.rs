@@ -43,7 +43,7 @@ use tape::{Raw, walk};
 
 /// The request types this node answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub enum RequestType {
     /// `init`: learn the node's id.
     Init,
     /// `echo`: send the payload back.
@@ -72,7 +72,7 @@ pub struct Message {
     /// The `dest` string token.
     pub dest: Span,
     /// What the body's `type` names.
-    pub kind: Kind,
+    pub kind: RequestType,
     /// The body's `type` string token.
     pub type_: Span,
     /// The body's `msg_id`.
@@ -346,7 +346,7 @@ mod tests {
         let (m, buf) = parse(line).expect("valid");
         assert_eq!(text(&buf, m.src), r#""c2""#);
         assert_eq!(text(&buf, m.dest), r#""n1""#);
-        assert_eq!(m.kind, Kind::Echo);
+        assert_eq!(m.kind, RequestType::Echo);
         assert_eq!(text(&buf, m.type_), r#""echo""#);
         assert!(matches!(m.msg_id, MsgId::Integer(s) if text(&buf, s) == "3"));
         assert_eq!(text(&buf, m.echo.expect("echo")), r#""Please echo 35""#);
@@ -356,7 +356,7 @@ mod tests {
     fn maelstrom_init_request() {
         let line = r#"{"id":0,"src":"c0","dest":"n1","body":{"type":"init","node_id":"n1","node_ids":["n1","n2"],"msg_id":1}}"#;
         let (m, buf) = parse(line).expect("valid");
-        assert_eq!(m.kind, Kind::Init);
+        assert_eq!(m.kind, RequestType::Init);
         assert_eq!(text(&buf, m.node_id.expect("node_id")), r#""n1""#);
         assert_eq!(text(&buf, m.node_ids.expect("node_ids")), r#"["n1","n2"]"#);
     }
@@ -394,7 +394,7 @@ mod tests {
     fn escaped_keys_and_type_are_understood() {
         let line = r#"{"\u0073rc":"c\"1","dest":"n1","bo\u0064y":{"t\u0079pe":"ech\u006f","msg_id":5,"\u0065cho":"\u0041"}}"#;
         let (m, buf) = parse(line).expect("valid");
-        assert_eq!(m.kind, Kind::Echo);
+        assert_eq!(m.kind, RequestType::Echo);
         assert_eq!(text(&buf, m.src), r#""c\"1""#);
         assert_eq!(text(&buf, m.echo.expect("echo")), r#""\u0041""#);
     }
@@ -487,7 +487,7 @@ mod tests {
         let line = r#"{"src":"c1","dest":0,"dest":"n1","body":[],"body":{"type":1,"type":"echo","msg_id":1}}"#;
         let (m, buf) = parse(line).expect("valid");
         assert_eq!(text(&buf, m.dest), r#""n1""#);
-        assert_eq!(m.kind, Kind::Echo);
+        assert_eq!(m.kind, RequestType::Echo);
         let line = r#"{"src":"c1","dest":"n1","dest":0,"body":{"type":"echo"}}"#;
         assert_eq!(
             parse(line).expect_err("last dest wins").to_string(),

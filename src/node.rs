@@ -23,7 +23,7 @@ use crate::line_buffer::Line;
 use crate::log::Log;
 use echo_wire::Span;
 
-use crate::message::{Kind, Message, MsgId, Parser};
+use crate::message::{Message, MsgId, Parser, RequestType};
 use crate::reply::{ErrorCode, Replier};
 
 /// What became of a line, for whoever counts.
@@ -119,7 +119,7 @@ impl Protocol {
         let in_reply_to = match message.msg_id {
             MsgId::Integer(span) => span.of(bytes),
             MsgId::Absent | MsgId::NotInteger(_) => {
-                if message.kind == Kind::Init {
+                if message.kind == RequestType::Init {
                     self.remember(&message, bytes);
                 }
                 let why = match message.msg_id {
@@ -136,9 +136,9 @@ impl Protocol {
             in_reply_to,
         };
         let answered = match message.kind {
-            Kind::Init => self.init(&request, out),
-            Kind::Echo => self.echo(&request, out),
-            Kind::Other => self.unsupported(&request, out),
+            RequestType::Init => self.init(&request, out),
+            RequestType::Echo => self.echo(&request, out),
+            RequestType::Other => self.unsupported(&request, out),
         };
         match answered {
             Answer::Ok => Handled::Replied,

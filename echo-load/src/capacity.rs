@@ -409,18 +409,20 @@ impl Search {
 /// With `config.out`, that folder is made ready first, for [`Capacity::write`]; the runs
 /// themselves keep no files (no node logs, no `--history`).
 ///
-/// ```no_run
+/// ```
+/// # // An echo node in sed (GNU sed's -u, BSD's -l): init -> init_ok, echo -> echo_ok.
+/// # let echo_node = ["-c".to_owned(), r#"if sed --version >/dev/null 2>&1; then u=-u; else u=-l; fi; exec sed $u -e 's/^{"id":[0-9]*,"src":"\([^"]*\)","dest":"\([^"]*\)","body":{"type":"init",.*"msg_id":\([0-9]*\)}}$/{"src":"\2","dest":"\1","body":{"type":"init_ok","in_reply_to":\3}}/' -e 's/^{"id":[0-9]*,"src":"\([^"]*\)","dest":"\([^"]*\)","body":{"echo":\(.*\),"type":"echo","msg_id":\([0-9]*\)}}$/{"src":"\2","dest":"\1","body":{"type":"echo_ok","echo":\3,"in_reply_to":\4}}/'"#.to_owned()];
 /// let config = echo_load::Config {
-///     bin: "target/release/echo-node".into(),
-///     concurrency: 1000,
-///     time_limit: std::time::Duration::from_secs(3),
+///     bin: "/bin/sh".into(), // with `echo_node`: `sh -c` and a sed script
+///     node_args: echo_node.to_vec(),
+///     concurrency: 10,
+///     time_limit: std::time::Duration::from_millis(200),
 ///     ..echo_load::Config::default()
 /// };
-/// let found = echo_load::capacity(&config, 50_000.0, 10.0, true)?;
+/// // From 100 requests a second, p99 within 50 ms.
+/// let found = echo_load::capacity(&config, 100.0, 50.0, false)?;
 /// print!("{}", found.summary());
-/// if let Some(rate) = found.rate() {
-///     println!("sustains {rate} requests a second with p99 within 10 ms");
-/// }
+/// assert!(found.rate().is_some_and(|rate| rate >= 100.0));
 /// # Ok::<(), echo_load::Error>(())
 /// ```
 pub fn capacity(

@@ -213,22 +213,24 @@ pub fn label(config: &Config) -> String {
 /// [`Comparison::write`]; the runs themselves keep no files (no node logs, no
 /// `--history`).
 ///
-/// ```no_run
-/// use echo_load::Config;
+/// ```
+/// # // An echo node in sed (GNU sed's -u, BSD's -l): init -> init_ok, echo -> echo_ok.
+/// # let echo_node = ["-c".to_owned(), r#"if sed --version >/dev/null 2>&1; then u=-u; else u=-l; fi; exec sed $u -e 's/^{"id":[0-9]*,"src":"\([^"]*\)","dest":"\([^"]*\)","body":{"type":"init",.*"msg_id":\([0-9]*\)}}$/{"src":"\2","dest":"\1","body":{"type":"init_ok","in_reply_to":\3}}/' -e 's/^{"id":[0-9]*,"src":"\([^"]*\)","dest":"\([^"]*\)","body":{"echo":\(.*\),"type":"echo","msg_id":\([0-9]*\)}}$/{"src":"\2","dest":"\1","body":{"type":"echo_ok","echo":\3,"in_reply_to":\4}}/'"#.to_owned()];
+/// use std::time::Duration;
 ///
-/// let run = |bin: &str, args: &[&str]| Config {
-///     bin: bin.into(),
-///     node_args: args.iter().map(|a| a.to_string()).collect(),
-///     concurrency: 100,
-///     ..Config::default()
+/// // `echo_node`: `sh -c` and a sed script. Two nodes run alike, alternated.
+/// let sed = echo_load::Config {
+///     bin: "/bin/sh".into(),
+///     node_args: echo_node.to_vec(),
+///     time_limit: Duration::from_millis(300),
+///     ..echo_load::Config::default()
 /// };
-/// let nodes = [run("target/release/echo-node", &["--flush", "batch"]), run("./go-echo", &[])];
-/// let comparison = echo_load::compare(&nodes, 5, true)?;
+/// let comparison = echo_load::compare(&[sed.clone(), sed], 2, false)?;
 /// print!("{}", comparison.summary());
-/// let [first, other] = &comparison.nodes[..] else { unreachable!() };
-/// if let Some(ratio) = other.ratio(first, |round| round.throughput) {
-///     println!("{:.3} ± {:.3} times the first's throughput", ratio.median, ratio.spread);
-/// }
+/// let [first, second] = &comparison.nodes[..] else { unreachable!() };
+/// assert!(first.valid() && second.valid());
+/// let ratio = second.ratio(first, |round| round.throughput).expect("both valid");
+/// println!("{:.3} ± {:.3} times the first's throughput", ratio.median, ratio.spread);
 /// # Ok::<(), echo_load::Error>(())
 /// ```
 pub fn compare(

@@ -290,18 +290,11 @@ pub const TIMEOUT: RangeInclusive<Duration> = Duration::from_millis(1)..=Duratio
 /// a node), as servers and load tools do.
 ///
 /// ```
-/// # use std::os::unix::fs::PermissionsExt;
-/// # // An echo node in sed: init -> init_ok, echo -> echo_ok (GNU sed's -u, BSD's -l).
-/// # let node = std::env::temp_dir().join(format!("sed-echo-{}", std::process::id()));
-/// # std::fs::write(&node, r#"#!/bin/sh
-/// # if sed --version >/dev/null 2>&1; then u=-u; else u=-l; fi
-/// # exec sed $u -e 's/^{"id":[0-9]*,"src":"\([^"]*\)","dest":"\([^"]*\)","body":{"type":"init",.*"msg_id":\([0-9]*\)}}$/{"src":"\2","dest":"\1","body":{"type":"init_ok","in_reply_to":\3}}/' \
-/// #   -e 's/^{"id":[0-9]*,"src":"\([^"]*\)","dest":"\([^"]*\)","body":{"echo":\(.*\),"type":"echo","msg_id":\([0-9]*\)}}$/{"src":"\2","dest":"\1","body":{"type":"echo_ok","echo":\3,"in_reply_to":\4}}/'
-/// # "#)?;
-/// # std::fs::set_permissions(&node, std::fs::Permissions::from_mode(0o755))?;
-/// // `node` is an echo node's executable.
+/// # // An echo node in sed (GNU sed's -u, BSD's -l): init -> init_ok, echo -> echo_ok.
+/// # let echo_node = ["-c".to_owned(), r#"if sed --version >/dev/null 2>&1; then u=-u; else u=-l; fi; exec sed $u -e 's/^{"id":[0-9]*,"src":"\([^"]*\)","dest":"\([^"]*\)","body":{"type":"init",.*"msg_id":\([0-9]*\)}}$/{"src":"\2","dest":"\1","body":{"type":"init_ok","in_reply_to":\3}}/' -e 's/^{"id":[0-9]*,"src":"\([^"]*\)","dest":"\([^"]*\)","body":{"echo":\(.*\),"type":"echo","msg_id":\([0-9]*\)}}$/{"src":"\2","dest":"\1","body":{"type":"echo_ok","echo":\3,"in_reply_to":\4}}/'"#.to_owned()];
 /// let config = echo_load::Config {
-///     bin: node,
+///     bin: "/bin/sh".into(), // with `echo_node`: `sh -c` and a sed script
+///     node_args: echo_node.to_vec(),
 ///     concurrency: 4,
 ///     time_limit: std::time::Duration::from_millis(300),
 ///     ..echo_load::Config::default()
@@ -309,8 +302,7 @@ pub const TIMEOUT: RangeInclusive<Duration> = Duration::from_millis(1)..=Duratio
 /// let report = echo_load::run(&config)?;
 /// assert!(report.valid(), "{}", report.summary());
 /// assert!(report.counts.ok > 0);
-/// # std::fs::remove_file(&config.bin)?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # Ok::<(), echo_load::Error>(())
 /// ```
 pub fn run(config: &Config) -> Result<Report, Error> {
     config.check()?;

@@ -9,7 +9,7 @@ use simd_json::{Node as TapeNode, StaticNode};
 
 use echo_wire::Span;
 
-use super::{Kind, Message, MsgId, ParseError};
+use super::{Message, MsgId, ParseError, RequestType};
 
 /// A message as the walk finds it: span ends are the position of the next structural
 /// character, so they may include trailing whitespace until [`Raw::finish`] trims it.
@@ -21,7 +21,7 @@ pub(crate) struct Raw {
     dest: Option<(Span, bool)>,
     /// `Some(true)` when the (last) `body` is an object.
     body: Option<bool>,
-    kind: Option<(Span, Option<Kind>)>,
+    kind: Option<(Span, Option<RequestType>)>,
     msg_id: Option<(Span, bool)>,
     echo: Option<Span>,
     node_id: Option<Span>,
@@ -53,7 +53,7 @@ impl Raw {
         required(self.body.map(|ok| ((), ok)), "body", "an object")?;
         let kind = required(
             self.kind
-                .map(|(span, kind)| ((span, kind.unwrap_or(Kind::Other)), kind.is_some())),
+                .map(|(span, kind)| ((span, kind.unwrap_or(RequestType::Other)), kind.is_some())),
             "type",
             "a string",
         )?;
@@ -140,9 +140,9 @@ fn body_member(raw: &mut Raw, key: &str, cursor: &mut Cursor<'_, '_>) -> Result<
     match key {
         "type" => {
             let kind = match cursor.peek()? {
-                TapeNode::String("echo") => Some(Kind::Echo),
-                TapeNode::String("init") => Some(Kind::Init),
-                TapeNode::String(_) => Some(Kind::Other),
+                TapeNode::String("echo") => Some(RequestType::Echo),
+                TapeNode::String("init") => Some(RequestType::Init),
+                TapeNode::String(_) => Some(RequestType::Other),
                 _ => None,
             };
             raw.kind = Some((cursor.skip()?, kind));
