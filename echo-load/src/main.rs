@@ -468,6 +468,23 @@ mod tests {
     }
 
     #[test]
+    fn the_help_names_every_option() {
+        let switches = [
+            "--strict",
+            "--history",
+            "--log-stderr",
+            "--capacity",
+            "--quiet",
+        ];
+        for option in VALUE_OPTIONS.iter().chain(&switches) {
+            assert!(
+                USAGE.contains(&format!("      {option} ")),
+                "--help lists {option}"
+            );
+        }
+    }
+
+    #[test]
     fn concurrency_takes_jepsens_notation() {
         assert_eq!(parse_concurrency("1n", 5), Some(5));
         assert_eq!(parse_concurrency("3n", 2), Some(6));

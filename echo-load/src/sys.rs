@@ -181,15 +181,11 @@ pub fn open_descriptors() -> Option<u64> {
 pub fn peak_rss_kib() -> Option<u64> {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
-        let status = std::fs::read_to_string("/proc/self/status").ok()?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))?
-            .trim()
-            .strip_suffix("kB")?
-            .trim()
-            .parse()
-            .ok()
+        procfs::process::Process::myself()
+            .ok()?
+            .status()
+            .ok()?
+            .vmhwm
     }
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     {
