@@ -443,7 +443,7 @@ pub fn capacity(
             "--p99-max: {p99_max_ms} is out of range: {lo} to {hi} ms"
         )));
     }
-    let config = &crate::session(config)?;
+    let config = &crate::session(std::slice::from_ref(config))?.remove(0);
     let mut found = Capacity {
         config: config.clone(),
         p99_max_ms,

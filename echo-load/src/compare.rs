@@ -245,12 +245,7 @@ pub fn compare(
         )));
     }
     // Every node's configuration is checked before the first runs.
-    for config in configs.iter().skip(1) {
-        config.check()?;
-    }
-    if let Some(first) = configs.first() {
-        crate::session(first)?;
-    }
+    let runs = crate::session(configs)?;
     let plain: Vec<String> = configs.iter().map(label).collect();
     // Two nodes run alike are told apart by their place.
     let labels = plain.iter().enumerate().map(|(i, l)| {
@@ -260,16 +255,12 @@ pub fn compare(
             l.clone()
         }
     });
-    let mut nodes: Vec<Compared> = configs
-        .iter()
+    let mut nodes: Vec<Compared> = runs
+        .into_iter()
         .zip(labels)
         .map(|(config, label)| Compared {
             label,
-            config: Config {
-                out: None,
-                history: false,
-                ..config.clone()
-            },
+            config,
             rounds: Vec::new(),
             failed: None,
             latency: crate::record::histogram(),

@@ -468,19 +468,23 @@ fn last_words(nodes: &[NodeProcess], faults: &fault::Faults) -> Vec<(String, Vec
     quoted
 }
 
-/// Makes `config.out`, if given, ready for a session of several runs (see [`prepare_out`])
-/// and returns `config` for each of those runs: without `--out` (their nodes' logs are
-/// not kept) and without `--history`.
-pub(crate) fn session(config: &Config) -> Result<Config, Error> {
-    config.check()?;
-    if let Some(dir) = &config.out {
+/// Checks every configuration of a session of several runs, then makes the first's
+/// `out`, if given, ready (see [`prepare_out`]: it holds the session's outputs). Returns
+/// each configuration for its runs: without `--out` (their nodes' logs are not kept) and
+/// without `--history`.
+pub(crate) fn session(configs: &[Config]) -> Result<Vec<Config>, Error> {
+    for config in configs {
+        config.check()?;
+    }
+    if let Some(dir) = configs.first().and_then(|c| c.out.as_ref()) {
         prepare_out(dir).map_err(Error::Out)?;
     }
-    Ok(Config {
+    let run = |config: &Config| Config {
         out: None,
         history: false,
         ..config.clone()
-    })
+    };
+    Ok(configs.iter().map(run).collect())
 }
 
 /// Whether `name` is a file echo-load writes into `--out`: `results.json`, the plots,

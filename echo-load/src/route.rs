@@ -93,6 +93,10 @@ impl Stdin {
     /// `bytes` more were written at `now`, and `left` wait: each client whose request is
     /// now wholly written is handed to `done`.
     fn wrote(&mut self, bytes: usize, left: usize, now: Instant, mut done: impl FnMut(usize)) {
+        debug_assert!(
+            self.written + bytes as u64 <= self.queued,
+            "more written than queued"
+        );
         self.written = (self.written + bytes as u64).min(self.queued);
         while let Some(&(end, client)) = self.pending.front() {
             if end > self.written {
