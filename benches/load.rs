@@ -25,6 +25,10 @@ fn config(flush: &str, requests: Option<u64>, seconds: u64) -> Config {
         concurrency: 100,
         time_limit: Duration::from_secs(seconds),
         requests,
+        // One node, n0 (as --node-count 1 names it), closed loop (--rate max).
+        node_count: 1,
+        first_node: 0,
+        rate: None,
         ..Config::default()
     }
 }

@@ -31,6 +31,7 @@ fn main() {
     let config = Config {
         bin: PathBuf::from(NODE),
         node_count: nodes,
+        first_node: 0,
         concurrency: nodes,
         rate: Some(nodes as f64),
         time_limit: Duration::from_secs(seconds),

@@ -27,6 +27,10 @@ fn config(bin: &Path, args: &[&str]) -> Config {
         concurrency: 10,
         time_limit: Duration::from_millis(1000),
         timeout: Duration::from_millis(1000),
+        // One node, n0 (as --node-count 1 names it), closed loop (--rate max).
+        node_count: 1,
+        first_node: 0,
+        rate: None,
         ..Config::default()
     }
 }

@@ -417,7 +417,10 @@ impl Search {
 ///     node_args: echo_node.to_vec(),
 ///     concurrency: 10,
 ///     time_limit: std::time::Duration::from_millis(200),
-///     ..echo_load::Config::default()
+///     node_count: 1, // n0, as `--node-count 1` names it
+///     first_node: 0,
+///     rate: None, // closed loop: `--rate max`
+///     ..echo_load::Config::default() // Maelstrom's defaults
 /// };
 /// // From 100 requests a second, p99 within 50 ms.
 /// let found = echo_load::capacity(&config, 100.0, 50.0, false)?;

@@ -223,7 +223,10 @@ pub fn label(config: &Config) -> String {
 ///     bin: "/bin/sh".into(),
 ///     node_args: echo_node.to_vec(),
 ///     time_limit: Duration::from_millis(300),
-///     ..echo_load::Config::default()
+///     node_count: 1, // n0, as `--node-count 1` names it
+///     first_node: 0,
+///     rate: None, // closed loop: `--rate max`
+///     ..echo_load::Config::default() // Maelstrom's defaults
 /// };
 /// let comparison = echo_load::compare(&[sed.clone(), sed], 2, false)?;
 /// print!("{}", comparison.summary());
@@ -694,6 +697,8 @@ mod tests {
         let config = Config {
             bin: "/usr/local/bin/echo-node".into(),
             node_args: vec!["--flush".into(), "batch".into()],
+            node_count: 1,
+            first_node: 0,
             ..Config::default()
         };
         assert_eq!(label(&config), "echo-node --flush batch");

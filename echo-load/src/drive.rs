@@ -279,8 +279,11 @@ impl<'c> Drive<'c> {
         if sending {
             ended = Instant::now().min(deadline);
         }
+        // What fell due by the schedule, but never more than `--requests` asked for.
         let due = match config.rate {
-            Some(_) => schedule.due_by(ended),
+            Some(_) => schedule
+                .due_by(ended)
+                .min(config.requests.unwrap_or(u64::MAX)),
             None => self.router.counts().sent,
         };
         // Throughput counts until the last reply (or the time limit, if that came later).

@@ -90,12 +90,17 @@ pub struct Config {
     pub bin: PathBuf,
     /// Arguments for every node process.
     pub node_args: Vec<String>,
-    /// Node processes n0..n(N-1).
+    /// Node processes, named `n{first_node}` on: Maelstrom's five `n1`..`n5` by default,
+    /// `n0`..`n(N-1)` under `--node-count N` (core.clj, `parse-node-count`).
     pub node_count: usize,
-    /// Logical clients, numbered after the nodes' init clients (cN on), spread over the
-    /// nodes (the k-th talks to node k mod N).
+    /// The number in the first node's name: 1 for Jepsen's default nodes (and `--nodes
+    /// n1,n2,...`), 0 under `--node-count`.
+    pub first_node: usize,
+    /// Logical clients, numbered after the nodes' init clients (`c{N}` on for N nodes),
+    /// spread over the nodes (the k-th talks to the k-th node mod N).
     pub concurrency: usize,
-    /// Requests per second across all clients (open loop); `None`: closed loop.
+    /// Requests per second across all clients (open loop; 0: none, a run that only
+    /// waits out its time limit); `None`: closed loop (`--rate max`).
     pub rate: Option<f64>,
     /// How long requests are sent.
     pub time_limit: Duration,
@@ -126,15 +131,20 @@ pub struct Config {
     pub log_stderr: bool,
 }
 
+/// Maelstrom's run of the echo workload, as `maelstrom test -w echo --bin BIN` makes it:
+/// Jepsen's five nodes `n1`..`n5`, one client a node (`--concurrency 1n`), 5 requests a
+/// second, for Jepsen's 60 s, each request given 5 s (core.clj, jepsen's cli.clj,
+/// client.clj's `default-timeout`).
 impl Default for Config {
     fn default() -> Self {
         Config {
             bin: PathBuf::new(),
             node_args: Vec::new(),
-            node_count: 1,
-            concurrency: 1,
-            rate: None,
-            time_limit: Duration::from_secs(10),
+            node_count: 5,
+            first_node: 1,
+            concurrency: 5,
+            rate: Some(5.0),
+            time_limit: Duration::from_secs(60),
             timeout: Duration::from_millis(5000),
             payload: PayloadKind::Maelstrom,
             out: None,
@@ -173,6 +183,7 @@ impl Config {
     /// the time.
     pub fn workload(&self) -> String {
         let mode = match self.rate {
+            Some(rate) if rate <= 0.0 => "no requests (--rate 0)".to_owned(),
             Some(rate) => format!("open loop at {rate} requests/s"),
             None => "closed loop".to_owned(),
         };
@@ -214,9 +225,21 @@ impl Config {
         }
         if let Some(rate) = self.rate
             && !RATE.contains(&rate)
+            && rate != 0.0
         {
-            let range = format!("{} to {} requests a second", RATE.start(), RATE.end());
+            let range = format!(
+                "0 (no requests), or {} to {} requests a second",
+                RATE.start(),
+                RATE.end()
+            );
             return out_of("--rate", number(rate), range);
+        }
+        if self.first_node.checked_add(self.node_count).is_none() {
+            return out_of(
+                "--nodes",
+                format!("n{}", self.first_node),
+                "names whose numbers fit".into(),
+            );
         }
         if !TIME_LIMIT.contains(&self.time_limit) {
             let value = number(self.time_limit.as_secs_f64());
@@ -265,8 +288,8 @@ pub const NODE_COUNT: RangeInclusive<usize> = 1..=100_000;
 /// The client counts a run can use (each holds a few hundred bytes of state).
 pub const CONCURRENCY: RangeInclusive<usize> = 1..=1_000_000;
 
-/// The `--rate`s a run can use, in requests a second: from one every 1,000 s to far past
-/// what one thread sends.
+/// The `--rate`s a run can use, in requests a second, but for 0 (no requests): from one
+/// every 1,000 s to far past what one thread sends.
 pub const RATE: RangeInclusive<f64> = 0.001..=100_000_000.0;
 
 /// The time limits a run can use: a millisecond to a million seconds (11.6 days).
@@ -297,7 +320,10 @@ pub const TIMEOUT: RangeInclusive<Duration> = Duration::from_millis(1)..=Duratio
 ///     node_args: echo_node.to_vec(),
 ///     concurrency: 4,
 ///     time_limit: std::time::Duration::from_millis(300),
-///     ..echo_load::Config::default()
+///     node_count: 1, // n0, as `--node-count 1` names it
+///     first_node: 0,
+///     rate: None, // closed loop: `--rate max`
+///     ..echo_load::Config::default() // Maelstrom's defaults
 /// };
 /// let report = echo_load::run(&config)?;
 /// assert!(report.valid(), "{}", report.summary());
@@ -320,7 +346,9 @@ pub(crate) fn run_checked(config: &Config) -> Result<Report, Error> {
         Some(dir) => (dir.clone(), false),
         None => (scratch_dir()?, true),
     };
-    let names: Vec<String> = (0..config.node_count).map(|i| format!("n{i}")).collect();
+    let names: Vec<String> = (0..config.node_count)
+        .map(|i| format!("n{}", config.first_node + i))
+        .collect();
     let mut router = Router::new(
         names,
         config.concurrency,

@@ -13,9 +13,11 @@ use echo_load::Config;
 
 const USAGE: &str = "\
 echo-load: Maelstrom's echo workload, run natively against a Maelstrom echo node binary,
-judged as Maelstrom would judge it.
+judged as Maelstrom would judge it. Its defaults are Maelstrom's: a command line of
+`maelstrom test -w echo` runs the same test here, with `echo-load` in place of
+`maelstrom`.
 
-Usage: echo-load --bin PATH [OPTIONS] [-- NODE_ARGS...]
+Usage: echo-load [test -w echo] --bin PATH [OPTIONS] [-- NODE_ARGS...]
        echo-load --bin PATH [--args WORDS] --bin PATH [--args WORDS]... [OPTIONS]
        echo-load --bin PATH --capacity [--p99-max MS] [OPTIONS]
 
@@ -25,7 +27,9 @@ Options:
                             than once, the nodes are compared: each runs the same
                             workload in alternating rounds (A B A B ...), and each is
                             given its verdict, the median and spread of its throughput
-                            (closed loop) or latency (--rate), and its ratio to the first
+                            (--rate max) or latency (--rate R), and its ratio to the first
+  -w, --workload <NAME>     Maelstrom's: echo, the only workload echo-load runs (after
+                            `test`, as in Maelstrom, it must be given)
       --args <WORDS>        Arguments for the nodes of the --bin just before, split as a
                             shell splits words (quotes group), before NODE_ARGS
       --rounds <N>          Rounds of a comparison, each --time-limit long, 1 to 1000
@@ -38,16 +42,21 @@ Options:
       --p99-max <MS>        The p99 latency bound of --capacity, in milliseconds, 0.001
                             to 3600000 [default: 10]
       --node-count <N>      Node processes n0..n(N-1), each sent Maelstrom's init, 1 to
-                            100000 [default: 1]
+                            100000 [default: Jepsen's five nodes, n1..n5]
+      --nodes <LIST>        Maelstrom's (Jepsen's): the nodes by name, n1,n2,... (or
+                            n0,n1,...), in order; --node NAME names one at a time.
+                            --node-count overrides them, as in Maelstrom
       --concurrency <C>     Clients, each with one request outstanding at a time: a number,
                             or Kn for K per node (Maelstrom's notation), 1 to 1000000 in
                             all [default: 1n]
       --rate <R>            Requests per second across all clients, open loop (latency is
-                            measured from each request's scheduled time), 0.001 to
-                            100000000; without it, closed loop, as fast as the clients go
-      --time-limit <S>      Seconds of load, 0.001 to 1000000 [default: 10]
+                            measured from each request's scheduled time): 0 (no requests,
+                            as Maelstrom's), or 0.001 to 100000000; max: closed loop, each
+                            client sending its next request as soon as it is answered, as
+                            fast as the node goes [default: 5, Maelstrom's]
+      --time-limit <S>      Seconds of load, 0.001 to 1000000 [default: 60, Jepsen's]
       --timeout <MS>        Milliseconds a request may wait for its reply from when its
-                            client sent it, 1 to 3600000 [default: 5000]
+                            client sent it, 1 to 3600000 [default: 5000, Maelstrom's]
       --payload <KIND>      maelstrom (\"Please echo N\", as Maelstrom sends), string:BYTES
                             (a string of that many bytes, 0 to 67107840: what echo-load
                             reads back in a reply), or mixed (every kind of JSON
@@ -64,9 +73,9 @@ Options:
                             earlier run wrote (its files are replaced)
       --history             Also write history.jsonl into --out: a line for each request
                             invoked and each completed (ok, fail, info), with its time
-      --latency <MS>        Maelstrom's: mean delay of each message between nodes (and
-                            services), 0 to 60000; messages to and from clients are never
-                            delayed [default: 0]
+      --latency <MS>        Maelstrom's: mean delay of each message between nodes, and of
+                            each message to a service and of its reply, 0 to 60000;
+                            messages to and from clients are never delayed [default: 0]
       --latency-dist <D>    Maelstrom's: constant, uniform (0 to twice the mean) or
                             exponential [default: constant]
       --log-stderr          Maelstrom's: show each node's stderr as it comes, on stderr,
@@ -75,6 +84,15 @@ Options:
       --quiet               No progress on stderr
   -h, --help                Print this help
   -V, --version             Print the version
+
+Maelstrom's other options are taken as Maelstrom's `test` takes them; --test-count 1;
+--availability, --consistency-models, --key-count, --max-txn-length,
+--max-writes-per-key, --topology, --log-net-send, --log-net-recv, --nemesis-interval,
+--logging-json and Jepsen's SSH options (--username, --password, --ssh-private-key,
+--strict-host-key-checking, --no-ssh, --dummy-ssh) have no effect on an echo run here
+(each is named on stderr, with why); --nemesis, --nodes-file, --leave-db-running and a
+--test-count above 1 are refused, saying why. After `test`, words that are no option's
+are the node's arguments, as Maelstrom has them.
 
 With several --bin, --rounds or --capacity, --out holds results.json (with `compare`
 or `capacity`) and compare.svg or capacity.svg; the nodes' logs are not kept.
@@ -105,6 +123,10 @@ enum Command {
 /// echo-load's options that take a value, as `--name VALUE` or `--name=VALUE`.
 const VALUE_OPTIONS: &[&str] = &[
     "--bin",
+    "--workload",
+    "--node",
+    "--nodes",
+    "--test-count",
     "--node-count",
     "--concurrency",
     "--rate",
@@ -135,7 +157,13 @@ fn split_at_separator(args: Vec<OsString>) -> (Vec<OsString>, Vec<OsString>) {
             args.pop();
             return (args, node_args);
         }
-        let takes_value = args[i].to_str().is_some_and(|a| VALUE_OPTIONS.contains(&a));
+        let takes_value = args[i].to_str().is_some_and(|a| {
+            VALUE_OPTIONS.contains(&a)
+                || matches!(a, "-w" | "-n")
+                || FOREIGN
+                    .iter()
+                    .any(|(name, takes, _)| *takes && a.strip_prefix("--") == Some(name))
+        });
         i += if takes_value { 2 } else { 1 };
     }
     (args, Vec::new())
@@ -151,22 +179,206 @@ fn value<T: std::str::FromStr>(parser: &mut lexopt::Parser, name: &str) -> Resul
         .map_err(|_| format!("{name}: '{text}' is not a valid value"))
 }
 
-fn parse_args(args: Vec<OsString>) -> Result<Command, String> {
-    use lexopt::prelude::*;
-    let (own, node_args) = split_at_separator(args);
-    let mut config = Config {
-        node_args: node_args
-            .into_iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect(),
-        ..Config::default()
+/// What echo-load does with an option of Maelstrom's (or Jepsen's, which Maelstrom's
+/// `test` takes) that is not one of its own.
+enum Foreign {
+    /// Taken, and said to have no effect on an echo run here, with why.
+    NoEffect(&'static str),
+    /// Refused: it would change the run in a way echo-load does not make.
+    Refused(&'static str),
+}
+
+/// Maelstrom's and Jepsen's options that echo-load does not use as its own, one row
+/// each: the name, whether it takes a value, and what becomes of it (core.clj's
+/// `opt-spec`, jepsen's cli.clj `test-opt-spec`). `--test-count` is taken at 1 (see
+/// [`parse_args`]).
+const FOREIGN: &[(&str, bool, Foreign)] = &[
+    (
+        "availability",
+        true,
+        Foreign::NoEffect(
+            "the echo checker already fails a run for any request that did not succeed",
+        ),
+    ),
+    (
+        "consistency-models",
+        true,
+        Foreign::NoEffect("the transactional workloads' checker's; echo has none"),
+    ),
+    (
+        "key-count",
+        true,
+        Foreign::NoEffect("the append and kafka workloads'"),
+    ),
+    (
+        "max-txn-length",
+        true,
+        Foreign::NoEffect("the transactional workloads'"),
+    ),
+    (
+        "max-writes-per-key",
+        true,
+        Foreign::NoEffect("the append and kafka workloads'"),
+    ),
+    (
+        "topology",
+        true,
+        Foreign::NoEffect("broadcast's; echo's nodes are sent none"),
+    ),
+    (
+        "log-net-send",
+        false,
+        Foreign::NoEffect("echo-load logs no network messages (--history keeps every operation)"),
+    ),
+    (
+        "log-net-recv",
+        false,
+        Foreign::NoEffect("echo-load logs no network messages (--history keeps every operation)"),
+    ),
+    (
+        "nemesis-interval",
+        true,
+        Foreign::NoEffect("echo-load runs no nemesis"),
+    ),
+    (
+        "username",
+        true,
+        Foreign::NoEffect("the nodes run on this machine, with no SSH"),
+    ),
+    (
+        "password",
+        true,
+        Foreign::NoEffect("the nodes run on this machine, with no SSH"),
+    ),
+    (
+        "ssh-private-key",
+        true,
+        Foreign::NoEffect("the nodes run on this machine, with no SSH"),
+    ),
+    (
+        "strict-host-key-checking",
+        false,
+        Foreign::NoEffect("the nodes run on this machine, with no SSH"),
+    ),
+    (
+        "no-ssh",
+        false,
+        Foreign::NoEffect("the nodes run on this machine, with no SSH"),
+    ),
+    (
+        "dummy-ssh",
+        false,
+        Foreign::NoEffect("the nodes run on this machine, with no SSH"),
+    ),
+    (
+        "logging-json",
+        false,
+        Foreign::NoEffect("echo-load's own output is its summary and --out"),
+    ),
+    (
+        "nemesis",
+        true,
+        Foreign::Refused(
+            "echo-load injects no faults: Maelstrom's partition nemesis is not run here",
+        ),
+    ),
+    (
+        "nodes-file",
+        true,
+        Foreign::Refused("name the nodes with --node-count N (n0..), or --nodes n1,n2,..."),
+    ),
+    (
+        "leave-db-running",
+        false,
+        Foreign::Refused("echo-load ends every node with all it started at the end of a run"),
+    ),
+];
+
+/// Maelstrom's workloads (core.clj, `workloads`), to name one that echo-load does not run.
+const WORKLOADS: &[&str] = &[
+    "broadcast",
+    "echo",
+    "g-counter",
+    "g-set",
+    "kafka",
+    "lin-kv",
+    "pn-counter",
+    "txn-list-append",
+    "txn-rw-register",
+    "unique-ids",
+];
+
+/// The nodes that `--node`/`--nodes` name: `(count, first number)`, for names `nK`,
+/// `nK+1`, ... in that order, which is how Maelstrom's runs name them.
+fn named_nodes(names: &[String]) -> Result<(usize, usize), String> {
+    let number = |name: &str| {
+        let digits = name.strip_prefix('n')?;
+        let ok = !digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && (digits == "0" || !digits.starts_with('0'));
+        ok.then(|| digits.parse::<usize>().ok()).flatten()
     };
+    let first = names.first().ok_or("--nodes: names no node")?;
+    let first_number = number(first);
+    for (k, name) in names.iter().enumerate() {
+        let expected = first_number.and_then(|f| f.checked_add(k));
+        if number(name).is_none() || number(name) != expected {
+            return Err(format!(
+                "--nodes: '{name}': echo-load names nodes as Maelstrom's runs do, n1,n2,... \
+                 (or n0,n1,... as --node-count N names them), numbered in order from the \
+                 first; give such names, or --node-count N"
+            ));
+        }
+    }
+    Ok((names.len(), first_number.unwrap_or(0)))
+}
+
+/// `--rate`'s value: `max` (closed loop) as `None`, or requests a second.
+fn rate(parser: &mut lexopt::Parser) -> Result<Option<f64>, String> {
+    let text: String = value(parser, "--rate")?;
+    if text == "max" {
+        return Ok(None);
+    }
+    text.parse()
+        .map(Some)
+        .map_err(|_| format!("--rate: '{text}' is neither a number of requests a second nor max"))
+}
+
+#[cfg(test)]
+fn parse_args(args: Vec<OsString>) -> Result<Command, String> {
+    parse(args).map(|(command, _)| command)
+}
+
+/// The command, and a line for each option of Maelstrom's that was taken with no
+/// effect (to be said on stderr).
+fn parse(args: Vec<OsString>) -> Result<(Command, Vec<String>), String> {
+    use lexopt::prelude::*;
+    let (mut own, node_args) = split_at_separator(args);
+    // `echo-load test -w echo ...`: Maelstrom's own command line, as typed.
+    let maelstrom = own.first().is_some_and(|w| w == "test");
+    if maelstrom {
+        own.remove(0);
+    } else if let Some(word) = own.first().and_then(|w| w.to_str())
+        && ["serve", "demo", "doc", "test-all"].contains(&word)
+    {
+        return Err(format!(
+            "'{word}' is a command of Maelstrom's that echo-load does not have: it runs \
+             tests of the echo workload (echo-load test -w echo --bin PATH ..., or \
+             echo-load --bin PATH ...)"
+        ));
+    }
+    let mut config = Config::default();
+    let mut extra_args: Vec<String> = Vec::new();
+    let mut notes = Vec::new();
     // Each --bin, with the words of its --args.
     let mut bins: Vec<(PathBuf, Vec<String>)> = Vec::new();
     let mut rounds = None;
     let (mut capacity, mut p99_max) = (false, None);
     let mut concurrency = "1n".to_owned();
     let mut time_limit = config.time_limit.as_secs_f64();
+    let mut rate_given: Option<Option<f64>> = None;
+    let (mut node_count, mut nodes): (Option<usize>, Vec<String>) = (None, Vec::new());
+    let mut workload: Option<String> = None;
     let (mut help, mut version, mut quiet) = (false, false, false);
     let mut parser = lexopt::Parser::from_args(own);
     while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
@@ -180,12 +392,18 @@ fn parse_args(args: Vec<OsString>) -> Result<Command, String> {
                     .ok_or("--args: gives the arguments of the --bin before it; there is none")?;
                 args.extend(words);
             }
+            Short('w') | Long("workload") => workload = Some(value(&mut parser, "--workload")?),
             Long("rounds") => rounds = Some(value::<usize>(&mut parser, "--rounds")?),
             Long("capacity") => capacity = true,
             Long("p99-max") => p99_max = Some(value::<f64>(&mut parser, "--p99-max")?),
-            Long("node-count") => config.node_count = value(&mut parser, "--node-count")?,
+            Long("node-count") => node_count = Some(value(&mut parser, "--node-count")?),
+            Short('n') | Long("node") => nodes.push(value(&mut parser, "--node")?),
+            Long("nodes") => {
+                let list: String = value(&mut parser, "--nodes")?;
+                nodes.extend(list.split(',').map(|n| n.trim().to_owned()));
+            }
             Long("concurrency") => concurrency = value(&mut parser, "--concurrency")?,
-            Long("rate") => config.rate = Some(value(&mut parser, "--rate")?),
+            Long("rate") => rate_given = Some(rate(&mut parser)?),
             Long("time-limit") => time_limit = value(&mut parser, "--time-limit")?,
             Long("timeout") => {
                 config.timeout = Duration::from_millis(value(&mut parser, "--timeout")?)
@@ -208,12 +426,36 @@ fn parse_args(args: Vec<OsString>) -> Result<Command, String> {
             Long("quiet") => quiet = true,
             Short('h') | Long("help") => help = true,
             Short('V') | Long("version") => version = true,
+            Long("test-count") => {
+                let count: String = value(&mut parser, "--test-count")?;
+                if count != "1" {
+                    return Err(format!(
+                        "--test-count: echo-load runs one test a command; for {count} runs of \
+                         one node, give --rounds {count}"
+                    ));
+                }
+            }
             Long(name) if NODE_OPTIONS.contains(&name) => {
                 return Err(format!(
                     "'--{name}' is an option of the node, not of echo-load: node options go \
                      after '--' (echo-load --bin PATH -- --{name} ...)"
                 ));
             }
+            Long(name) if let Some((_, takes, what)) = FOREIGN.iter().find(|f| f.0 == name) => {
+                let name = name.to_owned();
+                if *takes {
+                    let _: String = value(&mut parser, &format!("--{name}"))?;
+                }
+                match what {
+                    Foreign::NoEffect(why) => notes.push(format!(
+                        "--{name}, Maelstrom's, has no effect on an echo run here: {why}"
+                    )),
+                    Foreign::Refused(why) => return Err(format!("--{name}: {why}")),
+                }
+            }
+            // Maelstrom's `test` takes its other words as the node's arguments
+            // (core.clj, `add-args`).
+            Value(word) if maelstrom => extra_args.push(word.to_string_lossy().into_owned()),
             Value(word) => {
                 return Err(format!(
                     "unexpected word '{}': the node's arguments go after '--' \
@@ -225,14 +467,54 @@ fn parse_args(args: Vec<OsString>) -> Result<Command, String> {
         }
     }
     if help {
-        return Ok(Command::Help);
+        return Ok((Command::Help, notes));
     }
     if version {
-        return Ok(Command::Version);
+        return Ok((Command::Version, notes));
+    }
+    match workload.as_deref() {
+        Some("echo") => {}
+        Some(other) if WORKLOADS.contains(&other) => {
+            return Err(format!(
+                "--workload {other}: echo-load runs Maelstrom's echo workload only (-w echo); \
+                 {other} is run by Maelstrom itself"
+            ));
+        }
+        Some(other) => {
+            return Err(format!(
+                "--workload {other}: no workload of Maelstrom's is called so; echo-load runs \
+                 echo (-w echo)"
+            ));
+        }
+        None if maelstrom => {
+            return Err(
+                "--workload: Maelstrom's test runs lin-kv when -w names no workload; echo-load \
+                 runs echo only: give -w echo"
+                    .into(),
+            );
+        }
+        None => {}
     }
     if bins.is_empty() {
         return Err("--bin PATH is required".into());
     }
+    // --node-count overrides --nodes, as in Maelstrom (core.clj, `parse-node-count`).
+    if let Some(count) = node_count {
+        (config.node_count, config.first_node) = (count, 0);
+    } else if !nodes.is_empty() {
+        (config.node_count, config.first_node) = named_nodes(&nodes)?;
+    }
+    if let Some(rate) = rate_given {
+        config.rate = rate;
+    }
+    config.node_args = extra_args
+        .into_iter()
+        .chain(
+            node_args
+                .into_iter()
+                .map(|a| a.to_string_lossy().into_owned()),
+        )
+        .collect();
     config.concurrency = parse_concurrency(&concurrency, config.node_count).ok_or_else(|| {
         format!("--concurrency: '{concurrency}' is neither a number nor Kn (K per node)")
     })?;
@@ -278,9 +560,19 @@ fn parse_args(args: Vec<OsString>) -> Result<Command, String> {
                 bound.end()
             ));
         }
+        let start = match rate_given {
+            None => echo_load::capacity::START,
+            Some(Some(rate)) if rate > 0.0 => rate,
+            Some(_) => {
+                return Err(
+                    "--capacity: --rate gives the rate its search starts at, a number above 0"
+                        .into(),
+                );
+            }
+        };
         let mut one = configs.remove(0);
-        let start = one.rate.take().unwrap_or(echo_load::capacity::START);
-        return Ok(Command::Capacity(one, start, p99_max));
+        one.rate = None;
+        return Ok((Command::Capacity(one, start, p99_max), notes));
     }
     if p99_max.is_some() {
         return Err("--p99-max: it bounds --capacity's search; give --capacity".into());
@@ -295,9 +587,9 @@ fn parse_args(args: Vec<OsString>) -> Result<Command, String> {
                 range.end()
             ));
         }
-        return Ok(Command::Compare(configs, rounds));
+        return Ok((Command::Compare(configs, rounds), notes));
     }
-    Ok(Command::Run(configs.remove(0)))
+    Ok((Command::Run(configs.remove(0)), notes))
 }
 
 /// `--bin`'s program: a name with a `/` is a path as it is; a bare name is looked up on
@@ -334,7 +626,16 @@ fn parse_concurrency(text: &str, nodes: usize) -> Option<usize> {
 }
 
 fn main() -> ExitCode {
-    let command = match parse_args(std::env::args_os().skip(1).collect()) {
+    let command = match parse(std::env::args_os().skip(1).collect()) {
+        Ok((command, notes)) => {
+            for note in notes {
+                let _ = writeln!(io::stderr(), "echo-load: {note}");
+            }
+            Ok(command)
+        }
+        Err(e) => Err(e),
+    };
+    let command = match command {
         Ok(Command::Help) => {
             let _ = io::stdout().write_all(USAGE.as_bytes());
             return ExitCode::SUCCESS;
@@ -478,10 +779,122 @@ mod tests {
         ];
         for option in VALUE_OPTIONS.iter().chain(&switches) {
             assert!(
-                USAGE.contains(&format!("      {option} ")),
+                USAGE.contains(&format!("      {option} "))
+                    || USAGE.contains(&format!(", {option} "))
+                    || USAGE.contains(&format!("; {option} ")),
                 "--help lists {option}"
             );
         }
+    }
+
+    fn run_of(words: &[&str]) -> Config {
+        match parse_args(args(words)) {
+            Ok(Command::Run(config)) => config,
+            Ok(_) => panic!("{words:?}: not a run"),
+            Err(e) => panic!("{words:?}: {e}"),
+        }
+    }
+
+    #[test]
+    fn with_no_options_the_run_is_maelstroms() {
+        // `maelstrom test -w echo --bin BIN`: Jepsen's nodes n1..n5, one client a node,
+        // 5 requests a second, 60 s, 5 s timeouts.
+        for words in [
+            &["--bin", "/bin/sh"][..],
+            &["test", "-w", "echo", "--bin", "/bin/sh"],
+            &["test", "--workload=echo", "--bin", "/bin/sh"],
+        ] {
+            let c = run_of(words);
+            assert_eq!((c.node_count, c.first_node, c.concurrency), (5, 1, 5));
+            assert_eq!(c.rate, Some(5.0));
+            assert_eq!(c.time_limit, Duration::from_secs(60));
+            assert_eq!(c.timeout, Duration::from_millis(5000));
+        }
+        // The help says the same.
+        for default in [
+            "[default: Jepsen's five nodes, n1..n5]",
+            "[default: 1n]",
+            "[default: 5, Maelstrom's]",
+            "[default: 60, Jepsen's]",
+            "[default: 5000, Maelstrom's]",
+        ] {
+            assert!(USAGE.contains(default), "{default}");
+        }
+    }
+
+    #[test]
+    fn a_maelstrom_command_line_runs_as_maelstrom_would_run_it() {
+        let c = run_of(&[
+            "test",
+            "-w",
+            "echo",
+            "--bin",
+            "/bin/sh",
+            "--node-count",
+            "3",
+            "--time-limit",
+            "20",
+            "--rate",
+            "100",
+            "--concurrency",
+            "2n",
+            "--log-net-send",
+            "--availability",
+            "total",
+            "--test-count",
+            "1",
+            "word",
+            "--",
+            "after",
+        ]);
+        assert_eq!((c.node_count, c.first_node, c.concurrency), (3, 0, 6));
+        assert_eq!(
+            (c.rate, c.time_limit),
+            (Some(100.0), Duration::from_secs(20))
+        );
+        // Maelstrom's `test` passes its other words to the node (core.clj, `add-args`).
+        assert_eq!(c.node_args, ["word", "after"]);
+        // The tutorial's --nodes n1, and Jepsen's --node, name the nodes.
+        let c = run_of(&["test", "-w", "echo", "--bin", "/bin/sh", "--nodes", "n1"]);
+        assert_eq!((c.node_count, c.first_node, c.concurrency), (1, 1, 1));
+        let c = run_of(&["--bin", "/bin/sh", "-n", "n2", "--node", "n3"]);
+        assert_eq!((c.node_count, c.first_node), (2, 2));
+        // --node-count overrides them.
+        let c = run_of(&["--bin", "/bin/sh", "--nodes", "n1,n2", "--node-count", "4"]);
+        assert_eq!((c.node_count, c.first_node), (4, 0));
+        // `--rate max` is the closed loop; `--rate 0` a run with no requests.
+        assert_eq!(run_of(&["--bin", "/bin/sh", "--rate", "max"]).rate, None);
+        assert_eq!(run_of(&["--bin", "/bin/sh", "--rate", "0"]).rate, Some(0.0));
+    }
+
+    #[test]
+    fn maelstroms_options_that_do_not_apply_are_named_never_unknown() {
+        for (name, takes, _) in FOREIGN {
+            let mut words = vec!["--bin", "/bin/sh"];
+            let option = format!("--{name}");
+            words.push(&option);
+            if *takes {
+                words.push("x");
+            }
+            match parse(args(&words)) {
+                Ok((_, notes)) => assert!(
+                    notes.len() == 1
+                        && notes[0].contains(&option)
+                        && notes[0].contains("no effect"),
+                    "{option}: {notes:?}"
+                ),
+                Err(e) => assert!(e.starts_with(&format!("{option}: ")), "{option}: {e}"),
+            }
+            assert!(USAGE.contains(&option), "--help names {option}");
+        }
+        // Without `test`, a stray word is still a mistake; Maelstrom's other commands
+        // are named as such.
+        let e = parse_args(args(&["serve"])).err().unwrap_or_default();
+        assert!(e.contains("'serve' is a command of Maelstrom's"), "{e}");
+        let e = parse_args(args(&["test", "--bin", "/bin/sh"]))
+            .err()
+            .unwrap_or_default();
+        assert!(e.contains("runs lin-kv when -w names no workload"), "{e}");
     }
 
     #[test]
@@ -520,7 +933,30 @@ mod tests {
             ),
             (
                 &["--rate", "1e-300"],
-                "--rate: 1e-300 is out of range: 0.001 to 100000000 requests a second",
+                "--rate: 1e-300 is out of range: 0 (no requests), or 0.001 to 100000000 requests a second",
+            ),
+            (&["--rate", "fast"], "--rate: 'fast' is neither a number"),
+            (
+                &["-w", "lin-kv"],
+                "echo-load runs Maelstrom's echo workload only",
+            ),
+            (
+                &["--workload", "echoes"],
+                "no workload of Maelstrom's is called so",
+            ),
+            (
+                &["--nemesis", "partition"],
+                "--nemesis: echo-load injects no faults",
+            ),
+            (&["--test-count", "3"], "give --rounds 3"),
+            (
+                &["--nodes", "n1,n3"],
+                "--nodes: 'n3': echo-load names nodes",
+            ),
+            (&["--nodes", "a,b"], "--nodes: 'a'"),
+            (
+                &["--capacity", "--rate", "max"],
+                "--capacity: --rate gives the rate",
             ),
             (&["--rate", "NaN"], "--rate: NaN is out of range"),
             (

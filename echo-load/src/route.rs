@@ -222,7 +222,7 @@ pub struct Counts {
 
 /// Clients, links and the rules between them.
 pub struct Router {
-    /// The clients, `c1` first.
+    /// The clients, the first numbered after the nodes' init clients.
     clients: Vec<Client>,
     /// Clients with no request outstanding, in the order they became idle.
     idle: VecDeque<usize>,
@@ -231,10 +231,13 @@ pub struct Router {
     slots: Vec<usize>,
     /// The number the next new client gets.
     next_client: u64,
-    /// The driver's state for each node's traffic, `n1` first.
+    /// The driver's state for each node's traffic, in the order of [`Router::names`].
     links: Vec<Link>,
     /// `n1`, `n2`, ...
     names: Vec<String>,
+    /// The number in the first node's name (`n0`: 0, `n1`: 1): node `k` is `names[k -
+    /// first_node]`.
+    first_node: usize,
     /// `["n1","n2",...]`, as every init carries it.
     node_ids: Vec<u8>,
     payloads: Payloads,
@@ -312,6 +315,10 @@ impl Router {
             idle: (0..clients).collect(),
             links,
             node_ids: echo_wire::frame::node_ids(&names),
+            first_node: names
+                .first()
+                .and_then(|n| n_index(n.as_bytes(), b'n'))
+                .unwrap_or(0),
             names,
             payloads,
             rng: Rng::new(seed),
@@ -366,7 +373,7 @@ impl Router {
         (self.counts, self.faults, self.timeout_marks)
     }
 
-    /// The node names, `n0` first.
+    /// The node names, in order: `n{first_node}` on.
     pub fn names(&self) -> &[String] {
         &self.names
     }
@@ -665,7 +672,7 @@ impl Router {
 
     /// The index of node `name`, if it is one.
     fn node(&self, name: &str) -> Option<usize> {
-        let k: usize = name.strip_prefix('n')?.parse().ok()?;
+        let k = n_index(name.as_bytes(), b'n')?.checked_sub(self.first_node)?;
         self.names.get(k).is_some_and(|n| n == name).then_some(k)
     }
 
@@ -880,7 +887,8 @@ impl Router {
     ) -> Option<Outcome> {
         let rest = line.strip_prefix(b"{\"src\":\"")?;
         let (src, rest) = name_token(rest)?;
-        if self.names.get(n_index(src, b'n')?).map(String::as_bytes) != Some(src) {
+        let k = n_index(src, b'n')?.checked_sub(self.first_node)?;
+        if self.names.get(k).map(String::as_bytes) != Some(src) {
             return None;
         }
         let rest = rest.strip_prefix(b",\"dest\":\"")?;

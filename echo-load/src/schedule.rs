@@ -1,9 +1,10 @@
 //! Stage 1: when requests are sent.
 //!
-//! Closed loop (no `--rate`): a client sends its next request as soon as the last one is
-//! answered, as fast as the node goes. Open loop (`--rate R`): request k falls due at
-//! `start + k / R`, whatever the node is doing, and goes to the next idle client; if no
-//! client is idle, it waits. Either way a request's latency is measured from the time it
+//! Closed loop (`--rate max`): a client sends its next request as soon as the last one is
+//! answered, as fast as the node goes. Open loop (`--rate R`, 5 by default, as
+//! Maelstrom's): request k falls due at `start + k / R`, whatever the node is doing, and
+//! goes to the next idle client; if no client is idle, it waits. `--rate 0` is a load
+//! with no requests, as Maelstrom's (core.clj: a generator that only sleeps). Either way a request's latency is measured from the time it
 //! fell due, not from when it was sent: a node that stalls shows as the stall it is, in
 //! every request that fell due during it (no coordinated omission).
 
@@ -14,6 +15,8 @@ use std::time::{Duration, Instant};
 pub enum Schedule {
     /// Each request falls due when a client is free.
     Closed,
+    /// No request ever falls due (`--rate 0`): the load is the time limit's wait.
+    Idle,
     /// Request `next` falls due at `start + next / rate`.
     Open {
         /// When the load started.
@@ -26,9 +29,11 @@ pub enum Schedule {
 }
 
 impl Schedule {
-    /// The schedule for `rate` requests per second across all clients, or closed loop.
+    /// The schedule for `rate` requests per second across all clients (none at 0), or
+    /// closed loop.
     pub fn new(rate: Option<f64>, start: Instant) -> Self {
         match rate {
+            Some(rate) if rate <= 0.0 => Schedule::Idle,
             Some(rate) => Schedule::Open {
                 start,
                 rate,
@@ -42,6 +47,7 @@ impl Schedule {
     pub fn take_due(&mut self, now: Instant) -> Option<Instant> {
         match self {
             Schedule::Closed => Some(now),
+            Schedule::Idle => None,
             Schedule::Open { start, rate, next } => {
                 let due = *start + Duration::from_secs_f64(*next as f64 / *rate);
                 (due <= now).then(|| {
@@ -52,15 +58,15 @@ impl Schedule {
         }
     }
 
-    /// Whether requests fall due by the clock (open loop).
+    /// Whether requests fall due by the clock (open loop, or none at all).
     pub fn is_open(&self) -> bool {
-        matches!(self, Schedule::Open { .. })
+        !matches!(self, Schedule::Closed)
     }
 
     /// How many requests fell due before `t`, sent or not (open loop; closed loop: 0).
     pub fn due_by(&self, t: Instant) -> u64 {
         match self {
-            Schedule::Closed => 0,
+            Schedule::Closed | Schedule::Idle => 0,
             Schedule::Open { start, rate, next } => {
                 let elapsed = t.saturating_duration_since(*start).as_secs_f64();
                 ((elapsed * rate).ceil() as u64).max(*next)
@@ -72,7 +78,7 @@ impl Schedule {
     /// wait for replies.
     pub fn next_due(&self) -> Option<Instant> {
         match self {
-            Schedule::Closed => None,
+            Schedule::Closed | Schedule::Idle => None,
             Schedule::Open { start, rate, next } => {
                 Some(*start + Duration::from_secs_f64(*next as f64 / *rate))
             }
@@ -99,6 +105,16 @@ mod tests {
         );
         // By 20.5 ms, 21 had fallen due (0 to 20 ms), 11 of them taken.
         assert_eq!(s.due_by(start + Duration::from_micros(20_500)), 21);
+    }
+
+    #[test]
+    fn a_rate_of_zero_has_nothing_fall_due() {
+        let start = Instant::now();
+        let mut s = Schedule::new(Some(0.0), start);
+        let later = start + Duration::from_secs(3600);
+        assert_eq!(s.take_due(later), None);
+        assert_eq!((s.next_due(), s.due_by(later)), (None, 0));
+        assert!(s.is_open(), "it waits for the clock, not for the clients");
     }
 
     #[test]

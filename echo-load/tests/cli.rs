@@ -52,6 +52,8 @@ fn a_valid_run_exits_0_and_prints_the_summary() {
             "2",
             "--concurrency",
             "3n",
+            "--rate",
+            "max",
             "--time-limit",
             "1",
             "--payload",
@@ -94,6 +96,10 @@ fn an_invalid_run_exits_1_with_the_reason() {
         .args([
             "--bin",
             bin.to_str().expect("utf-8 path"),
+            "--node-count",
+            "1",
+            "--rate",
+            "max",
             "--time-limit",
             "1",
             "--timeout",
@@ -182,7 +188,7 @@ fn usage() {
         ),
         (
             &["--bin", sed, "--rate", "abc"],
-            "--rate: 'abc' is not a valid value",
+            "--rate: 'abc' is neither a number of requests a second nor max",
         ),
         (
             &["--bin", sed, "--time-limit", "0"],
@@ -284,7 +290,15 @@ fn a_run_that_cannot_fit_in_the_descriptor_limit_says_so_before_starting() {
 fn short_run(args: &[&str]) -> (Option<i32>, String, String) {
     let sed = node("short-node", &sed_node());
     let mut all = vec!["--bin", sed.to_str().expect("utf-8 path")];
-    all.extend(["--time-limit", "0.3", "--quiet"]);
+    all.extend([
+        "--node-count",
+        "1",
+        "--rate",
+        "max",
+        "--time-limit",
+        "0.3",
+        "--quiet",
+    ]);
     all.extend(args);
     echo_load(&all)
 }
@@ -544,6 +558,10 @@ fn plots_keep_every_series_visible_and_sane_axes_with_nothing_answered() {
     let status = Command::new(BIN)
         .args(["--bin", silent.to_str().expect("utf-8 path")])
         .args([
+            "--node-count",
+            "1",
+            "--rate",
+            "max",
             "--time-limit",
             "0.2",
             "--timeout",
@@ -615,7 +633,7 @@ fn a_stdout_line_longer_than_echo_load_reads_is_named_as_one() {
     );
     let out = Command::new(BIN)
         .args(["--bin", long.to_str().expect("utf-8 path")])
-        .args(["--time-limit", "5", "--quiet"])
+        .args(["--node-count", "1", "--time-limit", "5", "--quiet"])
         .output()
         .expect("run");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -642,10 +660,27 @@ fn sigterm_and_sighup_stop_a_run_as_ctrl_c_does_with_their_own_status() {
 
 #[test]
 fn a_run_of_no_requests_is_valid_as_maelstrom_finds_an_empty_history() {
-    let (code, stdout, stderr) = short_run(&["--requests", "0"]);
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
-    assert!(stdout.contains("requests: due 0  sent 0"), "{stdout}");
-    assert!(stdout.ends_with("valid? true\n"), "{stdout}");
+    // --requests 0, closed loop or open; and Maelstrom's --rate 0, a run that only
+    // waits out its time limit (core.clj: `gen/sleep`).
+    for args in [
+        &["--requests", "0"][..],
+        &["--requests", "0", "--rate", "100"],
+        &["--rate", "0"],
+    ] {
+        let started = std::time::Instant::now();
+        let (code, stdout, stderr) = short_run(args);
+        assert_eq!(code, Some(0), "{args:?}: {stdout}{stderr}");
+        assert!(
+            stdout.contains("requests: due 0  sent 0  never sent 0"),
+            "{args:?}: {stdout}"
+        );
+        assert!(!stdout.contains("warning"), "{args:?}: {stdout}");
+        assert!(stdout.ends_with("valid? true\n"), "{stdout}");
+        if args == ["--rate", "0"] {
+            assert!(stdout.contains("no requests (--rate 0)"), "{stdout}");
+            assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+        }
+    }
 }
 
 #[test]
@@ -692,6 +727,12 @@ fn two_bins_are_compared_in_rounds_with_results_and_a_plot() {
         "'one word' two",
         "--rounds",
         "2",
+        "--node-count",
+        "1",
+        "--concurrency",
+        "1",
+        "--rate",
+        "max",
         "--time-limit",
         "0.3",
         "--quiet",
@@ -728,6 +769,8 @@ fn a_capacity_search_prints_its_steps_and_exits_0_with_a_capacity() {
         "400",
         "--p99-max",
         "50",
+        "--node-count",
+        "1",
         "--time-limit",
         "0.3",
         "--concurrency",
@@ -745,16 +788,15 @@ fn a_capacity_search_prints_its_steps_and_exits_0_with_a_capacity() {
             && stdout
                 .contains("demo_node --max-rate 500), 10 clients, maelstrom payload, 0.3 s a step")
             && stdout.contains("offered/s    achieved/s")
-            && stdout.contains("           400           400")
+            && stdout.contains("           400 ")
             && stdout.contains("capacity: "),
         "{stdout}"
     );
     assert!(dir.join("capacity.svg").is_file());
     let rate = results(&dir)["capacity"]["rate"].as_f64();
-    assert!(
-        rate.is_some_and(|r| (400.0..=600.0).contains(&r)),
-        "{rate:?}"
-    );
+    // At most the node's pace (and margin): a busy machine can lower what passes, never
+    // raise it past what the node answers.
+    assert!(rate.is_some_and(|r| r <= 600.0), "{rate:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -839,6 +881,10 @@ fn ctrl_c_ends_a_comparison_with_the_rounds_that_finished() {
             sed,
             "--rounds",
             "100",
+            "--node-count",
+            "1",
+            "--rate",
+            "max",
             "--time-limit",
             "0.3",
         ])

@@ -26,6 +26,10 @@ fn config(args: &[&str]) -> Config {
         concurrency: 10,
         time_limit: Duration::from_millis(800),
         timeout: Duration::from_millis(1000),
+        // One node, n0 (as --node-count 1 names it), closed loop (--rate max).
+        node_count: 1,
+        first_node: 0,
+        rate: None,
         ..Config::default()
     }
 }
