@@ -17,6 +17,12 @@
 //! - `--kv`: each echo request is first written to Maelstrom's `lin-kv` service (the
 //!   number of echoes so far, under the key `"echoes"`), and answered once `lin-kv`
 //!   says `write_ok`; a `lin-tso` timestamp is asked for too, and its answer ignored.
+//! - `--cr`: its lines end with `\r` alone, as some writers' do (Java's readLine, which
+//!   Maelstrom reads with, takes them).
+//! - `--gossip-control`: once initialised, it sends the next node a `gossip` message
+//!   whose string holds a raw TAB, which Maelstrom's reader takes (and its writer
+//!   escapes); and it reads strictly: a line that is not JSON (RFC 8259, which has no
+//!   raw control character in a string) makes it exit with status 4.
 //!
 //!
 //! Speeds, for comparisons and capacity searches:
@@ -32,6 +38,9 @@
 //! - `--stop-reading-after N`: it stops reading its stdin (and answers nothing more).
 //! - `--exit-after N`: it exits with status 3.
 //! - `--pause-at N MS`: it stops for MS milliseconds before answering (a stall).
+//! - `--early-at N`: after the reply, it sends another, with `in_reply_to` the next
+//!   `msg_id` its client will use and a wrong echo (a reply that comes before its
+//!   request, which Maelstrom's client keeps for that request).
 
 #![forbid(unsafe_code)]
 
@@ -55,7 +64,13 @@ struct Switches {
     kv: bool,
     cost_us: u64,
     max_rate: Option<u64>,
+    cr: bool,
+    gossip_control: bool,
+    early_at: Option<u64>,
 }
+
+/// The line end of every message it writes (`--cr`: `\r`).
+static LINE_END: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
 
 fn switches() -> Result<Switches, String> {
     let mut s = Switches::default();
@@ -79,6 +94,9 @@ fn switches() -> Result<Switches, String> {
             "--stop-reading-after" => s.stop_reading_after = Some(number()?),
             "--exit-after" => s.exit_after = Some(number()?),
             "--pause-at" => s.pause_at = Some((number()?, number()?)),
+            "--cr" => s.cr = true,
+            "--gossip-control" => s.gossip_control = true,
+            "--early-at" => s.early_at = Some(number()?),
             other => return Err(format!("unknown switch {other}")),
         }
     }
@@ -88,7 +106,7 @@ fn switches() -> Result<Switches, String> {
 /// Writes one message as a line, whole, under the lock.
 fn send(out: &Mutex<io::Stdout>, message: &Value) {
     if let Ok(mut out) = out.lock() {
-        let _ = writeln!(out, "{message}");
+        let _ = write!(out, "{message}{}", LINE_END.get().unwrap_or(&"\n"));
         let _ = out.flush();
     }
 }
@@ -101,7 +119,9 @@ fn main() {
             std::process::exit(2);
         }
     };
+    let _ = LINE_END.set(if s.cr { "\r" } else { "\n" });
     let out = Arc::new(Mutex::new(io::stdout()));
+
     let (mut me, mut nodes) = (String::new(), Vec::<String>::new());
     let mut echoes = 0u64;
     let mut next_msg_id = 1u64;
@@ -114,6 +134,9 @@ fn main() {
         let Ok(line) = line else { break };
         let Ok(msg) = serde_json::from_str::<Value>(&line) else {
             let _ = writeln!(io::stderr(), "not JSON: {line}");
+            if s.gossip_control {
+                std::process::exit(4);
+            }
             continue;
         };
         if s.chatter {
@@ -135,6 +158,18 @@ fn main() {
                 let reply = json!({"src": me, "dest": src,
                     "body": {"type": "init_ok", "in_reply_to": body["msg_id"]}});
                 send(&out, &reply);
+                let at = nodes.iter().position(|n| *n == me).unwrap_or(0);
+                if s.gossip_control && nodes.len() > 1 {
+                    let next = &nodes[(at + 1) % nodes.len()];
+                    // Written by hand: a JSON library would escape the tab.
+                    if let Ok(mut out) = out.lock() {
+                        let _ = writeln!(
+                            out,
+                            "{{\"src\":\"{me}\",\"dest\":\"{next}\",\"body\":{{\"type\":\"gossip\",\"text\":\"a\tb\"}}}}"
+                        );
+                        let _ = out.flush();
+                    }
+                }
             }
             "echo" => {
                 echoes += 1;
@@ -199,6 +234,14 @@ fn main() {
                     send(&out, &ts);
                     continue;
                 }
+                if s.early_at == nth {
+                    send(&out, &reply);
+                    let next = body["msg_id"].as_u64().unwrap_or(0) + 1;
+                    let early = json!({"src": me, "dest": reply["dest"], "body": {
+                        "type": "echo_ok", "echo": "early", "in_reply_to": next}});
+                    send(&out, &early);
+                    continue;
+                }
                 let times = if s.duplicate_at == nth { 2 } else { 1 };
                 if s.delay_us == 0 {
                     for _ in 0..times {
@@ -237,7 +280,7 @@ fn main() {
                     send(&out, &reply);
                 }
             }
-            _ => {} // forward_ok, ts_ok, and anything else: nothing to answer
+            _ => {} // forward_ok, ts_ok, gossip, and anything else: nothing to answer
         }
     }
 }

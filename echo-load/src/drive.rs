@@ -14,7 +14,7 @@ use mio::{Events, Interest, Poll, Token};
 
 use crate::fault::{Ending, Fault};
 use crate::interrupt::{Haste, Interrupts};
-use crate::network::Network;
+use crate::network::{Network, Parcel};
 use crate::process::{GROW_PIPES_UP_TO, NodeProcess, describe};
 use crate::progress::Progress;
 use crate::receive::{Got, tail};
@@ -239,6 +239,10 @@ impl<'c> Drive<'c> {
                     if let Some(n) = self.router.send(due, now, |n| &mut nodes[n].out) {
                         self.mark(n);
                     }
+                    // A reply that came before its request answers it now it is sent.
+                    if let Some((due, sent)) = self.router.take_answered_early() {
+                        self.recorder.answered(due, sent, now);
+                    }
                 }
             }
             if sending && (now >= deadline || enough(&self.router)) {
@@ -305,11 +309,23 @@ impl<'c> Drive<'c> {
     /// stdout ends fails the run.
     fn pump(&mut self, until: Instant, precise: bool) {
         let now = Instant::now();
-        // Held messages whose latency has passed join their node's stdin buffer.
-        while let Some((k, bytes)) = self.network.as_mut().and_then(|net| net.due(now)) {
-            self.nodes[k].out.extend_from_slice(&bytes);
-            self.router.queued(k, bytes.len());
-            self.mark(k);
+        // Held messages whose latency has passed join their node's stdin buffer; one
+        // for a service reaches it, and its reply is held in turn.
+        while let Some(parcel) = self.network.as_mut().and_then(|net| net.due(now)) {
+            match parcel {
+                Parcel::Node(k, bytes) => {
+                    self.nodes[k].out.extend_from_slice(&bytes);
+                    self.router.queued(k, bytes.len());
+                    self.mark(k);
+                }
+                Parcel::Service(call) => {
+                    if let Some((k, reply)) = self.router.serve(&call)
+                        && let Some(net) = &mut self.network
+                    {
+                        net.hold(now, Parcel::Node(k, reply));
+                    }
+                }
+            }
         }
         // Wake for the next one.
         let (until, precise) = match self.network.as_ref().and_then(Network::next_deadline) {
@@ -451,9 +467,14 @@ impl<'c> Drive<'c> {
                 match self.router.line(n, number, line, now) {
                     Outcome::Done => {}
                     Outcome::StopReading => self.nodes[n].unread = true,
-                    Outcome::Deliver(k, reply) => {
-                        self.send_to_node(k, now, |out| out.extend_from_slice(&reply));
-                    }
+                    Outcome::Service(call) => match &mut self.network {
+                        Some(net) => net.hold(now, Parcel::Service(call)),
+                        None => {
+                            if let Some((k, reply)) = self.router.serve(&call) {
+                                self.send_to_node(k, now, |out| out.extend_from_slice(&reply));
+                            }
+                        }
+                    },
                     Outcome::Forward(k, delivery) => {
                         self.send_to_node(k, now, |out| delivery.write(line, out));
                     }
@@ -488,7 +509,7 @@ impl<'c> Drive<'c> {
             Some(net) => {
                 let mut bytes = Vec::new();
                 write(&mut bytes);
-                net.hold(now, k, bytes);
+                net.hold(now, Parcel::Node(k, bytes));
             }
             None => {
                 let out = &mut self.nodes[k].out;

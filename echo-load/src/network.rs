@@ -5,12 +5,13 @@
 //! queue per node). Messages to and from clients are never delayed: Maelstrom keeps
 //! clients as if beside their nodes.
 
-use std::cmp::Reverse;
+use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::fmt;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+use crate::route::Call;
 use crate::send::Rng;
 
 /// The shape of the latency distribution (net.clj, `latency-dist`).
@@ -50,9 +51,44 @@ impl fmt::Display for LatencyDist {
     }
 }
 
-/// A held message: its deadline, the order it was sent in (so equal deadlines keep it),
-/// the node it is for, and its bytes.
-type Held = (Instant, u64, usize, Vec<u8>);
+/// What the network carries: a message for a node's stdin (its bytes, as written there),
+/// or a node's message to a service, handed to the service when it arrives.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parcel {
+    /// For node `k`'s stdin.
+    Node(usize, Vec<u8>),
+    /// For a service.
+    Service(Call),
+}
+
+/// A held parcel: its deadline and the order it was sent in (so equal deadlines keep
+/// it), by which it is ordered.
+#[derive(Debug)]
+struct Held {
+    deadline: Instant,
+    sent: u64,
+    parcel: Parcel,
+}
+
+impl PartialEq for Held {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Held {}
+
+impl PartialOrd for Held {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Held {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.deadline, self.sent).cmp(&(other.deadline, other.sent))
+    }
+}
 
 /// The delayed messages of a run with latency, and the draws that delay them.
 #[derive(Debug)]
@@ -94,26 +130,28 @@ impl Network {
         Duration::from_millis(ms)
     }
 
-    /// Holds `bytes` for node `node` until `now` plus a drawn latency.
-    pub fn hold(&mut self, now: Instant, node: usize, bytes: Vec<u8>) {
+    /// Holds `parcel` until `now` plus a drawn latency.
+    pub fn hold(&mut self, now: Instant, parcel: Parcel) {
         let deadline = now + self.draw();
-        self.held.push(Reverse((deadline, self.sent, node, bytes)));
+        self.held.push(Reverse(Held {
+            deadline,
+            sent: self.sent,
+            parcel,
+        }));
         self.sent += 1;
     }
 
-    /// The next held message whose deadline has come by `now`: its node and bytes.
-    pub fn due(&mut self, now: Instant) -> Option<(usize, Vec<u8>)> {
-        if self.held.peek()?.0.0 > now {
+    /// The next held parcel whose deadline has come by `now`.
+    pub fn due(&mut self, now: Instant) -> Option<Parcel> {
+        if self.held.peek()?.0.deadline > now {
             return None;
         }
-        self.held
-            .pop()
-            .map(|Reverse((_, _, node, bytes))| (node, bytes))
+        self.held.pop().map(|Reverse(held)| held.parcel)
     }
 
     /// The earliest deadline held, if any.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.held.peek().map(|r| r.0.0)
+        self.held.peek().map(|r| r.0.deadline)
     }
 }
 
@@ -144,17 +182,20 @@ mod tests {
     fn messages_come_out_in_deadline_order_when_due() {
         let mut net = Network::new(10, LatencyDist::Constant, 1).expect("a mean");
         let t = Instant::now();
-        net.hold(t, 1, b"first".to_vec());
-        net.hold(t + Duration::from_millis(1), 0, b"second".to_vec());
+        net.hold(t, Parcel::Node(1, b"first".to_vec()));
+        net.hold(
+            t + Duration::from_millis(1),
+            Parcel::Node(0, b"second".to_vec()),
+        );
         assert_eq!(net.due(t + Duration::from_millis(9)), None);
         assert_eq!(net.next_deadline(), Some(t + Duration::from_millis(10)));
         assert_eq!(
             net.due(t + Duration::from_millis(20)),
-            Some((1, b"first".to_vec()))
+            Some(Parcel::Node(1, b"first".to_vec()))
         );
         assert_eq!(
             net.due(t + Duration::from_millis(20)),
-            Some((0, b"second".to_vec()))
+            Some(Parcel::Node(0, b"second".to_vec()))
         );
         assert_eq!(net.due(t + Duration::from_millis(20)), None);
     }

@@ -31,6 +31,9 @@ pub struct Lines {
     closed: bool,
     /// The length of the last line, handed out at the end with no line end (0: none).
     unterminated: usize,
+    /// The last line handed out ended with a `\r` that was the last byte read: a `\n`
+    /// that comes first in the next read ends nothing (it is that line's `\r\n`).
+    skip_lf: bool,
 }
 
 /// What a read found.
@@ -88,18 +91,27 @@ impl Lines {
         }
     }
 
-    /// The next complete line, without its `\n`.
+    /// The next complete line, without its line end.
     pub fn next_line(&mut self) -> Option<&[u8]> {
         debug_assert!(self.start <= self.end && self.end <= self.buf.len());
+        if self.skip_lf && self.start < self.end {
+            self.skip_lf = false;
+            if self.buf[self.start] == b'\n' {
+                self.start += 1;
+            }
+        }
         let rest = &self.buf[self.start..self.end];
         // A line ends at `\n`, `\r` or `\r\n`, as Java's `BufferedReader.readLine` has
-        // it; the last one at the end of the stream needs none.
+        // it, and is whole as soon as its end is read (readLine returns at a `\r`, and
+        // skips a `\n` that comes next); the last one at the end of the stream needs none.
         let (len, end) = match memchr::memchr2(b'\n', b'\r', rest) {
             Some(i) if rest[i] == b'\n' => (i, i + 1),
             Some(i) if i + 1 < rest.len() => (i, i + 1 + usize::from(rest[i + 1] == b'\n')),
-            // A `\r` last: a `\n` may follow it in the next read.
-            Some(i) if self.closed => (i, i + 1),
-            Some(_) => return None,
+            // A `\r` last: the line is whole; a `\n` first in the next read is its own.
+            Some(i) => {
+                self.skip_lf = true;
+                (i, i + 1)
+            }
             None if self.closed && !rest.is_empty() => {
                 self.unterminated = rest.len();
                 (rest.len(), rest.len())
@@ -309,6 +321,24 @@ mod tests {
             [&b"a"[..], b"b", b"c", b"", b"d", b"e"].map(<[u8]>::to_vec)
         );
         assert_eq!(lines.unterminated(), 0, "the last line ended with its \\r");
+    }
+
+    #[test]
+    fn a_line_ended_by_a_lone_cr_is_whole_before_any_later_byte() {
+        // The node's last reply ends with `\r` and nothing follows while it waits: the
+        // line is handed out at once, as Java's readLine returns it (process.clj).
+        let mut lines = Lines::default();
+        let mut source = Pieces(vec![b"x\r".to_vec()], false);
+        assert_eq!(lines.fill(&mut source).expect("in memory"), Got::Data);
+        assert_eq!(lines.next_line(), Some(&b"x"[..]));
+        assert_eq!(lines.fill(&mut source).expect("in memory"), Got::Empty);
+        assert_eq!(lines.next_line(), None);
+        // The `\n` that then comes is that line's `\r\n`, not an empty line.
+        let mut source = Pieces(vec![b"\ny\n".to_vec()], false);
+        lines.fill(&mut source).expect("in memory");
+        assert_eq!(lines.next_line(), Some(&b"y"[..]));
+        assert_eq!(lines.next_line(), None);
+        assert_eq!(lines.number, 2);
     }
 
     #[test]

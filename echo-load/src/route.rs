@@ -43,6 +43,25 @@ pub struct Client {
     next_msg_id: u64,
     /// Its outstanding request, if any.
     waiting: Option<Waiting>,
+    /// Messages that came for it while it waited for nothing, naming a `msg_id` it has
+    /// not sent yet, in the order they came: in Maelstrom they wait in its queue, and
+    /// when it next waits it skips each until the first that answers (client.clj,
+    /// `recv!`). At most [`EARLY`]; empty (no allocation) in a run without them.
+    early: VecDeque<Early>,
+}
+
+/// The most messages a client keeps for requests it has not sent yet; past them, a
+/// message for it is skipped at once (as it most likely would be: it would take a
+/// reply for each of its next [`EARLY`] requests in order to use them).
+pub const EARLY: usize = 64;
+
+/// A message kept for a client's later request: where it came from, and the line.
+#[derive(Debug)]
+struct Early {
+    node: usize,
+    number: u64,
+    in_reply_to: u64,
+    line: Vec<u8>,
 }
 
 /// A client's outstanding request.
@@ -72,9 +91,9 @@ struct Stdin {
     queued: u64,
     /// Bytes ever written.
     written: u64,
-    /// Requests not yet wholly written: (offset of their end in `queued`, client), in
-    /// the order queued.
-    pending: VecDeque<(u64, usize)>,
+    /// Requests not yet wholly written: (offset of their end in `queued`, client, its
+    /// `msg_id`), in the order queued.
+    pending: VecDeque<(u64, usize, u64)>,
     /// Since when it has taken nothing while bytes waited for it.
     stuck_since: Option<Instant>,
     /// It was reported for being [`MAX_WAITING`] behind (once is enough).
@@ -82,28 +101,29 @@ struct Stdin {
 }
 
 impl Stdin {
-    /// `bytes` more were queued; `client`'s request ends with them, if one does.
-    fn queue(&mut self, bytes: usize, client: Option<usize>) {
+    /// `bytes` more were queued; the request of `(client, msg_id)` ends with them, if
+    /// one does.
+    fn queue(&mut self, bytes: usize, request: Option<(usize, u64)>) {
         self.queued += bytes as u64;
-        if let Some(client) = client {
-            self.pending.push_back((self.queued, client));
+        if let Some((client, msg_id)) = request {
+            self.pending.push_back((self.queued, client, msg_id));
         }
     }
 
-    /// `bytes` more were written at `now`, and `left` wait: each client whose request is
-    /// now wholly written is handed to `done`.
-    fn wrote(&mut self, bytes: usize, left: usize, now: Instant, mut done: impl FnMut(usize)) {
+    /// `bytes` more were written at `now`, and `left` wait: each request (client and
+    /// `msg_id`) now wholly written is handed to `done`.
+    fn wrote(&mut self, bytes: usize, left: usize, now: Instant, mut done: impl FnMut(usize, u64)) {
         debug_assert!(
             self.written + bytes as u64 <= self.queued,
             "more written than queued"
         );
         self.written = (self.written + bytes as u64).min(self.queued);
-        while let Some(&(end, client)) = self.pending.front() {
+        while let Some(&(end, client, msg_id)) = self.pending.front() {
             if end > self.written {
                 break;
             }
             self.pending.pop_front();
-            done(client);
+            done(client, msg_id);
         }
         if bytes > 0 || left == 0 {
             self.stuck_since = None;
@@ -156,8 +176,10 @@ pub enum Outcome {
     Forward(usize, Delivery),
     /// Maelstrom would read no more of this node's stdout (the fault says why).
     StopReading,
-    /// A service's reply, the whole message, to be written to node `k`'s stdin.
-    Deliver(usize, Vec<u8>),
+    /// A message to a service, to be handed to it ([`Router::serve`]) once the network
+    /// delivers it: at once, or after `--latency`, as Maelstrom delays messages to a
+    /// service and their replies alike (net.clj, `latency-for`: no client is involved).
+    Service(Call),
     /// A request answered correctly.
     Answered {
         /// When the request fell due.
@@ -192,6 +214,18 @@ impl Delivery {
             self.body.map(|b| b.of(line)),
         );
     }
+}
+
+/// A node's message to a service, on its way there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    /// The service's name.
+    service: &'static str,
+    /// Who sent it (its `src`), and the node that is, if one is: the reply goes there.
+    src: String,
+    node: Option<usize>,
+    /// Its body, JSON text.
+    body: Vec<u8>,
 }
 
 /// Counts of what the clients did.
@@ -261,6 +295,8 @@ pub struct Router {
     timeout_marks: Vec<f64>,
     /// Every operation, under `--history`.
     history: Option<History>,
+    /// See [`Router::take_answered_early`].
+    answered_early: Option<(Instant, Instant)>,
     /// Maelstrom's services, which nodes may ask.
     services: Services,
 }
@@ -310,6 +346,7 @@ impl Router {
                     node: k % names.len(),
                     next_msg_id: 1,
                     waiting: None,
+                    early: VecDeque::new(),
                 })
                 .collect(),
             idle: (0..clients).collect(),
@@ -332,6 +369,7 @@ impl Router {
             faults: Faults::default(),
             timeout_marks: Vec::new(),
             history: None,
+            answered_early: None,
             services: Services::new(seed),
         }
     }
@@ -368,8 +406,10 @@ impl Router {
     }
 
     /// What the run's requests came to: the counts, the faults, and when each timed-out
-    /// request (of the first [`MARKS`]) was sent, in seconds into the load.
-    pub fn finish(self) -> (Counts, Faults, Vec<f64>) {
+    /// request (of the first [`MARKS`]) was sent, in seconds into the load. A message
+    /// still kept for a request never sent is skipped now: its client never took it.
+    pub fn finish(mut self) -> (Counts, Faults, Vec<f64>) {
+        self.skip_all_early();
         (self.counts, self.faults, self.timeout_marks)
     }
 
@@ -467,14 +507,78 @@ impl Router {
             msg_id,
         );
         self.next_id += 1;
-        self.links[n].stdin.queue(out.len() - before, Some(client));
+        self.links[n]
+            .stdin
+            .queue(out.len() - before, Some((client, msg_id)));
         self.counts.sent += 1;
         self.in_flight += 1;
         if let Some(history) = &mut self.history {
             let value = self.payloads.get(payload);
             history.invoke(Instant::now(), &c.name, &self.names[n], msg_id, value);
         }
+        if !self.clients[client].early.is_empty() {
+            self.early(client, now);
+        }
         Some(n)
+    }
+
+    /// Client `c` now waits, with messages kept for it: it skips each until the first
+    /// that answers its request, which is then its reply, right or wrong (client.clj,
+    /// `recv!`); the rest stay for its next requests.
+    fn early(&mut self, c: usize, now: Instant) {
+        let Some(msg_id) = self.clients[c].waiting.as_ref().map(|w| w.msg_id) else {
+            return;
+        };
+        while let Some(early) = self.clients[c].early.pop_front() {
+            let Ok(message) = check::read_message(&early.line) else {
+                continue; // read once already, when it came
+            };
+            let (n, number, line) = (early.node, early.number, &early.line[..]);
+            if early.in_reply_to == msg_id {
+                if let Outcome::Answered { due, sent } =
+                    self.for_client(n, number, c, line, &message.body, now)
+                {
+                    self.answered_early = Some((due, sent));
+                }
+                return;
+            }
+            let at = At {
+                node: self.names[n].clone(),
+                line: number,
+            };
+            let token = message.body.in_reply_to.map(|s| s.of(line));
+            self.skip(at, c, token, Some(early.in_reply_to), line, &message.body);
+        }
+    }
+
+    /// When a request [`Router::send`] just sent was at once answered by a message kept
+    /// for it, its due and sent times (taken once).
+    pub fn take_answered_early(&mut self) -> Option<(Instant, Instant)> {
+        self.answered_early.take()
+    }
+
+    /// Every message still kept for a client's later request is skipped: its client
+    /// never waited for it (the run ended, or the client was replaced).
+    fn skip_early(&mut self, c: usize) {
+        while let Some(early) = self.clients[c].early.pop_front() {
+            let Ok(message) = check::read_message(&early.line) else {
+                continue;
+            };
+            let at = At {
+                node: self.names[early.node].clone(),
+                line: early.number,
+            };
+            let line = &early.line[..];
+            let token = message.body.in_reply_to.map(|s| s.of(line));
+            self.skip(at, c, token, Some(early.in_reply_to), line, &message.body);
+        }
+    }
+
+    /// Skips every message kept for a later request, at the end of the run.
+    fn skip_all_early(&mut self) {
+        for c in 0..self.clients.len() {
+            self.skip_early(c);
+        }
     }
 
     /// `bytes` more were written to node `n`'s stdin at `now`, and `left` wait for it:
@@ -484,11 +588,17 @@ impl Router {
     /// requests' deadlines run.)
     pub fn written(&mut self, n: usize, bytes: usize, left: usize, now: Instant) {
         let clients = &mut self.clients;
-        self.links[n].stdin.wrote(bytes, left, now, |client| {
-            if let Some(w) = &mut clients[client].waiting {
-                w.written = Some(now);
-            }
-        });
+        self.links[n]
+            .stdin
+            .wrote(bytes, left, now, |client, msg_id| {
+                // The client may wait for a later request by now (an early reply answered
+                // this one): only the request written is marked.
+                if let Some(w) = &mut clients[client].waiting
+                    && w.msg_id == msg_id
+                {
+                    w.written = Some(now);
+                }
+            });
     }
 
     /// `bytes` of a forwarded message were queued for node `n`'s stdin. Past
@@ -599,25 +709,14 @@ impl Router {
         if let Some(k) = self.init_client(&dest) {
             return self.for_init_client(n, number, k, line, &message.body);
         }
-        if Services::is_service(&dest) {
+        if let Some(service) = Services::named(&dest) {
             let body = message.body_span.map_or(&b"{}"[..], |b| b.of(line));
-            let Some(reply) = self.services.handle(&dest, &src, body) else {
-                return Outcome::Done;
-            };
-            // The reply goes to whoever asked, through the network, as any message.
-            let Some(k) = self.node(&src) else {
-                return Outcome::Done;
-            };
-            let mut message_out = Vec::with_capacity(reply.len() + 64);
-            echo_wire::frame::delivered(
-                &mut message_out,
-                self.next_id,
-                format!("\"{dest}\"").as_bytes(),
-                message.src.of(line),
-                Some(&reply),
-            );
-            self.next_id += 1;
-            return Outcome::Deliver(k, message_out);
+            return Outcome::Service(Call {
+                service,
+                node: self.node(&src),
+                src: src.into_owned(),
+                body: body.to_vec(),
+            });
         }
         self.faults.push(Fault::Undeliverable {
             at: at(),
@@ -628,10 +727,29 @@ impl Router {
         Outcome::StopReading
     }
 
+    /// Hands `call` to its service: the service's reply, to go to node `k` through the
+    /// network as any message does (`None`: the service answers nothing, or its reply
+    /// is for no node).
+    pub fn serve(&mut self, call: &Call) -> Option<(usize, Vec<u8>)> {
+        let reply = self.services.handle(call.service, &call.src, &call.body)?;
+        let k = call.node?;
+        let mut message = Vec::with_capacity(reply.len() + 64);
+        echo_wire::frame::delivered(
+            &mut message,
+            self.next_id,
+            format!("\"{}\"", call.service).as_bytes(),
+            format!("\"{}\"", self.names[k]).as_bytes(),
+            Some(&reply),
+        );
+        self.next_id += 1;
+        Some((k, message))
+    }
+
     /// Client `c`'s request ended with no definite outcome: as Jepsen does, its client
     /// is closed and a new one, with a new id, takes its place (the old id names no one
     /// any more: a late reply to it is undeliverable, as in Maelstrom's network).
     fn replace(&mut self, c: usize) {
+        self.skip_early(c);
         let first = self.names.len() as u64;
         let client = &mut self.clients[c];
         if let Some(slot) = self.slots.get_mut((client.number - first) as usize) {
@@ -750,6 +868,21 @@ impl Router {
             .waiting
             .as_ref()
             .is_some_and(|w| Some(w.msg_id) == id);
+        // It waits for nothing, and the message names a msg_id it will send: it waits in
+        // the client's queue for then (client.clj, `recv!`; net.clj, `recv!`).
+        if client.waiting.is_none()
+            && let Some(id) = id
+            && id >= client.next_msg_id
+            && client.early.len() < EARLY
+        {
+            client.early.push_back(Early {
+                node: n,
+                number,
+                in_reply_to: id,
+                line: line.to_vec(),
+            });
+            return Outcome::Done;
+        }
         if !matched {
             self.skip(at(&self.names), c, in_reply_to, id, line, body);
             return Outcome::Done;

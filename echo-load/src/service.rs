@@ -61,6 +61,11 @@ impl Services {
         NAMES.contains(&name)
     }
 
+    /// The service called `name`, if there is one.
+    pub fn named(name: &str) -> Option<&'static str> {
+        NAMES.iter().copied().find(|n| *n == name)
+    }
+
     /// Handles `body` (a request's body, JSON text) sent to service `name` by `src`;
     /// returns the reply's body (JSON text, with `in_reply_to`), or `None` when the
     /// service answers nothing.

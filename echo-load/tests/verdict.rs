@@ -451,6 +451,65 @@ fn latency_delays_messages_between_nodes_and_never_those_of_clients() {
 }
 
 #[test]
+fn latency_delays_a_call_to_a_service_both_ways() {
+    // Each echo waits for lin-kv's write_ok: the write and its reply are each delayed
+    // (net.clj's latency-for: no client is involved), so no request is answered in under
+    // two latencies (a lower bound: a busy machine only adds to it).
+    let mut c = config(&["--kv"]);
+    c.latency_ms = 60;
+    let report = run(&c);
+    let summary = report.summary();
+    assert!(report.valid(), "{summary}");
+    assert!(report.latency_ms(0.0) >= 120.0, "two hops: {summary}");
+}
+
+#[test]
+fn a_reply_that_comes_before_its_request_answers_it() {
+    // After its 3rd reply the node sends one naming the client's next msg_id, with a
+    // wrong echo. The client waits for nothing then: Maelstrom keeps the message in its
+    // queue, and the client takes it as the reply to its next request (client.clj,
+    // recv!), so the run is invalid; dropping it would pass the node.
+    for rate in [None, Some(50.0)] {
+        let mut c = config(&["--early-at", "3"]);
+        c.concurrency = 1;
+        c.rate = rate;
+        c.time_limit = Duration::from_millis(400);
+        let report = run(&c);
+        let summary = report.summary();
+        assert!(!report.valid(), "{rate:?}: {summary}");
+        assert_eq!(report.counts.wrong, 1, "{rate:?}: {summary}");
+        assert!(summary.contains("\"early\""), "{rate:?}: {summary}");
+        // The right reply to that request, which came after, is skipped.
+        assert!(report.counts.skipped >= 1, "{rate:?}: {summary}");
+    }
+}
+
+#[test]
+fn lines_ended_by_a_lone_cr_are_read_at_once() {
+    // Every line the node prints ends with \r alone: each is whole as soon as it is read
+    // (Java's readLine), or the last reply of a run would wait for a byte that never
+    // comes, and a closed loop would stall on every request.
+    let mut c = config(&["--cr"]);
+    c.concurrency = 1;
+    let report = run(&c);
+    let summary = report.summary();
+    assert!(report.valid(), "{summary}");
+    assert!(report.counts.ok > 50, "{summary}");
+}
+
+#[test]
+fn a_control_character_a_node_sends_another_reaches_it_escaped() {
+    // n0 sends n1 a string holding a raw TAB, which Maelstrom reads; its writer escapes
+    // it, so n1, which exits on any line a strict JSON reader refuses, runs on.
+    let mut c = config(&["--gossip-control"]);
+    c.node_count = 2;
+    let report = run(&c);
+    let summary = report.summary();
+    assert!(report.valid(), "{summary}");
+    assert!(report.counts.forwarded >= 2, "{summary}");
+}
+
+#[test]
 fn what_maelstrom_reads_and_passes_passes() {
     // init_ok with an extra key and a string msg_id (only its type is checked); replies
     // ending in \r\n with text after the JSON (cheshire reads one value); and, after the

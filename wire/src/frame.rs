@@ -67,17 +67,68 @@ pub fn echo_request(
 /// Appends a message from one node to another as Maelstrom's network delivers it: with
 /// the network's own message `id` first, then `src` and `dest` (JSON string tokens, as
 /// the sender printed them) and `body` (its JSON text, or `{}` for none), and its line
-/// end. Maelstrom re-serializes the whole message; the body's own bytes are kept.
+/// end. Maelstrom re-serializes the whole message; the parts' own bytes are kept, but for
+/// what a strict reader must never be sent and Maelstrom's writer never sends: a control
+/// character inside a string, which is escaped as that writer escapes it (see
+/// [`escape_controls`]).
 pub fn delivered(out: &mut Vec<u8>, id: u64, src: &[u8], dest: &[u8], body: Option<&[u8]>) {
     out.extend_from_slice(b"{\"id\":");
     decimal(out, id);
     out.extend_from_slice(b",\"src\":");
-    out.extend_from_slice(src);
+    escape_controls(out, src);
     out.extend_from_slice(b",\"dest\":");
-    out.extend_from_slice(dest);
+    escape_controls(out, dest);
     out.extend_from_slice(b",\"body\":");
-    out.extend_from_slice(body.unwrap_or(b"{}"));
+    escape_controls(out, body.unwrap_or(b"{}"));
     out.extend_from_slice(b"}\n");
+}
+
+/// Appends `json`, a JSON text (whose strings may hold control characters unescaped, as
+/// Maelstrom's reader accepts them), with each control character (U+0000 to U+001F)
+/// inside a string escaped as Maelstrom's JSON writer (Jackson, through cheshire) writes
+/// it: `\b`, `\t`, `\n`, `\f` and `\r` by their short escapes, the rest as `\u00XX` in
+/// upper-case hex. Whitespace between tokens, a tab say, is left as it is. Text with no
+/// control character is copied as it is.
+pub fn escape_controls(out: &mut Vec<u8>, json: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    if !json.iter().any(|&b| b < 0x20) {
+        out.extend_from_slice(json);
+        return;
+    }
+    let (mut in_string, mut escape) = (false, false);
+    for &b in json {
+        if !in_string {
+            in_string = b == b'"';
+            out.push(b);
+            continue;
+        }
+        if escape {
+            escape = false;
+            out.push(b);
+            continue;
+        }
+        match b {
+            b'\\' => {
+                escape = true;
+                out.push(b);
+            }
+            b'"' => {
+                in_string = false;
+                out.push(b);
+            }
+            0x08 => out.extend_from_slice(b"\\b"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            0x00..0x20 => {
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 0xf)]);
+            }
+            _ => out.push(b),
+        }
+    }
 }
 
 /// Appends `n` in decimal.
@@ -126,6 +177,31 @@ mod tests {
             String::from_utf8(out).expect("UTF-8"),
             "{\"id\":12,\"src\":\"n1\",\"dest\":\"n2\",\"body\":{\"type\":\"gossip\"}}\n\
              {\"id\":13,\"src\":\"n2\",\"dest\":\"n1\",\"body\":{}}\n"
+        );
+    }
+
+    #[test]
+    fn control_characters_in_strings_are_escaped_as_maelstroms_writer_does() {
+        let mut out = Vec::new();
+        escape_controls(
+            &mut out,
+            b"{\"a\t\":\t\"x\ty\x01\x1f\x08\x0c\\\"\\\\\x00\",\"b\":[\"\\t\"]}",
+        );
+        assert_eq!(
+            String::from_utf8(out).expect("UTF-8"),
+            r#"{"a\t":	"x\ty\u0001\u001F\b\f\"\\\u0000","b":["\t"]}"#
+        );
+        let mut out = Vec::new();
+        delivered(
+            &mut out,
+            1,
+            b"\"n\x011\"",
+            br#""n2""#,
+            Some(b"{\"t\":\"\x7f\xc3\xa9\"}"),
+        );
+        assert_eq!(
+            out,
+            b"{\"id\":1,\"src\":\"n\\u00011\",\"dest\":\"n2\",\"body\":{\"t\":\"\x7f\xc3\xa9\"}}\n"
         );
     }
 
