@@ -187,12 +187,32 @@ impl Config {
             Some(rate) => format!("open loop at {rate} requests/s"),
             None => "closed loop".to_owned(),
         };
-        format!(
+        let mut text = format!(
             "{}, {mode}, {} payload, {} s",
             plural(self.concurrency as u64, "client", "clients"),
             self.payload,
             self.time_limit.as_secs_f64()
-        )
+        );
+        // Whatever else changes the run, as its option says it.
+        if self.timeout != Config::default().timeout {
+            text += &format!(", --timeout {}", self.timeout.as_millis());
+        }
+        if let Some(n) = self.requests {
+            text += &format!(", --requests {n}");
+        }
+        if self.latency_ms > 0 {
+            text += &format!(", --latency {} ({})", self.latency_ms, self.latency_dist);
+        }
+        if self.seed != 0 {
+            text += &format!(", --seed {}", self.seed);
+        }
+        if self.log_stderr {
+            text += ", --log-stderr";
+        }
+        if self.history {
+            text += ", --history";
+        }
+        text
     }
 
     /// Checks what can be checked before anything starts, changing nothing: each error
@@ -446,6 +466,7 @@ pub(crate) fn run_checked(config: &Config) -> Result<Report, Error> {
         let _ = std::fs::remove_dir_all(&logs);
     }
     let lost = router.lost_lines();
+    let initialised = router.initialised_count();
     let (counts, faults, timeout_marks) = router.finish();
     let report = Report {
         lost,
@@ -457,6 +478,7 @@ pub(crate) fn run_checked(config: &Config) -> Result<Report, Error> {
         due: load.map_or(0, |l| l.due),
         seconds: load.map_or(0.0, |l| l.seconds),
         start_seconds,
+        initialised,
         stop_seconds,
         descriptors,
         peak_rss_kib: sys::peak_rss_kib(),

@@ -37,8 +37,11 @@ pub struct Report {
     pub due: u64,
     /// Seconds of load.
     pub seconds: f64,
-    /// Seconds from starting the first node to the last init_ok.
+    /// Seconds from starting the first node to the last init_ok (or to when starting
+    /// ended without it).
     pub start_seconds: f64,
+    /// Nodes that answered their init.
+    pub initialised: usize,
     /// Seconds from closing the nodes' stdins to the last node's exit.
     pub stop_seconds: f64,
     /// Descriptors the driver held open once every node had started.
@@ -208,11 +211,20 @@ impl Report {
             ),
             None => writeln!(s, "cpu per request: none measured, no request was answered"),
         };
-        let _ = writeln!(
-            s,
-            "nodes: started and initialised in {:.2} s, stopped in {:.2} s",
-            self.start_seconds, self.stop_seconds
-        );
+        let nodes = self.config.node_count;
+        let _ = if self.initialised == nodes {
+            writeln!(
+                s,
+                "nodes: started and initialised in {:.2} s, stopped in {:.2} s",
+                self.start_seconds, self.stop_seconds
+            )
+        } else {
+            writeln!(
+                s,
+                "nodes: started in {:.2} s, {} of {nodes} initialised, stopped in {:.2} s",
+                self.start_seconds, self.initialised, self.stop_seconds
+            )
+        };
         if let (Some(fds), Some(kib)) = (self.descriptors, self.peak_rss_kib) {
             let _ = writeln!(
                 s,
@@ -341,15 +353,23 @@ impl Report {
                 "bin": self.config.bin.display().to_string(),
                 "node_args": self.config.node_args,
                 "nodes": self.config.node_count,
+                "first_node": format!("n{}", self.config.first_node),
                 "concurrency": self.config.concurrency,
                 "rate": self.config.rate,
+                "closed_loop": self.config.rate.is_none(),
                 "payload": self.config.payload.to_string(),
                 "time_limit_s": self.config.time_limit.as_secs_f64(),
                 "timeout_ms": self.config.timeout.as_millis() as u64,
                 "requests": self.config.requests,
                 "seed": self.config.seed,
                 "strict": self.config.strict,
+                "latency_ms": self.config.latency_ms,
+                "latency_dist": self.config.latency_dist.to_string(),
+                "log_stderr": self.config.log_stderr,
+                "history": self.config.history,
+                "workload": "echo",
             },
+            "initialised": self.initialised,
             "requests": { "due": self.due, "sent": c.sent, "never_sent": self.never_sent() },
             "ok": c.ok,
             "failed": c.failed,

@@ -83,7 +83,8 @@ struct Waiting {
 }
 
 /// What was queued for one node's stdin and what of it was written: which requests are
-/// wholly written (their timeouts start there), and whether the stdin takes nothing while
+/// wholly written (a timed-out request's message says whether it was; its timeout runs
+/// from its client's send), and whether the stdin takes nothing while
 /// bytes wait for it.
 #[derive(Debug, Default)]
 struct Stdin {

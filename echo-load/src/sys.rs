@@ -10,7 +10,9 @@ use std::time::Duration;
 use mio::unix::SourceFd;
 use mio::{Interest, Poll, Token};
 
-/// The size the driver's pipes to a node are grown to, where the system allows (Linux).
+/// The size the driver's pipes to a node are grown to, where the system allows (Linux;
+/// other systems size their pipes themselves).
+#[cfg(any(target_os = "linux", target_os = "android"))]
 pub const PIPE_SIZE: usize = 1 << 20;
 
 /// A pipe for a signal handler to write into and the loop to wait on: both ends

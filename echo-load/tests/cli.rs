@@ -909,3 +909,125 @@ fn ctrl_c_ends_a_comparison_with_the_rounds_that_finished() {
         "{stdout}"
     );
 }
+
+#[test]
+fn results_json_records_every_option_that_changes_a_run() {
+    // Each option --help lists either has its key in results.json's settings, with the
+    // value given, or is named here with why it changes no run.
+    const NOT_A_RUN: &[(&str, &str)] = &[
+        ("help", "prints the help"),
+        ("version", "prints the version"),
+        ("quiet", "progress only"),
+        ("out", "where the outputs go"),
+        ("rounds", "a comparison's, in its results' compare"),
+        ("capacity", "a search's, in its results' capacity"),
+        ("p99-max", "a search's, in its results' capacity"),
+    ];
+    let settings_key = |option: &str| match option {
+        "args" => "node_args",
+        "node-count" | "nodes" => "nodes",
+        "time-limit" => "time_limit_s",
+        "timeout" => "timeout_ms",
+        "latency" => "latency_ms",
+        other => Box::leak(other.replace('-', "_").into_boxed_str()),
+    };
+    let (_, help, _) = echo_load(&["--help"]);
+    let options: Vec<&str> = help
+        .lines()
+        // Option lines are indented; the prose under them is not.
+        .filter(|l| l.starts_with("  "))
+        .filter_map(|l| l.trim_start().strip_prefix("-h, ").or(Some(l.trim_start())))
+        .filter_map(|l| l.strip_prefix("-w, ").or(Some(l)))
+        .filter_map(|l| l.strip_prefix("--"))
+        .filter_map(|l| l.split([' ', '=']).next())
+        .filter(|o| {
+            !o.is_empty()
+                && o.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'-' || b.is_ascii_digit())
+        })
+        .collect();
+    assert!(options.len() >= 20, "{options:?}");
+    let sed = node("settings-node", &sed_node());
+    let (dir, out) = out_dir("settings");
+    let (code, stdout, stderr) = echo_load(&[
+        "test",
+        "-w",
+        "echo",
+        "--bin",
+        sed.to_str().expect("utf-8 path"),
+        "--nodes",
+        "n1,n2",
+        "--concurrency",
+        "3",
+        "--rate",
+        "40",
+        "--time-limit",
+        "0.3",
+        "--timeout",
+        "900",
+        "--payload",
+        "string:3",
+        "--requests",
+        "7",
+        "--strict",
+        "--history",
+        "--latency",
+        "2",
+        "--latency-dist",
+        "uniform",
+        "--log-stderr",
+        "--seed",
+        "9",
+        "--quiet",
+        "--out",
+        &out,
+        "--args",
+        "x",
+    ]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let json = results(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    let settings = json["settings"].as_object().expect("settings");
+    for option in options {
+        if NOT_A_RUN.iter().any(|(o, _)| *o == option) {
+            continue;
+        }
+        let key = settings_key(option);
+        assert!(
+            settings.contains_key(key),
+            "--{option}: no '{key}' in {settings:?}"
+        );
+    }
+    for (key, value) in [
+        ("nodes", serde_json::json!(2)),
+        ("first_node", serde_json::json!("n1")),
+        ("concurrency", serde_json::json!(3)),
+        ("rate", serde_json::json!(40.0)),
+        ("closed_loop", serde_json::json!(false)),
+        ("timeout_ms", serde_json::json!(900)),
+        ("payload", serde_json::json!("string:3")),
+        ("requests", serde_json::json!(7)),
+        ("strict", serde_json::json!(true)),
+        ("history", serde_json::json!(true)),
+        ("latency_ms", serde_json::json!(2)),
+        ("latency_dist", serde_json::json!("uniform")),
+        ("log_stderr", serde_json::json!(true)),
+        ("seed", serde_json::json!(9)),
+        ("node_args", serde_json::json!(["x"])),
+        ("workload", serde_json::json!("echo")),
+    ] {
+        assert_eq!(settings[key], value, "{key}");
+    }
+    // The summary's first line names them too.
+    let run = json["run"].as_str().expect("run");
+    for said in [
+        "--timeout 900",
+        "--requests 7",
+        "--latency 2 (uniform)",
+        "--seed 9",
+        "--log-stderr",
+        "--history",
+    ] {
+        assert!(run.contains(said), "{said}: {run}");
+    }
+}
