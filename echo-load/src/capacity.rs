@@ -106,8 +106,26 @@ pub struct Capacity {
 }
 
 impl Capacity {
-    /// The step at the highest rate that passed: the capacity.
+    /// The search's outcome: `aborted` when a step was (a node crashed, or an init
+    /// failed: Maelstrom would have stopped that test, and no rate is measured by it;
+    /// the search stops there), `valid` when it found a capacity, `invalid` when every
+    /// step failed.
+    pub fn outcome(&self) -> &'static str {
+        if self.steps.iter().any(|s| s.outcome == "aborted") {
+            "aborted"
+        } else if self.rate().is_some() {
+            "valid"
+        } else {
+            "invalid"
+        }
+    }
+
+    /// The step at the highest rate that passed: the capacity (none when a step was
+    /// aborted: see [`Capacity::outcome`]).
     pub fn best(&self) -> Option<&Step> {
+        if self.steps.iter().any(|s| s.outcome == "aborted") {
+            return None;
+        }
         self.steps
             .iter()
             .filter(|s| s.passed())
@@ -182,6 +200,16 @@ impl Capacity {
                     .map_or_else(|| ", passed".to_owned(), |why| format!(": {why}")),
             );
         }
+        if let Some(step) = self.steps.iter().find(|s| s.outcome == "aborted") {
+            let _ = writeln!(
+                s,
+                "capacity: none: the step at {} requests/s was aborted (Maelstrom would stop \
+                 that test), so the search stopped there; see the first step that was not \
+                 valid, above",
+                rate(step.offered)
+            );
+            return s;
+        }
         match (self.best(), self.first_bad()) {
             (Some(best), bad) => {
                 let _ = write!(
@@ -234,6 +262,7 @@ impl Capacity {
         let best = self.best();
         json!({
             "run": self.describe(),
+            "outcome": self.outcome(),
             "interrupted": self.interrupted.map(crate::interrupt::name),
             "capacity": {
                 "rate": best.map(|s| s.offered),
@@ -446,6 +475,12 @@ pub fn capacity(
             "--p99-max: {p99_max_ms} is out of range: {lo} to {hi} ms"
         )));
     }
+    if let Some(n) = config.requests {
+        return Err(crate::Error::Config(format!(
+            "--requests {n}: a capacity search's steps each run the whole --time-limit at \
+             their rate; a cap on requests would end them early and measure nothing"
+        )));
+    }
     let config = &crate::session(std::slice::from_ref(config))?.remove(0);
     let mut found = Capacity {
         config: config.clone(),
@@ -483,9 +518,12 @@ pub fn capacity(
         if step.outcome != "valid" && found.first_invalid.is_none() {
             found.first_invalid = Some(report.summary());
         }
+        // A step Maelstrom would stop (a crash, a failed init) measures no rate: the
+        // search ends with it, and no capacity is built on what passed before.
+        let aborted = step.outcome == "aborted";
         search.record(offered, step.passed());
         found.steps.push(step);
-        rate = search.next();
+        rate = if aborted { None } else { search.next() };
     }
     if found.interrupted.is_none() && interrupts.haste() > Haste::None {
         found.interrupted = interrupts.first();

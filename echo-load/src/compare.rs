@@ -27,6 +27,10 @@ pub const ROUNDS: usize = 5;
 /// The round counts a comparison can use.
 pub const ROUNDS_RANGE: std::ops::RangeInclusive<usize> = 1..=1000;
 
+/// The shortest closed-loop round a comparison takes: a run's throughput is not
+/// measured under a second.
+pub const ROUND_MIN: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// What one run of one node measured.
 #[derive(Clone, Debug)]
 pub struct Round {
@@ -120,8 +124,12 @@ pub struct Compared {
 }
 
 impl Compared {
-    /// `valid` when every round was; else the first round's outcome that was not.
+    /// `not run` when it ran no round (the comparison was stopped first); `valid` when
+    /// every round was; else the first round's outcome that was not.
     pub fn outcome(&self) -> &'static str {
+        if self.rounds.is_empty() {
+            return "not run";
+        }
         self.rounds
             .iter()
             .map(|r| r.outcome)
@@ -218,11 +226,12 @@ pub fn label(config: &Config) -> String {
 /// # let echo_node = ["-c".to_owned(), r#"if sed --version >/dev/null 2>&1; then u=-u; else u=-l; fi; exec sed $u -e 's/^{"id":[0-9]*,"src":"\([^"]*\)","dest":"\([^"]*\)","body":{"type":"init",.*"msg_id":\([0-9]*\)}}$/{"src":"\2","dest":"\1","body":{"type":"init_ok","in_reply_to":\3}}/' -e 's/^{"id":[0-9]*,"src":"\([^"]*\)","dest":"\([^"]*\)","body":{"echo":\(.*\),"type":"echo","msg_id":\([0-9]*\)}}$/{"src":"\2","dest":"\1","body":{"type":"echo_ok","echo":\3,"in_reply_to":\4}}/'"#.to_owned()];
 /// use std::time::Duration;
 ///
-/// // `echo_node`: `sh -c` and a sed script. Two nodes run alike, alternated.
+/// // `echo_node`: `sh -c` and a sed script. Two nodes run alike, alternated, for the
+/// // shortest closed-loop rounds a comparison takes.
 /// let sed = echo_load::Config {
 ///     bin: "/bin/sh".into(),
 ///     node_args: echo_node.to_vec(),
-///     time_limit: Duration::from_millis(300),
+///     time_limit: echo_load::compare::ROUND_MIN,
 ///     node_count: 1, // n0, as `--node-count 1` names it
 ///     first_node: 0,
 ///     rate: None, // closed loop: `--rate max`
@@ -245,6 +254,20 @@ pub fn compare(
         let (lo, hi) = (ROUNDS_RANGE.start(), ROUNDS_RANGE.end());
         return Err(crate::Error::Config(format!(
             "--rounds: {rounds} is out of range: {lo} to {hi}"
+        )));
+    }
+    // Throughput is not measured under a second (as a single run says): rounds that
+    // short would be compared by noise.
+    if let Some(short) = configs
+        .iter()
+        .find(|c| c.rate.is_none() && c.time_limit < ROUND_MIN)
+    {
+        return Err(crate::Error::Config(format!(
+            "--time-limit: {} s is too short for a comparison's closed-loop rounds: \
+             throughput is measured over {} s or more (give --time-limit 1 or more, or \
+             compare latency under a --rate)",
+            short.time_limit.as_secs_f64(),
+            ROUND_MIN.as_secs()
         )));
     }
     // Every node's configuration is checked before the first runs.
@@ -349,15 +372,18 @@ impl Comparison {
         self.nodes.first().is_some_and(|n| n.config.rate.is_some())
     }
 
-    /// `valid` when every node is; else `aborted` if one is, else `invalid`.
+    /// `aborted` if a node's run was; else `invalid` if one was not valid; else `not run`
+    /// if a node ran no round (the comparison was stopped first); else `valid`.
     pub fn outcome(&self) -> &'static str {
         let outcomes = || self.nodes.iter().map(Compared::outcome);
         if outcomes().any(|o| o == "aborted") {
             "aborted"
-        } else if outcomes().all(|o| o == "valid") {
-            "valid"
-        } else {
+        } else if outcomes().any(|o| o == "invalid") {
             "invalid"
+        } else if outcomes().any(|o| o == "not run") {
+            "not run"
+        } else {
+            "valid"
         }
     }
 
@@ -398,7 +424,7 @@ impl Comparison {
             let ran = plural(node.rounds.len() as u64, "round", "rounds");
             let measured = if !node.valid() {
                 match node.rounds.len() {
-                    0 => "did not run".to_owned(),
+                    0 => "(stopped before its first round)".to_owned(),
                     n => format!("round {n} was {}: no speed is given", node.outcome()),
                 }
             } else if open {
@@ -424,8 +450,12 @@ impl Comparison {
             && !rest.is_empty()
         {
             for node in rest {
-                let line = if !first.valid() {
+                let line = if first.rounds.is_empty() {
+                    format!("{}: no ratio, {} did not run", node.label, first.label)
+                } else if !first.valid() {
                     format!("{}: no ratio, {} is not valid", node.label, first.label)
+                } else if node.rounds.is_empty() {
+                    format!("{}: no ratio, it did not run", node.label)
                 } else if !node.valid() {
                     format!("{}: no ratio, it is not valid", node.label)
                 } else if open {

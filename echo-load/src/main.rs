@@ -681,12 +681,7 @@ fn main() -> ExitCode {
         }
         Command::Capacity(config, start, p99_max) => {
             echo_load::capacity(&config, start, p99_max, config.progress).map(|found| {
-                let outcome = if found.rate().is_some() {
-                    "valid"
-                } else {
-                    "invalid"
-                };
-                let code = status(found.interrupted, outcome);
+                let code = status(found.interrupted, found.outcome());
                 finish(&found.summary(), code, "results and plots", || {
                     config.out.as_deref().map(|dir| (dir, found.write(dir)))
                 })

@@ -734,7 +734,7 @@ fn two_bins_are_compared_in_rounds_with_results_and_a_plot() {
         "--rate",
         "max",
         "--time-limit",
-        "0.3",
+        "1",
         "--quiet",
         "--out",
         &out,
@@ -886,13 +886,13 @@ fn ctrl_c_ends_a_comparison_with_the_rounds_that_finished() {
             "--rate",
             "max",
             "--time-limit",
-            "0.3",
+            "1",
         ])
         .arg("--quiet")
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("run");
-    std::thread::sleep(Duration::from_millis(1500));
+    std::thread::sleep(Duration::from_millis(3000));
     let signalled = Instant::now();
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -908,6 +908,110 @@ fn ctrl_c_ends_a_comparison_with_the_rounds_that_finished() {
             && stdout.contains("requests/s ("),
         "{stdout}"
     );
+}
+
+#[test]
+fn a_comparison_stopped_before_a_node_ran_says_it_did_not_run() {
+    // Stopped 0.3 s into the first 1 s round: no node finished one. Each is "not run",
+    // never valid, and has no ratio; results.json says the same.
+    use std::time::Duration;
+    let sed = node("compare-not-run", &sed_node());
+    let sed = sed.to_str().expect("utf-8 path");
+    let (dir, out) = out_dir("compare-not-run");
+    let child = Command::new(BIN)
+        .args([
+            "--bin",
+            sed,
+            "--bin",
+            sed,
+            "--node-count",
+            "1",
+            "--rate",
+            "max",
+        ])
+        .args(["--time-limit", "1", "--quiet", "--out", &out])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run");
+    std::thread::sleep(Duration::from_millis(300));
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    let out = child.wait_with_output().expect("exit");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{stdout}");
+    assert!(
+        stdout.contains("not run  (stopped before its first round)")
+            && stdout.contains("no ratio, compare-not-run (#1) did not run")
+            && !stdout.contains("valid "),
+        "{stdout}"
+    );
+    let json = results(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(json["outcome"], "not run");
+    for entry in json["compare"].as_array().expect("compare") {
+        assert_eq!(
+            (&entry["valid"], &entry["outcome"]),
+            (&serde_json::json!(false), &serde_json::json!("not run"))
+        );
+    }
+}
+
+#[test]
+fn a_capacity_search_stops_at_a_step_maelstrom_would_abort() {
+    // A node that exits at its 3rd init (a file counts them), and one that never
+    // answers init: neither is a rate failure. The search stops at the aborted step,
+    // exits 4, and gives no capacity.
+    let count = std::env::temp_dir().join(format!("echo-load-inits-{}", std::process::id()));
+    let _ = std::fs::remove_file(&count);
+    let crashes = node(
+        "capacity-crash",
+        &format!(
+            "echo x >> '{}'\nif [ \"$(wc -l < '{}')\" -ge 3 ]; then exit 3; fi\n{}",
+            count.display(),
+            count.display(),
+            sed_node()
+        ),
+    );
+    let mute = node("capacity-mute", "exec cat > /dev/null");
+    for (bin, steps) in [(&crashes, 3), (&mute, 1)] {
+        let started = std::time::Instant::now();
+        let (code, stdout, _) = echo_load(&[
+            "--bin",
+            bin.to_str().expect("utf-8 path"),
+            "--capacity",
+            "--rate",
+            "100",
+            "--node-count",
+            "1",
+            "--time-limit",
+            "0.2",
+            "--quiet",
+        ]);
+        assert_eq!(code, Some(4), "{stdout}");
+        assert!(
+            stdout.contains(
+                "was aborted (Maelstrom would stop that test), so the search stopped there"
+            ) && !stdout.contains("capacity: 1")
+                && stdout.matches(" aborted").count() >= 1,
+            "{stdout}"
+        );
+        // The table's rows: one a step run.
+        let table = stdout
+            .lines()
+            .filter(|l| {
+                l.starts_with("  ") && l.trim_start().starts_with(|c: char| c.is_ascii_digit())
+            })
+            .count();
+        assert_eq!(table, steps, "{stdout}");
+        // One init wait at most, not one a halving.
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(40),
+            "{stdout}"
+        );
+    }
+    let _ = std::fs::remove_file(&count);
 }
 
 #[test]

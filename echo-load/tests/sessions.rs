@@ -29,7 +29,11 @@ fn config(args: &[&str]) -> Config {
 #[test]
 fn a_node_slowed_on_purpose_compares_slower_by_the_ratio_its_cost_implies() {
     const COST_US: f64 = 500.0;
-    let configs = [config(&[]), config(&["--cost-us", "500"])];
+    let one_second = |args| Config {
+        time_limit: echo_load::compare::ROUND_MIN,
+        ..config(args)
+    };
+    let configs = [one_second(&[]), one_second(&["--cost-us", "500"])];
     let comparison = echo_load::compare(&configs, 3, false).expect("runs");
     let [fast, slow] = &comparison.nodes[..] else {
         panic!("two nodes")
@@ -74,9 +78,14 @@ fn a_node_slowed_on_purpose_compares_slower_by_the_ratio_its_cost_implies() {
 fn an_invalid_node_is_reported_invalid_and_never_as_a_speed() {
     let silent = Config {
         timeout: Duration::from_millis(300),
+        time_limit: echo_load::compare::ROUND_MIN,
         ..config(&["--silent-after", "5"])
     };
-    let comparison = echo_load::compare(&[config(&[]), silent], 2, false).expect("runs");
+    let valid = Config {
+        time_limit: echo_load::compare::ROUND_MIN,
+        ..config(&[])
+    };
+    let comparison = echo_load::compare(&[valid, silent], 2, false).expect("runs");
     let summary = comparison.summary();
     assert_eq!(comparison.outcome(), "invalid", "{summary}");
     let silent = &comparison.nodes[1];
@@ -169,6 +178,18 @@ fn a_session_that_cannot_run_says_why_before_any_run() {
         echo_load::capacity(&config(&[]), f64::NAN, 10.0, false).err(),
         echo_load::capacity(&config(&[]), 100.0, 0.0, false).err(),
         echo_load::capacity(&missing, 100.0, 10.0, false).err(),
+        // Options that make a session meaningless.
+        echo_load::capacity(
+            &Config {
+                requests: Some(10),
+                ..config(&[])
+            },
+            100.0,
+            10.0,
+            false,
+        )
+        .err(),
+        echo_load::compare(&[config(&[]), config(&[])], 2, false).err(),
     ] {
         assert!(
             matches!(error, Some(echo_load::Error::Config(_))),
