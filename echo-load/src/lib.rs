@@ -63,6 +63,7 @@ pub use error::Error;
 pub use network::LatencyDist;
 pub use report::Report;
 pub use send::PayloadKind;
+pub use sys::adopt_orphans;
 
 use drive::Drive;
 use fault::Fault;
@@ -397,6 +398,7 @@ pub(crate) fn run_checked(config: &Config) -> Result<Report, Error> {
     let starting = Instant::now();
     if let Err(e) = drive.start(&logs) {
         stop_all(&mut drive.nodes, Duration::ZERO, &mut || true);
+        sys::end_orphans();
         if scratch {
             let _ = std::fs::remove_dir_all(&logs);
         }
@@ -435,6 +437,9 @@ pub(crate) fn run_checked(config: &Config) -> Result<Report, Error> {
     let stops = stop_all(&mut drive.nodes, EXIT_GRACE, &mut || haste() == Haste::Now);
     let interrupted = interrupts.as_ref().and_then(Interrupt::first);
     drop(interrupts); // the signals act as usual again
+    // What the nodes started and left behind (in a session of its own, or once its node
+    // ended), where echo-load adopts such orphans (see `adopt_orphans`).
+    sys::end_orphans();
     let stop_seconds = stopping.elapsed().as_secs_f64();
     let Drive {
         nodes,

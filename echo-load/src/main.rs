@@ -626,6 +626,9 @@ fn parse_concurrency(text: &str, nodes: usize) -> Option<usize> {
 }
 
 fn main() -> ExitCode {
+    // echo-load's only children are the nodes: what they start and leave behind is
+    // adopted, and ended at the end of each run (Linux).
+    echo_load::adopt_orphans();
     let command = match parse(std::env::args_os().skip(1).collect()) {
         Ok((command, notes)) => {
             for note in notes {

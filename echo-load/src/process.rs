@@ -31,6 +31,8 @@ pub struct NodeProcess {
     pub stdout_closed: bool,
     /// Its process group was killed once it had exited, or with it.
     group_ended: bool,
+    /// Its stdout reached end of file while it was drained at the end of the run.
+    drained: bool,
     /// Maelstrom would read no more of its stdout: its lines are drained and counted as
     /// lost.
     pub unread: bool,
@@ -92,6 +94,7 @@ impl NodeProcess {
             log,
             stdout_closed: false,
             group_ended: false,
+            drained: false,
             unread: false,
         })
     }
@@ -186,6 +189,28 @@ impl NodeProcess {
         None
     }
 
+    /// Reads and drops whatever its stdout holds now, without waiting (the run is over:
+    /// a node that writes on after its stdin closes must not block on a full pipe, and
+    /// be blamed for not exiting).
+    fn drain_stdout(&mut self) {
+        use std::io::Read;
+        if self.stdout_closed || self.drained {
+            return;
+        }
+        let mut scratch = [0u8; 16 << 10];
+        loop {
+            match self.stdout.read(&mut scratch) {
+                Ok(0) => {
+                    self.drained = true;
+                    return;
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return, // empty for now (or unreadable: nothing to drain)
+            }
+        }
+    }
+
     /// Whether its exit has been seen (by [`NodeProcess::exited`] or a kill).
     pub fn exit_seen(&self) -> bool {
         self.group_ended
@@ -223,6 +248,9 @@ pub fn stop_all(
     let mut stops: Vec<Option<Stop>> = vec![None; nodes.len()];
     let mut running: Vec<usize> = (0..nodes.len()).collect();
     loop {
+        for &n in &running {
+            nodes[n].drain_stdout();
+        }
         running.retain(|&n| match nodes[n].exited() {
             Some(status) => {
                 stops[n] = Some(Stop::Exited(status));

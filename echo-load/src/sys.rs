@@ -170,6 +170,62 @@ pub fn descriptors(nodes: usize) -> Result<(), crate::Error> {
     Ok(())
 }
 
+/// Whether [`adopt_orphans`] made this process its descendants' reaper.
+static ADOPTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes this process the reaper of its descendants' orphans (Linux's child subreaper,
+/// `PR_SET_CHILD_SUBREAPER`): what a node starts and leaves behind, even in a session of
+/// its own (`setsid`), becomes this process's child when its parent ends, and
+/// [`end_orphans`] ends it. For a program whose only children are the nodes it runs
+/// (echo-load's command); `false` where the system has no such means (macOS, the BSDs:
+/// there a node's process group is all that is ended with it).
+pub fn adopt_orphans() -> bool {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let adopted = rustix::process::set_child_subreaper(Some(rustix::process::getpid())).is_ok();
+        ADOPTING.store(adopted, std::sync::atomic::Ordering::Relaxed);
+        adopted
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    false
+}
+
+/// Under [`adopt_orphans`], once every node is reaped: kills every child this process has
+/// left (each one something a node started, adopted when its parent ended) and reaps it,
+/// until none is left, so nothing outlives the run and nothing is left a zombie.
+pub fn end_orphans() {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::process::{Pid, Signal, WaitOptions, kill_process, waitpid};
+        if !ADOPTING.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        let me = rustix::process::getpid().as_raw_nonzero().get();
+        // A killed child's own children are adopted in turn: look again until none is
+        // left (bounded: a fork bomb is not outrun forever).
+        for _ in 0..100 {
+            let Ok(all) = procfs::process::all_processes() else {
+                return;
+            };
+            let children: Vec<Pid> = all
+                .flatten()
+                .filter_map(|p| p.stat().ok())
+                .filter(|stat| stat.ppid == me)
+                .filter_map(|stat| Pid::from_raw(stat.pid))
+                .collect();
+            if children.is_empty() {
+                return;
+            }
+            for &pid in &children {
+                let _ = kill_process(pid, Signal::KILL);
+            }
+            for pid in children {
+                let _ = waitpid(Some(pid), WaitOptions::empty());
+            }
+        }
+    }
+}
+
 /// How many descriptors this process has open (the entries of `/dev/fd`, less the one
 /// reading it), if the system says.
 pub fn open_descriptors() -> Option<u64> {

@@ -1015,6 +1015,75 @@ fn a_capacity_search_stops_at_a_step_maelstrom_would_abort() {
 }
 
 #[test]
+fn nothing_a_node_started_outlives_echo_load_or_is_left_a_zombie() {
+    // The node starts a child in a session of its own (setsid: out of its process group)
+    // and one in its group; both run for 300 s. Linux: echo-load adopts what its nodes
+    // leave behind, so neither is left running, nor left a zombie for init to reap.
+    if !std::path::Path::new("/proc/self/stat").exists()
+        || !std::path::Path::new("/usr/bin/setsid").exists()
+            && !std::path::Path::new("/bin/setsid").exists()
+    {
+        return; // Linux's subreaper, and util-linux's setsid, are what this is about
+    }
+    let pids = std::env::temp_dir().join(format!("echo-load-orphans-{}", std::process::id()));
+    let _ = std::fs::remove_file(&pids);
+    let script = format!(
+        "setsid sleep 300 </dev/null >/dev/null 2>&1 &\necho $! >> {p}\nsleep 300 </dev/null >/dev/null 2>&1 &\necho $! >> {p}\n{}",
+        sed_node(),
+        p = pids.display()
+    );
+    let bin = node("orphan-node", &script);
+    let (code, stdout, _) = echo_load(&[
+        "--bin",
+        bin.to_str().expect("utf-8 path"),
+        "--node-count",
+        "2",
+        "--rate",
+        "max",
+        "--time-limit",
+        "0.3",
+        "--quiet",
+    ]);
+    assert_eq!(code, Some(0), "{stdout}");
+    let started: Vec<i32> = std::fs::read_to_string(&pids)
+        .expect("pids")
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    let _ = std::fs::remove_file(&pids);
+    assert_eq!(started.len(), 4, "{started:?}");
+    for pid in started {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"));
+        assert!(stat.is_err(), "{pid} is still there: {stat:?}");
+    }
+}
+
+#[test]
+fn a_node_that_writes_on_after_its_stdin_closes_is_drained_not_blamed() {
+    // After its stdin closes, the node writes 3 MB of lines (more than a pipe holds) and
+    // exits 0. echo-load reads on until it exits: --strict finds nothing to blame.
+    let script = format!(
+        "{}\nyes 'a line written after the run, to be drained' | head -n 70000\nexit 0",
+        sed_node().trim_start_matches("exec ")
+    );
+    let bin = node("chatty-after-node", &script);
+    let (code, stdout, _) = echo_load(&[
+        "--bin",
+        bin.to_str().expect("utf-8 path"),
+        "--node-count",
+        "1",
+        "--rate",
+        "max",
+        "--time-limit",
+        "0.3",
+        "--strict",
+        "--quiet",
+    ]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(!stdout.contains("did not exit"), "{stdout}");
+}
+
+#[test]
 fn results_json_records_every_option_that_changes_a_run() {
     // Each option --help lists either has its key in results.json's settings, with the
     // value given, or is named here with why it changes no run.
