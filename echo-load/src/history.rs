@@ -43,11 +43,15 @@ pub enum Completion<'a> {
     },
 }
 
-/// The history file being written.
+/// The history file being written: under a temporary name (`history.jsonl.tmp`), renamed
+/// to its own once whole, so that it is whole or absent.
 #[derive(Debug)]
 pub struct History {
     out: BufWriter<File>,
+    /// Its name once whole.
     path: PathBuf,
+    /// Its name while written.
+    tmp: PathBuf,
     /// Times count from here: the start of the load.
     start: Instant,
     /// The first write that failed; nothing more is written after it.
@@ -55,11 +59,16 @@ pub struct History {
 }
 
 impl History {
-    /// Creates (or truncates) `path`.
+    /// Creates (or truncates) `path` with `.tmp` added, to be renamed `path` by
+    /// [`History::finish`].
     pub fn create(path: &Path) -> io::Result<History> {
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
         Ok(History {
-            out: BufWriter::with_capacity(BUFFER, File::create(path)?),
+            out: BufWriter::with_capacity(BUFFER, File::create(&tmp)?),
             path: path.to_path_buf(),
+            tmp,
             start: Instant::now(),
             failed: None,
         })
@@ -136,18 +145,23 @@ impl History {
         }
     }
 
-    /// Writes what is buffered; the first error of the whole history, with the file.
+    /// Writes what is buffered and gives the file its name; or removes it, and returns
+    /// the first error of the whole history, with the file's name.
     pub fn finish(mut self) -> Result<(), crate::report::OutputError> {
         let error = match self.failed.take() {
             Some(e) => Some(e),
-            None => self.out.flush().err(),
+            None => self
+                .out
+                .flush()
+                .and_then(|()| std::fs::rename(&self.tmp, &self.path))
+                .err(),
         };
         match error {
             None => Ok(()),
-            Some(error) => Err(crate::report::OutputError {
-                path: self.path,
-                error,
-            }),
+            Some(error) => {
+                let _ = std::fs::remove_file(&self.tmp);
+                Err(crate::report::OutputError::of(self.path, error))
+            }
         }
     }
 }

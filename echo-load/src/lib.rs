@@ -63,7 +63,7 @@ pub use error::Error;
 pub use network::LatencyDist;
 pub use report::Report;
 pub use send::PayloadKind;
-pub use sys::adopt_orphans;
+pub use sys::{adopt_orphans, survive_file_size_limit};
 
 use drive::Drive;
 use fault::Fault;
@@ -542,9 +542,52 @@ pub(crate) fn session(configs: &[Config]) -> Result<Vec<Config>, Error> {
     Ok(configs.iter().map(run).collect())
 }
 
+/// The lock file that [`lock_out`] holds in an `--out` folder.
+const LOCK: &str = ".echo-load.lock";
+
+/// An `--out` folder held for one command's outputs: see [`lock_out`]. The lock is let go
+/// when this is dropped (or the process ends).
+#[derive(Debug)]
+pub struct OutLock {
+    _file: std::fs::File,
+}
+
+/// Holds `dir` (made if need be) for one command's outputs, by a lock on a file in it
+/// (`.echo-load.lock`), so that two echo-load commands given the same `--out` at once
+/// never mix their files: the second is refused ([`Error::Out`]), naming the folder.
+/// [`run`], [`compare()`] and [`capacity()`] do not take it themselves; echo-load's
+/// command takes it before the run and lets it go once the outputs are written.
+pub fn lock_out(dir: &Path) -> Result<OutLock, Error> {
+    let shown = dir.display();
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::Out(format!("--out {shown}: cannot create it: {e}")))?;
+    let path = dir.join(LOCK);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::Out(format!("--out {shown}: {}: {e}", path.display())))?;
+    match sys::try_lock(&file) {
+        Ok(true) => Ok(OutLock { _file: file }),
+        Ok(false) => Err(Error::Out(format!(
+            "--out {shown}: another echo-load command is writing there (it holds {}); give \
+             another folder, or wait for it to end",
+            path.display()
+        ))),
+        Err(e) => Err(Error::Out(format!(
+            "--out {shown}: {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
 /// Whether `name` is a file echo-load writes into `--out`: `results.json`, the plots,
 /// `history.jsonl`, a node's log (`n7.log`), or one of those being written (`.tmp`).
 fn ours(name: &str) -> bool {
+    if name == LOCK {
+        return true;
+    }
     let name = name.strip_suffix(".tmp").unwrap_or(name);
     matches!(
         name,
@@ -579,7 +622,7 @@ fn prepare_out(dir: &Path) -> Result<(), String> {
         }
         // Something else by one of those names (a folder, say) is left as it is: writing
         // that output fails at the end, and says so.
-        if entry.file_type().is_ok_and(|t| t.is_file()) {
+        if entry.file_type().is_ok_and(|t| t.is_file()) && name != LOCK {
             earlier.push(entry.path());
         }
     }

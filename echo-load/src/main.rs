@@ -629,6 +629,7 @@ fn main() -> ExitCode {
     // echo-load's only children are the nodes: what they start and leave behind is
     // adopted, and ended at the end of each run (Linux).
     echo_load::adopt_orphans();
+    echo_load::survive_file_size_limit();
     let command = match parse(std::env::args_os().skip(1).collect()) {
         Ok((command, notes)) => {
             for note in notes {
@@ -650,6 +651,19 @@ fn main() -> ExitCode {
         Ok(command) => command,
         Err(e) => {
             let _ = writeln!(io::stderr(), "echo-load: {e}\nTry 'echo-load --help'.");
+            return ExitCode::from(2);
+        }
+    };
+    // The --out folder is this command's until its outputs are written.
+    let out = match &command {
+        Command::Run(config) | Command::Capacity(config, ..) => config.out.as_deref(),
+        Command::Compare(configs, _) => configs.first().and_then(|c| c.out.as_deref()),
+        Command::Help | Command::Version => None,
+    };
+    let _lock = match out.map(echo_load::lock_out).transpose() {
+        Ok(lock) => lock,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "echo-load: {e}");
             return ExitCode::from(2);
         }
     };

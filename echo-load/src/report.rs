@@ -581,40 +581,61 @@ pub(crate) fn pretty(value: &serde_json::Value) -> String {
 pub(crate) type Plot = Result<String, Box<dyn std::error::Error>>;
 
 /// Writes each file into `dir`, under a temporary name first and then renamed, so that
-/// each is whole or absent. Every file is tried; the error names the first that could
-/// not be written, with its path.
+/// each is whole or absent. Every file is tried; the error names each that could not be
+/// written, with its path.
 pub(crate) fn write_outputs<const N: usize>(
     dir: &Path,
     files: [(&str, Plot); N],
 ) -> Result<(), OutputError> {
-    let mut first = None;
+    let mut failed = OutputError {
+        failures: Vec::new(),
+    };
     for (name, text) in files {
         let path = dir.join(name);
         let written = text
             .map_err(|e| io::Error::other(e.to_string()))
             .and_then(|text| write_whole(&path, text.as_bytes()));
         if let Err(error) = written {
-            first.get_or_insert(OutputError { path, error });
+            failed.failures.push((path, error));
         }
     }
-    first.map_or(Ok(()), Err)
+    if failed.failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failed)
+    }
 }
 
 /// The plots' size in pixels.
 pub(crate) const PLOT_SIZE: (u32, u32) = (900, 480);
 
-/// An output file that could not be written.
+/// The output files that could not be written (at least one), each with why.
 #[derive(Debug)]
 pub struct OutputError {
-    /// The file.
-    pub path: std::path::PathBuf,
-    /// Why.
-    pub error: io::Error,
+    /// Each file, and why it could not be written.
+    pub failures: Vec<(std::path::PathBuf, io::Error)>,
+}
+
+impl OutputError {
+    /// `path` could not be written, for `error`.
+    pub fn of(path: std::path::PathBuf, error: io::Error) -> OutputError {
+        OutputError {
+            failures: vec![(path, error)],
+        }
+    }
 }
 
 impl std::fmt::Display for OutputError {
+    /// A line a file: `cannot write PATH: WHY`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "cannot write {}: {}", self.path.display(), self.error)
+        for (i, (path, error)) in self.failures.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+                f.write_str("echo-load: ")?;
+            }
+            write!(f, "cannot write {}: {error}", path.display())?;
+        }
+        Ok(())
     }
 }
 

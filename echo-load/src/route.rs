@@ -1148,11 +1148,13 @@ impl Router {
         for c in 0..self.clients.len() {
             let client = &self.clients[c];
             let n = client.node;
+            // A node whose lines Maelstrom reads no more is not silent: it printed on.
             if client
                 .waiting
                 .as_ref()
                 .is_some_and(|w| due(w) && w.note.is_none())
                 && !self.links[n].silent
+                && self.links[n].lost == 0
                 && now.saturating_duration_since(self.links[n].last_line) >= self.timeout
             {
                 self.links[n].silent = true;
@@ -1172,6 +1174,12 @@ impl Router {
                 continue;
             };
             let sent = w.sent;
+            if w.note.is_none() && self.links[n].lost > 0 {
+                w.note = Some(format!(
+                    "{} printed on, but Maelstrom reads no more of its stdout (see above)",
+                    self.names[n]
+                ));
+            }
             if w.written.is_none() {
                 // It waited in front of the node's stdin all along: say why.
                 let name = &self.names[n];

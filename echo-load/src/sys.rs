@@ -170,6 +170,26 @@ pub fn descriptors(nodes: usize) -> Result<(), crate::Error> {
     Ok(())
 }
 
+/// Catches SIGXFSZ for the rest of the process: past a file-size limit (`ulimit -f`), a
+/// write then fails with `EFBIG`, which is reported as the write error it is (the summary
+/// printed, exit 3), instead of the signal ending echo-load mid-write. A handler, not
+/// `SIG_IGN`: the nodes, which would inherit an ignored signal across `exec`, keep the
+/// default.
+pub fn survive_file_size_limit() {
+    let caught = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let _ = signal_hook::flag::register(signal_hook::consts::SIGXFSZ, caught);
+}
+
+/// Takes the lock of an `--out` folder, without waiting: `Ok(false)` when another
+/// process holds it.
+pub fn try_lock(file: &std::fs::File) -> io::Result<bool> {
+    match rustix::fs::flock(file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(true),
+        Err(rustix::io::Errno::WOULDBLOCK) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Whether [`adopt_orphans`] made this process its descendants' reaper.
 static ADOPTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 

@@ -345,6 +345,101 @@ fn an_output_that_cannot_be_written_loses_no_verdict() {
         "{stderr}"
     );
     assert_eq!(plots, [true, true], "the outputs that can be written are");
+    // Two that cannot be written: each is named.
+    std::fs::create_dir_all(dir.join("results.json")).expect("a folder");
+    std::fs::create_dir_all(dir.join("latency.svg")).expect("a folder");
+    let (code, _, stderr) = short_run(&["--out", dir.to_str().expect("utf-8")]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(
+        stderr.contains("results.json: Is a directory")
+            && stderr.contains("latency.svg: Is a directory"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_file_size_limit_is_a_write_error_with_the_summary_printed_and_no_file_cut() {
+    // Under `ulimit -f` (512-byte blocks), results.json and the history cannot be
+    // written whole: echo-load says so (exit 3) with its summary and verdict printed,
+    // instead of SIGXFSZ ending it (exit 153), and leaves no file cut short.
+    let sed = node("fsize-node", &sed_node());
+    let (dir, out) = out_dir("fsize");
+    let command = format!(
+        "ulimit -f 2 && exec '{BIN}' --bin '{}' --node-count 1 --rate max --time-limit 0.3 \
+         --quiet --history --out '{out}'",
+        sed.display()
+    );
+    let done = Command::new("sh")
+        .args(["-c", &command])
+        .output()
+        .expect("run");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&done.stdout),
+        String::from_utf8_lossy(&done.stderr),
+    );
+    let left: Vec<String> = std::fs::read_dir(&dir)
+        .expect("out")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(done.status.code(), Some(3), "{stdout}{stderr}");
+    assert!(stdout.ends_with("valid? true\n"), "{stdout}");
+    assert!(
+        stderr.contains("history.jsonl: File too large")
+            && stderr.contains("results.json: File too large"),
+        "{stderr}"
+    );
+    assert!(
+        !left
+            .iter()
+            .any(|f| f.ends_with(".tmp") || f == "history.jsonl" || f == "results.json"),
+        "{left:?}"
+    );
+}
+
+#[test]
+fn two_commands_given_the_same_out_at_once_are_not_both_run() {
+    // The first holds the folder for its whole run; the second is refused, exit 2.
+    let sed = node("locked-node", &sed_node());
+    let (dir, out) = out_dir("locked");
+    let sed = sed.to_str().expect("utf-8 path");
+    let first = Command::new(BIN)
+        .args(["--bin", sed, "--node-count", "1", "--rate", "max"])
+        .args(["--time-limit", "2", "--quiet", "--out", &out])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("run");
+    // Until the first has the folder (its lock file exists and is held).
+    let lock = dir.join(".echo-load.lock");
+    let started = std::time::Instant::now();
+    while !lock.exists() && started.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let (code, _, stderr) = echo_load(&[
+        "--bin",
+        sed,
+        "--time-limit",
+        "0.2",
+        "--quiet",
+        "--out",
+        &out,
+    ]);
+    let first = first.wait_with_output().expect("first");
+    let json = results(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("another echo-load command is writing there"),
+        "{stderr}"
+    );
+    assert_eq!(first.status.code(), Some(0));
+    assert_eq!(
+        json["settings"]["time_limit_s"], 2.0,
+        "the first's results, whole"
+    );
 }
 
 #[test]
@@ -361,9 +456,17 @@ fn a_rerun_into_the_same_folder_leaves_only_its_own_files() {
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     files.sort();
+    // The lock that held the folder for each run stays (removing it could let two runs
+    // lock two files of one name).
     assert_eq!(
         files,
-        ["latency.svg", "n0.log", "results.json", "throughput.svg"]
+        [
+            ".echo-load.lock",
+            "latency.svg",
+            "n0.log",
+            "results.json",
+            "throughput.svg"
+        ]
     );
     // A folder that holds anything else is refused as it is.
     std::fs::write(dir.join("notes.txt"), "mine").expect("a file of the user's");

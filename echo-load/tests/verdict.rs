@@ -389,6 +389,33 @@ fn a_node_whose_replies_are_skipped_is_not_said_to_answer_nothing() {
 }
 
 #[test]
+fn a_node_whose_lines_maelstrom_reads_no_more_is_not_said_to_answer_nothing() {
+    // It first sends to a node that does not exist (Maelstrom reads no more of it), then
+    // answers every request: its requests time out, for what it printed went unread,
+    // not because it printed nothing.
+    let mut c = config(&[]);
+    c.bin = sh_node(
+        "unread-replies",
+        &format!(
+            "printf '{{\"src\":\"n0\",\"dest\":\"n9\",\"body\":{{\"type\":\"x\"}}}}\\n'\nexec {} -e '{}'",
+            sed(),
+            SED_ECHO
+        ),
+    );
+    c.concurrency = 1;
+    c.timeout = Duration::from_millis(300);
+    let report = run(&c);
+    let summary = report.summary();
+    assert!(!report.valid(), "{summary}");
+    assert_eq!(report.faults.count(Kind::Silent), 0, "{summary}");
+    assert!(!summary.contains("answered nothing"), "{summary}");
+    assert!(
+        summary.contains("n0 printed on, but Maelstrom reads no more of its stdout"),
+        "{summary}"
+    );
+}
+
+#[test]
 fn a_run_cut_short_does_not_blame_the_clients_for_the_rate() {
     // One client and a 300 ms stall: requests fall due that it cannot send; then the
     // node exits, which ends the run.
