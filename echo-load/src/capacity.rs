@@ -161,8 +161,12 @@ impl Capacity {
         )
     }
 
-    /// The summary printed at the end.
+    /// The summary printed at the end (escaped as [`Report::summary`] is).
     pub fn summary(&self) -> String {
+        crate::words::printable(&self.summary_text(), true).into_owned()
+    }
+
+    fn summary_text(&self) -> String {
         let mut s = String::new();
         if let Some(failed) = &self.first_invalid {
             let _ = writeln!(s, "the first step that was not valid:\n{failed}");

@@ -387,8 +387,12 @@ impl Comparison {
         }
     }
 
-    /// The summary printed at the end.
+    /// The summary printed at the end (escaped as [`Report::summary`] is).
     pub fn summary(&self) -> String {
+        crate::words::printable(&self.summary_text(), true).into_owned()
+    }
+
+    fn summary_text(&self) -> String {
         let mut s = String::new();
         for node in &self.nodes {
             if let Some(failed) = &node.failed {

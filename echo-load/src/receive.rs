@@ -208,7 +208,9 @@ fn show_new_lines(name: &str, path: &Path, done: &mut u64) {
     for line in added[..end].split(|&b| b == b'\n') {
         text.extend_from_slice(name.as_bytes());
         text.extend_from_slice(b": ");
-        text.extend_from_slice(line);
+        // Escaped: a node's bytes never act on the terminal.
+        let line = String::from_utf8_lossy(line);
+        text.extend_from_slice(crate::words::printable(&line, false).as_bytes());
         text.push(b'\n');
     }
     let _ = io::stderr().write_all(&text);

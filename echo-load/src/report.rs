@@ -116,8 +116,14 @@ impl Report {
         }
     }
 
-    /// The summary printed at the end of a run.
+    /// The summary printed at the end of a run: every control character in it but its
+    /// line ends escaped (what a node wrote is quoted in it, and never acts on the
+    /// terminal).
     pub fn summary(&self) -> String {
+        crate::words::printable(&self.summary_text(), true).into_owned()
+    }
+
+    fn summary_text(&self) -> String {
         let mut s = String::new();
         let c = &self.counts;
         let _ = writeln!(

@@ -687,7 +687,7 @@ impl Router {
             self.faults.push(Fault::Undeliverable {
                 at: at(),
                 field: "src",
-                id: src.into_owned(),
+                id: crate::words::printable(&src, false).into_owned(),
                 text: Excerpt::of(line, QUOTE),
             });
             return Outcome::StopReading;
@@ -722,7 +722,7 @@ impl Router {
         self.faults.push(Fault::Undeliverable {
             at: at(),
             field: "dest",
-            id: dest.into_owned(),
+            id: crate::words::printable(&dest, false).into_owned(),
             text: Excerpt::of(line, QUOTE),
         });
         Outcome::StopReading
@@ -900,7 +900,7 @@ impl Router {
             let text = body
                 .text
                 .and_then(|s| check::decode_string(s.of(line)).ok())
-                .map(|t| t.into_owned())
+                .map(|t| crate::words::printable(&t, false).into_owned())
                 .unwrap_or_default();
             self.faults.push(Fault::ErrorReply {
                 at: at(&self.names),

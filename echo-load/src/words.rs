@@ -1,4 +1,27 @@
-//! Numbers and counts in words, as the summaries print them.
+//! Numbers and counts in words, as the summaries print them; and a node's text made safe
+//! to print.
+
+use std::borrow::Cow;
+
+/// `text` with every control character (C0, DEL, C1: what a terminal acts on, such as
+/// ESC's colour and screen-clearing sequences, `\r`, NUL) escaped as Rust writes it
+/// (`\u{1b}`, `\r`, `\t`, `\0`), and with them `\n` unless `lines`: how anything a
+/// node wrote reaches the terminal. Text with none is returned as it is.
+pub fn printable(text: &str, lines: bool) -> Cow<'_, str> {
+    let escaped = |c: char| c.is_control() && !(lines && c == '\n');
+    if !text.chars().any(escaped) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if escaped(c) {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
 
 /// `n` bytes as a person reads them: `95 bytes`, `12.3 KiB`, `64.0 MiB`.
 pub fn bytes(n: u64) -> String {
@@ -55,6 +78,17 @@ pub fn short(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_nodes_control_characters_are_escaped_and_nothing_else() {
+        assert_eq!(
+            printable("\u{1b}[2J\u{1b}[31mred\r\0 \u{9b}é\tx", false),
+            "\\u{1b}[2J\\u{1b}[31mred\\r\\0 \\u{9b}é\\tx"
+        );
+        assert_eq!(printable("a\nb", false), "a\\nb");
+        assert_eq!(printable("a\nb\u{7f}", true), "a\nb\\u{7f}");
+        assert!(matches!(printable("plain é", false), Cow::Borrowed(_)));
+    }
 
     #[test]
     fn counts_have_thousands_separators() {

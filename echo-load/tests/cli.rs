@@ -1187,6 +1187,45 @@ fn a_node_that_writes_on_after_its_stdin_closes_is_drained_not_blamed() {
 }
 
 #[test]
+fn a_nodes_control_bytes_reach_the_terminal_escaped() {
+    // The node writes a screen-clearing escape, a colour, a \r and a NUL on stderr, and
+    // a stdout line Maelstrom cannot read with an escape and a bell (a \r would end it):
+    // the summary quotes both, and
+    // --log-stderr shows its stderr, every such byte escaped.
+    let bin = node(
+        "control-bytes-node",
+        "read -r line\nprintf 'clear \\033[2J red \\033[31m cr \\r nul \\000 end\\n' >&2\nprintf '{\"src\":\"n0\",\"dest\":\"c0\",\"body\":{\"type\":\"init_ok\",\"in_reply_to\":1}}\\n'\nprintf 'garbage \\033[2J \\007 here\\n'\nexec cat > /dev/null",
+    );
+    let (code, stdout, stderr) = echo_load(&[
+        "--bin",
+        bin.to_str().expect("utf-8 path"),
+        "--node-count",
+        "1",
+        "--rate",
+        "max",
+        "--time-limit",
+        "0.3",
+        "--timeout",
+        "200",
+        "--log-stderr",
+        "--quiet",
+    ]);
+    assert_eq!(code, Some(1), "{stdout}");
+    for (what, text) in [("stdout", &stdout), ("stderr", &stderr)] {
+        assert!(
+            !text.contains(['\u{1b}', '\r', '\0', '\u{7}']),
+            "{what} holds a raw control byte: {text:?}"
+        );
+    }
+    assert!(stdout.contains(r"garbage \u{1b}[2J \u{7} here"), "{stdout}");
+    assert!(
+        stdout.contains(r"clear \u{1b}[2J red \u{1b}[31m cr \r nul \0 end"),
+        "{stdout}"
+    );
+    assert!(stderr.contains(r"n0: clear \u{1b}[2J"), "{stderr}");
+}
+
+#[test]
 fn results_json_records_every_option_that_changes_a_run() {
     // Each option --help lists either has its key in results.json's settings, with the
     // value given, or is named here with why it changes no run.
