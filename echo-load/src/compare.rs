@@ -108,6 +108,43 @@ fn median_sorted(v: &[f64]) -> f64 {
     }
 }
 
+/// A node's measure moving one way round after round: a trend its median hides.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Drift {
+    /// Whether it rose (each round above the one before) or fell.
+    pub rising: bool,
+    /// The first round's measure, and the last's.
+    pub first: f64,
+    /// The last round's measure.
+    pub last: f64,
+}
+
+impl Drift {
+    /// The trend in `values`, one a round in order: at least [`DRIFT_ROUNDS`] rounds,
+    /// each above the one before (or each below), and the last more than
+    /// [`DRIFT_FACTOR`] times the first (or less than its inverse). `None`: no trend.
+    pub fn of(values: &[f64]) -> Option<Drift> {
+        if values.len() < DRIFT_ROUNDS || values.iter().any(|v| !v.is_finite()) {
+            return None;
+        }
+        let rising = values.windows(2).all(|w| w[1] > w[0]);
+        let falling = values.windows(2).all(|w| w[1] < w[0]);
+        let (first, last) = (values[0], values[values.len() - 1]);
+        let far = last > first * DRIFT_FACTOR || last * DRIFT_FACTOR < first;
+        ((rising || falling) && far).then_some(Drift {
+            rising,
+            first,
+            last,
+        })
+    }
+}
+
+/// The fewest rounds a trend is told from: with fewer, a steady move is chance.
+pub const DRIFT_ROUNDS: usize = 3;
+
+/// How far a steady move must go, first round to last, to be a trend and not noise.
+pub const DRIFT_FACTOR: f64 = 1.25;
+
 /// One node of a comparison: its runs and what they add up to.
 #[derive(Debug)]
 pub struct Compared {
@@ -162,6 +199,17 @@ impl Compared {
             return None;
         }
         Spread::of(self.rounds.iter().map(f))
+    }
+
+    /// Its measure's trend over the rounds (throughput, or p50 under a rate), if it has
+    /// one: then its median and spread describe no steady node.
+    pub fn drift(&self, open_loop: bool) -> Option<Drift> {
+        let values: Vec<f64> = self
+            .rounds
+            .iter()
+            .map(|r| if open_loop { r.p50_ms } else { r.throughput })
+            .collect();
+        Drift::of(&values)
     }
 
     /// Latency at quantile `q` over all its rounds, in ms.
@@ -450,6 +498,31 @@ impl Comparison {
                 node.outcome()
             );
         }
+        for node in &self.nodes {
+            if let Some(d) = node.drift(open) {
+                let (what, unit) = if open {
+                    ("p50 latency", " ms")
+                } else {
+                    ("throughput", " requests/s")
+                };
+                let way = if d.rising { "rose" } else { "fell" };
+                let value = |x: f64| {
+                    if open {
+                        sig(x)
+                    } else {
+                        thousands(x.round() as u64)
+                    }
+                };
+                let _ = writeln!(
+                    s,
+                    "{}: its {what} {way} round after round, {}{unit} to {}{unit}: a trend, \
+                     not noise, which its median and spread do not describe",
+                    node.label,
+                    value(d.first),
+                    value(d.last)
+                );
+            }
+        }
         if let Some((first, rest)) = self.nodes.split_first()
             && !rest.is_empty()
         {
@@ -513,6 +586,11 @@ impl Comparison {
                     "valid": n.valid(),
                     "outcome": n.outcome(),
                     "rounds": n.rounds.len(),
+                    "drift": n.drift(self.open_loop()).map(|d| json!({
+                        "way": if d.rising { "rising" } else { "falling" },
+                        "first": d.first,
+                        "last": d.last,
+                    })),
                     "throughput_median": throughput.map(|t| t.median),
                     "throughput_spread": throughput.map(|t| t.spread),
                     "throughput": spread(throughput),
@@ -684,6 +762,17 @@ fn percentile_label(nines: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_steady_move_far_enough_is_a_trend_and_noise_is_not() {
+        let fell = Drift::of(&[1581.0, 900.0, 400.0, 150.0, 78.0]).expect("a trend");
+        assert!(!fell.rising && fell.first == 1581.0 && fell.last == 78.0);
+        assert!(Drift::of(&[1.0, 1.3, 1.7]).is_some_and(|d| d.rising));
+        // Not one way all along, not far enough, or too few rounds.
+        assert_eq!(Drift::of(&[100.0, 90.0, 95.0, 50.0]), None);
+        assert_eq!(Drift::of(&[100.0, 99.0, 98.0, 97.0]), None);
+        assert_eq!(Drift::of(&[100.0, 10.0]), None);
+    }
 
     #[test]
     fn the_spread_is_the_median_absolute_deviation() {

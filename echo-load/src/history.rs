@@ -18,6 +18,30 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// What a request takes in `history.jsonl` besides its payload, which each of its two
+/// lines carries (invoked, and echoed): measured, 185 bytes with the short names of a
+/// run of a few nodes and clients (21,876,739 bytes for 100,000 requests of Maelstrom's
+/// payload; 21,889,453 for 10,000 of `string:1000`).
+pub const BYTES_A_REQUEST: u64 = 185;
+
+/// The largest history a run writes without `--history-large`: 1 GiB.
+pub const LARGE: u64 = 1 << 30;
+
+/// The rate a closed loop's history is sized for, unless `--requests` bounds it: more
+/// than echo-load sends one node on the machine PERFORMANCE.md describes.
+pub const CLOSED_LOOP_RATE: f64 = 1_500_000.0;
+
+/// The size `config`'s history would have: the requests it sends at most (`--requests`,
+/// else its rate over its time limit, [`CLOSED_LOOP_RATE`] for a closed loop), and their
+/// bytes.
+pub fn estimate(config: &crate::Config) -> (u64, u64) {
+    let seconds = config.time_limit.as_secs_f64();
+    let by_time = (config.rate.unwrap_or(CLOSED_LOOP_RATE) * seconds).ceil() as u64;
+    let requests = config.requests.map_or(by_time, |n| n.min(by_time));
+    let each = BYTES_A_REQUEST + 2 * config.payload.mean_len();
+    (requests, requests.saturating_mul(each))
+}
+
 /// Bytes of history gathered before each write.
 const BUFFER: usize = 1 << 20;
 

@@ -122,6 +122,8 @@ pub struct Config {
     pub progress: bool,
     /// Write every operation into `history.jsonl` in [`Config::out`] (which it needs).
     pub history: bool,
+    /// Let [`Config::history`] write more than [`history::LARGE`] (`--history-large`).
+    pub history_large: bool,
     /// Maelstrom's `--latency`: the mean delay of messages between nodes (and services),
     /// in milliseconds; 0, none.
     pub latency_ms: u64,
@@ -154,6 +156,7 @@ impl Default for Config {
             strict: false,
             progress: false,
             history: false,
+            history_large: false,
             latency_ms: 0,
             latency_dist: network::LatencyDist::Constant,
             log_stderr: false,
@@ -280,6 +283,18 @@ impl Config {
         }
         if self.history && self.out.is_none() {
             return Err("--history: needs --out DIR, where history.jsonl is written".into());
+        }
+        let (requests, bytes) = history::estimate(self);
+        if self.history && bytes > history::LARGE && !self.history_large {
+            return Err(format!(
+                "--history: this run's would be about {} ({} requests at most, about {} \
+                 each), more than the {} written unless told: give --history-large to \
+                 write it, or bound it with --requests N",
+                words::bytes(bytes),
+                words::thousands(requests),
+                words::bytes(bytes / requests.max(1)),
+                words::bytes(history::LARGE)
+            ));
         }
         if let PayloadKind::String(n) = self.payload
             && n > send::MAX_STRING_PAYLOAD

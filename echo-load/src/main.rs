@@ -72,7 +72,11 @@ Options:
                             per node (its stderr) into DIR, a new folder or one an
                             earlier run wrote (its files are replaced)
       --history             Also write history.jsonl into --out: a line for each request
-                            invoked and each completed (ok, fail, info), with its time
+                            invoked and each completed (ok, fail, info), with its time;
+                            its size is said before the run (about 185 bytes a request
+                            and twice the payload), and a run whose history could pass
+                            1 GiB is refused without --history-large
+      --history-large       Let --history write more than 1 GiB
       --latency <MS>        Maelstrom's: mean delay of each message between nodes, and of
                             each message to a service and of its reply, 0 to 60000;
                             messages to and from clients are never delayed [default: 0]
@@ -417,6 +421,7 @@ fn parse(args: Vec<OsString>) -> Result<(Command, Vec<String>), String> {
             Long("seed") => config.seed = value(&mut parser, "--seed")?,
             Long("strict") => config.strict = true,
             Long("history") => config.history = true,
+            Long("history-large") => config.history_large = true,
             Long("latency") => config.latency_ms = value(&mut parser, "--latency")?,
             Long("latency-dist") => {
                 let text: String = value(&mut parser, "--latency-dist")?;
@@ -668,22 +673,32 @@ fn main() -> ExitCode {
         }
     };
     let ran = match command {
-        Command::Run(config) => echo_load::run(&config).map(|report| {
-            let code = status(report.interrupted, report.outcome());
-            let code = finish(
-                &report.summary(),
-                code,
-                "results, plots and node logs",
-                || config.out.as_deref().map(|dir| (dir, report.write(dir))),
-            );
-            match &report.history_error {
-                Some(e) => {
-                    let _ = writeln!(io::stderr(), "echo-load: {e}");
-                    ExitCode::from(3)
-                }
-                None => code,
+        Command::Run(config) => {
+            if config.history && config.progress {
+                let (requests, bytes) = echo_load::history::estimate(&config);
+                let _ = writeln!(
+                    io::stderr(),
+                    "echo-load: --history: up to about {} MB for up to {requests} requests",
+                    bytes.div_ceil(1_000_000)
+                );
             }
-        }),
+            echo_load::run(&config).map(|report| {
+                let code = status(report.interrupted, report.outcome());
+                let code = finish(
+                    &report.summary(),
+                    code,
+                    "results, plots and node logs",
+                    || config.out.as_deref().map(|dir| (dir, report.write(dir))),
+                );
+                match &report.history_error {
+                    Some(e) => {
+                        let _ = writeln!(io::stderr(), "echo-load: {e}");
+                        ExitCode::from(3)
+                    }
+                    None => code,
+                }
+            })
+        }
         Command::Compare(configs, rounds) => {
             let progress = configs.first().is_some_and(|c| c.progress);
             echo_load::compare(&configs, rounds, progress).map(|comparison| {
@@ -785,6 +800,7 @@ mod tests {
         let switches = [
             "--strict",
             "--history",
+            "--history-large",
             "--log-stderr",
             "--capacity",
             "--quiet",
@@ -907,6 +923,35 @@ mod tests {
             .err()
             .unwrap_or_default();
         assert!(e.contains("runs lin-kv when -w names no workload"), "{e}");
+    }
+
+    #[test]
+    fn a_history_that_could_pass_a_gib_asks_for_history_large() {
+        let words = [
+            "--bin",
+            "/bin/sh",
+            "--history",
+            "--out",
+            "/tmp/x",
+            "--rate",
+            "max",
+            "--time-limit",
+            "10",
+        ];
+        let e = parse_args(args(&words)).err().unwrap_or_default();
+        assert!(
+            e.contains("--history: this run's would be about 3.0 GiB (15,000,000 requests")
+                && e.contains("give --history-large"),
+            "{e}"
+        );
+        let mut larger = words.to_vec();
+        larger.push("--history-large");
+        assert!(run_of(&larger).history_large);
+        // Bounded by --requests, or a rate, it is small.
+        let mut bounded = words.to_vec();
+        bounded.extend(["--requests", "1000000"]);
+        assert!(!run_of(&bounded).history_large);
+        assert!(parse_args(args(&["--bin", "/bin/sh", "--history", "--out", "/tmp/x"])).is_ok());
     }
 
     #[test]

@@ -23,6 +23,20 @@ pub enum PayloadKind {
     Mixed,
 }
 
+impl PayloadKind {
+    /// A payload's mean length as JSON text, in bytes.
+    pub fn mean_len(&self) -> u64 {
+        match self {
+            // "Please echo N", quoted, N from 0 to 127: 14 bytes and 1 to 3 digits.
+            PayloadKind::Maelstrom => 14 + (10 + 2 * 90 + 3 * 28) / 128,
+            PayloadKind::String(n) => *n as u64 + 2,
+            PayloadKind::Mixed => {
+                MIXED.iter().map(|p| p.len() as u64).sum::<u64>() / MIXED.len() as u64
+            }
+        }
+    }
+}
+
 impl FromStr for PayloadKind {
     type Err = String;
 

@@ -1234,6 +1234,10 @@ fn results_json_records_every_option_that_changes_a_run() {
         ("version", "prints the version"),
         ("quiet", "progress only"),
         ("out", "where the outputs go"),
+        (
+            "history-large",
+            "lets the history be large; the run is the same",
+        ),
         ("rounds", "a comparison's, in its results' compare"),
         ("capacity", "a search's, in its results' capacity"),
         ("p99-max", "a search's, in its results' capacity"),

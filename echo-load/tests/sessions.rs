@@ -167,6 +167,44 @@ fn a_rate_limited_node_has_a_capacity_found_no_higher_than_its_limit() {
 }
 
 #[test]
+fn a_node_that_slows_every_round_is_said_to_drift() {
+    // Each round starts the node anew, and each costs it more a request: 0, 2, 8 and
+    // 32 ms, so each round's throughput is below the one before whatever the machine
+    // does. The summary names the trend instead of passing it off as a spread.
+    let dir = std::env::temp_dir().join(format!("echo-load-drift-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (count, script) = (dir.join("rounds"), dir.join("slower-each-round"));
+    let _ = std::fs::remove_file(&count);
+    let text = format!(
+        "#!/bin/sh\nn=$(cat '{c}' 2>/dev/null || echo 0)\necho $((n + 1)) > '{c}'\n\
+         case $n in 0) cost=0;; 1) cost=2000;; 2) cost=8000;; *) cost=32000;; esac\n\
+         exec '{}' --cost-us $cost\n",
+        demo_node().display(),
+        c = count.display()
+    );
+    std::fs::write(&script, text).expect("script");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let slower = Config {
+        bin: script,
+        node_args: Vec::new(),
+        time_limit: echo_load::compare::ROUND_MIN,
+        ..config(&[])
+    };
+    let comparison = echo_load::compare(&[slower], 4, false).expect("runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    let summary = comparison.summary();
+    assert!(comparison.nodes[0].valid(), "{summary}");
+    assert!(
+        summary.contains("its throughput fell round after round")
+            && summary.contains("a trend, not noise"),
+        "{summary}"
+    );
+    let json = comparison.results_json();
+    assert_eq!(json["compare"][0]["drift"]["way"], "falling", "{json}");
+}
+
+#[test]
 fn a_session_that_cannot_run_says_why_before_any_run() {
     let missing = Config {
         bin: "/no/such/node".into(),
