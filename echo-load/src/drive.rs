@@ -74,11 +74,14 @@ pub struct Drive<'c> {
 /// How the load went, beyond what the router and recorder hold.
 #[derive(Clone, Copy, Debug)]
 pub struct Load {
-    /// Seconds from the start of the load to the last reply (or the time limit, if later,
-    /// or the stop signal, if one came).
+    /// The load window, in seconds: from its start to its time limit (or to where it
+    /// stopped: a stop signal, a fault, `--requests`).
     pub seconds: f64,
     /// Requests that fell due (open loop: by the schedule; closed loop: the ones sent).
     pub due: u64,
+    /// A request fell due while every client was busy: then requests waited for a
+    /// client, not for the driver.
+    pub clients_busy: bool,
 }
 
 /// Node `n`'s stdout and stdin as readiness tokens.
@@ -196,13 +199,14 @@ impl<'c> Drive<'c> {
     pub fn load(&mut self, start: Instant) -> Load {
         let config = self.config;
         self.router.start_load(start);
-        self.recorder.start(start);
+        self.recorder.start(start, config.time_limit);
         let deadline = start + config.time_limit;
         let mut schedule = Schedule::new(config.rate, start);
         let mut progress = Progress::new(config.time_limit, config.progress);
         let mut next_expiry = start;
         let mut sending = true;
         let mut ended = start;
+        let mut clients_busy = false;
         // When a stop signal came: the outstanding requests get INTERRUPT_GRACE from here.
         let mut interrupted: Option<Instant> = None;
         let enough = |r: &Router| config.requests.is_some_and(|n| r.counts().sent >= n);
@@ -215,6 +219,7 @@ impl<'c> Drive<'c> {
                     if sending {
                         sending = false;
                         ended = now.min(deadline);
+                        self.recorder.end_window(ended);
                     }
                 }
                 Haste::Stop => {}
@@ -244,13 +249,18 @@ impl<'c> Drive<'c> {
                         self.recorder.answered(due, sent, now);
                     }
                 }
+                if !self.router.any_idle() && schedule.next_due().is_some_and(|d| d <= now) {
+                    clients_busy = true;
+                }
             }
             if sending && (now >= deadline || enough(&self.router)) {
                 sending = false;
                 ended = now.min(deadline);
+                self.recorder.end_window(ended);
             }
             if now >= next_expiry {
                 self.router.expire(now);
+                self.count_given_up();
                 next_expiry = now + EXPIRY_TICK;
             }
             if self.router.faults().ended() || (!sending && self.router.in_flight() == 0) {
@@ -260,6 +270,7 @@ impl<'c> Drive<'c> {
             // still outstanding (behind a stdin that takes nothing, say) times out now.
             if !sending && now >= ended + 2 * config.timeout + EXPIRY_TICK {
                 self.router.expire_all(now);
+                self.count_given_up();
                 break;
             }
             progress.tick(now - start, self.router.counts().ok, now);
@@ -280,8 +291,10 @@ impl<'c> Drive<'c> {
             self.pump(wake, sending && schedule.is_open());
         }
         progress.finish();
+        let end = Instant::now();
         if sending {
-            ended = Instant::now().min(deadline);
+            ended = end.min(deadline);
+            self.recorder.end_window(ended);
         }
         // What fell due by the schedule, but never more than `--requests` asked for.
         let due = match config.rate {
@@ -290,9 +303,26 @@ impl<'c> Drive<'c> {
                 .min(config.requests.unwrap_or(u64::MAX)),
             None => self.router.counts().sent,
         };
-        // Throughput counts until the last reply (or the time limit, if that came later).
-        let seconds = (ended.max(self.recorder.last_answer()) - start).as_secs_f64();
-        Load { seconds, due }
+        // Every request that fell due and was never sent counts in the latency, at what
+        // it had waited by the end (the schedule's own times: no coordinated omission).
+        let never_sent = due.saturating_sub(self.router.counts().sent);
+        for at in schedule.untaken(never_sent) {
+            self.recorder.unanswered(at, end);
+        }
+        // The load window: from the start to the time limit (or where the load stopped).
+        let seconds = (ended - start).as_secs_f64();
+        Load {
+            seconds,
+            due,
+            clients_busy,
+        }
+    }
+
+    /// Requests the router gave up on (timed out) enter the latency at what they waited.
+    fn count_given_up(&mut self) {
+        for (due, at) in self.router.take_given_up() {
+            self.recorder.unanswered(due, at);
+        }
     }
 
     /// Node `n` has bytes for its stdin.
@@ -380,7 +410,7 @@ impl<'c> Drive<'c> {
                 }
                 self.mark(n);
             } else {
-                self.read(n, now);
+                self.read(n);
             }
             if self.router.faults().ended() {
                 break;
@@ -422,14 +452,17 @@ impl<'c> Drive<'c> {
     }
 
     /// Reads node `n`'s stdout until it is empty (readiness is reported on edges), and
-    /// hands each line to the router.
-    fn read(&mut self, n: usize, now: Instant) {
+    /// hands each line to the router. Each read's lines are timed when the read returns
+    /// (how far their handling lags behind that is recorded: the bound on every reply
+    /// time's error).
+    fn read(&mut self, n: usize) {
         loop {
             if self.nodes[n].stdout_closed {
                 return;
             }
             let node = &mut self.nodes[n];
             let got = node.lines.fill(&mut node.stdout);
+            let now = Instant::now();
             // The reader is moved out while its lines are handled (a line may go to any
             // node's stdin, this one's too), and back after: no line is copied but a
             // forwarded one.
@@ -485,6 +518,7 @@ impl<'c> Drive<'c> {
                 }
             }
             self.nodes[n].lines = lines;
+            self.recorder.stamped(now, Instant::now());
             if self.router.faults().ended() {
                 return;
             }

@@ -307,7 +307,7 @@ impl Config {
 }
 
 /// `x` as a person would write it: `1e-300`, not three hundred zeros.
-fn number(x: f64) -> String {
+pub(crate) fn number(x: f64) -> String {
     if x != 0.0 && !(1e-3..1e9).contains(&x.abs()) {
         format!("{x:e}")
     } else {
@@ -497,6 +497,7 @@ pub(crate) fn run_checked(config: &Config) -> Result<Report, Error> {
         counts,
         due: load.map_or(0, |l| l.due),
         seconds: load.map_or(0.0, |l| l.seconds),
+        clients_busy: load.is_some_and(|l| l.clients_busy),
         start_seconds,
         initialised,
         stop_seconds,

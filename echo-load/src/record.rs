@@ -1,7 +1,10 @@
-//! Stage 6: what each answered request measured, recorded as it comes: latency and wait
-//! (HdrHistogram), answers per second, and a uniform sample for the latency plot.
+//! Stage 6: what each request measured, recorded as it comes: latency, service time and
+//! wait (HdrHistogram), answers per second and within the load window, and a uniform
+//! sample for the latency plot. A request that fell due and was never answered (never
+//! sent, or timed out) enters the latency too, at the time it had waited by then: every
+//! due request counts (no coordinated omission at the end of a run either).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
@@ -15,8 +18,21 @@ const PLOT_POINTS: usize = 4_000;
 pub struct Recorder {
     /// The start of the load: times are seconds from here.
     pub(crate) start: Instant,
-    /// Latency in microseconds, from when a request fell due to its reply.
+    /// Latency in microseconds, from when a request fell due to its reply (or, for one
+    /// never answered, to when it was given up: see [`Recorder::unanswered`]).
     pub(crate) latency: Histogram<u64>,
+    /// Service time in microseconds, from when a request was wholly written to its node
+    /// to its reply.
+    pub(crate) service: Histogram<u64>,
+    /// Requests never answered that the latency counts, at the time they had waited.
+    pub(crate) unanswered: u64,
+    /// Replies that came within the load window (by [`Recorder::end_window`]).
+    pub(crate) in_window: u64,
+    /// The end of the load window: replies after it are the drain, not the load's.
+    window_end: Instant,
+    /// The longest a read's lines waited to be handled after their time was taken: the
+    /// bound on the error of every reply time.
+    pub(crate) stamp_error: Duration,
     /// Microseconds a request waited in echo-load, from when it fell due to when it was
     /// written to its node.
     pub(crate) wait: Histogram<u64>,
@@ -37,6 +53,11 @@ impl Recorder {
         Recorder {
             start: now,
             latency: histogram(),
+            service: histogram(),
+            unanswered: 0,
+            in_window: 0,
+            window_end: now,
+            stamp_error: Duration::ZERO,
             wait: histogram(),
             per_second: Vec::new(),
             samples: Vec::with_capacity(PLOT_POINTS),
@@ -46,10 +67,17 @@ impl Recorder {
         }
     }
 
-    /// The load starts at `start`.
-    pub fn start(&mut self, start: Instant) {
+    /// The load starts at `start`, for `window` (its time limit).
+    pub fn start(&mut self, start: Instant, window: Duration) {
         self.start = start;
         self.last = start;
+        self.window_end = start + window;
+    }
+
+    /// The load window ends at `end`, before its time limit (a stop signal, a fault,
+    /// `--requests`): replies after it are not the load's.
+    pub fn end_window(&mut self, end: Instant) {
+        self.window_end = self.window_end.min(end);
     }
 
     /// A request that fell due at `due` and was written at `sent` was answered at `now`.
@@ -58,6 +86,11 @@ impl Recorder {
         self.latency.saturating_record(micros.max(1));
         let waited = sent.saturating_duration_since(due).as_micros() as u64;
         self.wait.saturating_record(waited.max(1));
+        let service = now.saturating_duration_since(sent).as_micros() as u64;
+        self.service.saturating_record(service.max(1));
+        if now <= self.window_end {
+            self.in_window += 1;
+        }
         let at = now.saturating_duration_since(self.start).as_secs_f64();
         let second = at as usize;
         if self.per_second.len() <= second {
@@ -75,6 +108,20 @@ impl Recorder {
                 self.samples[k] = point;
             }
         }
+    }
+
+    /// A request that fell due at `due` was never answered: given up at `at` (its
+    /// timeout, or the end of the run for one never sent). It enters the latency at what
+    /// it had waited by then, a lower bound on what it would have measured.
+    pub fn unanswered(&mut self, due: Instant, at: Instant) {
+        let micros = at.saturating_duration_since(due).as_micros() as u64;
+        self.latency.saturating_record(micros.max(1));
+        self.unanswered += 1;
+    }
+
+    /// The lines of one read were handled by `done`, their time taken at `read`.
+    pub fn stamped(&mut self, read: Instant, done: Instant) {
+        self.stamp_error = self.stamp_error.max(done.saturating_duration_since(read));
     }
 
     /// When the last request was answered (the start, before any).

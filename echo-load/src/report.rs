@@ -12,11 +12,11 @@ use std::time::Duration;
 use plotters::prelude::*;
 use serde_json::json;
 
-use crate::Config;
 use crate::fault::{Class, Faults, Kind};
 use crate::record::{Recorder, ms};
 use crate::route::Counts;
 use crate::words::{plural, short};
+use crate::{Config, number};
 
 /// The outcome of a run.
 #[derive(Debug)]
@@ -35,8 +35,11 @@ pub struct Report {
     pub counts: Counts,
     /// Requests that fell due (see [`Load::due`](crate::drive::Load)).
     pub due: u64,
-    /// Seconds of load.
+    /// The load window, in seconds (see [`Load::seconds`](crate::drive::Load)).
     pub seconds: f64,
+    /// A request fell due while every client was busy (see
+    /// [`Load::clients_busy`](crate::drive::Load)).
+    pub clients_busy: bool,
     /// Seconds from starting the first node to the last init_ok (or to when starting
     /// ended without it).
     pub start_seconds: f64,
@@ -78,16 +81,46 @@ impl Report {
     /// Answered requests per second of load; `None` for a load under a second, too short
     /// to say.
     pub fn throughput(&self) -> Option<f64> {
-        (self.seconds >= 1.0).then(|| self.counts.ok as f64 / self.seconds)
+        (self.seconds >= 1.0).then(|| self.achieved())
     }
 
-    /// Answered requests per second of load, however short: 0 for no load.
+    /// Throughput however short the window: replies received within the load window, per
+    /// second of it (the drain after it is not the load's); 0 for no load.
     pub fn achieved(&self) -> f64 {
         if self.seconds > 0.0 {
-            self.counts.ok as f64 / self.seconds
+            self.recorder.in_window as f64 / self.seconds
         } else {
             0.0
         }
+    }
+
+    /// Requests the clients sent, per second of the load window (0 for no load).
+    pub fn sent_rate(&self) -> f64 {
+        if self.seconds > 0.0 {
+            self.counts.sent as f64 / self.seconds
+        } else {
+            0.0
+        }
+    }
+
+    /// Whether the latency counts from each request's scheduled time (open loop), not
+    /// from its client's send (closed loop: there it is the service time as the client
+    /// sees it).
+    pub fn from_schedule(&self) -> bool {
+        self.config.rate.is_some()
+    }
+
+    /// Service time at quantile `q`, in milliseconds: from each request's write to its
+    /// node to its reply.
+    pub fn service_ms(&self, q: f64) -> f64 {
+        ms(&self.recorder.service, q)
+    }
+
+    /// Whether the driver's own delay before sending was large enough (its p99 over
+    /// [`DRIVER_LAG_MS`], with a client free for every request) that the latencies
+    /// include it.
+    pub fn driver_lagged(&self) -> bool {
+        !self.clients_busy && ms(&self.recorder.wait, 0.99) > DRIVER_LAG_MS
     }
 
     /// Latency at quantile `q`, in milliseconds.
@@ -174,37 +207,92 @@ impl Report {
                 plural(self.config.concurrency as u64, "client", "clients")
             );
         }
+        let offered = match self.config.rate {
+            Some(rate) => format!("offered {} requests/s (the schedule), ", number(rate)),
+            None => String::new(),
+        };
         match self.throughput() {
             Some(t) => {
-                let _ = writeln!(s, "throughput {t:.0} requests/s over {:.2} s", self.seconds);
+                let _ = writeln!(
+                    s,
+                    "rates: {offered}sent {:.0} requests/s, throughput {t:.0} requests/s \
+                     (replies within the {:.2} s load window)",
+                    self.sent_rate(),
+                    self.seconds
+                );
             }
             None => {
                 let _ = writeln!(
                     s,
-                    "throughput not measured: the load lasted {:.2} s, under a second",
+                    "rates: {offered}sent {:.0} requests/s; throughput not measured: the \
+                     load window was {:.2} s, under a second",
+                    self.sent_rate(),
                     self.seconds
                 );
             }
         }
         let l = &self.recorder.latency;
-        let _ = writeln!(
-            s,
-            "latency ms: min {:.3}  p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
-            ms(l, 0.0),
-            ms(l, 0.5),
-            ms(l, 0.9),
-            ms(l, 0.99),
-            ms(l, 0.999),
-            ms(l, 1.0)
-        );
+        let quantiles = |h: &hdrhistogram::Histogram<u64>| {
+            format!(
+                "min {:.3}  p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
+                ms(h, 0.0),
+                ms(h, 0.5),
+                ms(h, 0.9),
+                ms(h, 0.99),
+                ms(h, 0.999),
+                ms(h, 1.0)
+            )
+        };
+        if self.from_schedule() {
+            let counted = match self.recorder.unanswered {
+                0 => String::new(),
+                n => format!(
+                    " (with the {} never answered, each at what it had waited when given up)",
+                    plural(n, "request", "requests")
+                ),
+            };
+            let _ = writeln!(
+                s,
+                "latency from the schedule, ms: {}{counted}",
+                quantiles(l)
+            );
+            let _ = writeln!(
+                s,
+                "service time from the write, ms: {}",
+                quantiles(&self.recorder.service)
+            );
+        } else {
+            let counted = match self.recorder.unanswered {
+                0 => String::new(),
+                n => format!(
+                    " (with the {} never answered, at what it had waited)",
+                    plural(n, "request", "requests")
+                ),
+            };
+            let _ = writeln!(
+                s,
+                "service time from each client's send, ms: {}{counted}",
+                quantiles(l)
+            );
+        }
         let w = &self.recorder.wait;
         let _ = writeln!(
             s,
-            "waited in echo-load before sending, ms: p50 {:.3}  p99 {:.3}  max {:.3}",
+            "waited in echo-load before sending, ms: p50 {:.3}  p99 {:.3}  max {:.3}; reply \
+             times taken at each read of a node's stdout, each within {:.3} ms of it",
             ms(w, 0.5),
             ms(w, 0.99),
-            ms(w, 1.0)
+            ms(w, 1.0),
+            self.recorder.stamp_error.as_secs_f64() * 1000.0
         );
+        if self.driver_lagged() {
+            let _ = writeln!(
+                s,
+                "note: requests waited in echo-load itself (p99 {:.3} ms, over {DRIVER_LAG_MS} \
+                 ms): the latencies above include the driver's own delay",
+                ms(w, 0.99)
+            );
+        }
         let _ = match self.cpu_per_request_us() {
             Some((driver, Some(nodes))) => writeln!(
                 s,
@@ -388,8 +476,23 @@ impl Report {
                 "unsolicited": c.skipped - c.duplicate - c.misdirected,
             },
             "forwarded": c.forwarded,
+            "offered_rate": self.config.rate,
+            "sent_rate": self.sent_rate(),
             "throughput": self.throughput(),
+            "replies_in_window": self.recorder.in_window,
             "seconds": self.seconds,
+            "latency_from": if self.from_schedule() { "schedule" } else { "send" },
+            "unanswered_in_latency": self.recorder.unanswered,
+            "reply_time_error_ms": self.recorder.stamp_error.as_secs_f64() * 1000.0,
+            "driver_lagged": self.driver_lagged(),
+            "service_ms": {
+                "min": ms(&self.recorder.service, 0.0),
+                "p50": ms(&self.recorder.service, 0.5),
+                "p90": ms(&self.recorder.service, 0.9),
+                "p99": ms(&self.recorder.service, 0.99),
+                "p999": ms(&self.recorder.service, 0.999),
+                "max": ms(&self.recorder.service, 1.0),
+            },
             "latency_ms": {
                 "min": ms(l, 0.0),
                 "mean": if l.is_empty() { 0.0 } else { l.mean() / 1000.0 },
@@ -611,6 +714,10 @@ pub(crate) fn write_outputs<const N: usize>(
         Err(failed)
     }
 }
+
+/// A driver's own delay before sending (its p99) past which a run says that its
+/// latencies include it, in milliseconds.
+pub const DRIVER_LAG_MS: f64 = 1.0;
 
 /// The plots' size in pixels.
 pub(crate) const PLOT_SIZE: (u32, u32) = (900, 480);

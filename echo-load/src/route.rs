@@ -298,6 +298,9 @@ pub struct Router {
     history: Option<History>,
     /// See [`Router::take_answered_early`].
     answered_early: Option<(Instant, Instant)>,
+    /// Requests timed out since [`Router::take_given_up`]: when each fell due, and when
+    /// it was given up.
+    given_up: Vec<(Instant, Instant)>,
     /// Maelstrom's services, which nodes may ask.
     services: Services,
 }
@@ -371,6 +374,7 @@ impl Router {
             timeout_marks: Vec::new(),
             history: None,
             answered_early: None,
+            given_up: Vec::new(),
             services: Services::new(seed),
         }
     }
@@ -550,6 +554,12 @@ impl Router {
             let token = message.body.in_reply_to.map(|s| s.of(line));
             self.skip(at, c, token, Some(early.in_reply_to), line, &message.body);
         }
+    }
+
+    /// The requests timed out since the last call: when each fell due, and when it was
+    /// given up.
+    pub fn take_given_up(&mut self) -> Vec<(Instant, Instant)> {
+        std::mem::take(&mut self.given_up)
     }
 
     /// When a request [`Router::send`] just sent was at once answered by a message kept
@@ -1192,6 +1202,7 @@ impl Router {
                     None => format!("never wholly written to {name}'s stdin"),
                 });
             }
+            self.given_up.push((w.due, now));
             let sent_at = sent.saturating_duration_since(self.start).as_secs_f64();
             if self.timeout_marks.len() < MARKS {
                 self.timeout_marks.push(sent_at);

@@ -74,6 +74,16 @@ impl Schedule {
         }
     }
 
+    /// The due times of the next `count` requests not taken (open loop; none otherwise):
+    /// the ones that fell due and were never sent, at the end of a run.
+    pub fn untaken(&self, count: u64) -> impl Iterator<Item = Instant> + '_ {
+        let (start, rate, next, count) = match self {
+            Schedule::Open { start, rate, next } => (*start, *rate, *next, count),
+            Schedule::Closed | Schedule::Idle => (Instant::now(), 1.0, 0, 0),
+        };
+        (next..next + count).map(move |k| start + Duration::from_secs_f64(k as f64 / rate))
+    }
+
     /// When the next request falls due (open loop), so the driver knows how long it may
     /// wait for replies.
     pub fn next_due(&self) -> Option<Instant> {

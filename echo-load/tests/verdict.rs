@@ -312,7 +312,11 @@ fn five_hundred_nodes_run_in_bounded_descriptors_and_memory() {
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(results["valid"], true);
     assert_eq!(results["ok"], 2000, "{summary}");
-    assert_eq!(logs, 500 + 3, "a log a node, results.json and two plots");
+    assert_eq!(
+        logs,
+        500 + 4,
+        "a log a node, results.json, two plots and the folder's lock"
+    );
     // Two descriptors a node (its stdin and stdout), and a few of the driver's own.
     let descriptors = results["driver"]["descriptors"].as_u64().expect("counted");
     assert!(descriptors <= 2 * 500 + 16, "{descriptors} descriptors");
@@ -534,6 +538,94 @@ fn a_control_character_a_node_sends_another_reaches_it_escaped() {
     let summary = report.summary();
     assert!(report.valid(), "{summary}");
     assert!(report.counts.forwarded >= 2, "{summary}");
+}
+
+#[test]
+fn every_due_request_counts_in_the_latency_answered_or_not() {
+    // Half the requests are answered at once, the rest never (the node goes silent):
+    // each timed-out one enters the latency at what it had waited when given up, so p99
+    // is no less than the timeout, where the answered alone would say under a millisecond.
+    let mut c = config(&["--silent-after", "50"]);
+    c.rate = Some(100.0);
+    c.concurrency = 200;
+    c.time_limit = Duration::from_secs(1);
+    c.timeout = Duration::from_millis(300);
+    let report = run(&c);
+    let summary = report.summary();
+    assert!(!report.valid(), "{summary}");
+    assert!(report.counts.timeouts >= 40, "{summary}");
+    assert!(report.latency_ms(0.99) >= 300.0, "{summary}");
+    assert!(
+        summary.contains("latency from the schedule, ms: ")
+            && summary.contains("never answered, each at what it had waited when given up"),
+        "{summary}"
+    );
+    let json = report.results_json();
+    assert_eq!(json["unanswered_in_latency"], report.counts.timeouts);
+    assert_eq!(json["latency_from"], "schedule");
+}
+
+#[test]
+fn a_node_slower_than_the_rate_shows_its_backlog_in_p99() {
+    // 200 requests a second offered to a node that answers 50, through one client: the
+    // backlog grows all run, and so does what a request waits, sent or not (a never-sent
+    // one counts at what it had waited by the end). p99 grows with the run's length, at
+    // least as the backlog does (a busy machine only adds to it).
+    for seconds in [1, 2] {
+        let mut c = config(&["--max-rate", "50"]);
+        c.rate = Some(200.0);
+        c.concurrency = 1;
+        c.time_limit = Duration::from_secs(seconds);
+        c.timeout = Duration::from_secs(5);
+        let report = run(&c);
+        let summary = report.summary();
+        assert!(report.never_sent() > 0, "{summary}");
+        assert!(
+            report.latency_ms(0.99) >= 400.0 * seconds as f64,
+            "{seconds} s: {summary}"
+        );
+    }
+}
+
+#[test]
+fn each_figure_is_named_for_what_it_measures() {
+    // Closed loop: the latency is service time from each client's send. The rates are
+    // three figures: offered (open loop only), sent, and throughput over the replies
+    // within the load window, not the drain after it.
+    let mut c = config(&["--max-rate", "100"]);
+    c.concurrency = 10;
+    c.time_limit = Duration::from_secs(1);
+    let report = run(&c);
+    let summary = report.summary();
+    assert!(report.valid(), "{summary}");
+    assert!(
+        summary.contains("service time from each client's send, ms: ")
+            && !summary.contains("latency from the schedule")
+            && summary.contains("rates: sent ")
+            && summary.contains("(replies within the 1.00 s load window)")
+            && !summary.contains("offered"),
+        "{summary}"
+    );
+    let json = report.results_json();
+    let in_window = json["replies_in_window"].as_u64().expect("counted");
+    assert!(
+        in_window < report.counts.ok,
+        "the drain is not the load's: {summary}"
+    );
+    let throughput = json["throughput"].as_f64().expect("measured");
+    assert!((throughput - in_window as f64 / report.seconds).abs() < 1e-6);
+    assert_eq!(json["latency_from"], "send");
+    // Open loop: the latency from the schedule and the service time from the write, and
+    // the offered rate, each on its own line.
+    c.rate = Some(50.0);
+    let summary = run(&c).summary();
+    assert!(
+        summary.contains("rates: offered 50 requests/s (the schedule), sent ")
+            && summary.contains("latency from the schedule, ms: ")
+            && summary.contains("service time from the write, ms: ")
+            && summary.contains("reply times taken at each read of a node's stdout, each within"),
+        "{summary}"
+    );
 }
 
 #[test]
