@@ -36,17 +36,34 @@ pub const NARROW_STEPS: usize = 6;
 /// The search ends when the failing rate is within this factor of the passing one.
 pub const PRECISION: f64 = 1.05;
 
-/// One step: a run at one rate.
+/// How many runs a step makes unless told: it passes only when each passes.
+pub const REPEATS: usize = 3;
+
+/// The repeat counts a search can use.
+pub const REPEATS_RANGE: std::ops::RangeInclusive<usize> = 1..=100;
+
+/// One step: the runs at one rate (at most the repeats asked: the first that fails ends
+/// the step), and what they measured together.
 #[derive(Clone, Debug)]
 pub struct Step {
     /// The rate asked, requests a second.
     pub offered: f64,
-    /// Requests answered a second of load.
+    /// Throughput (replies within the load window a second of it): the runs' median.
     pub achieved: f64,
-    /// Median latency, in milliseconds.
+    /// Median latency from the schedule, in milliseconds: the runs' median.
     pub p50_ms: f64,
-    /// 99th percentile latency, in milliseconds.
+    /// 99th percentile latency from the schedule, in milliseconds: the runs' highest
+    /// (each had to be within the bound).
     pub p99_ms: f64,
+    /// The runs' p99s, lowest and highest: the spread of the step.
+    pub p99_range: (f64, f64),
+    /// Runs made, and of them passed.
+    pub runs: usize,
+    /// Runs that passed.
+    pub passed_runs: usize,
+    /// CPU a request during the load, in microseconds, the runs' median: the driver's,
+    /// and the nodes' where the system says.
+    pub cpu_us: Option<(f64, Option<f64>)>,
     /// `valid`, `invalid` or `aborted` (see [`Report::outcome`]).
     pub outcome: &'static str,
     /// Requests that fell due and were never sent.
@@ -78,9 +95,63 @@ impl Step {
             achieved: report.achieved(),
             p50_ms: report.latency_ms(0.5),
             p99_ms,
+            p99_range: (p99_ms, p99_ms),
+            runs: 1,
+            passed_runs: usize::from(why.is_empty()),
+            cpu_us: report.cpu_per_request_us(),
             outcome: report.outcome(),
             unsent,
             failed: (!why.is_empty()).then(|| why.join(", ")),
+        }
+    }
+
+    /// The step made of `runs` at one rate (one at least), in the order run: it passed
+    /// when every run did, and its failure is the first run's that failed.
+    pub fn combine(runs: &[Step]) -> Step {
+        let median = |f: &dyn Fn(&Step) -> f64| {
+            let mut v: Vec<f64> = runs.iter().map(f).collect();
+            v.sort_by(f64::total_cmp);
+            v.get(v.len() / 2).copied().unwrap_or(0.0)
+        };
+        let p99s = runs.iter().map(|r| r.p99_ms);
+        let lowest = p99s.clone().fold(f64::INFINITY, f64::min);
+        let highest = p99s.fold(0.0, f64::max);
+        let passed_runs = runs.iter().filter(|r| r.passed()).count();
+        let failing = runs.iter().enumerate().find(|(_, r)| !r.passed());
+        let outcome = ["aborted", "invalid"]
+            .into_iter()
+            .find(|o| runs.iter().any(|r| r.outcome == *o))
+            .unwrap_or("valid");
+        let cpu = runs.iter().filter_map(|r| r.cpu_us).collect::<Vec<_>>();
+        let cpu_us = (!cpu.is_empty()).then(|| {
+            let mut driver: Vec<f64> = cpu.iter().map(|c| c.0).collect();
+            driver.sort_by(f64::total_cmp);
+            let mut nodes: Vec<f64> = cpu.iter().filter_map(|c| c.1).collect();
+            nodes.sort_by(f64::total_cmp);
+            (
+                driver[driver.len() / 2],
+                nodes.get(nodes.len() / 2).copied(),
+            )
+        });
+        Step {
+            offered: runs.first().map_or(0.0, |r| r.offered),
+            achieved: median(&|r| r.achieved),
+            p50_ms: median(&|r| r.p50_ms),
+            p99_ms: highest,
+            p99_range: (lowest.min(highest), highest),
+            runs: runs.len(),
+            passed_runs,
+            cpu_us,
+            outcome,
+            unsent: runs.iter().map(|r| r.unsent).max().unwrap_or(0),
+            failed: failing.map(|(k, r)| {
+                let why = r.failed.clone().unwrap_or_default();
+                if runs.len() > 1 || k > 0 {
+                    format!("{why} (run {} of the step)", k + 1)
+                } else {
+                    why
+                }
+            }),
         }
     }
 
@@ -97,6 +168,8 @@ pub struct Capacity {
     pub config: Config,
     /// The bound on p99 latency, in milliseconds.
     pub p99_max_ms: f64,
+    /// The runs a step made at most (it passed only when each did).
+    pub repeats: usize,
     /// Every step, in the order run.
     pub steps: Vec<Step>,
     /// The summary of the first step whose run was not valid, if one was not.
@@ -174,9 +247,10 @@ impl Capacity {
         let _ = writeln!(
             s,
             "echo-load: capacity of {}: the highest open-loop rate with p99 within {} ms, \
-             every request sent, and Maelstrom's verdict valid",
+             every request sent, and Maelstrom's verdict valid, in each of {} a step",
             self.describe(),
-            short(self.p99_max_ms)
+            short(self.p99_max_ms),
+            plural(self.repeats as u64, "run", "runs")
         );
         if let Some(signal) = self.interrupted {
             let _ = writeln!(
@@ -187,17 +261,18 @@ impl Capacity {
         }
         let _ = writeln!(
             s,
-            "  {:>12}  {:>12}  {:>10}  {:>10}  verdict",
-            "offered/s", "achieved/s", "p50 ms", "p99 ms"
+            "  {:>12}  {:>13}  {:>10}  {:>10}  {:>6}  verdict",
+            "offered/s", "throughput/s", "p50 ms", "p99 ms", "passed"
         );
         for step in &self.steps {
             let _ = writeln!(
                 s,
-                "  {:>12}  {:>12}  {:>10}  {:>10}  {}{}",
+                "  {:>12}  {:>13}  {:>10}  {:>10}  {:>6}  {}{}",
                 rate(step.offered),
                 rate(step.achieved),
                 short(step.p50_ms),
                 short(step.p99_ms),
+                format!("{}/{}", step.passed_runs, step.runs),
                 step.outcome,
                 step.failed
                     .as_ref()
@@ -218,18 +293,37 @@ impl Capacity {
             (Some(best), bad) => {
                 let _ = write!(
                     s,
-                    "capacity: {} requests/s (p50 {} ms, p99 {} ms)",
+                    "capacity: {} requests/s, passed in {} of {} (p50 {} ms, p99 {} to {} \
+                     ms over them)",
                     rate(best.offered),
+                    best.passed_runs,
+                    plural(best.runs as u64, "run", "runs"),
                     short(best.p50_ms),
-                    short(best.p99_ms)
+                    short(best.p99_range.0),
+                    short(best.p99_range.1)
                 );
                 match bad {
                     Some(bad) => {
-                        let _ = writeln!(s, "; {} requests/s failed", rate(bad));
+                        let _ = writeln!(
+                            s,
+                            "; {} requests/s failed: the capacity lies between, {:.1}% apart",
+                            rate(bad),
+                            (bad / best.offered - 1.0) * 100.0
+                        );
                     }
                     None => {
                         let _ = writeln!(s, "; no step failed");
                     }
+                }
+                if let Some((driver, nodes)) = best.cpu_us {
+                    let nodes = nodes.map_or_else(
+                        || "not measured on this system".to_owned(),
+                        |n| format!("{n:.2} us"),
+                    );
+                    let _ = writeln!(
+                        s,
+                        "cpu per request at the capacity: driver {driver:.2} us, nodes {nodes}"
+                    );
                 }
             }
             (None, _) => {
@@ -268,8 +362,11 @@ impl Capacity {
             "run": self.describe(),
             "outcome": self.outcome(),
             "interrupted": self.interrupted.map(crate::interrupt::name),
+            "repeats": self.repeats,
             "capacity": {
                 "rate": best.map(|s| s.offered),
+                "p99_ms_range": best.map(|s| [s.p99_range.0, s.p99_range.1]),
+                "cpu_us_per_request": best.and_then(|s| s.cpu_us).map(|(d, n)| json!({"driver": d, "nodes": n})),
                 "p50_ms": best.map(|s| s.p50_ms),
                 "p99_ms": best.map(|s| s.p99_ms),
                 "p99_max_ms": self.p99_max_ms,
@@ -279,6 +376,10 @@ impl Capacity {
                     "achieved": s.achieved,
                     "p50_ms": s.p50_ms,
                     "p99_ms": s.p99_ms,
+                    "p99_ms_range": [s.p99_range.0, s.p99_range.1],
+                    "runs": s.runs,
+                    "passed_runs": s.passed_runs,
+                    "cpu_us_per_request": s.cpu_us.map(|(d, n)| json!({"driver": d, "nodes": n})),
                     "outcome": s.outcome,
                     "unsent": s.unsent,
                     "passed": s.passed(),
@@ -435,9 +536,11 @@ impl Search {
 }
 
 /// Searches the capacity of `config`'s nodes from `start` requests a second, with p99
-/// bounded by `p99_max_ms`; each step runs `config` with that `--rate`. A stop signal
-/// (Ctrl-C) ends the search with the steps that finished. At most [`EXPLORE_STEPS`] +
-/// [`NARROW_STEPS`] runs. An `Err` is a run that could not start.
+/// bounded by `p99_max_ms`; each step runs `config` with that `--rate` up to `repeats`
+/// times, and passes only when each run passes (the first that fails ends the step), so
+/// that one lucky run decides nothing. A stop signal (Ctrl-C) ends the search with the
+/// steps that finished. At most [`EXPLORE_STEPS`] + [`NARROW_STEPS`] steps. An `Err` is
+/// a run that could not start.
 ///
 /// With `config.out`, that folder is made ready first, for [`Capacity::write`]; the runs
 /// themselves keep no files (no node logs, no `--history`).
@@ -455,8 +558,8 @@ impl Search {
 ///     rate: None, // closed loop: `--rate max`
 ///     ..echo_load::Config::default() // Maelstrom's defaults
 /// };
-/// // From 100 requests a second, p99 within 50 ms.
-/// let found = echo_load::capacity(&config, 100.0, 50.0, false)?;
+/// // From 100 requests a second, p99 within 50 ms, one run a step.
+/// let found = echo_load::capacity(&config, 100.0, 50.0, 1, false)?;
 /// print!("{}", found.summary());
 /// assert!(found.rate().is_some_and(|rate| rate >= 100.0));
 /// # Ok::<(), echo_load::Error>(())
@@ -465,8 +568,15 @@ pub fn capacity(
     config: &Config,
     start: f64,
     p99_max_ms: f64,
+    repeats: usize,
     progress: bool,
 ) -> Result<Capacity, crate::Error> {
+    if !REPEATS_RANGE.contains(&repeats) {
+        let (lo, hi) = (REPEATS_RANGE.start(), REPEATS_RANGE.end());
+        return Err(crate::Error::Config(format!(
+            "--capacity-repeats: {repeats} is out of range: {lo} to {hi}"
+        )));
+    }
     if !crate::RATE.contains(&start) {
         let (lo, hi) = (crate::RATE.start(), crate::RATE.end());
         return Err(crate::Error::Config(format!(
@@ -489,6 +599,7 @@ pub fn capacity(
     let mut found = Capacity {
         config: config.clone(),
         p99_max_ms,
+        repeats,
         steps: Vec::new(),
         first_invalid: None,
         interrupted: None,
@@ -496,32 +607,42 @@ pub fn capacity(
     let mut interrupts = Interrupts::install()?;
     let mut search = Search::default();
     let mut rate = Some(start);
-    while let Some(offered) = rate {
-        if interrupts.haste() > Haste::None {
-            found.interrupted = interrupts.first();
-            break;
-        }
-        if progress {
-            let _ = writeln!(
-                io::stderr(),
-                "echo-load: step {}: {} requests/s",
-                found.steps.len() + 1,
-                short(offered)
-            );
-        }
+    'steps: while let Some(offered) = rate {
         let step_config = Config {
             rate: Some(offered),
             ..config.clone()
         };
-        let report = crate::run_checked(&step_config)?;
-        if let Some(signal) = report.interrupted {
-            found.interrupted = Some(signal);
-            break;
+        let mut runs: Vec<Step> = Vec::with_capacity(repeats);
+        while runs.len() < repeats {
+            if interrupts.haste() > Haste::None {
+                found.interrupted = interrupts.first();
+                break 'steps;
+            }
+            if progress {
+                let _ = writeln!(
+                    io::stderr(),
+                    "echo-load: step {}: {} requests/s, run {} of {repeats}",
+                    found.steps.len() + 1,
+                    short(offered),
+                    runs.len() + 1
+                );
+            }
+            let report = crate::run_checked(&step_config)?;
+            if let Some(signal) = report.interrupted {
+                found.interrupted = Some(signal);
+                break 'steps;
+            }
+            let run = Step::of(offered, &report, p99_max_ms);
+            if run.outcome != "valid" && found.first_invalid.is_none() {
+                found.first_invalid = Some(report.summary());
+            }
+            let failed = !run.passed();
+            runs.push(run);
+            if failed {
+                break; // the step has failed: no more of its runs can make it pass
+            }
         }
-        let step = Step::of(offered, &report, p99_max_ms);
-        if step.outcome != "valid" && found.first_invalid.is_none() {
-            found.first_invalid = Some(report.summary());
-        }
+        let step = Step::combine(&runs);
         // A step Maelstrom would stop (a crash, a failed init) measures no rate: the
         // search ends with it, and no capacity is built on what passed before.
         let aborted = step.outcome == "aborted";

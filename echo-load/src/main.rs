@@ -41,6 +41,9 @@ Options:
                             --p99-max. At most 30 steps, each a run of --time-limit
       --p99-max <MS>        The p99 latency bound of --capacity, in milliseconds, 0.001
                             to 3600000 [default: 10]
+      --capacity-repeats <N>
+                            Runs a step of --capacity makes: it passes only when each
+                            passes, 1 to 100 [default: 3]
       --node-count <N>      Node processes n0..n(N-1), each sent Maelstrom's init, 1 to
                             100000 [default: Jepsen's five nodes, n1..n5]
       --nodes <LIST>        Maelstrom's (Jepsen's): the nodes by name, n1,n2,... (or
@@ -118,8 +121,9 @@ enum Command {
     Run(Config),
     /// Several nodes (or one node several times), in alternating rounds.
     Compare(Vec<Config>, usize),
-    /// The capacity search: the config, the starting rate, the p99 bound in ms.
-    Capacity(Config, f64, f64),
+    /// The capacity search: the config, the starting rate, the p99 bound in ms, the runs
+    /// a step.
+    Capacity(Config, f64, f64, usize),
     Help,
     Version,
 }
@@ -145,6 +149,7 @@ const VALUE_OPTIONS: &[&str] = &[
     "--args",
     "--rounds",
     "--p99-max",
+    "--capacity-repeats",
 ];
 
 /// echo-node's options, which go to the nodes, after `--`.
@@ -377,7 +382,7 @@ fn parse(args: Vec<OsString>) -> Result<(Command, Vec<String>), String> {
     // Each --bin, with the words of its --args.
     let mut bins: Vec<(PathBuf, Vec<String>)> = Vec::new();
     let mut rounds = None;
-    let (mut capacity, mut p99_max) = (false, None);
+    let (mut capacity, mut p99_max, mut repeats) = (false, None, None);
     let mut concurrency = "1n".to_owned();
     let mut time_limit = config.time_limit.as_secs_f64();
     let mut rate_given: Option<Option<f64>> = None;
@@ -400,6 +405,9 @@ fn parse(args: Vec<OsString>) -> Result<(Command, Vec<String>), String> {
             Long("rounds") => rounds = Some(value::<usize>(&mut parser, "--rounds")?),
             Long("capacity") => capacity = true,
             Long("p99-max") => p99_max = Some(value::<f64>(&mut parser, "--p99-max")?),
+            Long("capacity-repeats") => {
+                repeats = Some(value::<usize>(&mut parser, "--capacity-repeats")?)
+            }
             Long("node-count") => node_count = Some(value(&mut parser, "--node-count")?),
             Short('n') | Long("node") => nodes.push(value(&mut parser, "--node")?),
             Long("nodes") => {
@@ -575,12 +583,24 @@ fn parse(args: Vec<OsString>) -> Result<(Command, Vec<String>), String> {
                 );
             }
         };
+        let repeats = repeats.unwrap_or(echo_load::capacity::REPEATS);
+        let range = echo_load::capacity::REPEATS_RANGE;
+        if !range.contains(&repeats) {
+            return Err(format!(
+                "--capacity-repeats: {repeats} is out of range: {} to {}",
+                range.start(),
+                range.end()
+            ));
+        }
         let mut one = configs.remove(0);
         one.rate = None;
-        return Ok((Command::Capacity(one, start, p99_max), notes));
+        return Ok((Command::Capacity(one, start, p99_max, repeats), notes));
     }
     if p99_max.is_some() {
         return Err("--p99-max: it bounds --capacity's search; give --capacity".into());
+    }
+    if repeats.is_some() {
+        return Err("--capacity-repeats: it sets --capacity's runs a step; give --capacity".into());
     }
     if session {
         let rounds = rounds.unwrap_or(echo_load::compare::ROUNDS);
@@ -711,8 +731,8 @@ fn main() -> ExitCode {
                 })
             })
         }
-        Command::Capacity(config, start, p99_max) => {
-            echo_load::capacity(&config, start, p99_max, config.progress).map(|found| {
+        Command::Capacity(config, start, p99_max, repeats) => {
+            echo_load::capacity(&config, start, p99_max, repeats, config.progress).map(|found| {
                 let code = status(found.interrupted, found.outcome());
                 finish(&found.summary(), code, "results and plots", || {
                     config.out.as_deref().map(|dir| (dir, found.write(dir)))
@@ -1139,9 +1159,10 @@ mod tests {
                         check(config)?;
                     }
                 }
-                Ok(Command::Capacity(config, start, p99_max)) => {
+                Ok(Command::Capacity(config, start, p99_max, repeats)) => {
                     check(&Config { rate: Some(start), ..config })?;
                     prop_assert!(echo_load::capacity::P99_MAX_RANGE.contains(&p99_max));
+                    prop_assert!(echo_load::capacity::REPEATS_RANGE.contains(&repeats));
                 }
             }
         }

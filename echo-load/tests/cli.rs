@@ -890,7 +890,7 @@ fn a_capacity_search_prints_its_steps_and_exits_0_with_a_capacity() {
         stdout.contains("capacity of 1 node (")
             && stdout
                 .contains("demo_node --max-rate 500), 10 clients, maelstrom payload, 0.3 s a step")
-            && stdout.contains("offered/s    achieved/s")
+            && stdout.contains("offered/s   throughput/s")
             && stdout.contains("           400 ")
             && stdout.contains("capacity: "),
         "{stdout}"
@@ -1084,6 +1084,8 @@ fn a_capacity_search_stops_at_a_step_maelstrom_would_abort() {
             "--bin",
             bin.to_str().expect("utf-8 path"),
             "--capacity",
+            "--capacity-repeats",
+            "1",
             "--rate",
             "100",
             "--node-count",
@@ -1241,6 +1243,7 @@ fn results_json_records_every_option_that_changes_a_run() {
         ("rounds", "a comparison's, in its results' compare"),
         ("capacity", "a search's, in its results' capacity"),
         ("p99-max", "a search's, in its results' capacity"),
+        ("capacity-repeats", "a search's, in its results' capacity"),
     ];
     let settings_key = |option: &str| match option {
         "args" => "node_args",

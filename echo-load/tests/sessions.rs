@@ -131,38 +131,42 @@ fn an_open_loop_comparison_sets_latencies_side_by_side() {
 }
 
 #[test]
-fn a_rate_limited_node_has_a_capacity_found_no_higher_than_its_limit() {
-    const RATE: f64 = 1000.0;
+fn a_paced_nodes_capacity_reproduces_and_is_never_above_its_pace() {
+    // A node that answers at most 200 requests a second, 20 clients, 0.5 s steps of 3
+    // runs each. A bound on p99 that a busy machine's scheduling cannot break: a step
+    // fails above the node's pace once its backlog outgrows the clients and requests go
+    // unsent, which no load can undo. So the capacity is never far above the pace, and
+    // two searches in a row find it within 15% of each other (the figure itself, against
+    // echo-node, lives in PERFORMANCE.md).
+    const RATE: f64 = 200.0;
     let limited = Config {
         concurrency: 20,
-        ..config(&["--max-rate", "1000"])
+        ..config(&["--max-rate", "200"])
     };
-    // A bound on p99 that a busy machine's scheduling cannot break: a step fails above
-    // the node's limit because its clients are all busy and requests go unsent, which no
-    // load can undo. Below the limit, how much passes is the machine's: only the upper
-    // bound is the node's, and only it is held (the figure itself lives in benches).
-    let found = echo_load::capacity(&limited, 250.0, 1000.0, false).expect("runs");
-    let summary = found.summary();
-    let rate = found.rate().expect("a capacity");
-    assert!(rate <= 1.25 * RATE, "found {rate}: {summary}");
-    for step in found.steps.iter().filter(|s| s.passed()) {
-        assert!(step.offered <= 1.25 * RATE, "{summary}");
-    }
-    assert!(
-        found.steps.len() <= echo_load::capacity::EXPLORE_STEPS + echo_load::capacity::NARROW_STEPS
+    let search = || echo_load::capacity(&limited, 100.0, 1000.0, 3, false).expect("runs");
+    let (first, second) = (search(), search());
+    let summary = format!("{}{}", first.summary(), second.summary());
+    let (a, b) = (
+        first.rate().expect("a capacity"),
+        second.rate().expect("a capacity"),
     );
-    assert!(found.steps.iter().any(|s| !s.passed()), "{summary}");
-    assert!(summary.contains("capacity: "), "{summary}");
-    let json = found.results_json();
-    assert_eq!(json["capacity"]["rate"], rate);
+    assert!(a <= 1.5 * RATE && b <= 1.5 * RATE, "{summary}");
+    assert!(a.max(b) / a.min(b) <= 1.15, "{a} and {b}: {summary}");
+    for step in first.steps.iter().filter(|s| s.passed()) {
+        assert_eq!((step.runs, step.passed_runs), (3, 3), "{summary}");
+        assert!(step.offered <= 1.5 * RATE, "{summary}");
+    }
+    assert!(first.steps.iter().any(|s| !s.passed()), "{summary}");
+    assert!(
+        summary.contains("capacity: ") && summary.contains(", passed in 3 of 3 runs (p50 "),
+        "{summary}"
+    );
+    let json = first.results_json();
+    assert_eq!(json["capacity"]["rate"], a);
+    assert_eq!(json["repeats"], 3);
     assert_eq!(
         json["capacity"]["steps"].as_array().map(Vec::len),
-        Some(found.steps.len())
-    );
-    assert!(
-        json["capacity"]["p99_ms"]
-            .as_f64()
-            .is_some_and(|p| p <= 1000.0)
+        Some(first.steps.len())
     );
 }
 
@@ -213,9 +217,10 @@ fn a_session_that_cannot_run_says_why_before_any_run() {
     for error in [
         echo_load::compare(&[config(&[]), missing.clone()], 2, false).err(),
         echo_load::compare(&[config(&[])], 0, false).err(),
-        echo_load::capacity(&config(&[]), f64::NAN, 10.0, false).err(),
-        echo_load::capacity(&config(&[]), 100.0, 0.0, false).err(),
-        echo_load::capacity(&missing, 100.0, 10.0, false).err(),
+        echo_load::capacity(&config(&[]), f64::NAN, 10.0, 1, false).err(),
+        echo_load::capacity(&config(&[]), 100.0, 0.0, 1, false).err(),
+        echo_load::capacity(&config(&[]), 100.0, 10.0, 0, false).err(),
+        echo_load::capacity(&missing, 100.0, 10.0, 1, false).err(),
         // Options that make a session meaningless.
         echo_load::capacity(
             &Config {
@@ -224,6 +229,7 @@ fn a_session_that_cannot_run_says_why_before_any_run() {
             },
             100.0,
             10.0,
+            1,
             false,
         )
         .err(),
