@@ -462,6 +462,10 @@ impl<'c> Drive<'c> {
             }
             let node = &mut self.nodes[n];
             let got = node.lines.fill(&mut node.stdout);
+            if matches!(got, Ok(Got::Empty)) {
+                // Nothing new: every whole line before it was handled after its read.
+                return;
+            }
             let now = Instant::now();
             // The reader is moved out while its lines are handled (a line may go to any
             // node's stdin, this one's too), and back after: no line is copied but a

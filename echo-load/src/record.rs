@@ -86,7 +86,9 @@ impl Recorder {
         self.latency.saturating_record(micros.max(1));
         let waited = sent.saturating_duration_since(due).as_micros() as u64;
         self.wait.saturating_record(waited.max(1));
-        let service = now.saturating_duration_since(sent).as_micros() as u64;
+        // From the write to the reply: what of the latency was not the wait (one clock
+        // subtraction fewer a reply).
+        let service = micros.saturating_sub(waited);
         self.service.saturating_record(service.max(1));
         if now <= self.window_end {
             self.in_window += 1;
