@@ -49,7 +49,7 @@ pub struct Step {
     /// The rate asked, requests a second.
     pub offered: f64,
     /// Throughput (replies within the load window a second of it): the runs' median.
-    pub achieved: f64,
+    pub throughput: f64,
     /// Median latency from the schedule, in milliseconds: the runs' median.
     pub p50_ms: f64,
     /// 99th percentile latency from the schedule, in milliseconds: the runs' highest
@@ -92,7 +92,7 @@ impl Step {
         }
         Step {
             offered,
-            achieved: report.achieved(),
+            throughput: report.achieved(),
             p50_ms: report.latency_ms(0.5),
             p99_ms,
             p99_range: (p99_ms, p99_ms),
@@ -135,7 +135,7 @@ impl Step {
         });
         Step {
             offered: runs.first().map_or(0.0, |r| r.offered),
-            achieved: median(&|r| r.achieved),
+            throughput: median(&|r| r.throughput),
             p50_ms: median(&|r| r.p50_ms),
             p99_ms: highest,
             p99_range: (lowest.min(highest), highest),
@@ -269,7 +269,7 @@ impl Capacity {
                 s,
                 "  {:>12}  {:>13}  {:>10}  {:>10}  {:>6}  {}{}",
                 rate(step.offered),
-                rate(step.achieved),
+                rate(step.throughput),
                 short(step.p50_ms),
                 short(step.p99_ms),
                 format!("{}/{}", step.passed_runs, step.runs),
@@ -373,7 +373,7 @@ impl Capacity {
                 "first_failed_rate": self.first_bad(),
                 "steps": self.steps.iter().map(|s| json!({
                     "offered": s.offered,
-                    "achieved": s.achieved,
+                    "throughput": s.throughput,
                     "p50_ms": s.p50_ms,
                     "p99_ms": s.p99_ms,
                     "p99_ms_range": [s.p99_range.0, s.p99_range.1],

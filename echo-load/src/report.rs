@@ -243,14 +243,14 @@ impl Report {
                 ms(h, 1.0)
             )
         };
+        let counted = match self.recorder.unanswered {
+            0 => String::new(),
+            n => format!(
+                " (with the {} never answered, each at what it had waited when given up)",
+                plural(n, "request", "requests")
+            ),
+        };
         if self.from_schedule() {
-            let counted = match self.recorder.unanswered {
-                0 => String::new(),
-                n => format!(
-                    " (with the {} never answered, each at what it had waited when given up)",
-                    plural(n, "request", "requests")
-                ),
-            };
             let _ = writeln!(
                 s,
                 "latency from the schedule, ms: {}{counted}",
@@ -262,13 +262,6 @@ impl Report {
                 quantiles(&self.recorder.service)
             );
         } else {
-            let counted = match self.recorder.unanswered {
-                0 => String::new(),
-                n => format!(
-                    " (with the {} never answered, at what it had waited)",
-                    plural(n, "request", "requests")
-                ),
-            };
             let _ = writeln!(
                 s,
                 "service time from each client's send, ms: {}{counted}",

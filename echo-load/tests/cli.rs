@@ -303,6 +303,23 @@ fn short_run(args: &[&str]) -> (Option<i32>, String, String) {
     echo_load(&all)
 }
 
+/// Runs `bin` for 0.3 s, one node (`n0`), closed loop, quiet, with `extra` after: the
+/// exit code, stdout and stderr.
+fn quick_run(bin: &std::path::Path, extra: &[&str]) -> (Option<i32>, String, String) {
+    let mut all = vec!["--bin", bin.to_str().expect("utf-8 path")];
+    all.extend([
+        "--node-count",
+        "1",
+        "--rate",
+        "max",
+        "--time-limit",
+        "0.3",
+        "--quiet",
+    ]);
+    all.extend(extra);
+    echo_load(&all)
+}
+
 /// Runs echo-load with `args`: its exit status, stdout and stderr.
 fn echo_load(args: &[&str]) -> (Option<i32>, String, String) {
     let out = Command::new(BIN).args(args).output().expect("run");
@@ -1172,18 +1189,7 @@ fn a_node_that_writes_on_after_its_stdin_closes_is_drained_not_blamed() {
         sed_node().trim_start_matches("exec ")
     );
     let bin = node("chatty-after-node", &script);
-    let (code, stdout, _) = echo_load(&[
-        "--bin",
-        bin.to_str().expect("utf-8 path"),
-        "--node-count",
-        "1",
-        "--rate",
-        "max",
-        "--time-limit",
-        "0.3",
-        "--strict",
-        "--quiet",
-    ]);
+    let (code, stdout, _) = quick_run(&bin, &["--strict"]);
     assert_eq!(code, Some(0), "{stdout}");
     assert!(!stdout.contains("did not exit"), "{stdout}");
 }
@@ -1192,26 +1198,12 @@ fn a_node_that_writes_on_after_its_stdin_closes_is_drained_not_blamed() {
 fn a_nodes_control_bytes_reach_the_terminal_escaped() {
     // The node writes a screen-clearing escape, a colour, a \r and a NUL on stderr, and
     // a stdout line Maelstrom cannot read with an escape and a bell (a \r would end it):
-    // the summary quotes both, and
-    // --log-stderr shows its stderr, every such byte escaped.
+    // the summary quotes both, and --log-stderr shows its stderr, every such byte escaped.
     let bin = node(
         "control-bytes-node",
         "read -r line\nprintf 'clear \\033[2J red \\033[31m cr \\r nul \\000 end\\n' >&2\nprintf '{\"src\":\"n0\",\"dest\":\"c0\",\"body\":{\"type\":\"init_ok\",\"in_reply_to\":1}}\\n'\nprintf 'garbage \\033[2J \\007 here\\n'\nexec cat > /dev/null",
     );
-    let (code, stdout, stderr) = echo_load(&[
-        "--bin",
-        bin.to_str().expect("utf-8 path"),
-        "--node-count",
-        "1",
-        "--rate",
-        "max",
-        "--time-limit",
-        "0.3",
-        "--timeout",
-        "200",
-        "--log-stderr",
-        "--quiet",
-    ]);
+    let (code, stdout, stderr) = quick_run(&bin, &["--timeout", "200", "--log-stderr"]);
     assert_eq!(code, Some(1), "{stdout}");
     for (what, text) in [("stdout", &stdout), ("stderr", &stderr)] {
         assert!(
