@@ -306,8 +306,8 @@ impl<'c> Drive<'c> {
         // Every request that fell due and was never sent counts in the latency, at what
         // it had waited by the end (the schedule's own times: no coordinated omission).
         let never_sent = due.saturating_sub(self.router.counts().sent);
-        for at in schedule.untaken(never_sent) {
-            self.recorder.unanswered(at, end);
+        for (at, count) in schedule.untaken(never_sent) {
+            self.recorder.unanswered_n(at, end, count);
         }
         // The load window: from the start to the time limit (or where the load stopped).
         let seconds = (ended - start).as_secs_f64();

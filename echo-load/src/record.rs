@@ -116,9 +116,14 @@ impl Recorder {
     /// timeout, or the end of the run for one never sent). It enters the latency at what
     /// it had waited by then, a lower bound on what it would have measured.
     pub fn unanswered(&mut self, due: Instant, at: Instant) {
+        self.unanswered_n(due, at, 1);
+    }
+
+    /// [`Recorder::unanswered`] for `count` requests that fell due at `due`.
+    pub fn unanswered_n(&mut self, due: Instant, at: Instant, count: u64) {
         let micros = at.saturating_duration_since(due).as_micros() as u64;
-        self.latency.saturating_record(micros.max(1));
-        self.unanswered += 1;
+        self.latency.saturating_record_n(micros.max(1), count);
+        self.unanswered += count;
     }
 
     /// The lines of one read were handled by `done`, their time taken at `read`.

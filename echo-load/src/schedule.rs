@@ -10,6 +10,9 @@
 
 use std::time::{Duration, Instant};
 
+/// How many never-sent requests [`Schedule::untaken`] gives one by one.
+pub const UNTAKEN_EACH: u64 = 100_000;
+
 /// When requests fall due.
 #[derive(Clone, Debug)]
 pub enum Schedule {
@@ -74,14 +77,27 @@ impl Schedule {
         }
     }
 
-    /// The due times of the next `count` requests not taken (open loop; none otherwise):
-    /// the ones that fell due and were never sent, at the end of a run.
-    pub fn untaken(&self, count: u64) -> impl Iterator<Item = Instant> + '_ {
+    /// The due times of the next `count` requests not taken (open loop; none otherwise),
+    /// the ones that fell due and were never sent at the end of a run, each with how many
+    /// requests it stands for: one each up to [`UNTAKEN_EACH`] of them; past that, in as
+    /// many groups of consecutive requests, each at its middle's due time (so that
+    /// an over-driven run of any size is counted in bounded time).
+    pub fn untaken(&self, count: u64) -> impl Iterator<Item = (Instant, u64)> + '_ {
         let (start, rate, next, count) = match self {
             Schedule::Open { start, rate, next } => (*start, *rate, *next, count),
             Schedule::Closed | Schedule::Idle => (Instant::now(), 1.0, 0, 0),
         };
-        (next..next + count).map(move |k| start + Duration::from_secs_f64(k as f64 / rate))
+        let groups = count.min(UNTAKEN_EACH);
+        (0..groups).map(move |g| {
+            // Group g holds requests [g * count / groups, (g + 1) * count / groups).
+            let (from, to) = (
+                (g as u128 * count as u128 / groups as u128) as u64,
+                ((g + 1) as u128 * count as u128 / groups as u128) as u64,
+            );
+            let middle = next + from + (to - from) / 2;
+            let due = start + Duration::from_secs_f64(middle as f64 / rate);
+            (due, to - from)
+        })
     }
 
     /// When the next request falls due (open loop), so the driver knows how long it may
@@ -115,6 +131,27 @@ mod tests {
         );
         // By 20.5 ms, 21 had fallen due (0 to 20 ms), 11 of them taken.
         assert_eq!(s.due_by(start + Duration::from_micros(20_500)), 21);
+    }
+
+    #[test]
+    fn requests_never_taken_are_given_by_their_due_times_in_bounded_groups() {
+        let start = Instant::now();
+        let mut s = Schedule::new(Some(1000.0), start);
+        let _ = s.take_due(start + Duration::from_millis(1)); // requests 0 and 1
+        let _ = s.take_due(start + Duration::from_millis(1));
+        let few: Vec<(Instant, u64)> = s.untaken(3).collect();
+        assert_eq!(
+            few.iter()
+                .map(|(t, n)| (*t - start, *n))
+                .collect::<Vec<_>>(),
+            [2, 3, 4].map(|ms| (Duration::from_millis(ms), 1))
+        );
+        // A billion: in UNTAKEN_EACH groups, every request counted once.
+        let many: Vec<(Instant, u64)> = s.untaken(1_000_000_000).collect();
+        assert_eq!(many.len() as u64, UNTAKEN_EACH);
+        assert_eq!(many.iter().map(|(_, n)| n).sum::<u64>(), 1_000_000_000);
+        assert!(many.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(Schedule::new(None, start).untaken(5).count(), 0);
     }
 
     #[test]
