@@ -195,8 +195,9 @@ static ADOPTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::
 
 /// Makes this process the reaper of its descendants' orphans (Linux's child subreaper,
 /// `PR_SET_CHILD_SUBREAPER`): what a node starts and leaves behind, even in a session of
-/// its own (`setsid`), becomes this process's child when its parent ends, and
-/// [`end_orphans`] ends it. For a program whose only children are the nodes it runs
+/// its own (`setsid`), becomes this process's child when its parent ends, and is killed
+/// and reaped at the end of each run. For a program whose only children are the nodes it
+/// runs
 /// (echo-load's command); `false` where the system has no such means (macOS, the BSDs:
 /// there a node's process group is all that is ended with it).
 pub fn adopt_orphans() -> bool {
