@@ -583,15 +583,11 @@ fn parse(args: Vec<OsString>) -> Result<(Command, Vec<String>), String> {
                 );
             }
         };
-        let repeats = repeats.unwrap_or(echo_load::capacity::REPEATS);
-        let range = echo_load::capacity::REPEATS_RANGE;
-        if !range.contains(&repeats) {
-            return Err(format!(
-                "--capacity-repeats: {repeats} is out of range: {} to {}",
-                range.start(),
-                range.end()
-            ));
-        }
+        let repeats = within(
+            "--capacity-repeats",
+            repeats.unwrap_or(echo_load::capacity::REPEATS),
+            echo_load::capacity::REPEATS_RANGE,
+        )?;
         let mut one = configs.remove(0);
         one.rate = None;
         return Ok((Command::Capacity(one, start, p99_max, repeats), notes));
@@ -603,18 +599,31 @@ fn parse(args: Vec<OsString>) -> Result<(Command, Vec<String>), String> {
         return Err("--capacity-repeats: it sets --capacity's runs a step; give --capacity".into());
     }
     if session {
-        let rounds = rounds.unwrap_or(echo_load::compare::ROUNDS);
-        let range = echo_load::compare::ROUNDS_RANGE;
-        if !range.contains(&rounds) {
-            return Err(format!(
-                "--rounds: {rounds} is out of range: {} to {}",
-                range.start(),
-                range.end()
-            ));
-        }
+        let rounds = within(
+            "--rounds",
+            rounds.unwrap_or(echo_load::compare::ROUNDS),
+            echo_load::compare::ROUNDS_RANGE,
+        )?;
         return Ok((Command::Compare(configs, rounds), notes));
     }
     Ok((Command::Run(configs.remove(0)), notes))
+}
+
+/// `value` of `option`, if it is in `range`; else the usage error that says so.
+fn within(
+    option: &str,
+    value: usize,
+    range: std::ops::RangeInclusive<usize>,
+) -> Result<usize, String> {
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!(
+            "{option}: {value} is out of range: {} to {}",
+            range.start(),
+            range.end()
+        ))
+    }
 }
 
 /// `--bin`'s program: a name with a `/` is a path as it is; a bare name is looked up on

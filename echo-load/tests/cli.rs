@@ -288,19 +288,7 @@ fn a_run_that_cannot_fit_in_the_descriptor_limit_says_so_before_starting() {
 
 /// Runs the sed node for a short while with `args`; returns exit code, stdout, stderr.
 fn short_run(args: &[&str]) -> (Option<i32>, String, String) {
-    let sed = node("short-node", &sed_node());
-    let mut all = vec!["--bin", sed.to_str().expect("utf-8 path")];
-    all.extend([
-        "--node-count",
-        "1",
-        "--rate",
-        "max",
-        "--time-limit",
-        "0.3",
-        "--quiet",
-    ]);
-    all.extend(args);
-    echo_load(&all)
+    quick_run(&node("short-node", &sed_node()), args)
 }
 
 /// Runs `bin` for 0.3 s, one node (`n0`), closed loop, quiet, with `extra` after: the
