@@ -1020,8 +1020,9 @@ fn ctrl_c_ends_a_comparison_with_the_rounds_that_finished() {
 
 #[test]
 fn a_comparison_stopped_before_a_node_ran_says_it_did_not_run() {
-    // Stopped 0.3 s into the first 1 s round: no node finished one. Each is "not run",
-    // never valid, and has no ratio; results.json says the same.
+    // Stopped 1 s into the first 5 s round (once echo-load surely catches the signal):
+    // no node finished one. Each is "not run", never valid, and has no ratio;
+    // results.json says the same.
     use std::time::Duration;
     let sed = node("compare-not-run", &sed_node());
     let sed = sed.to_str().expect("utf-8 path");
@@ -1037,11 +1038,11 @@ fn a_comparison_stopped_before_a_node_ran_says_it_did_not_run() {
             "--rate",
             "max",
         ])
-        .args(["--time-limit", "1", "--quiet", "--out", &out])
+        .args(["--time-limit", "5", "--quiet", "--out", &out])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("run");
-    std::thread::sleep(Duration::from_millis(300));
+    std::thread::sleep(Duration::from_millis(1000));
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
