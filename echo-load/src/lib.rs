@@ -5,15 +5,18 @@
 //! (epoll, kqueue), so it keeps up with a node that answers a million requests a second,
 //! and with thousands of nodes. A run's path, one file a stage:
 //!
-//! 1. [`schedule`]: when each request falls due (closed loop, or open loop at `--rate`).
+//! 1. [`schedule`]: when each request falls due (open loop at `--rate`, Maelstrom's 5 a
+//!    second by default, or a closed loop).
 //! 2. [`send`]: the payloads, and each request in Maelstrom's own bytes.
 //! 3. [`receive`]: each node's stdout cut into lines; its stderr goes to its log file.
 //! 4. [`check`]: each line read as Maelstrom reads it: the message's envelope, the
 //!    reply's closed schema, Maelstrom's equality of values.
-//! 5. [`route`]: where each message goes: to another node, or to the client whose
-//!    request it answers; timeouts; the `msg_id` bookkeeping.
-//! 6. [`record`]: each answered request's latency and wait, as it comes.
-//! 7. [`report`]: counts, latency percentiles, throughput, CPU, `results.json`, plots.
+//! 5. [`route`]: where each message goes: to another node or a service (through
+//!    [`network`] under `--latency`), or to the client whose request it answers (kept for
+//!    it when it comes early); timeouts; the `msg_id` bookkeeping.
+//! 6. [`record`]: each request's latency from its due time (answered or given up),
+//!    service time and wait, and the replies within the load window, as they come.
+//! 7. [`report`]: counts, percentiles, the three rates, CPU, `results.json`, plots.
 //!
 //! [`compare()`] runs several nodes in alternating rounds and sets them side by side;
 //! [`capacity()`] searches the highest rate a node sustains: both are made of whole runs.
@@ -23,8 +26,9 @@
 //!
 //! What a user of the library needs is at the crate's root: [`Config`] and [`run`],
 //! [`compare()`] and [`capacity()`], what they return ([`Report`], [`Comparison`],
-//! [`Capacity`]), [`Error`], and the kinds a [`Config`] names ([`PayloadKind`],
-//! [`LatencyDist`]). The stage modules are public for the tests and benches that hold
+//! [`Capacity`]), [`Error`], the kinds a [`Config`] names ([`PayloadKind`],
+//! [`LatencyDist`]), and what echo-load's command asks of the process ([`lock_out`],
+//! [`adopt_orphans`], [`survive_file_size_limit`]). The stage modules are public for the tests and benches that hold
 //! each stage to its claims, and for reading.
 
 #![warn(missing_docs)]
