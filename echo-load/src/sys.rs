@@ -190,7 +190,9 @@ pub fn try_lock(file: &std::fs::File) -> io::Result<bool> {
     }
 }
 
-/// Whether [`adopt_orphans`] made this process its descendants' reaper.
+/// Whether [`adopt_orphans`] made this process its descendants' reaper (Linux: elsewhere
+/// there is no such means).
+#[cfg(any(target_os = "linux", target_os = "android"))]
 static ADOPTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Makes this process the reaper of its descendants' orphans (Linux's child subreaper,
