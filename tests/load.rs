@@ -326,7 +326,8 @@ fn a_node_that_never_answers_init_fails_the_run() {
     c.node_count = 2;
     let started = Instant::now();
     let report = echo_load::run(&c).expect("starts");
-    assert!(started.elapsed() < Duration::from_secs(15));
+    // Init's 10 s, then the end: bounded, with room for a busy machine.
+    assert!(started.elapsed() < Duration::from_secs(30));
     assert!(
         report
             .summary()

@@ -1009,7 +1009,8 @@ fn ctrl_c_ends_a_comparison_with_the_rounds_that_finished() {
     let out = child.wait_with_output().expect("exit");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(130), "{stdout}");
-    assert!(signalled.elapsed() < Duration::from_secs(5));
+    // Promptly, not after its 100 rounds (a bound no busy machine reaches).
+    assert!(signalled.elapsed() < Duration::from_secs(15));
     assert!(
         stdout.contains("interrupted by SIGINT: the rounds that finished are below")
             && stdout.contains("valid ")
