@@ -1142,7 +1142,8 @@ mod tests {
         prop_assert!(config.check().is_ok());
         let later = config.time_limit + 2 * config.timeout + Duration::from_secs(60);
         prop_assert!(std::time::Instant::now().checked_add(later).is_some());
-        if let Some(rate) = config.rate {
+        // A rate of 0 sends nothing (the schedule never divides by it).
+        if let Some(rate) = config.rate.filter(|r| *r > 0.0) {
             prop_assert!(Duration::try_from_secs_f64(1.0 / rate).is_ok());
         }
         prop_assert!(config.node_count.checked_mul(2).is_some());
