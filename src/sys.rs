@@ -774,9 +774,8 @@ mod tests {
             stderr.write_all(&line).expect("never fails");
         }
         // A writer that waited for the pipe would wait forever (nothing reads it yet),
-        // and one that waited a STALL a dropped line would take 20,000 of them: far
-        // past this bound, which no busy machine or emulator reaches (the 20,000 writes
-        // take well under a second even under qemu on a loaded machine).
+        // and one that waited a STALL a dropped line would take 20,000 of them: far past
+        // this bound, which no busy machine or emulator reaches.
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "a full pipe costs the writer no waiting: {:?}",

@@ -57,7 +57,7 @@ pub struct Step {
     pub p99_ms: f64,
     /// The runs' p99s, lowest and highest: the spread of the step.
     pub p99_range: (f64, f64),
-    /// Runs made, and of them passed.
+    /// Runs made.
     pub runs: usize,
     /// Runs that passed.
     pub passed_runs: usize,

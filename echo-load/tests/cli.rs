@@ -976,12 +976,34 @@ fn session_options_that_cannot_go_together_are_usage_errors() {
     }
 }
 
+/// Starts `command`, sends it SIGINT after `wait`, and waits for it: its exit code, its
+/// stdout, and how long it took to end after the signal.
+fn sigint_after(
+    mut command: Command,
+    wait: std::time::Duration,
+) -> (Option<i32>, String, std::time::Duration) {
+    let child = command
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run");
+    std::thread::sleep(wait);
+    let signalled = std::time::Instant::now();
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    let out = child.wait_with_output().expect("exit");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    (out.status.code(), stdout, signalled.elapsed())
+}
+
 #[test]
 fn ctrl_c_ends_a_comparison_with_the_rounds_that_finished() {
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
     let sed = node("compare-interrupted", &sed_node());
     let sed = sed.to_str().expect("utf-8 path");
-    let child = Command::new(BIN)
+    let mut child = Command::new(BIN);
+    child
         .args([
             "--bin",
             sed,
@@ -996,21 +1018,11 @@ fn ctrl_c_ends_a_comparison_with_the_rounds_that_finished() {
             "--time-limit",
             "1",
         ])
-        .arg("--quiet")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("run");
-    std::thread::sleep(Duration::from_millis(3000));
-    let signalled = Instant::now();
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    let out = child.wait_with_output().expect("exit");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(130), "{stdout}");
+        .arg("--quiet");
+    let (code, stdout, ended) = sigint_after(child, Duration::from_millis(3000));
+    assert_eq!(code, Some(130), "{stdout}");
     // Promptly, not after its 100 rounds (a bound no busy machine reaches).
-    assert!(signalled.elapsed() < Duration::from_secs(15));
+    assert!(ended < Duration::from_secs(15));
     assert!(
         stdout.contains("interrupted by SIGINT: the rounds that finished are below")
             && stdout.contains("valid ")
@@ -1028,7 +1040,8 @@ fn a_comparison_stopped_before_a_node_ran_says_it_did_not_run() {
     let sed = node("compare-not-run", &sed_node());
     let sed = sed.to_str().expect("utf-8 path");
     let (dir, out) = out_dir("compare-not-run");
-    let child = Command::new(BIN)
+    let mut child = Command::new(BIN);
+    child
         .args([
             "--bin",
             sed,
@@ -1039,18 +1052,9 @@ fn a_comparison_stopped_before_a_node_ran_says_it_did_not_run() {
             "--rate",
             "max",
         ])
-        .args(["--time-limit", "5", "--quiet", "--out", &out])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("run");
-    std::thread::sleep(Duration::from_millis(1000));
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    let out = child.wait_with_output().expect("exit");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(130), "{stdout}");
+        .args(["--time-limit", "5", "--quiet", "--out", &out]);
+    let (code, stdout, _) = sigint_after(child, Duration::from_millis(1000));
+    assert_eq!(code, Some(130), "{stdout}");
     assert!(
         stdout.contains("not run  (stopped before its first round)")
             && stdout.contains("no ratio, compare-not-run (#1) did not run")
