@@ -176,6 +176,8 @@ pub struct Capacity {
     pub first_invalid: Option<String>,
     /// The stop signal that ended it early, if one did.
     pub interrupted: Option<i32>,
+    /// Its runs' outputs that could not be written into their folders.
+    pub(crate) unwritten: Vec<report::OutputError>,
 }
 
 impl Capacity {
@@ -391,13 +393,25 @@ impl Capacity {
 
     /// Writes `results.json` and `capacity.svg` into `dir` (see [`Report::write`]).
     pub fn write(&self, dir: &Path) -> Result<(), report::OutputError> {
-        report::write_outputs(
+        let written = report::write_outputs(
             dir,
             [
                 ("results.json", Ok(report::pretty(&self.results_json()))),
                 ("capacity.svg", self.plot()),
             ],
-        )
+        );
+        let page = crate::pages::Page {
+            title: format!("echo capacity search: {}", self.config.describe()),
+            shade: crate::pages::Shade::of_outcome(self.outcome()),
+            summary: self.summary(),
+            tables: Vec::new(),
+            pictures: vec!["capacity.svg"],
+        };
+        let index =
+            report::write_outputs(dir, [("index.html", Ok(crate::pages::index(&page, dir)))]);
+        let mut all: Vec<Result<(), report::OutputError>> = vec![written, index];
+        all.extend(self.unwritten.iter().cloned().map(Err));
+        report::OutputError::all(all)
     }
 
     /// p50 and p99 against the offered rate (the throughput-latency curve), the bound and
@@ -595,6 +609,7 @@ pub fn capacity(
              their rate; a cap on requests would end them early and measure nothing"
         )));
     }
+    let base = config.out.clone();
     let config = &crate::session(std::slice::from_ref(config))?.remove(0);
     let mut found = Capacity {
         config: config.clone(),
@@ -603,6 +618,7 @@ pub fn capacity(
         steps: Vec::new(),
         first_invalid: None,
         interrupted: None,
+        unwritten: Vec::new(),
     };
     let mut interrupts = Interrupts::install()?;
     let mut search = Search::default();
@@ -627,7 +643,9 @@ pub fn capacity(
                     runs.len() + 1
                 );
             }
-            let report = crate::run_checked(&step_config)?;
+            let name = format!("step-{}-run-{}", found.steps.len() + 1, runs.len() + 1);
+            let (report, failed) = crate::run_kept(&step_config, base.as_deref(), &name)?;
+            found.unwritten.extend(failed);
             if let Some(signal) = report.interrupted {
                 found.interrupted = Some(signal);
                 break 'steps;

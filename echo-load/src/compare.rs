@@ -245,6 +245,8 @@ pub struct Comparison {
     pub rounds: usize,
     /// The stop signal that ended it early, if one did.
     pub interrupted: Option<i32>,
+    /// Its runs' outputs that could not be written into their folders.
+    pub(crate) unwritten: Vec<report::OutputError>,
 }
 
 /// How a node is named in a comparison: its program's file name, then its arguments.
@@ -320,6 +322,8 @@ pub fn compare(
     }
     // Every node's configuration is checked before the first runs.
     let runs = crate::session(configs)?;
+    let base = configs.first().and_then(|c| c.out.clone());
+    let mut unwritten = Vec::new();
     let plain: Vec<String> = configs.iter().map(label).collect();
     // Two nodes run alike are told apart by their place.
     let labels = plain.iter().enumerate().map(|(i, l)| {
@@ -345,7 +349,7 @@ pub fn compare(
     let mut interrupts = Interrupts::install()?;
     let mut interrupted = None;
     'rounds: for round in 1..=rounds {
-        for node in nodes.iter_mut() {
+        for (k, node) in nodes.iter_mut().enumerate() {
             if node.failed.is_some() {
                 continue;
             }
@@ -360,7 +364,9 @@ pub fn compare(
                     node.label
                 );
             }
-            let report = crate::run_checked(&node.config)?;
+            let name = format!("round-{round}-bin-{}", k + 1);
+            let (report, failed) = crate::run_kept(&node.config, base.as_deref(), &name)?;
+            unwritten.extend(failed);
             if let Some(signal) = report.interrupted {
                 interrupted = Some(signal);
                 break 'rounds;
@@ -380,6 +386,7 @@ pub fn compare(
         nodes,
         rounds,
         interrupted,
+        unwritten,
     })
 }
 
@@ -630,13 +637,25 @@ impl Comparison {
 
     /// Writes `results.json` and `compare.svg` into `dir` (see [`Report::write`]).
     pub fn write(&self, dir: &Path) -> Result<(), report::OutputError> {
-        report::write_outputs(
+        let written = report::write_outputs(
             dir,
             [
                 ("results.json", Ok(report::pretty(&self.results_json()))),
                 ("compare.svg", self.plot()),
             ],
-        )
+        );
+        let page = crate::pages::Page {
+            title: format!("echo comparison: {} rounds", self.rounds),
+            shade: crate::pages::Shade::of_outcome(self.outcome()),
+            summary: self.summary(),
+            tables: Vec::new(),
+            pictures: vec!["compare.svg"],
+        };
+        let index =
+            report::write_outputs(dir, [("index.html", Ok(crate::pages::index(&page, dir)))]);
+        let mut all: Vec<Result<(), report::OutputError>> = vec![written, index];
+        all.extend(self.unwritten.iter().cloned().map(Err));
+        report::OutputError::all(all)
     }
 
     /// Throughput per node (median, the rounds' range as a bar, each round a dot) beside

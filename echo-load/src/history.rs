@@ -41,6 +41,22 @@ pub fn estimate(config: &crate::Config) -> (u64, u64) {
     (requests, requests.saturating_mul(each))
 }
 
+/// A run of up to this many requests keeps its history with no `--history`, when its
+/// history would be at most [`KEPT_BYTES`].
+pub const KEPT_REQUESTS: u64 = 100_000;
+
+/// The largest history a run keeps with no `--history`: 64 MiB.
+pub const KEPT_BYTES: u64 = 64 << 20;
+
+/// Whether a run of `config` writes its history (`history.jsonl`, and from it
+/// `history.txt`, `history.edn` and `timeline.html`): into its `out` folder, under
+/// `--history`, or with no `--history` when [`estimate`] finds it small (at most
+/// [`KEPT_REQUESTS`] requests and [`KEPT_BYTES`]).
+pub fn kept(config: &crate::Config) -> bool {
+    let (requests, bytes) = estimate(config);
+    config.out.is_some() && (config.history || (requests <= KEPT_REQUESTS && bytes <= KEPT_BYTES))
+}
+
 /// Bytes of history gathered before each write.
 const BUFFER: usize = 1 << 20;
 

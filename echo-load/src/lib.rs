@@ -38,11 +38,15 @@ pub mod capacity;
 pub mod check;
 pub mod compare;
 pub mod drive;
+mod edn;
 mod error;
 pub mod fault;
 pub mod history;
 pub mod interrupt;
+pub mod journal;
 pub mod network;
+pub mod pages;
+mod pictures;
 pub mod process;
 mod progress;
 pub mod receive;
@@ -51,7 +55,9 @@ pub mod report;
 pub mod route;
 pub mod schedule;
 pub mod send;
+pub mod serve;
 pub mod service;
+pub mod store;
 mod sys;
 mod words;
 
@@ -285,9 +291,6 @@ impl Config {
             let range = format!("0 to {LATENCY_MS_MAX} ms");
             return out_of("--latency", self.latency_ms.to_string(), range);
         }
-        if self.history && self.out.is_none() {
-            return Err("--history: needs --out DIR, where history.jsonl is written".into());
-        }
         let (requests, bytes) = history::estimate(self);
         if self.history && bytes > history::LARGE && !self.history_large {
             return Err(format!(
@@ -372,6 +375,11 @@ pub const TIMEOUT: RangeInclusive<Duration> = Duration::from_millis(1)..=Duratio
 /// ```
 pub fn run(config: &Config) -> Result<Report, Error> {
     config.check()?;
+    if config.history && config.out.is_none() {
+        return Err(Error::Config(
+            "--history: needs --out DIR, where history.jsonl is written".into(),
+        ));
+    }
     run_checked(config)
 }
 
@@ -405,7 +413,7 @@ pub(crate) fn run_checked(config: &Config) -> Result<Report, Error> {
             .collect();
         receive::Follow::start(logs)
     });
-    if config.history
+    if history::kept(config)
         && let Some(dir) = &config.out
     {
         let path = dir.join("history.jsonl");
@@ -489,6 +497,7 @@ pub(crate) fn run_checked(config: &Config) -> Result<Report, Error> {
     if scratch {
         let _ = std::fs::remove_dir_all(&logs);
     }
+    let journal = router.take_journal();
     let lost = router.lost_lines();
     let initialised = router.initialised_count();
     let (counts, faults, timeout_marks) = router.finish();
@@ -512,8 +521,38 @@ pub(crate) fn run_checked(config: &Config) -> Result<Report, Error> {
         driver_cpu,
         nodes_cpu,
         recorder,
+        journal,
     };
     Ok(report)
+}
+
+/// One run of a comparison or a capacity search, kept (when the search has a folder,
+/// `base`) in a folder of its own in it, `name`, with every output a run writes; the
+/// report, and the outputs that could not be written.
+pub(crate) fn run_kept(
+    config: &Config,
+    base: Option<&Path>,
+    name: &str,
+) -> Result<(Report, Option<report::OutputError>), Error> {
+    let Some(base) = base else {
+        return run_checked(config).map(|r| (r, None));
+    };
+    let dir = base.join(name);
+    prepare_out(&dir).map_err(Error::Out)?;
+    let config = Config {
+        out: Some(dir.clone()),
+        ..config.clone()
+    };
+    let report = run_checked(&config)?;
+    let mut written = vec![report.write(&dir)];
+    if let Some(e) = &report.history_error {
+        written.push(Err(report::OutputError::of(
+            dir.join("history.jsonl"),
+            io::Error::other(e.to_string()),
+        )));
+    }
+    let failed = report::OutputError::all(written).err();
+    Ok((report, failed))
 }
 
 /// How many nodes at fault have their last stderr lines quoted, and how many lines each.
@@ -602,25 +641,50 @@ pub fn lock_out(dir: &Path) -> Result<OutLock, Error> {
     }
 }
 
-/// Whether `name` is a file echo-load writes into `--out`: `results.json`, the plots,
-/// `history.jsonl`, a node's log (`n7.log`), or one of those being written (`.tmp`).
+/// The files a run, a comparison or a capacity search writes into its folder.
+pub(crate) const OUTPUTS: [&str; 13] = [
+    "results.json",
+    "results.edn",
+    "latency.svg",
+    "latency-quantiles.svg",
+    "throughput.svg",
+    "messages.svg",
+    "history.jsonl",
+    "history.edn",
+    "history.txt",
+    "timeline.html",
+    "index.html",
+    "compare.svg",
+    "capacity.svg",
+];
+
+/// Whether a folder named `name` in a comparison's or a capacity search's folder is
+/// one of its runs' (`round-2-bin-1`, `step-3-run-1`).
+fn run_folder(name: &str) -> bool {
+    let shape = |prefix: &str, middle: &str| {
+        name.strip_prefix(prefix)
+            .and_then(|rest| rest.split_once(middle))
+            .is_some_and(|(a, b)| {
+                [a, b]
+                    .iter()
+                    .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            })
+    };
+    shape("round-", "-bin-") || shape("step-", "-run-")
+}
+
+/// Whether `name` is a file echo-load writes into `--out` ([`OUTPUTS`]), a node's log
+/// (`n7.log`), or one of those being written (`.tmp`).
 fn ours(name: &str) -> bool {
     if name == LOCK {
         return true;
     }
     let name = name.strip_suffix(".tmp").unwrap_or(name);
-    matches!(
-        name,
-        "results.json"
-            | "latency.svg"
-            | "throughput.svg"
-            | "history.jsonl"
-            | "compare.svg"
-            | "capacity.svg"
-    ) || name
-        .strip_prefix('n')
-        .and_then(|n| n.strip_suffix(".log"))
-        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    OUTPUTS.contains(&name)
+        || name
+            .strip_prefix('n')
+            .and_then(|n| n.strip_suffix(".log"))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Makes `dir` ready for a run's outputs: created if need be, and emptied of an earlier
@@ -634,7 +698,7 @@ fn prepare_out(dir: &Path) -> Result<(), String> {
     for entry in entries {
         let entry = entry.map_err(|e| format!("--out {shown}: {e}"))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !ours(&name) {
+        if !ours(&name) && !run_folder(&name) {
             return Err(format!(
                 "--out {shown}: it holds '{name}', which is not an output of echo-load; \
                  give a new or empty folder, or one an earlier run wrote"
@@ -643,12 +707,20 @@ fn prepare_out(dir: &Path) -> Result<(), String> {
         // Something else by one of those names (a folder, say) is left as it is: writing
         // that output fails at the end, and says so.
         if entry.file_type().is_ok_and(|t| t.is_file()) && name != LOCK {
-            earlier.push(entry.path());
+            earlier.push((entry.path(), false));
+        }
+        if run_folder(&name) && entry.file_type().is_ok_and(|t| t.is_dir()) {
+            earlier.push((entry.path(), true));
         }
     }
-    for path in earlier {
-        std::fs::remove_file(&path)
-            .map_err(|e| format!("--out {shown}: cannot remove {}: {e}", path.display()))?;
+    for (path, folder) in earlier {
+        // An earlier search's run folder holds only what a run writes, or is refused.
+        let removed = if folder {
+            prepare_out(&path).and_then(|()| std::fs::remove_dir(&path).map_err(|e| format!("{e}")))
+        } else {
+            std::fs::remove_file(&path).map_err(|e| format!("{e}"))
+        };
+        removed.map_err(|e| format!("--out {shown}: cannot remove {}: {e}", path.display()))?;
     }
     Ok(())
 }

@@ -20,6 +20,7 @@ judged as Maelstrom would judge it. Its defaults are Maelstrom's: a command line
 Usage: echo-load [test -w echo] --bin PATH [OPTIONS] [-- NODE_ARGS...]
        echo-load --bin PATH [--args WORDS] --bin PATH [--args WORDS]... [OPTIONS]
        echo-load --bin PATH --capacity [--p99-max MS] [OPTIONS]
+       echo-load serve [--store DIR] [--port N] [--bind ADDR]
 
 Options:
       --bin <PATH>          The node's executable (required): a path, or a name looked up
@@ -71,13 +72,13 @@ Options:
                             node uses twice, duplicate or unsolicited replies, a reply
                             from another node than the one asked, a node that does not
                             exit cleanly when its stdin closes
-      --out <DIR>           Write results.json, latency.svg, throughput.svg and one log
-                            per node (its stderr) into DIR, a new folder or one an
-                            earlier run wrote (its files are replaced)
-      --history             Also write history.jsonl into --out: a line for each request
-                            invoked and each completed (ok, fail, info), with its time;
-                            its size is said before the run (about 185 bytes a request
-                            and twice the payload), and a run whose history could pass
+      --out <DIR>           Keep the run in DIR, a new folder or one an earlier run wrote
+                            (its files are replaced), not in the store (see below)
+      --history             Write the history (history.jsonl, history.edn, history.txt,
+                            timeline.html) whatever the run's size: a run of up to
+                            100000 requests and 64 MiB of history writes it anyway; its
+                            size is said before the run (about 185 bytes a request and
+                            twice the payload), and a run whose history could pass
                             1 GiB is refused without --history-large
       --history-large       Let --history write more than 1 GiB
       --latency <MS>        Maelstrom's: mean delay of each message between nodes, and of
@@ -101,8 +102,19 @@ Maelstrom's other options are taken as Maelstrom's `test` takes them; --test-cou
 --test-count above 1 are refused, saying why. After `test`, words that are no option's
 are the node's arguments, as Maelstrom has them.
 
-With several --bin, --rounds or --capacity, --out holds results.json (with `compare`
-or `capacity`) and compare.svg or capacity.svg; the nodes' logs are not kept.
+The store: with no --out, a run is kept as Maelstrom keeps one, in store/echo/<time>/
+under the current folder (UTC, to the millisecond), with store/current pointing at it
+while it runs and store/latest once it ended: results.json, results.edn (Maelstrom's
+shape), latency.svg, latency-quantiles.svg, throughput.svg, messages.svg, the history
+files, each node's log (n1.log: its stderr) and index.html, a page of all of it. With
+several --bin, --rounds or --capacity, the folder holds results.json, compare.svg or
+capacity.svg and index.html, and each run's files in a folder of its own
+(round-2-bin-1, step-3-run-1).
+
+`echo-load serve` serves the store read-only at http://127.0.0.1:8080/: its front page
+lists every run kept, newest first, coloured by verdict (blue valid, orange unknown,
+pink invalid). --store DIR [default: store], --port N [default: 8080; 0: any free
+port], --bind ADDR [default: 127.0.0.1; 0.0.0.0 serves every interface].
 
 Exit status: 0 when the run is valid, 1 when it is not, 2 when there was no run (a usage
 error, or the nodes could not be started), 3 when the run was judged (its summary and
@@ -124,6 +136,8 @@ enum Command {
     /// The capacity search: the config, the starting rate, the p99 bound in ms, the runs
     /// a step.
     Capacity(Config, f64, f64, usize),
+    /// `echo-load serve`: the store, and the address to serve it at.
+    Serve(PathBuf, std::net::SocketAddr),
     Help,
     Version,
 }
@@ -353,6 +367,25 @@ fn rate(parser: &mut lexopt::Parser) -> Result<Option<f64>, String> {
         .map_err(|_| format!("--rate: '{text}' is neither a number of requests a second nor max"))
 }
 
+/// `echo-load serve [--store DIR] [--port N] [--bind ADDR]`.
+fn parse_serve(words: &[OsString]) -> Result<Command, String> {
+    use lexopt::prelude::*;
+    let mut store = PathBuf::from(echo_load::store::STORE);
+    let (mut port, mut bind): (u16, std::net::IpAddr) =
+        (8080, std::net::Ipv4Addr::LOCALHOST.into());
+    let mut parser = lexopt::Parser::from_args(words.iter().cloned());
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("store") => store = value(&mut parser, "--store")?,
+            Long("port") => port = value(&mut parser, "--port")?,
+            Long("bind") => bind = value(&mut parser, "--bind")?,
+            Short('h') | Long("help") => return Ok(Command::Help),
+            other => return Err(format!("serve: {}", other.unexpected())),
+        }
+    }
+    Ok(Command::Serve(store, std::net::SocketAddr::new(bind, port)))
+}
+
 #[cfg(test)]
 fn parse_args(args: Vec<OsString>) -> Result<Command, String> {
     parse(args).map(|(command, _)| command)
@@ -367,8 +400,10 @@ fn parse(args: Vec<OsString>) -> Result<(Command, Vec<String>), String> {
     let maelstrom = own.first().is_some_and(|w| w == "test");
     if maelstrom {
         own.remove(0);
+    } else if own.first().is_some_and(|w| w == "serve") {
+        return parse_serve(&own[1..]).map(|c| (c, Vec::new()));
     } else if let Some(word) = own.first().and_then(|w| w.to_str())
-        && ["serve", "demo", "doc", "test-all"].contains(&word)
+        && ["demo", "doc", "test-all"].contains(&word)
     {
         return Err(format!(
             "'{word}' is a command of Maelstrom's that echo-load does not have: it runs \
@@ -688,11 +723,51 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let mut command = command;
+    if let Command::Serve(store, addr) = &command {
+        let served = echo_load::serve::serve(store, *addr, |at| {
+            let _ = writeln!(
+                io::stdout(),
+                "echo-load: serving {} at http://{at}/ (Ctrl-C ends it)",
+                store.display()
+            );
+            let _ = io::stdout().flush();
+        });
+        return match served {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                let _ = writeln!(io::stderr(), "echo-load: serve: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    // With no --out, the run is kept in the store, as Maelstrom keeps it.
+    let out_slot = match &mut command {
+        Command::Run(config) | Command::Capacity(config, ..) => Some(&mut config.out),
+        Command::Compare(configs, _) => configs.first_mut().map(|c| &mut c.out),
+        Command::Serve(..) | Command::Help | Command::Version => None,
+    };
+    let store = Path::new(echo_load::store::STORE);
+    let mut in_store = None;
+    if let Some(slot) = out_slot
+        && slot.is_none()
+    {
+        match echo_load::store::new_run(store) {
+            Ok(run) => {
+                *slot = Some(run.clone());
+                in_store = Some(run);
+            }
+            Err(e) => {
+                let _ = writeln!(io::stderr(), "echo-load: {}: {e}", store.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
     // The --out folder is this command's until its outputs are written.
     let out = match &command {
         Command::Run(config) | Command::Capacity(config, ..) => config.out.as_deref(),
         Command::Compare(configs, _) => configs.first().and_then(|c| c.out.as_deref()),
-        Command::Help | Command::Version => None,
+        Command::Serve(..) | Command::Help | Command::Version => None,
     };
     let _lock = match out.map(echo_load::lock_out).transpose() {
         Ok(lock) => lock,
@@ -716,7 +791,7 @@ fn main() -> ExitCode {
                 let code = finish(
                     &report.summary(),
                     code,
-                    "results, plots and node logs",
+                    "results, history, pictures and node logs",
                     || config.out.as_deref().map(|dir| (dir, report.write(dir))),
                 );
                 match &report.history_error {
@@ -732,24 +807,34 @@ fn main() -> ExitCode {
             let progress = configs.first().is_some_and(|c| c.progress);
             echo_load::compare(&configs, rounds, progress).map(|comparison| {
                 let code = status(comparison.interrupted, comparison.outcome());
-                finish(&comparison.summary(), code, "results and plots", || {
-                    configs[0]
-                        .out
-                        .as_deref()
-                        .map(|dir| (dir, comparison.write(dir)))
-                })
+                finish(
+                    &comparison.summary(),
+                    code,
+                    "results, plots and runs",
+                    || {
+                        configs[0]
+                            .out
+                            .as_deref()
+                            .map(|dir| (dir, comparison.write(dir)))
+                    },
+                )
             })
         }
         Command::Capacity(config, start, p99_max, repeats) => {
             echo_load::capacity(&config, start, p99_max, repeats, config.progress).map(|found| {
                 let code = status(found.interrupted, found.outcome());
-                finish(&found.summary(), code, "results and plots", || {
+                finish(&found.summary(), code, "results, plots and runs", || {
                     config.out.as_deref().map(|dir| (dir, found.write(dir)))
                 })
             })
         }
-        Command::Help | Command::Version => Ok(ExitCode::SUCCESS),
+        Command::Serve(..) | Command::Help | Command::Version => Ok(ExitCode::SUCCESS),
     };
+    if let Some(run) = &in_store
+        && let Err(e) = echo_load::store::ended(store, run)
+    {
+        let _ = writeln!(io::stderr(), "echo-load: {}/latest: {e}", store.display());
+    }
     ran.unwrap_or_else(|e| {
         let _ = writeln!(io::stderr(), "echo-load: {e}");
         ExitCode::from(2)
@@ -1162,6 +1247,8 @@ mod tests {
             match parse_args(all) {
                 Err(e) => prop_assert!(!e.is_empty()),
                 Ok(Command::Help | Command::Version) => {}
+                // `serve` is a command only as the first word.
+                Ok(Command::Serve(..)) => prop_assert!(false, "serve after --bin"),
                 Ok(Command::Run(config)) => check(&config)?,
                 Ok(Command::Compare(configs, rounds)) => {
                     prop_assert!(echo_load::compare::ROUNDS_RANGE.contains(&rounds));

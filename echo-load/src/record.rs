@@ -44,7 +44,17 @@ pub struct Recorder {
     pub(crate) rng: Rng,
     /// When the last request was answered.
     pub(crate) last: Instant,
+    /// Latency in microseconds (2 significant digits) of the requests answered or given
+    /// up in each bin of [`Recorder::bin_width`] seconds from the start, for the plot of
+    /// its quantiles over time; made as replies reach them.
+    pub(crate) bins: Vec<Histogram<u64>>,
+    /// Seconds a bin spans: the time limit over [`BINS`].
+    pub(crate) bin_width: f64,
 }
+
+/// The bins the load window is cut into for the quantiles over time; replies after it
+/// (the drain) take as many again at most, and the last holds any later.
+pub const BINS: usize = 60;
 
 impl Recorder {
     /// An empty recorder; `seed` seeds the plot's sample.
@@ -64,6 +74,8 @@ impl Recorder {
             seen: 0,
             rng: Rng::new(seed),
             last: now,
+            bins: Vec::new(),
+            bin_width: 1.0,
         }
     }
 
@@ -72,6 +84,7 @@ impl Recorder {
         self.start = start;
         self.last = start;
         self.window_end = start + window;
+        self.bin_width = (window.as_secs_f64() / BINS as f64).max(1e-3);
     }
 
     /// The load window ends at `end`, before its time limit (a stop signal, a fault,
@@ -101,6 +114,7 @@ impl Recorder {
         self.per_second[second] += 1;
         self.seen += 1;
         self.last = now;
+        self.binned(at, micros, 1);
         let point = (at, micros as f64 / 1000.0);
         if self.samples.len() < PLOT_POINTS {
             self.samples.push(point);
@@ -124,6 +138,18 @@ impl Recorder {
         let micros = at.saturating_duration_since(due).as_micros() as u64;
         self.latency.saturating_record_n(micros.max(1), count);
         self.unanswered += count;
+        let seconds = at.saturating_duration_since(self.start).as_secs_f64();
+        self.binned(seconds, micros, count);
+    }
+
+    /// Records `count` latencies of `micros` in the bin of `seconds` into the load.
+    fn binned(&mut self, seconds: f64, micros: u64, count: u64) {
+        let bin = ((seconds / self.bin_width) as usize).min(2 * BINS - 1);
+        while self.bins.len() <= bin {
+            self.bins
+                .push(Histogram::new_with_bounds(1, LATENCY_MAX_US, 2).expect("valid bounds"));
+        }
+        self.bins[bin].saturating_record_n(micros.max(1), count);
     }
 
     /// The lines of one read were handled by `done`, their time taken at `read`.

@@ -63,6 +63,8 @@ pub struct Report {
     pub nodes_cpu: Option<Duration>,
     /// Latencies and throughput of the answered requests.
     pub recorder: Recorder,
+    /// The network's journal: message counts, and the window `messages.svg` draws.
+    pub(crate) journal: crate::journal::Journal,
 }
 
 impl Report {
@@ -516,14 +518,113 @@ impl Report {
     /// temporary name first and then renamed, so that each is whole or absent. Every file
     /// is tried; the error names the first that could not be written, with its path.
     pub fn write(&self, dir: &Path) -> Result<(), OutputError> {
-        write_outputs(
+        let mut written = vec![write_outputs(
             dir,
             [
                 ("results.json", Ok(pretty(&self.results_json()))),
+                ("results.edn", Ok(crate::edn::results(self))),
                 ("latency.svg", self.plot_latency()),
+                (
+                    "latency-quantiles.svg",
+                    crate::pictures::quantiles(&self.recorder, &self.config.describe()),
+                ),
                 ("throughput.svg", self.plot_throughput()),
+                (
+                    "messages.svg",
+                    crate::pictures::messages(&self.journal, self.recorder.start),
+                ),
             ],
-        )
+        )];
+        // What the history gives, from history.jsonl once whole: off the load's path.
+        if self.history_error.is_none() && dir.join("history.jsonl").is_file() {
+            written.push(crate::edn::history(dir).map(|_| ()));
+            let timeline = crate::pictures::timeline(dir, &self.config.describe())
+                .map_err(|e| Box::new(e) as Box<dyn std::error::Error>);
+            written.push(write_outputs(dir, [("timeline.html", timeline)]));
+        }
+        let page = self.page();
+        written.push(write_outputs(
+            dir,
+            [("index.html", Ok(crate::pages::index(&page, dir)))],
+        ));
+        OutputError::all(written)
+    }
+
+    /// The run's page: its verdict, summary, counts and pictures.
+    fn page(&self) -> crate::pages::Page {
+        let c = &self.counts;
+        let (clients, servers) = (self.journal.clients(), self.journal.servers());
+        let n = |x: u64| crate::words::thousands(x);
+        let traffic = |name: &str, t: crate::journal::Traffic| {
+            vec![name.to_owned(), n(t.sends), n(t.recvs), n(t.sends)]
+        };
+        let all = crate::journal::Traffic {
+            sends: clients.sends + servers.sends,
+            recvs: clients.recvs + servers.recvs,
+        };
+        let latency = |name: &str, h: &hdrhistogram::Histogram<u64>| {
+            let mut row = vec![name.to_owned()];
+            row.extend([0.5, 0.9, 0.99, 0.999, 1.0].map(|q| format!("{:.3}", ms(h, q))));
+            row
+        };
+        crate::pages::Page {
+            title: format!("echo run: {}", self.config.describe()),
+            shade: crate::pages::Shade::of_outcome(self.outcome()),
+            summary: self.summary(),
+            tables: vec![
+                (
+                    "Requests".into(),
+                    [
+                        "due",
+                        "sent",
+                        "ok",
+                        "failed",
+                        "wrong",
+                        "timed out",
+                        "never sent",
+                    ]
+                    .map(String::from)
+                    .to_vec(),
+                    vec![vec![
+                        n(self.due),
+                        n(c.sent),
+                        n(c.ok),
+                        n(c.failed),
+                        n(c.wrong),
+                        n(c.timeouts),
+                        n(self.never_sent()),
+                    ]],
+                ),
+                (
+                    "Network (results.edn :net)".into(),
+                    ["", "sent", "received", "messages"]
+                        .map(String::from)
+                        .to_vec(),
+                    vec![
+                        traffic("all", all),
+                        traffic("clients", clients),
+                        traffic("servers", servers),
+                    ],
+                ),
+                (
+                    "Latency, ms".into(),
+                    ["", "p50", "p90", "p99", "p99.9", "max"]
+                        .map(String::from)
+                        .to_vec(),
+                    vec![
+                        latency("from the schedule", &self.recorder.latency),
+                        latency("service time", &self.recorder.service),
+                    ],
+                ),
+            ],
+            pictures: vec![
+                "latency.svg",
+                "latency-quantiles.svg",
+                "throughput.svg",
+                "messages.svg",
+                "timeline.html",
+            ],
+        }
     }
 
     fn plot_latency(&self) -> Result<String, Box<dyn std::error::Error>> {
@@ -723,6 +824,20 @@ pub struct OutputError {
 }
 
 impl OutputError {
+    /// Every failure of `results`, or `Ok` when each was.
+    pub fn all(results: Vec<Result<(), OutputError>>) -> Result<(), OutputError> {
+        let failures: Vec<_> = results
+            .into_iter()
+            .filter_map(Result::err)
+            .flat_map(|e| e.failures)
+            .collect();
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(OutputError { failures })
+        }
+    }
+
     /// `path` could not be written, for `error`.
     pub fn of(path: std::path::PathBuf, error: io::Error) -> OutputError {
         OutputError {
@@ -746,6 +861,19 @@ impl std::fmt::Display for OutputError {
 }
 
 impl std::error::Error for OutputError {}
+
+impl Clone for OutputError {
+    /// The same failures: each error of the same kind and text.
+    fn clone(&self) -> Self {
+        OutputError {
+            failures: self
+                .failures
+                .iter()
+                .map(|(p, e)| (p.clone(), io::Error::new(e.kind(), e.to_string())))
+                .collect(),
+        }
+    }
+}
 
 /// Writes `bytes` to `path` whole or not at all: into `path.tmp`, then renamed over it.
 fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {

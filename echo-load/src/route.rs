@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use crate::check::{self, Schema, Type, integer_u64, same_value};
 use crate::fault::{At, Excerpt, Fault, Faults, Skip};
 use crate::history::{Completion, History};
+use crate::journal::Journal;
 use crate::send::{Payloads, Rng};
 use crate::service::Services;
 
@@ -240,6 +241,8 @@ pub struct Counts {
     pub failed: u64,
     /// Requests answered with a wrong or malformed reply.
     pub wrong: u64,
+    /// Of those, the malformed replies (no definite outcome: Maelstrom's client throws).
+    pub malformed: u64,
     /// Requests that timed out.
     pub timeouts: u64,
     /// Messages skipped by the client they were addressed to.
@@ -303,6 +306,8 @@ pub struct Router {
     given_up: Vec<(Instant, Instant)>,
     /// Maelstrom's services, which nodes may ask.
     services: Services,
+    /// Every message's count, and a window of them.
+    journal: Journal,
 }
 
 /// The most bytes echo-load holds for one node's stdin (requests and messages from other
@@ -376,6 +381,7 @@ impl Router {
             answered_early: None,
             given_up: Vec::new(),
             services: Services::new(seed),
+            journal: Journal::default(),
         }
     }
 
@@ -429,6 +435,8 @@ impl Router {
         let before = out.len();
         let client = format!("c{n}");
         echo_wire::frame::init(out, self.next_id, &client, &self.names[n], &self.node_ids);
+        self.journal
+            .message(Instant::now(), &out[before..], true, true);
         self.next_id += 1;
         self.links[n].stdin.queue(out.len() - before, None);
     }
@@ -455,9 +463,21 @@ impl Router {
         }
     }
 
-    /// Records every operation into `history` from now on.
+    /// Records every operation into `history` from now on, and keeps the journal's last
+    /// messages too.
     pub fn keep_history(&mut self, history: History) {
         self.history = Some(history);
+        self.journal.keep_last();
+    }
+
+    /// The network's journal: its counts, and its window of messages.
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// The journal, once the run is over.
+    pub fn take_journal(&mut self) -> Journal {
+        std::mem::take(&mut self.journal)
     }
 
     /// The history, to be finished, once the run is over.
@@ -511,6 +531,7 @@ impl Router {
             self.payloads.get(payload),
             msg_id,
         );
+        self.journal.message(now, &out[before..], true, true);
         self.next_id += 1;
         self.links[n]
             .stdin
@@ -694,6 +715,7 @@ impl Router {
             && self.init_client(&src).is_none()
             && !Services::is_service(&src)
         {
+            self.journal.message(now, line, false, false);
             self.faults.push(Fault::Undeliverable {
                 at: at(),
                 field: "src",
@@ -705,6 +727,8 @@ impl Router {
         let dest = check::decode_string(message.dest.of(line)).unwrap_or_default();
         if let Some(k) = self.node(&dest) {
             self.counts.forwarded += 1;
+            let client = self.client(&src).is_some() || self.init_client(&src).is_some();
+            self.journal.message(now, line, client, true);
             let delivery = Delivery {
                 id: self.next_id,
                 src: message.src,
@@ -715,12 +739,15 @@ impl Router {
             return Outcome::Forward(k, delivery);
         }
         if let Some(c) = self.client(&dest) {
+            self.journal.message(now, line, true, true);
             return self.for_client(n, number, c, line, &message.body, now);
         }
         if let Some(k) = self.init_client(&dest) {
+            self.journal.message(now, line, true, true);
             return self.for_init_client(n, number, k, line, &message.body);
         }
         if let Some(service) = Services::named(&dest) {
+            self.journal.message(now, line, false, true);
             let body = message.body_span.map_or(&b"{}"[..], |b| b.of(line));
             return Outcome::Service(Call {
                 service,
@@ -729,6 +756,8 @@ impl Router {
                 body: body.to_vec(),
             });
         }
+        let client = dest.starts_with('c');
+        self.journal.message(now, line, client, false);
         self.faults.push(Fault::Undeliverable {
             at: at(),
             field: "dest",
@@ -752,6 +781,7 @@ impl Router {
             format!("\"{}\"", self.names[k]).as_bytes(),
             Some(&reply),
         );
+        self.journal.message(Instant::now(), &message, false, true);
         self.next_id += 1;
         Some((k, message))
     }
@@ -926,6 +956,7 @@ impl Router {
         }
         if let Err(why) = body.check(line, Schema::EchoOk) {
             self.counts.wrong += 1;
+            self.counts.malformed += 1;
             let error = "malformed reply";
             self.completed(now, c, n, msg_id, Completion::Info { error });
             self.faults.push(Fault::Malformed {
@@ -1072,6 +1103,7 @@ impl Router {
             });
         }
         let waiting = self.take_waiting(n, number, slot)?;
+        self.journal.message(now, line, true, true);
         Some(self.answered(n, slot, &waiting, echo, now))
     }
 

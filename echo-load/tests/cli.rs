@@ -45,7 +45,7 @@ fn sed_node() -> String {
 #[test]
 fn a_valid_run_exits_0_and_prints_the_summary() {
     let bin = node("sed-node", &sed_node());
-    let out = Command::new(BIN)
+    let out = echo_load_command()
         .args(["--bin", bin.to_str().expect("utf-8 path")])
         .args([
             "--node-count",
@@ -92,7 +92,7 @@ fn an_invalid_run_exits_1_with_the_reason() {
         "garbage-node",
         r#"read line; printf '{"src":"n0","dest":"c0","body":{"type":"init_ok","in_reply_to":1}}\n'; echo "not JSON"; cat > /dev/null"#,
     );
-    let out = Command::new(BIN)
+    let out = echo_load_command()
         .args([
             "--bin",
             bin.to_str().expect("utf-8 path"),
@@ -122,7 +122,7 @@ fn an_invalid_run_exits_1_with_the_reason() {
 #[test]
 fn progress_goes_to_stderr_as_plain_lines_when_it_is_not_a_terminal() {
     let bin = node("sed-node-2", &sed_node());
-    let out = Command::new(BIN)
+    let out = echo_load_command()
         .args([
             "--bin",
             bin.to_str().expect("utf-8 path"),
@@ -145,7 +145,7 @@ fn progress_goes_to_stderr_as_plain_lines_when_it_is_not_a_terminal() {
 
 #[test]
 fn usage() {
-    let help = Command::new(BIN).arg("--help").output().expect("run");
+    let help = echo_load_command().arg("--help").output().expect("run");
     assert!(help.status.success());
     let text = String::from_utf8_lossy(&help.stdout);
     assert!(
@@ -240,7 +240,7 @@ fn usage() {
         (&["--bin", &not_executable], "not executable"),
         (&["--nope"], "invalid option '--nope'"),
     ] {
-        let out = Command::new(BIN).args(bad).output().expect("run");
+        let out = echo_load_command().args(bad).output().expect("run");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{bad:?}: {stderr}");
         assert!(
@@ -249,7 +249,7 @@ fn usage() {
         );
     }
     // An --out that cannot be made is found when the run starts: no run, no usage hint.
-    let out = Command::new(BIN)
+    let out = echo_load_command()
         .args(["--bin", sed, "--quiet", "--out", "/dev/null/x"])
         .output()
         .expect("run");
@@ -270,6 +270,7 @@ fn a_run_that_cannot_fit_in_the_descriptor_limit_says_so_before_starting() {
     let sed = node("fit-node", &sed_node());
     // The hard limit is the most the soft one can be raised to.
     let out = Command::new("sh")
+        .current_dir(std::env::temp_dir())
         .arg("-c")
         .arg(format!(
             "ulimit -n 256 && exec {BIN} --bin {} --node-count 500 --quiet",
@@ -308,9 +309,19 @@ fn quick_run(bin: &std::path::Path, extra: &[&str]) -> (Option<i32>, String, Str
     echo_load(&all)
 }
 
+/// echo-load's command, run in a folder of the tests' own: a run with no `--out` keeps
+/// itself in `store/` there, not in the source tree.
+fn echo_load_command() -> Command {
+    let cwd = std::env::temp_dir().join(format!("echo-load-cli-cwd-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&cwd);
+    let mut command = Command::new(BIN);
+    command.current_dir(cwd);
+    command
+}
+
 /// Runs echo-load with `args`: its exit status, stdout and stderr.
 fn echo_load(args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(BIN).args(args).output().expect("run");
+    let out = echo_load_command().args(args).output().expect("run");
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -376,6 +387,7 @@ fn a_file_size_limit_is_a_write_error_with_the_summary_printed_and_no_file_cut()
         sed.display()
     );
     let done = Command::new("sh")
+        .current_dir(std::env::temp_dir())
         .args(["-c", &command])
         .output()
         .expect("run");
@@ -410,7 +422,7 @@ fn two_commands_given_the_same_out_at_once_are_not_both_run() {
     let sed = node("locked-node", &sed_node());
     let (dir, out) = out_dir("locked");
     let sed = sed.to_str().expect("utf-8 path");
-    let first = Command::new(BIN)
+    let first = echo_load_command()
         .args(["--bin", sed, "--node-count", "1", "--rate", "max"])
         .args(["--time-limit", "2", "--quiet", "--out", &out])
         .stdout(std::process::Stdio::null())
@@ -529,7 +541,7 @@ fn interrupted_by(
         std::env::temp_dir().join(format!("echo-load-pids-{}-{signals}", std::process::id()));
     let _ = std::fs::remove_file(&pids);
     let bin = stubborn_node(&pids, &format!("{signals}{signal}"));
-    let child = Command::new(BIN)
+    let child = echo_load_command()
         .args(["--bin", bin.to_str().expect("utf-8 path")])
         .args(["--node-count", "2", "--time-limit", "30", "--quiet"])
         .stdout(std::process::Stdio::piped())
@@ -622,7 +634,7 @@ exec sleep 300"#
         ),
     );
     let started = std::time::Instant::now();
-    let out = Command::new(BIN)
+    let out = echo_load_command()
         .args(["--bin", flood.to_str().expect("utf-8 path")])
         .args(["--node-count", "2", "--time-limit", "30", "--quiet"])
         .output()
@@ -663,7 +675,7 @@ fn plots_keep_every_series_visible_and_sane_axes_with_nothing_answered() {
         "silent-node",
         "read -r line\nprintf '{\"src\":\"n0\",\"dest\":\"c0\",\"body\":{\"type\":\"init_ok\",\"in_reply_to\":1}}\\n'\nexec sleep 30",
     );
-    let status = Command::new(BIN)
+    let status = echo_load_command()
         .args(["--bin", silent.to_str().expect("utf-8 path")])
         .args([
             "--node-count",
@@ -739,7 +751,7 @@ fn a_stdout_line_longer_than_echo_load_reads_is_named_as_one() {
         "long-line",
         "read -r line\nprintf '{\"src\":\"n0\",\"dest\":\"c0\",\"body\":{\"type\":\"init_ok\",\"in_reply_to\":1}}\\n'\nhead -c 70000000 /dev/zero | tr '\\0' x\nexec sleep 30",
     );
-    let out = Command::new(BIN)
+    let out = echo_load_command()
         .args(["--bin", long.to_str().expect("utf-8 path")])
         .args(["--node-count", "1", "--time-limit", "5", "--quiet"])
         .output()
@@ -797,7 +809,7 @@ fn log_stderr_shows_each_nodes_stderr_after_its_id() {
         "chatty-node",
         &format!("echo 'hello from a node' >&2\n{}", sed_node()),
     );
-    let out = Command::new(BIN)
+    let out = echo_load_command()
         .args(["--bin", chatty.to_str().expect("utf-8 path")])
         .args([
             "--node-count",
@@ -1002,7 +1014,7 @@ fn ctrl_c_ends_a_comparison_with_the_rounds_that_finished() {
     use std::time::Duration;
     let sed = node("compare-interrupted", &sed_node());
     let sed = sed.to_str().expect("utf-8 path");
-    let mut child = Command::new(BIN);
+    let mut child = echo_load_command();
     child
         .args([
             "--bin",
@@ -1040,7 +1052,7 @@ fn a_comparison_stopped_before_a_node_ran_says_it_did_not_run() {
     let sed = node("compare-not-run", &sed_node());
     let sed = sed.to_str().expect("utf-8 path");
     let (dir, out) = out_dir("compare-not-run");
-    let mut child = Command::new(BIN);
+    let mut child = echo_load_command();
     child
         .args([
             "--bin",

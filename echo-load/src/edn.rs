@@ -1,0 +1,359 @@
+//! Maelstrom's files in EDN, the notation Clojure and Jepsen write: `results.edn` (the
+//! checker's results, in the shape `maelstrom test -w echo` leaves them), and the
+//! history as Jepsen keeps it, `history.edn` (an operation map a line) and `history.txt`
+//! (its columns: process, type, f, value, error), both made from `history.jsonl` once
+//! the run is over.
+//!
+//! JSON values become EDN values: strings, numbers as their exact digits, `true`,
+//! `false`, `nil`, vectors, and maps whose keys are keywords where a key reads as one
+//! (`{:echo "..."}`, as Maelstrom keywordises a body's keys) and strings where not.
+
+use std::fmt::Write as _;
+use std::io::{self, BufRead, BufWriter, Write};
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::report::Report;
+
+/// Writes `value` as EDN onto `out`.
+pub fn value(out: &mut String, value: &Value) {
+    match value {
+        Value::Null => out.push_str("nil"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => {
+            let text = n.to_string();
+            // EDN's grammar has no bare exponent on an integer's digits without a
+            // fraction; `1e5` reads as a float in Clojure, and so do they here.
+            out.push_str(&text);
+        }
+        Value::String(s) => string(out, s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                self::value(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                key(out, k);
+                out.push(' ');
+                self::value(out, v);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// A map's key: a keyword where `name` reads as one, else a string.
+pub fn key(out: &mut String, name: &str) {
+    if is_keyword(name) {
+        out.push(':');
+        out.push_str(name);
+    } else {
+        string(out, name);
+    }
+}
+
+/// Whether `:name` reads back as the keyword `name`: a letter or one of `*+!-_?<>=` first
+/// (a `-` or `+` not followed by a digit), then those, digits and `.`.
+fn is_keyword(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    let first_ok = |b: u8| b.is_ascii_alphabetic() || b"*+!-_?<>=".contains(&b);
+    let rest_ok = |b: u8| b.is_ascii_alphanumeric() || b"*+!-_?<>=.".contains(&b);
+    match bytes {
+        [] => false,
+        [b'-' | b'+', d, ..] if d.is_ascii_digit() => false,
+        [first, rest @ ..] => first_ok(*first) && rest.iter().all(|b| rest_ok(*b)),
+    }
+}
+
+/// `s` as an EDN string: `"` and `\` escaped, and the controls as `\n`, `\t`, `\r` or
+/// `\uXXXX`.
+pub fn string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// `results.edn`: the checkers' results as Maelstrom composes them (core.clj: `:perf`,
+/// `:timeline`, `:exceptions`, `:stats`, `:net`, `:workload`, and `:valid?` over all),
+/// and echo-load's own figures (`results.json`'s) under `:echo-load`.
+pub fn results(report: &Report) -> String {
+    let c = &report.counts;
+    // An operation is invoked when its request is written; it completes `:ok` (a reply,
+    // right or wrong: the workload's checker judges its value), `:fail` (an error
+    // reply), or `:info` (no definite outcome: a timeout, a malformed reply, a run
+    // interrupted).
+    let ok = c.ok + c.wrong - c.malformed;
+    let fail = c.failed;
+    let info = c.malformed + c.timeouts + c.abandoned;
+    let count = ok + fail + info;
+    // Jepsen's stats checker: each f is valid when some of its operations were ok.
+    let stats_valid = count == 0 || ok > 0;
+    let valid = if report.faults.aborted().is_some() {
+        ":unknown"
+    } else if report.valid() {
+        "true"
+    } else {
+        "false"
+    };
+    let op_stats = |out: &mut String| {
+        let _ = write!(
+            out,
+            ":count {count}, :ok-count {ok}, :fail-count {fail}, :info-count {info}"
+        );
+    };
+    let mut s = String::new();
+    s.push_str(
+        "{:perf {:latency-graph {:valid? true}, :rate-graph {:valid? true}, :valid? true},\n",
+    );
+    s.push_str(" :timeline {:valid? true},\n :exceptions {:valid? true},\n");
+    let _ = write!(s, " :stats {{:valid? {stats_valid}, ");
+    op_stats(&mut s);
+    s.push_str(", :by-f {");
+    if count > 0 {
+        let _ = write!(s, ":echo {{:valid? {}, ", ok > 0);
+        op_stats(&mut s);
+        s.push('}');
+    }
+    s.push_str("}},\n");
+    let journal = &report.journal;
+    let (clients, servers) = (journal.clients(), journal.servers());
+    let invoked = c.sent;
+    let traffic = |out: &mut String, sends: u64, recvs: u64, per_op: bool| {
+        let _ = write!(
+            out,
+            "{{:send-count {sends}, :recv-count {recvs}, :msg-count {sends}"
+        );
+        if per_op && invoked > 0 {
+            let _ = write!(
+                out,
+                ", :msgs-per-op {}",
+                float(sends as f64 / invoked as f64)
+            );
+        }
+        out.push('}');
+    };
+    s.push_str(" :net {:stats {:all ");
+    traffic(
+        &mut s,
+        clients.sends + servers.sends,
+        clients.recvs + servers.recvs,
+        true,
+    );
+    s.push_str(",\n               :clients ");
+    traffic(&mut s, clients.sends, clients.recvs, false);
+    s.push_str(",\n               :servers ");
+    traffic(&mut s, servers.sends, servers.recvs, true);
+    s.push_str("},\n       :valid? true},\n");
+    let errors: Vec<String> = crate::fault::Kind::ALL
+        .into_iter()
+        .filter(|k| !k.strict_only() || report.config.strict)
+        .flat_map(|k| report.faults.shown(k))
+        .map(|f| f.to_string())
+        .collect();
+    let _ = write!(s, " :workload {{:valid? {valid}, :errors (");
+    for (i, e) in errors.iter().enumerate() {
+        if i > 0 {
+            s.push(' ');
+        }
+        string(&mut s, e);
+    }
+    s.push_str(")},\n :echo-load ");
+    value(&mut s, &report.results_json());
+    let _ = writeln!(s, ",\n :valid? {valid}}}");
+    s
+}
+
+/// A float as EDN reads one: always with a point or an exponent.
+fn float(x: f64) -> String {
+    let text = format!("{x}");
+    if text.contains(['.', 'e', 'E']) || !x.is_finite() {
+        text
+    } else {
+        format!("{text}.0")
+    }
+}
+
+/// One line of `history.jsonl`, read back.
+struct Op {
+    time: u64,
+    kind: String,
+    process: Value,
+    value: Option<Value>,
+    error: Option<Value>,
+}
+
+impl Op {
+    fn read(line: &str) -> Option<Op> {
+        let v: Value = serde_json::from_str(line).ok()?;
+        let client = v.get("process")?.as_str()?;
+        // Jepsen's processes are numbers: a client's is the number in its id (c5: 5).
+        let process = client
+            .strip_prefix('c')
+            .and_then(|n| n.parse::<u64>().ok())
+            .map_or_else(|| Value::String(client.to_owned()), Value::from);
+        let error = match (v.get("error"), v.get("code")) {
+            (Some(Value::String(e)), _) => Some(Value::String(e.clone())),
+            (_, Some(code)) => Some(code.clone()),
+            _ => None,
+        };
+        Some(Op {
+            time: v.get("time")?.as_u64()?,
+            kind: v.get("type")?.as_str()?.to_owned(),
+            process,
+            value: v.get("value").cloned(),
+            error,
+        })
+    }
+}
+
+/// Writes `history.edn` and `history.txt` into `dir` from its `history.jsonl`; returns
+/// how many operations' lines they hold. Each is written under a `.tmp` name and renamed
+/// once whole.
+pub fn history(dir: &Path) -> Result<u64, crate::report::OutputError> {
+    let jsonl = dir.join("history.jsonl");
+    let input = std::fs::File::open(&jsonl)
+        .map_err(|e| crate::report::OutputError::of(jsonl.clone(), e))?;
+    let edn_path = dir.join("history.edn");
+    let txt_path = dir.join("history.txt");
+    let written = (|| -> io::Result<u64> {
+        let mut edn = BufWriter::new(std::fs::File::create(dir.join("history.edn.tmp"))?);
+        let mut txt = BufWriter::new(std::fs::File::create(dir.join("history.txt.tmp"))?);
+        let mut index = 0u64;
+        let mut line = String::new();
+        for read in io::BufReader::new(input).lines() {
+            let Some(op) = Op::read(&read?) else { continue };
+            line.clear();
+            line.push_str("{:type :");
+            line.push_str(&op.kind);
+            line.push_str(", :f :echo");
+            if let Some(v) = &op.value {
+                line.push_str(", :value ");
+                value(&mut line, v);
+            }
+            line.push_str(", :process ");
+            value(&mut line, &op.process);
+            let _ = write!(line, ", :time {}, :index {index}", op.time);
+            if let Some(e) = &op.error {
+                line.push_str(", :error ");
+                error(&mut line, e);
+            }
+            line.push_str("}\n");
+            edn.write_all(line.as_bytes())?;
+            line.clear();
+            value(&mut line, &op.process);
+            line.push_str("\t:");
+            line.push_str(&op.kind);
+            line.push_str("\t:echo\t");
+            match &op.value {
+                Some(v) => value(&mut line, v),
+                None => line.push_str("nil"),
+            }
+            if let Some(e) = &op.error {
+                line.push('\t');
+                error(&mut line, e);
+            }
+            line.push('\n');
+            txt.write_all(line.as_bytes())?;
+            index += 1;
+        }
+        edn.flush()?;
+        txt.flush()?;
+        Ok(index)
+    })();
+    let renamed = written.and_then(|n| {
+        std::fs::rename(dir.join("history.edn.tmp"), &edn_path)?;
+        std::fs::rename(dir.join("history.txt.tmp"), &txt_path)?;
+        Ok(n)
+    });
+    renamed.map_err(|e| {
+        let _ = std::fs::remove_file(dir.join("history.edn.tmp"));
+        let _ = std::fs::remove_file(dir.join("history.txt.tmp"));
+        crate::report::OutputError::of(edn_path, e)
+    })
+}
+
+/// An operation's error: a keyword for a word (`:timeout`), else its EDN value.
+fn error(out: &mut String, e: &Value) {
+    match e {
+        Value::String(s) if is_keyword(s) => {
+            out.push(':');
+            out.push_str(s);
+        }
+        Value::String(s) => {
+            // "malformed reply": Jepsen's keywords join words with `-`.
+            let word = s.replace(' ', "-");
+            if is_keyword(&word) {
+                out.push(':');
+                out.push_str(&word);
+            } else {
+                string(out, s);
+            }
+        }
+        other => value(out, other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edn_of(json: &str) -> String {
+        let mut s = String::new();
+        value(&mut s, &serde_json::from_str(json).unwrap());
+        s
+    }
+
+    #[test]
+    fn json_values_become_edn_values() {
+        assert_eq!(edn_of("null"), "nil");
+        assert_eq!(edn_of(r#""a\"b\\c\n\u0001""#), r#""a\"b\\c\n\u0001""#);
+        assert_eq!(edn_of("[1,-0,2.5,1e400]"), "[1 -0 2.5 1e400]");
+        assert_eq!(
+            edn_of(r#"{"echo":"x","in_reply_to":1,"a b":true,"-1":false}"#),
+            r#"{:echo "x", :in_reply_to 1, "a b" true, "-1" false}"#
+        );
+        assert_eq!(
+            edn_of("123456789012345678901234567890"),
+            "123456789012345678901234567890"
+        );
+    }
+
+    #[test]
+    fn keywords_are_only_names_that_read_back_as_one() {
+        for yes in ["echo", "msg_id", "valid?", "a.b", "-x", "send-count"] {
+            assert!(is_keyword(yes), "{yes}");
+        }
+        for no in ["", "1a", "-1", "a b", "a:b", "a/b", "é", "#x"] {
+            assert!(!is_keyword(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn floats_always_read_as_floats() {
+        assert_eq!(float(2.0), "2.0");
+        assert_eq!(float(2.5), "2.5");
+    }
+}

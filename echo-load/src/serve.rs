@@ -1,0 +1,192 @@
+//! `echo-load serve`: the store, read-only, over HTTP (as `maelstrom serve` shows its
+//! own): the front page lists every run kept, newest first, coloured by verdict; a
+//! folder shows its `index.html`; a file is sent as it is. Nothing outside the store is
+//! served: a path with a `.` or `..` segment (encoded or not) and one whose real place
+//! (symbolic links followed) is outside the store are answered 404, as is anything
+//! absent; a method other than GET or HEAD 405; a request that cannot be read as HTTP
+//! 400 (by the server).
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
+
+/// Serves `store` at `addr` until the process ends; `ready` is told the address it
+/// listens on first (the port, when `addr`'s is 0).
+pub fn serve(store: &Path, addr: SocketAddr, ready: impl FnOnce(SocketAddr)) -> io::Result<()> {
+    let root = std::fs::canonicalize(store)
+        .map_err(|e| io::Error::new(e.kind(), format!("--store {}: {e}", store.display())))?;
+    let server = Server::http(addr).map_err(|e| io::Error::other(format!("{addr}: {e}")))?;
+    let bound = server.server_addr().to_ip().unwrap_or(addr);
+    ready(bound);
+    for request in server.incoming_requests() {
+        let answer = answer(&root, &request);
+        // A client gone before its answer is its own affair: the next one is served.
+        let _ = respond(request, answer);
+    }
+    Ok(())
+}
+
+/// What a request is answered with.
+#[derive(Debug, PartialEq, Eq)]
+enum Answer {
+    /// A page made here.
+    Page(String),
+    /// A file, and its content type.
+    File(PathBuf, &'static str),
+    /// Go to this path (a folder asked without its `/`).
+    Moved(String),
+    /// Not in the store.
+    NotFound,
+    /// Not a GET or a HEAD.
+    NotAllowed,
+}
+
+fn respond(request: Request, answer: Answer) -> io::Result<()> {
+    let header = |k: &str, v: &str| Header::from_bytes(k.as_bytes(), v.as_bytes()).ok();
+    let html = "text/html; charset=utf-8";
+    match answer {
+        Answer::Page(page) => {
+            let mut response = Response::from_string(page);
+            if let Some(h) = header("Content-Type", html) {
+                response.add_header(h);
+            }
+            request.respond(response)
+        }
+        Answer::File(path, kind) => match std::fs::File::open(&path) {
+            Ok(file) => {
+                let mut response = Response::from_file(file);
+                if let Some(h) = header("Content-Type", kind) {
+                    response.add_header(h);
+                }
+                request.respond(response)
+            }
+            Err(_) => request.respond(status(404, "not found")),
+        },
+        Answer::Moved(to) => {
+            let mut response = status(301, "moved");
+            if let Some(h) = header("Location", &to) {
+                response.add_header(h);
+            }
+            request.respond(response)
+        }
+        Answer::NotFound => request.respond(status(404, "not found")),
+        Answer::NotAllowed => request.respond(status(405, "only GET and HEAD")),
+    }
+}
+
+fn status(code: u16, text: &str) -> Response<io::Cursor<Vec<u8>>> {
+    Response::from_string(format!("{code} {text}\n")).with_status_code(StatusCode(code))
+}
+
+/// The answer to `request` from the store at `root` (its real path).
+fn answer(root: &Path, request: &Request) -> Answer {
+    if !matches!(request.method(), Method::Get | Method::Head) {
+        return Answer::NotAllowed;
+    }
+    resolve(root, request.url())
+}
+
+/// The answer to a GET of `url` from the store at `root`.
+fn resolve(root: &Path, url: &str) -> Answer {
+    let path = url.split(['?', '#']).next().unwrap_or("");
+    let Ok(decoded) = percent_encoding::percent_decode_str(path).decode_utf8() else {
+        return Answer::NotFound;
+    };
+    if !decoded.starts_with('/') || decoded.contains(['\\', '\0']) {
+        return Answer::NotFound;
+    }
+    let segments: Vec<&str> = decoded.split('/').filter(|s| !s.is_empty()).collect();
+    if segments.iter().any(|s| *s == "." || *s == "..") {
+        return Answer::NotFound;
+    }
+    if segments.is_empty() {
+        return Answer::Page(crate::pages::front(&crate::store::list(root)));
+    }
+    let asked: PathBuf = segments.iter().fold(root.to_path_buf(), |p, s| p.join(s));
+    // The real place, links followed: it must be inside the store.
+    let Ok(real) = std::fs::canonicalize(&asked) else {
+        return Answer::NotFound;
+    };
+    if !real.starts_with(root) {
+        return Answer::NotFound;
+    }
+    if real.is_dir() {
+        if !decoded.ends_with('/') {
+            return Answer::Moved(format!("{path}/"));
+        }
+        let index = real.join("index.html");
+        return if index.is_file() {
+            Answer::File(index, "text/html; charset=utf-8")
+        } else {
+            Answer::NotFound
+        };
+    }
+    if !real.is_file() {
+        return Answer::NotFound;
+    }
+    let kind = match real.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("json") => "application/json",
+        Some("png") => "image/png",
+        _ => "text/plain; charset=utf-8",
+    };
+    Answer::File(real, kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_outside_the_store_is_served() {
+        let base = std::env::temp_dir().join(format!("echo-load-serve-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let store = base.join("store");
+        let run = store.join("echo").join("20261203T000000.000Z");
+        std::fs::create_dir_all(&run).unwrap();
+        std::fs::write(run.join("index.html"), "<p>run</p>").unwrap();
+        std::fs::write(run.join("results.edn"), "{:valid? true}").unwrap();
+        std::fs::write(base.join("secret.txt"), "secret").unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(base.join("secret.txt"), run.join("leak.txt")).unwrap();
+            std::os::unix::fs::symlink("echo/20261203T000000.000Z", store.join("latest")).unwrap();
+        }
+        let root = std::fs::canonicalize(&store).unwrap();
+        for outside in [
+            "/../secret.txt",
+            "/%2e%2e/secret.txt",
+            "/%2E%2E%2Fsecret.txt",
+            "/echo/../../secret.txt",
+            "/echo/20261203T000000.000Z/leak.txt",
+            "/echo/%00",
+            "/echo\\..\\secret.txt",
+            "/absent",
+            "no-slash",
+            "/%ff",
+        ] {
+            assert_eq!(resolve(&root, outside), Answer::NotFound, "{outside}");
+        }
+        let real = std::fs::canonicalize(&run).unwrap();
+        assert_eq!(
+            resolve(&root, "/echo/20261203T000000.000Z/results.edn?x=1"),
+            Answer::File(real.join("results.edn"), "text/plain; charset=utf-8")
+        );
+        assert_eq!(
+            resolve(&root, "/echo/20261203T000000.000Z"),
+            Answer::Moved("/echo/20261203T000000.000Z/".into())
+        );
+        #[cfg(unix)]
+        assert_eq!(
+            resolve(&root, "/latest/"),
+            Answer::File(real.join("index.html"), "text/html; charset=utf-8")
+        );
+        assert!(
+            matches!(resolve(&root, "/"), Answer::Page(p) if p.contains("20261203T000000.000Z"))
+        );
+        let _ = std::fs::remove_dir_all(&base);
+    }
+}

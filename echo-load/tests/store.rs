@@ -1,0 +1,359 @@
+//! The store and what each run keeps in it, read as its users read it: results.edn and
+//! history.edn with an EDN reader (edn-format, from crates.io), the folders of a
+//! comparison and a capacity search, and the web view served over HTTP.
+
+mod support;
+
+use std::io::{BufRead, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use edn_format::{Keyword, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_echo-load");
+
+/// A new empty folder for a test.
+fn folder(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("echo-load-store-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("test folder");
+    dir
+}
+
+/// Runs echo-load in `cwd` with `args` against the demo node: its status and stdout.
+fn run_in(cwd: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let node = support::demo_node();
+    let out = Command::new(BIN)
+        .current_dir(cwd)
+        .arg("--bin")
+        .arg(&node)
+        .args(["--quiet"])
+        .args(args)
+        .output()
+        .expect("run echo-load");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// `map[:key]`.
+fn get<'a>(map: &'a Value, key: &str) -> &'a Value {
+    match map {
+        Value::Map(m) => m
+            .get(&Value::Keyword(Keyword::from_name(key)))
+            .unwrap_or_else(|| panic!("no :{key} in {map}")),
+        other => panic!("not a map: {other}"),
+    }
+}
+
+fn int(v: &Value) -> i64 {
+    match v {
+        Value::Integer(n) => *n,
+        other => panic!("not an integer: {other}"),
+    }
+}
+
+/// The folder the last line of a run's stdout names.
+fn named_folder(cwd: &Path, stdout: &str) -> PathBuf {
+    let last = stdout.lines().last().expect("a last line");
+    let (_, folder) = last.rsplit_once(" in ").expect("'... in FOLDER'");
+    cwd.join(folder)
+}
+
+#[test]
+fn a_run_with_no_out_is_kept_in_the_store_with_maelstroms_files() {
+    let cwd = folder("run");
+    let (status, stdout) = run_in(&cwd, &["--time-limit", "0.5", "--rate", "40"]);
+    assert_eq!(status, Some(0), "{stdout}");
+    let run = named_folder(&cwd, &stdout);
+    assert!(run.starts_with(cwd.join("store/echo")), "{}", run.display());
+    let latest = std::fs::canonicalize(cwd.join("store/latest")).expect("store/latest");
+    assert_eq!(latest, std::fs::canonicalize(&run).expect("run folder"));
+    for file in [
+        "results.json",
+        "results.edn",
+        "history.jsonl",
+        "history.edn",
+        "history.txt",
+        "timeline.html",
+        "messages.svg",
+        "latency.svg",
+        "latency-quantiles.svg",
+        "throughput.svg",
+        "index.html",
+        "n1.log",
+    ] {
+        assert!(run.join(file).is_file(), "{file} in {}", run.display());
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("results.json")).unwrap()).unwrap();
+    let sent = json["requests"]["sent"].as_i64().unwrap();
+    assert!(sent > 0);
+    let text = std::fs::read_to_string(run.join("results.edn")).unwrap();
+    let edn = edn_format::parse_str(&text).expect("results.edn is EDN");
+    assert_eq!(get(&edn, "valid?"), &Value::Boolean(true));
+    let stats = get(&edn, "stats");
+    assert_eq!(int(get(stats, "count")), sent);
+    assert_eq!(int(get(stats, "ok-count")), sent);
+    assert_eq!(int(get(stats, "fail-count")), 0);
+    assert_eq!(int(get(stats, "info-count")), 0);
+    assert_eq!(int(get(get(get(stats, "by-f"), "echo"), "ok-count")), sent);
+    // Five inits and their replies, and each request and its reply: all to or from a
+    // client, and none between servers.
+    let net = get(get(&edn, "net"), "stats");
+    let messages = 2 * (sent + 5);
+    for part in ["all", "clients"] {
+        let p = get(net, part);
+        assert_eq!(int(get(p, "send-count")), messages, "{part}");
+        assert_eq!(int(get(p, "recv-count")), messages, "{part}");
+        assert_eq!(int(get(p, "msg-count")), messages, "{part}");
+    }
+    assert_eq!(int(get(get(net, "servers"), "send-count")), 0);
+    let Value::Float(per_op) = get(get(net, "all"), "msgs-per-op") else {
+        panic!("msgs-per-op is a float");
+    };
+    assert!((per_op.into_inner() - messages as f64 / sent as f64).abs() < 1e-9);
+    assert_eq!(get(get(&edn, "workload"), "valid?"), &Value::Boolean(true));
+    assert_eq!(int(get(get(&edn, "echo-load"), "ok")), sent);
+    // The history: an invocation and a completion a request, each a map of Jepsen's keys.
+    let history = std::fs::read_to_string(run.join("history.edn")).unwrap();
+    let ops: Vec<Value> = history
+        .lines()
+        .map(|l| edn_format::parse_str(l).expect("an operation map"))
+        .collect();
+    assert_eq!(ops.len() as i64, 2 * sent);
+    for (i, op) in ops.iter().enumerate() {
+        assert_eq!(int(get(op, "index")), i as i64);
+        assert_eq!(get(op, "f"), &Value::Keyword(Keyword::from_name("echo")));
+        let kind = get(op, "type");
+        assert!(
+            [Keyword::from_name("invoke"), Keyword::from_name("ok")]
+                .iter()
+                .any(|k| kind == &Value::Keyword(k.clone())),
+            "{op}"
+        );
+        assert!(matches!(get(op, "value"), Value::String(s) if s.starts_with("Please echo ")));
+        int(get(op, "process"));
+        int(get(op, "time"));
+    }
+    let txt = std::fs::read_to_string(run.join("history.txt")).unwrap();
+    assert_eq!(txt.lines().count() as i64, 2 * sent);
+    let first: Vec<&str> = txt.lines().next().unwrap().split('\t').collect();
+    assert_eq!(&first[1..3], [":invoke", ":echo"]);
+    let svg = std::fs::read_to_string(run.join("messages.svg")).unwrap();
+    assert_eq!(
+        svg.matches("<g class=\"message\">").count() as i64,
+        messages
+    );
+    let _ = std::fs::remove_dir_all(&cwd);
+}
+
+#[test]
+fn an_invalid_run_says_false_and_why_in_results_edn() {
+    let cwd = folder("invalid");
+    let out = cwd.join("out");
+    let (status, stdout) = run_in(
+        &cwd,
+        &[
+            "--time-limit",
+            "0.3",
+            "--rate",
+            "40",
+            "--out",
+            out.to_str().unwrap(),
+            "--timeout",
+            "100",
+            "--",
+            "--silent-after",
+            "2",
+        ],
+    );
+    assert_eq!(status, Some(1), "{stdout}");
+    let edn = edn_format::parse_str(&std::fs::read_to_string(out.join("results.edn")).unwrap())
+        .expect("EDN");
+    assert_eq!(get(&edn, "valid?"), &Value::Boolean(false));
+    let workload = get(&edn, "workload");
+    assert_eq!(get(workload, "valid?"), &Value::Boolean(false));
+    let Value::List(errors) = get(workload, "errors") else {
+        panic!("errors is a list");
+    };
+    assert!(!errors.is_empty());
+    assert!(
+        !cwd.join("store").exists(),
+        "--out keeps the run out of the store"
+    );
+    // A node that exits mid-run: Maelstrom would stop the test with no verdict.
+    let (status, stdout) = run_in(
+        &cwd,
+        &[
+            "--node-count",
+            "1",
+            "--time-limit",
+            "0.3",
+            "--rate",
+            "40",
+            "--",
+            "--exit-after",
+            "3",
+        ],
+    );
+    assert_eq!(status, Some(4), "{stdout}");
+    let run = named_folder(&cwd, &stdout);
+    let edn = edn_format::parse_str(&std::fs::read_to_string(run.join("results.edn")).unwrap())
+        .expect("EDN");
+    assert_eq!(
+        get(&edn, "valid?"),
+        &Value::Keyword(Keyword::from_name("unknown"))
+    );
+    let _ = std::fs::remove_dir_all(&cwd);
+}
+
+#[test]
+fn a_comparison_and_a_capacity_search_keep_each_run_in_a_folder_of_its_own() {
+    let cwd = folder("sessions");
+    let node = support::demo_node();
+    let node = node.to_str().unwrap();
+    let (status, stdout) = run_in(
+        &cwd,
+        &[
+            "--bin",
+            node,
+            "--rounds",
+            "2",
+            "--time-limit",
+            "0.3",
+            "--rate",
+            "30",
+        ],
+    );
+    assert_eq!(status, Some(0), "{stdout}");
+    let search = named_folder(&cwd, &stdout);
+    for file in ["results.json", "compare.svg", "index.html"] {
+        assert!(search.join(file).is_file(), "{file}");
+    }
+    for run in [
+        "round-1-bin-1",
+        "round-1-bin-2",
+        "round-2-bin-1",
+        "round-2-bin-2",
+    ] {
+        for file in ["results.edn", "index.html", "messages.svg", "n1.log"] {
+            assert!(search.join(run).join(file).is_file(), "{run}/{file}");
+        }
+    }
+    let page = std::fs::read_to_string(search.join("index.html")).unwrap();
+    assert!(page.contains("round-2-bin-2/index.html"), "{page}");
+    let (status, stdout) = run_in(
+        &cwd,
+        &[
+            "--capacity",
+            "--time-limit",
+            "0.3",
+            "--rate",
+            "20000",
+            "--capacity-repeats",
+            "1",
+            "--p99-max",
+            "1000",
+        ],
+    );
+    assert!(matches!(status, Some(0 | 1)), "{stdout}");
+    let search = named_folder(&cwd, &stdout);
+    assert!(search.join("capacity.svg").is_file());
+    assert!(search.join("step-1-run-1").join("results.edn").is_file());
+    let _ = std::fs::remove_dir_all(&cwd);
+}
+
+/// `echo-load serve` on a free port of 127.0.0.1: the child, and its address.
+pub fn serve(store: &Path) -> (std::process::Child, String) {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--port", "0", "--store"])
+        .arg(store)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("echo-load serve");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("its first line");
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .trim_end_matches('/')
+        .to_owned();
+    (child, url)
+}
+
+/// A raw HTTP exchange with `url`'s server: what it answered.
+fn raw(url: &str, request: &[u8]) -> String {
+    let addr = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream.write_all(request).expect("send");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn serve_shows_the_store_and_nothing_outside_it() {
+    let cwd = folder("serve");
+    let (status, stdout) = run_in(&cwd, &["--time-limit", "0.3", "--rate", "20"]);
+    assert_eq!(status, Some(0), "{stdout}");
+    let run = named_folder(&cwd, &stdout);
+    let name = run.file_name().unwrap().to_str().unwrap().to_owned();
+    std::fs::write(cwd.join("secret.txt"), "secret").unwrap();
+    let (mut child, url) = serve(&cwd.join("store"));
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let get = |path: &str| {
+        raw(
+            &url,
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+    };
+    let front = get("/");
+    assert!(front.starts_with("HTTP/1.1 200"), "{front}");
+    assert!(
+        front.contains(&format!("/echo/{name}/index.html")),
+        "{front}"
+    );
+    assert!(front.contains("data-verdict=\"valid\""), "{front}");
+    let page = get(&format!("/echo/{name}/index.html"));
+    assert!(
+        page.starts_with("HTTP/1.1 200") && page.contains("results.edn"),
+        "{page}"
+    );
+    let edn = get(&format!("/latest/results.edn"));
+    assert!(
+        edn.starts_with("HTTP/1.1 200") && edn.contains(":valid? true"),
+        "{edn}"
+    );
+    for outside in [
+        "/../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/echo/%2E%2E/%2E%2E/secret.txt",
+    ] {
+        let answer = get(outside);
+        assert!(answer.starts_with("HTTP/1.1 404"), "{outside}: {answer}");
+        assert!(
+            !answer.contains("secret\n") && !answer.ends_with("secret"),
+            "{answer}"
+        );
+    }
+    let post = raw(
+        &url,
+        b"POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+    );
+    assert!(post.starts_with("HTTP/1.1 405"), "{post}");
+    let garbage = raw(&url, b"\x00\x01 not http at all\r\n\r\n");
+    assert!(garbage.starts_with("HTTP/1.1 400"), "{garbage}");
+    // And it still serves after all of that.
+    assert!(get("/").starts_with("HTTP/1.1 200"));
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&cwd);
+}
