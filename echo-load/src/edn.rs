@@ -21,12 +21,9 @@ pub fn value(out: &mut String, value: &Value) {
     match value {
         Value::Null => out.push_str("nil"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => {
-            let text = n.to_string();
-            // EDN's grammar has no bare exponent on an integer's digits without a
-            // fraction; `1e5` reads as a float in Clojure, and so do they here.
-            out.push_str(&text);
-        }
+        // Its digits as read (serde_json's arbitrary precision): any size of integer,
+        // and a float's exponent (`1e+400`), which EDN reads as a float.
+        Value::Number(n) => out.push_str(&n.to_string()),
         Value::String(s) => string(out, s),
         Value::Array(items) => {
             out.push('[');
@@ -330,7 +327,7 @@ mod tests {
     fn json_values_become_edn_values() {
         assert_eq!(edn_of("null"), "nil");
         assert_eq!(edn_of(r#""a\"b\\c\n\u0001""#), r#""a\"b\\c\n\u0001""#);
-        assert_eq!(edn_of("[1,-0,2.5,1e400]"), "[1 -0 2.5 1e400]");
+        assert_eq!(edn_of("[1,-0,2.5,1e400]"), "[1 -0 2.5 1e+400]");
         assert_eq!(
             edn_of(r#"{"echo":"x","in_reply_to":1,"a b":true,"-1":false}"#),
             r#"{:echo "x", :in_reply_to 1, "a b" true, "-1" false}"#

@@ -51,7 +51,7 @@ impl Shade {
 }
 
 /// The style every page shares.
-const STYLE: &str = "body{font-family:sans-serif;margin:1.5em;max-width:1000px}\
+const STYLE: &str = "body{font-family:sans-serif;margin:1.5em;max-width:1000px}h1{font-size:1.4em}\
     .verdict{display:inline-block;padding:.3em .8em;border-radius:4px;font-weight:bold}\
     pre{white-space:pre-wrap;background:#f6f6f6;padding:1em;overflow-x:auto;font-size:13px}\
     table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.2em .6em;\
@@ -82,7 +82,7 @@ pub fn index(page: &Page, dir: &Path) -> String {
     let title = escape(&page.title);
     let _ = write!(
         html,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><link rel=\"icon\" href=\"data:,\">\
          <title>{title}</title><style>{STYLE}</style></head><body>\
          <h1>{title}</h1>\
          <p class=\"verdict\" id=\"verdict\" style=\"background:{}\">{}</p>\
@@ -177,7 +177,7 @@ pub fn front(runs: &[Kept]) -> String {
     let mut html = String::new();
     let _ = write!(
         html,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><link rel=\"icon\" href=\"data:,\">\
          <title>echo-load store</title><style>{STYLE}</style></head><body>\
          <h1>echo-load store</h1><p>{} kept, newest first: \
          <span class=\"verdict\" style=\"background:{}\">valid</span> \

@@ -59,8 +59,11 @@ fn party_order(name: &str) -> (u8, u64, String) {
     }
 }
 
+/// A message's sender, receiver and type.
+type Parties = (String, String, String);
+
 /// A message's parties and type, read from its line.
-fn parties(line: &[u8]) -> Option<(String, String, String)> {
+fn parties(line: &[u8]) -> Option<Parties> {
     let v: Value = serde_json::from_slice(line).ok()?;
     let src = v.get("src")?.as_str()?.to_owned();
     let dest = v.get("dest")?.as_str()?.to_owned();
@@ -88,7 +91,7 @@ pub fn messages(journal: &Journal, start: Instant) -> Plot {
         .chain((skipped > 0).then_some(None))
         .chain(last.map(Some))
         .collect();
-    let read: Vec<Option<(&Entry, (String, String, String))>> = rows
+    let read: Vec<Option<(&Entry, Parties)>> = rows
         .iter()
         .map(|e| e.and_then(|e| parties(&e.line).map(|p| (e, p))))
         .collect();
@@ -319,7 +322,7 @@ pub fn timeline(dir: &Path, title: &str) -> io::Result<String> {
     let mut html = String::new();
     let _ = write!(
         html,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><link rel=\"icon\" href=\"data:,\">\
          <title>Timeline: {title}</title><style>\
          body{{font-family:sans-serif;margin:1em}}\
          .tl{{position:relative;height:{}px;width:{}px}}\

@@ -265,8 +265,18 @@ fn a_comparison_and_a_capacity_search_keep_each_run_in_a_folder_of_its_own() {
     let _ = std::fs::remove_dir_all(&cwd);
 }
 
+/// A child process, ended when dropped (a failed test leaves nothing running).
+struct Ended(std::process::Child);
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `echo-load serve` on a free port of 127.0.0.1: the child, and its address.
-pub fn serve(store: &Path) -> (std::process::Child, String) {
+fn serve(store: &Path) -> (Ended, String) {
     let mut child = Command::new(BIN)
         .args(["serve", "--port", "0", "--store"])
         .arg(store)
@@ -283,7 +293,7 @@ pub fn serve(store: &Path) -> (std::process::Child, String) {
         .unwrap_or_else(|| panic!("no address in {line:?}"))
         .trim_end_matches('/')
         .to_owned();
-    (child, url)
+    (Ended(child), url)
 }
 
 /// A raw HTTP exchange with `url`'s server: what it answered.
@@ -307,7 +317,7 @@ fn serve_shows_the_store_and_nothing_outside_it() {
     let run = named_folder(&cwd, &stdout);
     let name = run.file_name().unwrap().to_str().unwrap().to_owned();
     std::fs::write(cwd.join("secret.txt"), "secret").unwrap();
-    let (mut child, url) = serve(&cwd.join("store"));
+    let (server, url) = serve(&cwd.join("store"));
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     let get = |path: &str| {
         raw(
@@ -327,7 +337,7 @@ fn serve_shows_the_store_and_nothing_outside_it() {
         page.starts_with("HTTP/1.1 200") && page.contains("results.edn"),
         "{page}"
     );
-    let edn = get(&format!("/latest/results.edn"));
+    let edn = get("/latest/results.edn");
     assert!(
         edn.starts_with("HTTP/1.1 200") && edn.contains(":valid? true"),
         "{edn}"
@@ -353,7 +363,6 @@ fn serve_shows_the_store_and_nothing_outside_it() {
     assert!(garbage.starts_with("HTTP/1.1 400"), "{garbage}");
     // And it still serves after all of that.
     assert!(get("/").starts_with("HTTP/1.1 200"));
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(server);
     let _ = std::fs::remove_dir_all(&cwd);
 }
