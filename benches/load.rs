@@ -5,6 +5,12 @@
 //! (throughput in elements/s); after them, one longer run per flush mode prints
 //! echo-load's summary with both CPU figures.
 //!
+//! A second group holds the history to its claim: a run that keeps it (into a run
+//! folder, as every run of up to `echo_load::history::KEPT_REQUESTS` requests does) runs
+//! within a few percent of one that does not; `history.edn`, `history.txt` and
+//! `timeline.html` are made from `history.jsonl` after the load, by `Report::write`, and
+//! that is timed on its own.
+//!
 //! `cargo bench --bench load`
 
 #![forbid(unsafe_code)]
@@ -55,6 +61,36 @@ fn main() {
         );
     }
     group.finish();
+    let kept = echo_load::history::KEPT_REQUESTS;
+    let mut group = criterion.benchmark_group("echo-load history");
+    group.throughput(Throughput::Elements(kept));
+    let out = std::env::temp_dir().join(format!("echo-load-bench-{}", std::process::id()));
+    for (name, folder) in [("not kept", None), ("kept", Some(out.clone()))] {
+        let c = Config {
+            out: folder,
+            ..config("batch", Some(kept), 60)
+        };
+        group.bench_function(
+            format!("1 node, 100 clients, closed loop, history {name}"),
+            |b| {
+                b.iter(|| {
+                    let report = echo_load::run(&c).expect("run");
+                    assert_eq!(report.counts.ok, kept);
+                    assert_eq!(c.out.is_some(), out.join("history.jsonl").is_file());
+                })
+            },
+        );
+    }
+    let c = Config {
+        out: Some(out.clone()),
+        ..config("batch", Some(kept), 60)
+    };
+    let report = echo_load::run(&c).expect("run");
+    group.bench_function("the run's files written after it (Report::write)", |b| {
+        b.iter(|| report.write(&out).expect("write"))
+    });
+    group.finish();
+    let _ = std::fs::remove_dir_all(&out);
     criterion.final_summary();
     for flush in ["batch", "message"] {
         let report = echo_load::run(&config(flush, None, 5)).expect("run");

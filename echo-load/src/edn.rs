@@ -1,16 +1,13 @@
 //! Maelstrom's files in EDN, the notation Clojure and Jepsen write: `results.edn` (the
 //! checker's results, in the shape `maelstrom test -w echo` leaves them), and the
-//! history as Jepsen keeps it, `history.edn` (an operation map a line) and `history.txt`
-//! (its columns: process, type, f, value, error), both made from `history.jsonl` once
-//! the run is over.
+//! pieces of the history as Jepsen keeps it (`history.edn`, an operation map a line;
+//! `history.txt`, its columns), which [`crate::history`] writes.
 //!
 //! JSON values become EDN values: strings, numbers as their exact digits, `true`,
 //! `false`, `nil`, vectors, and maps whose keys are keywords where a key reads as one
 //! (`{:echo "..."}`, as Maelstrom keywordises a body's keys) and strings where not.
 
 use std::fmt::Write as _;
-use std::io::{self, BufRead, BufWriter, Write};
-use std::path::Path;
 
 use serde_json::Value;
 
@@ -193,123 +190,55 @@ fn float(x: f64) -> String {
     }
 }
 
-/// One line of `history.jsonl`, read back.
-struct Op {
-    time: u64,
-    kind: String,
-    process: Value,
-    value: Option<Value>,
-    error: Option<Value>,
-}
-
-impl Op {
-    fn read(line: &str) -> Option<Op> {
-        let v: Value = serde_json::from_str(line).ok()?;
-        let client = v.get("process")?.as_str()?;
-        // Jepsen's processes are numbers: a client's is the number in its id (c5: 5).
-        let process = client
-            .strip_prefix('c')
-            .and_then(|n| n.parse::<u64>().ok())
-            .map_or_else(|| Value::String(client.to_owned()), Value::from);
-        let error = match (v.get("error"), v.get("code")) {
-            (Some(Value::String(e)), _) => Some(Value::String(e.clone())),
-            (_, Some(code)) => Some(code.clone()),
-            _ => None,
-        };
-        Some(Op {
-            time: v.get("time")?.as_u64()?,
-            kind: v.get("type")?.as_str()?.to_owned(),
-            process,
-            value: v.get("value").cloned(),
-            error,
-        })
+/// `json` (one JSON value's text, as a node or echo-load wrote it) as EDN onto `out`:
+/// a string with no escapes, a number, `true` and `false` are the same text in EDN;
+/// anything else is read and written as [`value`] writes it (text that is not JSON is
+/// kept as an EDN string of it).
+pub fn json_text(out: &mut String, json: &[u8]) {
+    let plain_string = json.len() >= 2
+        && json[0] == b'"'
+        && json[json.len() - 1] == b'"'
+        && !json[1..json.len() - 1]
+            .iter()
+            .any(|&b| b == b'\\' || b == b'"' || b < 0x20);
+    let plain_number = !json.is_empty()
+        && json
+            .iter()
+            .all(|b| b.is_ascii_digit() || b"-+.eE".contains(b))
+        && json.iter().any(u8::is_ascii_digit)
+        && !json.starts_with(b"+");
+    if (plain_string || plain_number || json == b"true" || json == b"false")
+        && let Ok(text) = std::str::from_utf8(json)
+    {
+        out.push_str(text);
+        return;
+    }
+    match serde_json::from_slice::<Value>(json) {
+        Ok(v) => value(out, &v),
+        Err(_) => string(out, &String::from_utf8_lossy(json)),
     }
 }
 
-/// Writes `history.edn` and `history.txt` into `dir` from its `history.jsonl`; returns
-/// how many operations' lines they hold. Each is written under a `.tmp` name and renamed
-/// once whole.
-pub fn history(dir: &Path) -> Result<u64, crate::report::OutputError> {
-    let jsonl = dir.join("history.jsonl");
-    let input = std::fs::File::open(&jsonl)
-        .map_err(|e| crate::report::OutputError::of(jsonl.clone(), e))?;
-    let edn_path = dir.join("history.edn");
-    let txt_path = dir.join("history.txt");
-    let written = (|| -> io::Result<u64> {
-        let mut edn = BufWriter::new(std::fs::File::create(dir.join("history.edn.tmp"))?);
-        let mut txt = BufWriter::new(std::fs::File::create(dir.join("history.txt.tmp"))?);
-        let mut index = 0u64;
-        let mut line = String::new();
-        for read in io::BufReader::new(input).lines() {
-            let Some(op) = Op::read(&read?) else { continue };
-            line.clear();
-            line.push_str("{:type :");
-            line.push_str(&op.kind);
-            line.push_str(", :f :echo");
-            if let Some(v) = &op.value {
-                line.push_str(", :value ");
-                value(&mut line, v);
-            }
-            line.push_str(", :process ");
-            value(&mut line, &op.process);
-            let _ = write!(line, ", :time {}, :index {index}", op.time);
-            if let Some(e) = &op.error {
-                line.push_str(", :error ");
-                error(&mut line, e);
-            }
-            line.push_str("}\n");
-            edn.write_all(line.as_bytes())?;
-            line.clear();
-            value(&mut line, &op.process);
-            line.push_str("\t:");
-            line.push_str(&op.kind);
-            line.push_str("\t:echo\t");
-            match &op.value {
-                Some(v) => value(&mut line, v),
-                None => line.push_str("nil"),
-            }
-            if let Some(e) = &op.error {
-                line.push('\t');
-                error(&mut line, e);
-            }
-            line.push('\n');
-            txt.write_all(line.as_bytes())?;
-            index += 1;
+/// A client's process number, as Jepsen numbers processes: the number in its id (`c5`:
+/// 5); an id of another shape, as a string.
+pub fn process(out: &mut String, client: &[u8]) {
+    match client.strip_prefix(b"c") {
+        Some(digits) if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) => {
+            out.push_str(&String::from_utf8_lossy(digits));
         }
-        edn.flush()?;
-        txt.flush()?;
-        Ok(index)
-    })();
-    let renamed = written.and_then(|n| {
-        std::fs::rename(dir.join("history.edn.tmp"), &edn_path)?;
-        std::fs::rename(dir.join("history.txt.tmp"), &txt_path)?;
-        Ok(n)
-    });
-    renamed.map_err(|e| {
-        let _ = std::fs::remove_file(dir.join("history.edn.tmp"));
-        let _ = std::fs::remove_file(dir.join("history.txt.tmp"));
-        crate::report::OutputError::of(edn_path, e)
-    })
+        _ => string(out, &String::from_utf8_lossy(client)),
+    }
 }
 
-/// An operation's error: a keyword for a word (`:timeout`), else its EDN value.
-fn error(out: &mut String, e: &Value) {
-    match e {
-        Value::String(s) if is_keyword(s) => {
-            out.push(':');
-            out.push_str(s);
-        }
-        Value::String(s) => {
-            // "malformed reply": Jepsen's keywords join words with `-`.
-            let word = s.replace(' ', "-");
-            if is_keyword(&word) {
-                out.push(':');
-                out.push_str(&word);
-            } else {
-                string(out, s);
-            }
-        }
-        other => value(out, other),
+/// An operation's error word as a keyword, Jepsen's way (`malformed reply`:
+/// `:malformed-reply`).
+pub fn error_word(out: &mut String, word: &str) {
+    let word = word.replace(' ', "-");
+    if is_keyword(&word) {
+        out.push(':');
+        out.push_str(&word);
+    } else {
+        string(out, &word);
     }
 }
 
@@ -330,7 +259,8 @@ mod tests {
         assert_eq!(edn_of("[1,-0,2.5,1e400]"), "[1 -0 2.5 1e+400]");
         assert_eq!(
             edn_of(r#"{"echo":"x","in_reply_to":1,"a b":true,"-1":false}"#),
-            r#"{:echo "x", :in_reply_to 1, "a b" true, "-1" false}"#
+            // serde_json's map, in its order: the keys sorted.
+            r#"{"-1" false, "a b" true, :echo "x", :in_reply_to 1}"#
         );
         assert_eq!(
             edn_of("123456789012345678901234567890"),
@@ -346,6 +276,26 @@ mod tests {
         for no in ["", "1a", "-1", "a b", "a:b", "a/b", "é", "#x"] {
             assert!(!is_keyword(no), "{no}");
         }
+    }
+
+    #[test]
+    fn json_text_is_written_as_the_edn_value_it_is() {
+        let edn = |json: &str| {
+            let mut s = String::new();
+            json_text(&mut s, json.as_bytes());
+            s
+        };
+        assert_eq!(edn(r#""Please echo 3""#), r#""Please echo 3""#);
+        assert_eq!(edn(r#""a\u0041\/""#), r#""aA/""#);
+        assert_eq!(edn("-1.5e3"), "-1.5e3");
+        assert_eq!(edn("null"), "nil");
+        assert_eq!(edn(r#"{"k":[1,2]}"#), "{:k [1 2]}");
+        assert_eq!(edn("not json"), r#""not json""#);
+        let mut p = String::new();
+        process(&mut p, b"c12");
+        process(&mut p, b" ");
+        error_word(&mut p, "malformed reply");
+        assert_eq!(p, r#"12" ":malformed-reply"#);
     }
 
     #[test]

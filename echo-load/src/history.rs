@@ -1,4 +1,4 @@
-//! `--history`: every operation, in the spirit of Maelstrom's `history.txt`, as JSON
+//! The history: every operation, in the spirit of Maelstrom's `history.txt`, as JSON
 //! lines in `history.jsonl`: a line when a client invokes a request, and one when it
 //! completes, each with its time in nanoseconds since the load started:
 //!
@@ -10,8 +10,10 @@
 //! `type` is Maelstrom's: `invoke`; `ok` (a reply; `"valid":false` when its echo is not
 //! what was sent, as Maelstrom's checker would find); `fail` (an `error` reply, with its
 //! `code`); `info` (no definite outcome: `"error":"timeout"`, `"malformed reply"`, or
-//! `"interrupted"`). Lines are buffered and written as the run goes; nothing is kept in
-//! memory.
+//! `"interrupted"`). Each operation is held in memory as it happens (a copy of its few
+//! bytes), and the lines are written once the load is over (or whenever 64 MiB are
+//! held): off the load's path. The history written by default, and `history.edn`,
+//! `history.txt` and `timeline.html` made from it, are in [`kept`].
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -57,8 +59,10 @@ pub fn kept(config: &crate::Config) -> bool {
     config.out.is_some() && (config.history || (requests <= KEPT_REQUESTS && bytes <= KEPT_BYTES))
 }
 
-/// Bytes of history gathered before each write.
-const BUFFER: usize = 1 << 20;
+/// The most a history holds in memory (its operations and their bytes) before it is
+/// written out: a history of up to about this size (every one [`kept`] with no
+/// `--history`) is written after the load, none of it during it.
+const HELD: usize = 64 << 20;
 
 /// How an operation completed.
 #[derive(Debug, Clone, Copy)]
@@ -82,33 +86,79 @@ pub enum Completion<'a> {
     },
 }
 
-/// The history file being written: under a temporary name (`history.jsonl.tmp`), renamed
-/// to its own once whole, so that it is whole or absent.
+/// What an operation's line says besides its common fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `invoke`, with the value sent.
+    Invoke,
+    /// `ok`, with the echo; `valid` false when it is not the value sent.
+    Ok { valid: bool },
+    /// `fail`, with the error's code.
+    Fail,
+    /// `info`, with why.
+    Info,
+}
+
+/// One operation, held until it is written: its bytes (the client's and node's names,
+/// then its value, code or error) are `bytes` long from `from` in [`History::held`].
+#[derive(Debug, Clone, Copy)]
+struct Op {
+    at: Instant,
+    kind: Kind,
+    msg_id: u64,
+    from: usize,
+    client: u16,
+    node: u16,
+    bytes: u32,
+}
+
+/// The history: each operation held in memory as it happens (a copy of its few bytes),
+/// and written into a temporary file (`history.jsonl.tmp`) once the load is over, or
+/// whenever [`HELD`] bytes are held; renamed to its own name once whole, so that it is
+/// whole or absent.
 #[derive(Debug)]
 pub struct History {
-    out: BufWriter<File>,
-    /// Its name once whole.
-    path: PathBuf,
-    /// Its name while written.
-    tmp: PathBuf,
+    /// `history.jsonl`, `history.edn` and `history.txt`, each with its name once whole
+    /// and its name while written; each opened at its first write (a history held in
+    /// memory holds no descriptor).
+    files: [(Option<BufWriter<File>>, PathBuf, PathBuf); 3],
+    /// The next operation's index (history.edn's `:index`).
+    index: u64,
+    /// A line of history.edn and one of history.txt, as they are made.
+    lines: (String, String),
     /// Times count from here: the start of the load.
     start: Instant,
+    /// The operations not yet written, in order.
+    ops: Vec<Op>,
+    /// Their bytes.
+    held: Vec<u8>,
     /// The first write that failed; nothing more is written after it.
     failed: Option<io::Error>,
 }
 
 impl History {
-    /// Creates (or truncates) `path` with `.tmp` added, to be renamed `path` by
-    /// [`History::finish`].
-    pub fn create(path: &Path) -> io::Result<History> {
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
+    /// Creates (or truncates) `history.jsonl`, `history.edn` and `history.txt` in `dir`,
+    /// each with `.tmp` added, to be renamed by [`History::finish`].
+    pub fn create(dir: &Path) -> io::Result<History> {
+        // Each is created now, so that one that cannot be fails the run before it starts.
+        let file = |name: &str| -> io::Result<(Option<BufWriter<File>>, PathBuf, PathBuf)> {
+            let path = dir.join(name);
+            let tmp = dir.join(format!("{name}.tmp"));
+            File::create(&tmp)
+                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", tmp.display())))?;
+            Ok((None, path, tmp))
+        };
         Ok(History {
-            out: BufWriter::with_capacity(BUFFER, File::create(&tmp)?),
-            path: path.to_path_buf(),
-            tmp,
+            files: [
+                file("history.jsonl")?,
+                file("history.edn")?,
+                file("history.txt")?,
+            ],
+            index: 0,
+            lines: (String::new(), String::new()),
             start: Instant::now(),
+            ops: Vec::new(),
+            held: Vec::new(),
             failed: None,
         })
     }
@@ -120,10 +170,7 @@ impl History {
 
     /// Client `client` invoked request `msg_id` to `node`, carrying `value` (JSON text).
     pub fn invoke(&mut self, at: Instant, client: &str, node: &str, msg_id: u64, value: &[u8]) {
-        self.line(at, "invoke", client, node, msg_id, |out| {
-            out.write_all(b",\"value\":")?;
-            out.write_all(value)
-        });
+        self.hold(at, Kind::Invoke, client, node, msg_id, value);
     }
 
     /// Request `msg_id` of `client` completed, as `how`.
@@ -135,72 +182,196 @@ impl History {
         msg_id: u64,
         how: Completion<'_>,
     ) {
-        let kind = match how {
-            Completion::Ok { .. } => "ok",
-            Completion::Fail { .. } => "fail",
-            Completion::Info { .. } => "info",
+        let (kind, bytes) = match how {
+            Completion::Ok { value, valid } => (Kind::Ok { valid }, value),
+            Completion::Fail { code } => (Kind::Fail, code),
+            Completion::Info { error } => (Kind::Info, error.as_bytes()),
         };
-        self.line(at, kind, client, node, msg_id, |out| match how {
-            Completion::Ok { value, valid } => {
-                out.write_all(b",\"value\":")?;
-                out.write_all(value)?;
-                if !valid {
-                    out.write_all(b",\"valid\":false")?;
-                }
-                Ok(())
-            }
-            Completion::Fail { code } => {
-                out.write_all(b",\"code\":")?;
-                out.write_all(code)
-            }
-            Completion::Info { error } => write!(out, ",\"error\":\"{error}\""),
-        });
+        self.hold(at, kind, client, node, msg_id, bytes);
     }
 
-    /// Writes one line: the common fields, then `rest`.
-    fn line(
+    /// Holds one operation; writes what is held once it passes [`HELD`].
+    fn hold(
         &mut self,
         at: Instant,
-        kind: &str,
+        kind: Kind,
         client: &str,
         node: &str,
         msg_id: u64,
-        rest: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
+        rest: &[u8],
     ) {
-        if self.failed.is_some() {
-            return;
-        }
-        let time = at.saturating_duration_since(self.start).as_nanos();
-        let out = &mut self.out;
-        let written = write!(
-            out,
-            "{{\"time\":{time},\"type\":\"{kind}\",\"f\":\"echo\",\"process\":\"{client}\",\
-             \"node\":\"{node}\",\"msg_id\":{msg_id}"
-        )
-        .and_then(|()| rest(out))
-        .and_then(|()| out.write_all(b"}\n"));
-        if let Err(e) = written {
-            self.failed = Some(e);
+        let from = self.held.len();
+        self.held.extend_from_slice(client.as_bytes());
+        self.held.extend_from_slice(node.as_bytes());
+        self.held.extend_from_slice(rest);
+        self.ops.push(Op {
+            at,
+            kind,
+            msg_id,
+            from,
+            client: client.len() as u16,
+            node: node.len() as u16,
+            bytes: rest.len() as u32,
+        });
+        if self.held.len() + self.ops.len() * std::mem::size_of::<Op>() > HELD {
+            self.write_held();
         }
     }
 
-    /// Writes what is buffered and gives the file its name; or removes it, and returns
-    /// the first error of the whole history, with the file's name.
+    /// Writes every operation held, and lets them go.
+    fn write_held(&mut self) {
+        if self.failed.is_none() && !self.ops.is_empty() {
+            for (out, _, tmp) in &mut self.files {
+                if out.is_none() {
+                    match std::fs::OpenOptions::new().append(true).open(&*tmp) {
+                        Ok(file) => *out = Some(BufWriter::with_capacity(1 << 20, file)),
+                        Err(e) => {
+                            self.failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        if self.failed.is_none()
+            && let [(Some(jsonl), ..), (Some(edn), ..), (Some(txt), ..)] = &mut self.files
+        {
+            for op in &self.ops {
+                let written = write_op(jsonl, self.start, op, &self.held).and_then(|()| {
+                    let (e, t) = &mut self.lines;
+                    jepsen_lines(e, t, self.index, self.start, op, &self.held);
+                    self.index += 1;
+                    edn.write_all(e.as_bytes())?;
+                    txt.write_all(t.as_bytes())
+                });
+                if let Err(e) = written {
+                    self.failed = Some(e);
+                    break;
+                }
+            }
+        }
+        self.ops.clear();
+        self.held.clear();
+    }
+
+    /// Writes what is held and gives the files their names; or removes them, and
+    /// returns the first error of the whole history, with the first file's name.
     pub fn finish(mut self) -> Result<(), crate::report::OutputError> {
-        let error = match self.failed.take() {
-            Some(e) => Some(e),
-            None => self
-                .out
-                .flush()
-                .and_then(|()| std::fs::rename(&self.tmp, &self.path))
-                .err(),
-        };
+        self.write_held();
+        let mut error = self.failed.take();
+        for (out, path, tmp) in &mut self.files {
+            if error.is_none() {
+                let flushed = out.as_mut().map_or(Ok(()), Write::flush);
+                error = flushed.and_then(|()| std::fs::rename(&*tmp, &*path)).err();
+            }
+        }
         match error {
             None => Ok(()),
             Some(error) => {
-                let _ = std::fs::remove_file(&self.tmp);
-                Err(crate::report::OutputError::of(self.path, error))
+                for (_, path, tmp) in &self.files {
+                    let _ = std::fs::remove_file(tmp);
+                    let _ = std::fs::remove_file(path);
+                }
+                let path = self.files[0].1.clone();
+                Err(crate::report::OutputError::of(path, error))
             }
         }
     }
+}
+
+/// Makes `op`'s line of history.edn (Jepsen's operation map) in `edn` and of
+/// history.txt (its columns: process, type, f, value, error) in `txt`.
+fn jepsen_lines(
+    edn: &mut String,
+    txt: &mut String,
+    index: u64,
+    start: Instant,
+    op: &Op,
+    held: &[u8],
+) {
+    use crate::edn::{error_word, json_text, process};
+    let bytes = &held[op.from..op.from + op.client as usize + op.node as usize + op.bytes as usize];
+    let (client, rest) = bytes.split_at(op.client as usize);
+    let rest = &rest[op.node as usize..];
+    let kind = match op.kind {
+        Kind::Invoke => ":invoke",
+        Kind::Ok { .. } => ":ok",
+        Kind::Fail => ":fail",
+        Kind::Info => ":info",
+    };
+    let time = op.at.saturating_duration_since(start).as_nanos();
+    let (mut value, mut error) = (String::new(), String::new());
+    match op.kind {
+        Kind::Invoke | Kind::Ok { .. } => json_text(&mut value, rest),
+        Kind::Fail => json_text(&mut error, rest),
+        Kind::Info => error_word(&mut error, &String::from_utf8_lossy(rest)),
+    }
+    edn.clear();
+    edn.push_str("{:type ");
+    edn.push_str(kind);
+    edn.push_str(", :f :echo");
+    if !value.is_empty() {
+        edn.push_str(", :value ");
+        edn.push_str(&value);
+    }
+    edn.push_str(", :process ");
+    process(edn, client);
+    let _ = std::fmt::Write::write_fmt(edn, format_args!(", :time {time}, :index {index}"));
+    if !error.is_empty() {
+        edn.push_str(", :error ");
+        edn.push_str(&error);
+    }
+    edn.push_str("}\n");
+    txt.clear();
+    process(txt, client);
+    txt.push('\t');
+    txt.push_str(kind);
+    txt.push_str("\t:echo\t");
+    txt.push_str(if value.is_empty() { "nil" } else { &value });
+    if !error.is_empty() {
+        txt.push('\t');
+        txt.push_str(&error);
+    }
+    txt.push('\n');
+}
+
+/// Writes `op`'s line (its bytes in `held`), its time counted from `start`.
+fn write_op(out: &mut impl Write, start: Instant, op: &Op, held: &[u8]) -> io::Result<()> {
+    let bytes = &held[op.from..op.from + op.client as usize + op.node as usize + op.bytes as usize];
+    let (client, rest) = bytes.split_at(op.client as usize);
+    let (node, rest) = rest.split_at(op.node as usize);
+    let time = op.at.saturating_duration_since(start).as_nanos();
+    let kind = match op.kind {
+        Kind::Invoke => "invoke",
+        Kind::Ok { .. } => "ok",
+        Kind::Fail => "fail",
+        Kind::Info => "info",
+    };
+    write!(
+        out,
+        "{{\"time\":{time},\"type\":\"{kind}\",\"f\":\"echo\",\"process\":\""
+    )?;
+    out.write_all(client)?;
+    out.write_all(b"\",\"node\":\"")?;
+    out.write_all(node)?;
+    write!(out, "\",\"msg_id\":{}", op.msg_id)?;
+    match op.kind {
+        Kind::Invoke | Kind::Ok { .. } => {
+            out.write_all(b",\"value\":")?;
+            out.write_all(rest)?;
+            if op.kind == (Kind::Ok { valid: false }) {
+                out.write_all(b",\"valid\":false")?;
+            }
+        }
+        Kind::Fail => {
+            out.write_all(b",\"code\":")?;
+            out.write_all(rest)?;
+        }
+        Kind::Info => {
+            out.write_all(b",\"error\":\"")?;
+            out.write_all(rest)?;
+            out.write_all(b"\"")?;
+        }
+    }
+    out.write_all(b"}\n")
 }

@@ -119,7 +119,9 @@ pub struct Config {
     pub timeout: Duration,
     /// What the requests carry.
     pub payload: PayloadKind,
-    /// Where results.json, the plots and the node logs go.
+    /// The run's folder: the node logs go there during the run, the history (see
+    /// [`history::kept`]) after it, and [`Report::write`] adds the rest. `None`: no
+    /// files (echo-load's command gives a folder in the store instead: [`store`]).
     pub out: Option<PathBuf>,
     /// Seeds the payload choice.
     pub seed: u64,
@@ -130,7 +132,8 @@ pub struct Config {
     pub strict: bool,
     /// Show progress on stderr.
     pub progress: bool,
-    /// Write every operation into `history.jsonl` in [`Config::out`] (which it needs).
+    /// Write the history into [`Config::out`] (which it needs) whatever the run's size;
+    /// a small run's is written without it (see [`history::kept`]).
     pub history: bool,
     /// Let [`Config::history`] write more than [`history::LARGE`] (`--history-large`).
     pub history_large: bool,
@@ -416,10 +419,7 @@ pub(crate) fn run_checked(config: &Config) -> Result<Report, Error> {
     if history::kept(config)
         && let Some(dir) = &config.out
     {
-        let path = dir.join("history.jsonl");
-        let history = history::History::create(&path)
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-        router.keep_history(history);
+        router.keep_history(history::History::create(dir)?);
     }
     let mut drive = Drive::new(config, router, Recorder::new(config.seed))?;
     let starting = Instant::now();

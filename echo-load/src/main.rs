@@ -788,12 +788,14 @@ fn main() -> ExitCode {
             }
             echo_load::run(&config).map(|report| {
                 let code = status(report.interrupted, report.outcome());
-                let code = finish(
-                    &report.summary(),
-                    code,
-                    "results, history, pictures and node logs",
-                    || config.out.as_deref().map(|dir| (dir, report.write(dir))),
-                );
+                let what = if echo_load::history::kept(&config) {
+                    "results, history, pictures and node logs"
+                } else {
+                    "results, pictures and node logs"
+                };
+                let code = finish(&report.summary(), code, what, || {
+                    config.out.as_deref().map(|dir| (dir, report.write(dir)))
+                });
                 match &report.history_error {
                     Some(e) => {
                         let _ = writeln!(io::stderr(), "echo-load: {e}");
@@ -1031,8 +1033,17 @@ mod tests {
         }
         // Without `test`, a stray word is still a mistake; Maelstrom's other commands
         // are named as such.
-        let e = parse_args(args(&["serve"])).err().unwrap_or_default();
-        assert!(e.contains("'serve' is a command of Maelstrom's"), "{e}");
+        let e = parse_args(args(&["demo"])).err().unwrap_or_default();
+        assert!(e.contains("'demo' is a command of Maelstrom's"), "{e}");
+        // `serve` is echo-load's too: the store over HTTP, on 127.0.0.1 unless told.
+        match parse_args(args(&["serve", "--port", "0", "--store", "s"])) {
+            Ok(Command::Serve(store, addr)) => {
+                assert_eq!(store, PathBuf::from("s"));
+                assert_eq!(addr.to_string(), "127.0.0.1:0");
+            }
+            _ => panic!("serve parses"),
+        }
+        assert!(parse_args(args(&["serve", "--bin", "x"])).is_err());
         let e = parse_args(args(&["test", "--bin", "/bin/sh"]))
             .err()
             .unwrap_or_default();

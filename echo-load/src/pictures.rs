@@ -289,6 +289,9 @@ pub fn timeline(dir: &Path, title: &str) -> io::Result<String> {
         if kind == "invoke" {
             if spans.len() == TIMELINE_OPS {
                 more += 1;
+                if open.is_empty() {
+                    break; // every operation drawn has completed: the rest is not read
+                }
                 continue;
             }
             open.insert(key, spans.len());
@@ -340,7 +343,7 @@ pub fn timeline(dir: &Path, title: &str) -> io::Result<String> {
         track - 6,
         track - 6,
         if more > 0 {
-            format!("; the first {TIMELINE_OPS} operations ({more} more not drawn)")
+            format!("; the first {TIMELINE_OPS} operations (the rest not drawn)")
         } else {
             String::new()
         },

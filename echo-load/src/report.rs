@@ -535,9 +535,8 @@ impl Report {
                 ),
             ],
         )];
-        // What the history gives, from history.jsonl once whole: off the load's path.
+        // The timeline, from history.jsonl once whole: off the load's path.
         if self.history_error.is_none() && dir.join("history.jsonl").is_file() {
-            written.push(crate::edn::history(dir).map(|_| ()));
             let timeline = crate::pictures::timeline(dir, &self.config.describe())
                 .map_err(|e| Box::new(e) as Box<dyn std::error::Error>);
             written.push(write_outputs(dir, [("timeline.html", timeline)]));

@@ -21,16 +21,19 @@ use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_echo-load");
 
-/// Chromium's executable: `$CHROMIUM`, or the first of Debian's and others' names on
-/// PATH.
+/// Chromium's executable: `$CHROMIUM`, the first of Debian's and others' names on PATH,
+/// or Google Chrome where macOS installs it.
 fn chromium() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("CHROMIUM") {
         return Some(PathBuf::from(path));
     }
-    let path = std::env::var_os("PATH")?;
+    let path = std::env::var_os("PATH").unwrap_or_default();
     ["chromium", "chromium-browser", "google-chrome"]
         .iter()
         .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+        .chain([PathBuf::from(
+            "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+        )])
         .find(|p| p.is_file())
 }
 

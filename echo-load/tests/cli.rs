@@ -76,7 +76,7 @@ fn a_valid_run_exits_0_and_prints_the_summary() {
         "{stdout}"
     );
     assert!(stdout.contains("timed out 0"), "{stdout}");
-    assert!(stdout.ends_with("valid? true\n"), "{stdout}");
+    assert!(verdict_then_store(&stdout, "valid? true"), "{stdout}");
     assert!(
         out.stderr.is_empty(),
         "--quiet: {}",
@@ -116,7 +116,7 @@ fn an_invalid_run_exits_1_with_the_reason() {
         ),
         "{stdout}"
     );
-    assert!(stdout.ends_with("valid? false\n"), "{stdout}");
+    assert!(verdict_then_store(&stdout, "valid? false"), "{stdout}");
 }
 
 #[test]
@@ -329,6 +329,14 @@ fn echo_load(args: &[&str]) -> (Option<i32>, String, String) {
     )
 }
 
+/// Whether `stdout` ends with the summary's `verdict` line and then the line naming the
+/// folder in the store that keeps the run (a run with no `--out`).
+fn verdict_then_store(stdout: &str, verdict: &str) -> bool {
+    let mut lines = stdout.lines().rev();
+    let store = lines.next().unwrap_or("");
+    lines.next() == Some(verdict) && store.contains(" in store/echo/") && stdout.ends_with('\n')
+}
+
 /// A new folder for a test's `--out`, and its path as text.
 fn out_dir(name: &str) -> (PathBuf, String) {
     let dir = std::env::temp_dir().join(format!("echo-load-{name}-{}", std::process::id()));
@@ -479,8 +487,12 @@ fn a_rerun_into_the_same_folder_leaves_only_its_own_files() {
         files,
         [
             ".echo-load.lock",
+            "index.html",
+            "latency-quantiles.svg",
             "latency.svg",
+            "messages.svg",
             "n0.log",
+            "results.edn",
             "results.json",
             "throughput.svg"
         ]
@@ -595,7 +607,7 @@ fn ctrl_c_stops_the_load_ends_every_node_and_reports_what_ran() {
     );
     assert!(stdout.contains("ok "), "{stdout}");
     assert!(
-        stdout.ends_with("valid? true (of what ran before SIGINT)\n"),
+        verdict_then_store(&stdout, "valid? true (of what ran before SIGINT)"),
         "{stdout}"
     );
     // A second of grace for the requests, then two for the nodes to exit, which these
@@ -704,9 +716,26 @@ fn history_has_an_invoke_and_a_completion_for_every_request() {
     let dir = std::env::temp_dir().join(format!("echo-load-history-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let out = dir.to_str().expect("utf-8");
-    let (code, _, stderr) = short_run(&["--history", "--concurrency", "3"]);
-    assert_eq!(code, Some(2), "--history needs --out: {stderr}");
-    assert!(stderr.contains("--history: needs --out DIR"), "{stderr}");
+    // With no --out, the history is kept with the rest of the run, in the store.
+    let (code, stdout, stderr) = short_run(&["--history", "--concurrency", "3"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let cwd = std::env::temp_dir().join(format!("echo-load-cli-cwd-{}", std::process::id()));
+    let kept = stdout
+        .lines()
+        .last()
+        .and_then(|l| l.rsplit_once(" in "))
+        .map(|(_, f)| cwd.join(f));
+    assert!(
+        kept.is_some_and(|f| [
+            "history.jsonl",
+            "history.edn",
+            "history.txt",
+            "timeline.html"
+        ]
+        .iter()
+        .all(|h| f.join(h).is_file())),
+        "{stdout}"
+    );
     let (code, _, stderr) = short_run(&["--history", "--out", out, "--concurrency", "3"]);
     assert_eq!(code, Some(0), "{stderr}");
     let text = std::fs::read_to_string(dir.join("history.jsonl")).expect("history.jsonl");
@@ -795,7 +824,7 @@ fn a_run_of_no_requests_is_valid_as_maelstrom_finds_an_empty_history() {
             "{args:?}: {stdout}"
         );
         assert!(!stdout.contains("warning"), "{args:?}: {stdout}");
-        assert!(stdout.ends_with("valid? true\n"), "{stdout}");
+        assert!(verdict_then_store(&stdout, "valid? true"), "{stdout}");
         if args == ["--rate", "0"] {
             assert!(stdout.contains("no requests (--rate 0)"), "{stdout}");
             assert!(started.elapsed() >= std::time::Duration::from_millis(300));

@@ -312,10 +312,12 @@ fn five_hundred_nodes_run_in_bounded_descriptors_and_memory() {
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(results["valid"], true);
     assert_eq!(results["ok"], 2000, "{summary}");
+    // A run this size keeps its history: results.json and .edn, four pictures, three
+    // history files, timeline.html and index.html.
     assert_eq!(
         logs,
-        500 + 4,
-        "a log a node, results.json, two plots and the folder's lock"
+        500 + 1 + 11,
+        "a log a node, the folder's lock and the run's eleven files"
     );
     // Two descriptors a node (its stdin and stdout), and a few of the driver's own.
     let descriptors = results["driver"]["descriptors"].as_u64().expect("counted");
