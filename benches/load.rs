@@ -5,11 +5,12 @@
 //! (throughput in elements/s); after them, one longer run per flush mode prints
 //! echo-load's summary with both CPU figures.
 //!
-//! A second group holds the history to its claim: a run that keeps it (into a run
-//! folder, as every run of up to `echo_load::history::KEPT_REQUESTS` requests does) runs
-//! within a few percent of one that does not; `history.edn`, `history.txt` and
-//! `timeline.html` are made from `history.jsonl` after the load, by `Report::write`, and
-//! that is timed on its own.
+//! A second group holds the history to its claim: the load of a run that keeps it (into
+//! a run folder, as every run of up to `echo_load::history::KEPT_REQUESTS` requests
+//! does) is within a few percent of one that does not, as the median ratio of alternated
+//! pairs printed after it shows; the history is written after the load (the whole run
+//! is timed with it), and the rest of the run's files by `Report::write`, timed on its
+//! own.
 //!
 //! `cargo bench --bench load`
 
@@ -23,6 +24,8 @@ use echo_load::Config;
 
 const NODE: &str = env!("CARGO_BIN_EXE_echo-node");
 const REQUESTS: u64 = 300_000;
+/// The alternated pairs the history's cost is measured over.
+const PAIRS: usize = 15;
 
 fn config(flush: &str, requests: Option<u64>, seconds: u64) -> Config {
     Config {
@@ -65,22 +68,33 @@ fn main() {
     let mut group = criterion.benchmark_group("echo-load history");
     group.throughput(Throughput::Elements(kept));
     let out = std::env::temp_dir().join(format!("echo-load-bench-{}", std::process::id()));
-    for (name, folder) in [("not kept", None), ("kept", Some(out.clone()))] {
+    // The load alone (its window, as the report measures it), with the history and
+    // without: the history's cost to the load's throughput.
+    let load = |folder: Option<std::path::PathBuf>| {
         let c = Config {
             out: folder,
             ..config("batch", Some(kept), 60)
         };
-        group.bench_function(
-            format!("1 node, 100 clients, closed loop, history {name}"),
-            |b| {
-                b.iter(|| {
-                    let report = echo_load::run(&c).expect("run");
-                    assert_eq!(report.counts.ok, kept);
-                    assert_eq!(c.out.is_some(), out.join("history.jsonl").is_file());
-                })
-            },
-        );
+        let report = echo_load::run(&c).expect("run");
+        assert_eq!(report.counts.ok, kept);
+        if c.out.is_some() {
+            assert!(out.join("history.edn").is_file(), "the history is kept");
+        }
+        Duration::from_secs_f64(report.seconds)
+    };
+    for (name, folder) in [("not kept", None), ("kept", Some(out.clone()))] {
+        group.bench_function(format!("the load, history {name}"), |b| {
+            b.iter_custom(|iters| (0..iters).map(|_| load(folder.clone())).sum())
+        });
     }
+    // The whole run with its history written after the load, start and stop included.
+    let c = Config {
+        out: Some(out.clone()),
+        ..config("batch", Some(kept), 60)
+    };
+    group.bench_function("the whole run, history kept and written", |b| {
+        b.iter(|| echo_load::run(&c).expect("run"))
+    });
     let c = Config {
         out: Some(out.clone()),
         ..config("batch", Some(kept), 60)
@@ -90,6 +104,22 @@ fn main() {
         b.iter(|| report.write(&out).expect("write"))
     });
     group.finish();
+    // Side by side, as this machine's noise needs: pairs of loads, alternated, and the
+    // median of their ratios.
+    let mut ratios: Vec<f64> = (0..PAIRS)
+        .map(|_| {
+            let without = load(None).as_secs_f64();
+            load(Some(out.clone())).as_secs_f64() / without
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    println!(
+        "the load with its history kept / without, {PAIRS} alternated pairs of {kept} \
+         requests: median {:.3} (range {:.3} to {:.3})\n",
+        ratios[PAIRS / 2],
+        ratios[0],
+        ratios[PAIRS - 1]
+    );
     let _ = std::fs::remove_dir_all(&out);
     criterion.final_summary();
     for flush in ["batch", "message"] {

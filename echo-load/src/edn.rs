@@ -219,17 +219,6 @@ pub fn json_text(out: &mut String, json: &[u8]) {
     }
 }
 
-/// A client's process number, as Jepsen numbers processes: the number in its id (`c5`:
-/// 5); an id of another shape, as a string.
-pub fn process(out: &mut String, client: &[u8]) {
-    match client.strip_prefix(b"c") {
-        Some(digits) if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) => {
-            out.push_str(&String::from_utf8_lossy(digits));
-        }
-        _ => string(out, &String::from_utf8_lossy(client)),
-    }
-}
-
 /// An operation's error word as a keyword, Jepsen's way (`malformed reply`:
 /// `:malformed-reply`).
 pub fn error_word(out: &mut String, word: &str) {
@@ -292,10 +281,9 @@ mod tests {
         assert_eq!(edn(r#"{"k":[1,2]}"#), "{:k [1 2]}");
         assert_eq!(edn("not json"), r#""not json""#);
         let mut p = String::new();
-        process(&mut p, b"c12");
-        process(&mut p, b" ");
         error_word(&mut p, "malformed reply");
-        assert_eq!(p, r#"12" ":malformed-reply"#);
+        error_word(&mut p, "a:b");
+        assert_eq!(p, r#":malformed-reply"a:b""#);
     }
 
     #[test]

@@ -99,16 +99,17 @@ enum Kind {
     Info,
 }
 
-/// One operation, held until it is written: its bytes (the client's and node's names,
-/// then its value, code or error) are `bytes` long from `from` in [`History::held`].
+/// One operation, held until it is written: its client (`c` and this number), its node
+/// (an index into [`History::nodes`]), and its value, code or error, `bytes` long from
+/// `from` in [`History::held`].
 #[derive(Debug, Clone, Copy)]
 struct Op {
     at: Instant,
     kind: Kind,
     msg_id: u64,
+    client: u64,
     from: usize,
-    client: u16,
-    node: u16,
+    node: u32,
     bytes: u32,
 }
 
@@ -130,6 +131,8 @@ pub struct History {
     start: Instant,
     /// The operations not yet written, in order.
     ops: Vec<Op>,
+    /// The nodes' names, by index.
+    nodes: Vec<String>,
     /// Their bytes.
     held: Vec<u8>,
     /// The first write that failed; nothing more is written after it.
@@ -138,8 +141,10 @@ pub struct History {
 
 impl History {
     /// Creates (or truncates) `history.jsonl`, `history.edn` and `history.txt` in `dir`,
-    /// each with `.tmp` added, to be renamed by [`History::finish`].
-    pub fn create(dir: &Path) -> io::Result<History> {
+    /// each with `.tmp` added, to be renamed by [`History::finish`]; room is made for
+    /// the operations of `requests` requests at once (up to [`HELD`]), so that holding
+    /// them never moves what is held during the load. `nodes` names the nodes by index.
+    pub fn create(dir: &Path, requests: u64, nodes: &[String]) -> io::Result<History> {
         // Each is created now, so that one that cannot be fails the run before it starts.
         let file = |name: &str| -> io::Result<(Option<BufWriter<File>>, PathBuf, PathBuf)> {
             let path = dir.join(name);
@@ -157,8 +162,10 @@ impl History {
             index: 0,
             lines: (String::new(), String::new()),
             start: Instant::now(),
-            ops: Vec::new(),
-            held: Vec::new(),
+            ops: Vec::with_capacity((2 * requests as usize).min(HELD / std::mem::size_of::<Op>())),
+            nodes: nodes.to_vec(),
+            // A Maelstrom payload: about 16 bytes.
+            held: Vec::with_capacity((2 * 16 * requests as usize).min(HELD)),
             failed: None,
         })
     }
@@ -168,17 +175,18 @@ impl History {
         self.start = start;
     }
 
-    /// Client `client` invoked request `msg_id` to `node`, carrying `value` (JSON text).
-    pub fn invoke(&mut self, at: Instant, client: &str, node: &str, msg_id: u64, value: &[u8]) {
+    /// Client `c{client}` invoked request `msg_id` to node `node` (its index), carrying
+    /// `value` (JSON text).
+    pub fn invoke(&mut self, at: Instant, client: u64, node: usize, msg_id: u64, value: &[u8]) {
         self.hold(at, Kind::Invoke, client, node, msg_id, value);
     }
 
-    /// Request `msg_id` of `client` completed, as `how`.
+    /// Request `msg_id` of client `c{client}` to node `node` completed, as `how`.
     pub fn complete(
         &mut self,
         at: Instant,
-        client: &str,
-        node: &str,
+        client: u64,
+        node: usize,
         msg_id: u64,
         how: Completion<'_>,
     ) {
@@ -195,22 +203,20 @@ impl History {
         &mut self,
         at: Instant,
         kind: Kind,
-        client: &str,
-        node: &str,
+        client: u64,
+        node: usize,
         msg_id: u64,
         rest: &[u8],
     ) {
         let from = self.held.len();
-        self.held.extend_from_slice(client.as_bytes());
-        self.held.extend_from_slice(node.as_bytes());
         self.held.extend_from_slice(rest);
         self.ops.push(Op {
             at,
             kind,
             msg_id,
             from,
-            client: client.len() as u16,
-            node: node.len() as u16,
+            client,
+            node: node as u32,
             bytes: rest.len() as u32,
         });
         if self.held.len() + self.ops.len() * std::mem::size_of::<Op>() > HELD {
@@ -237,13 +243,14 @@ impl History {
             && let [(Some(jsonl), ..), (Some(edn), ..), (Some(txt), ..)] = &mut self.files
         {
             for op in &self.ops {
-                let written = write_op(jsonl, self.start, op, &self.held).and_then(|()| {
-                    let (e, t) = &mut self.lines;
-                    jepsen_lines(e, t, self.index, self.start, op, &self.held);
-                    self.index += 1;
-                    edn.write_all(e.as_bytes())?;
-                    txt.write_all(t.as_bytes())
-                });
+                let written =
+                    write_op(jsonl, self.start, op, &self.held, &self.nodes).and_then(|()| {
+                        let (e, t) = &mut self.lines;
+                        jepsen_lines(e, t, self.index, self.start, op, &self.held);
+                        self.index += 1;
+                        edn.write_all(e.as_bytes())?;
+                        txt.write_all(t.as_bytes())
+                    });
                 if let Err(e) = written {
                     self.failed = Some(e);
                     break;
@@ -289,10 +296,9 @@ fn jepsen_lines(
     op: &Op,
     held: &[u8],
 ) {
-    use crate::edn::{error_word, json_text, process};
-    let bytes = &held[op.from..op.from + op.client as usize + op.node as usize + op.bytes as usize];
-    let (client, rest) = bytes.split_at(op.client as usize);
-    let rest = &rest[op.node as usize..];
+    use crate::edn::{error_word, json_text};
+    use std::fmt::Write as _;
+    let rest = &held[op.from..op.from + op.bytes as usize];
     let kind = match op.kind {
         Kind::Invoke => ":invoke",
         Kind::Ok { .. } => ":ok",
@@ -300,46 +306,57 @@ fn jepsen_lines(
         Kind::Info => ":info",
     };
     let time = op.at.saturating_duration_since(start).as_nanos();
-    let (mut value, mut error) = (String::new(), String::new());
-    match op.kind {
-        Kind::Invoke | Kind::Ok { .. } => json_text(&mut value, rest),
-        Kind::Fail => json_text(&mut error, rest),
-        Kind::Info => error_word(&mut error, &String::from_utf8_lossy(rest)),
-    }
     edn.clear();
     edn.push_str("{:type ");
     edn.push_str(kind);
     edn.push_str(", :f :echo");
-    if !value.is_empty() {
+    // The value's and the error's EDN are made once, in the map, and copied from there
+    // into the columns.
+    let value = matches!(op.kind, Kind::Invoke | Kind::Ok { .. }).then(|| {
         edn.push_str(", :value ");
-        edn.push_str(&value);
-    }
-    edn.push_str(", :process ");
-    process(edn, client);
-    let _ = std::fmt::Write::write_fmt(edn, format_args!(", :time {time}, :index {index}"));
-    if !error.is_empty() {
+        let from = edn.len();
+        json_text(edn, rest);
+        from..edn.len()
+    });
+    // Jepsen's processes are numbers: a client's is the number in its id (c5: 5).
+    let _ = write!(
+        edn,
+        ", :process {}, :time {time}, :index {index}",
+        op.client
+    );
+    let error = matches!(op.kind, Kind::Fail | Kind::Info).then(|| {
         edn.push_str(", :error ");
-        edn.push_str(&error);
-    }
+        let from = edn.len();
+        if op.kind == Kind::Fail {
+            json_text(edn, rest);
+        } else {
+            error_word(edn, &String::from_utf8_lossy(rest));
+        }
+        from..edn.len()
+    });
     edn.push_str("}\n");
     txt.clear();
-    process(txt, client);
-    txt.push('\t');
-    txt.push_str(kind);
-    txt.push_str("\t:echo\t");
-    txt.push_str(if value.is_empty() { "nil" } else { &value });
-    if !error.is_empty() {
+    let _ = write!(txt, "{}\t{kind}\t:echo\t", op.client);
+    txt.push_str(value.map_or("nil", |r| &edn[r]));
+    if let Some(r) = error {
         txt.push('\t');
-        txt.push_str(&error);
+        txt.push_str(&edn[r]);
     }
     txt.push('\n');
 }
 
 /// Writes `op`'s line (its bytes in `held`), its time counted from `start`.
-fn write_op(out: &mut impl Write, start: Instant, op: &Op, held: &[u8]) -> io::Result<()> {
-    let bytes = &held[op.from..op.from + op.client as usize + op.node as usize + op.bytes as usize];
-    let (client, rest) = bytes.split_at(op.client as usize);
-    let (node, rest) = rest.split_at(op.node as usize);
+fn write_op(
+    out: &mut impl Write,
+    start: Instant,
+    op: &Op,
+    held: &[u8],
+    nodes: &[String],
+) -> io::Result<()> {
+    let rest = &held[op.from..op.from + op.bytes as usize];
+    let node = nodes
+        .get(op.node as usize)
+        .map_or(&b"?"[..], |n| n.as_bytes());
     let time = op.at.saturating_duration_since(start).as_nanos();
     let kind = match op.kind {
         Kind::Invoke => "invoke",
@@ -349,9 +366,9 @@ fn write_op(out: &mut impl Write, start: Instant, op: &Op, held: &[u8]) -> io::R
     };
     write!(
         out,
-        "{{\"time\":{time},\"type\":\"{kind}\",\"f\":\"echo\",\"process\":\""
+        "{{\"time\":{time},\"type\":\"{kind}\",\"f\":\"echo\",\"process\":\"c{}",
+        op.client
     )?;
-    out.write_all(client)?;
     out.write_all(b"\",\"node\":\"")?;
     out.write_all(node)?;
     write!(out, "\",\"msg_id\":{}", op.msg_id)?;

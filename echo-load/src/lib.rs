@@ -419,7 +419,8 @@ pub(crate) fn run_checked(config: &Config) -> Result<Report, Error> {
     if history::kept(config)
         && let Some(dir) = &config.out
     {
-        router.keep_history(history::History::create(dir)?);
+        let requests = history::estimate(config).0;
+        router.keep_history(history::History::create(dir, requests, router.names())?);
     }
     let mut drive = Drive::new(config, router, Recorder::new(config.seed))?;
     let starting = Instant::now();

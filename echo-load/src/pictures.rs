@@ -82,14 +82,13 @@ const HOVER: usize = 2_000;
 /// `messages.svg`: each party (client, node, service) a vertical line, each message of
 /// the journal's window an arrow from its sender to its receiver, a row each, time
 /// flowing down (by order, not to scale); a message's JSON shows on hover. Messages
-/// between the window's two parts are not drawn: a notice says how many.
+/// after the window are not drawn: a notice at the end says how many.
 pub fn messages(journal: &Journal, start: Instant) -> Plot {
-    let (first, skipped, last) = journal.window();
+    let (first, skipped) = journal.window();
     let rows: Vec<Option<&Entry>> = first
         .iter()
         .map(Some)
         .chain((skipped > 0).then_some(None))
-        .chain(last.map(Some))
         .collect();
     let read: Vec<Option<(&Entry, Parties)>> = rows
         .iter()
@@ -139,7 +138,7 @@ pub fn messages(journal: &Journal, start: Instant) -> Plot {
                 let _ = write!(
                     svg,
                     "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#D96918\">\
-                     {skipped} messages not drawn</text>",
+                     {skipped} later messages not drawn</text>",
                     width / 2.0,
                     y + step * 0.6
                 );

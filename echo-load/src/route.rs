@@ -463,11 +463,9 @@ impl Router {
         }
     }
 
-    /// Records every operation into `history` from now on, and keeps the journal's last
-    /// messages too.
+    /// Records every operation into `history` from now on.
     pub fn keep_history(&mut self, history: History) {
         self.history = Some(history);
-        self.journal.keep_last();
     }
 
     /// The network's journal: its counts, and its window of messages.
@@ -489,7 +487,7 @@ impl Router {
     /// is kept.
     fn completed(&mut self, now: Instant, c: usize, n: usize, msg_id: u64, how: Completion<'_>) {
         if let Some(history) = &mut self.history {
-            history.complete(now, &self.clients[c].name, &self.names[n], msg_id, how);
+            history.complete(now, self.clients[c].number, n, msg_id, how);
         }
     }
 
@@ -540,7 +538,7 @@ impl Router {
         self.in_flight += 1;
         if let Some(history) = &mut self.history {
             let value = self.payloads.get(payload);
-            history.invoke(Instant::now(), &c.name, &self.names[n], msg_id, value);
+            history.invoke(now, c.number, n, msg_id, value);
         }
         if !self.clients[client].early.is_empty() {
             self.early(client, now);
