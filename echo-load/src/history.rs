@@ -53,10 +53,12 @@ pub const KEPT_BYTES: u64 = 64 << 20;
 /// Whether a run of `config` writes its history (`history.jsonl`, and from it
 /// `history.txt`, `history.edn` and `timeline.html`): into its `out` folder, under
 /// `--history`, or with no `--history` when [`estimate`] finds it small (at most
-/// [`KEPT_REQUESTS`] requests and [`KEPT_BYTES`]).
+/// [`KEPT_REQUESTS`] requests and [`KEPT_BYTES`]); never under `--no-history`.
 pub fn kept(config: &crate::Config) -> bool {
     let (requests, bytes) = estimate(config);
-    config.out.is_some() && (config.history || (requests <= KEPT_REQUESTS && bytes <= KEPT_BYTES))
+    config.out.is_some()
+        && !config.no_history
+        && (config.history || (requests <= KEPT_REQUESTS && bytes <= KEPT_BYTES))
 }
 
 /// The most a history holds in memory (its operations and their bytes) before it is

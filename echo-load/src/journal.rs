@@ -48,6 +48,7 @@ pub struct Journal {
 impl Journal {
     /// A message was taken at `at`: `line` (a `\n` at its end is not kept), to or from a
     /// client or not, and `delivered` to its destination or not.
+    #[inline]
     pub fn message(&mut self, at: Instant, line: &[u8], client: bool, delivered: bool) {
         let traffic = if client {
             &mut self.clients
@@ -57,13 +58,20 @@ impl Journal {
         traffic.sends += 1;
         traffic.recvs += u64::from(delivered);
         if self.first.len() < WINDOW {
-            let line = line.strip_suffix(b"\n").unwrap_or(line);
-            self.first.push(Entry {
-                at,
-                line: line.to_vec(),
-                delivered,
-            });
+            self.keep(at, line, delivered);
         }
+    }
+
+    /// Keeps a message of the window: a copy of its line.
+    #[cold]
+    #[inline(never)]
+    fn keep(&mut self, at: Instant, line: &[u8], delivered: bool) {
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        self.first.push(Entry {
+            at,
+            line: line.to_vec(),
+            delivered,
+        });
     }
 
     /// Traffic to and from clients.

@@ -137,6 +137,8 @@ pub struct Config {
     pub history: bool,
     /// Let [`Config::history`] write more than [`history::LARGE`] (`--history-large`).
     pub history_large: bool,
+    /// Write no history, whatever the run's size (`--no-history`).
+    pub no_history: bool,
     /// Maelstrom's `--latency`: the mean delay of messages between nodes (and services),
     /// in milliseconds; 0, none.
     pub latency_ms: u64,
@@ -170,6 +172,7 @@ impl Default for Config {
             progress: false,
             history: false,
             history_large: false,
+            no_history: false,
             latency_ms: 0,
             latency_dist: network::LatencyDist::Constant,
             log_stderr: false,
@@ -295,6 +298,9 @@ impl Config {
             return out_of("--latency", self.latency_ms.to_string(), range);
         }
         let (requests, bytes) = history::estimate(self);
+        if self.history && self.no_history {
+            return Err("--history and --no-history: give one of them".into());
+        }
         if self.history && bytes > history::LARGE && !self.history_large {
             return Err(format!(
                 "--history: this run's would be about {} ({} requests at most, about {} \

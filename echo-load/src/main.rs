@@ -81,6 +81,8 @@ Options:
                             twice the payload), and a run whose history could pass
                             1 GiB is refused without --history-large
       --history-large       Let --history write more than 1 GiB
+      --no-history          Write no history, whatever the run's size (a run measured
+                            under callgrind, say)
       --latency <MS>        Maelstrom's: mean delay of each message between nodes, and of
                             each message to a service and of its reply, 0 to 60000;
                             messages to and from clients are never delayed [default: 0]
@@ -465,6 +467,7 @@ fn parse(args: Vec<OsString>) -> Result<(Command, Vec<String>), String> {
             Long("strict") => config.strict = true,
             Long("history") => config.history = true,
             Long("history-large") => config.history_large = true,
+            Long("no-history") => config.no_history = true,
             Long("latency") => config.latency_ms = value(&mut parser, "--latency")?,
             Long("latency-dist") => {
                 let text: String = value(&mut parser, "--latency-dist")?;
@@ -917,6 +920,7 @@ mod tests {
             "--strict",
             "--history",
             "--history-large",
+            "--no-history",
             "--log-stderr",
             "--capacity",
             "--quiet",

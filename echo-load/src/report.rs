@@ -456,6 +456,7 @@ impl Report {
                 "latency_dist": self.config.latency_dist.to_string(),
                 "log_stderr": self.config.log_stderr,
                 "history": self.config.history,
+                "no_history": self.config.no_history,
                 "workload": "echo",
             },
             "initialised": self.initialised,

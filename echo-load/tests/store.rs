@@ -366,3 +366,30 @@ fn serve_shows_the_store_and_nothing_outside_it() {
     drop(server);
     let _ = std::fs::remove_dir_all(&cwd);
 }
+
+#[test]
+fn no_history_keeps_the_rest_of_the_run_and_no_history() {
+    let cwd = folder("no-history");
+    let (status, stdout) = run_in(
+        &cwd,
+        &["--time-limit", "0.3", "--rate", "20", "--no-history"],
+    );
+    assert_eq!(status, Some(0), "{stdout}");
+    let run = named_folder(&cwd, &stdout);
+    assert!(run.join("results.edn").is_file() && run.join("index.html").is_file());
+    for file in [
+        "history.jsonl",
+        "history.edn",
+        "history.txt",
+        "timeline.html",
+    ] {
+        assert!(!run.join(file).exists(), "{file} with --no-history");
+    }
+    let (status, _) = run_in(&cwd, &["--history", "--no-history"]);
+    assert_eq!(
+        status,
+        Some(2),
+        "--history and --no-history is a usage error"
+    );
+    let _ = std::fs::remove_dir_all(&cwd);
+}
