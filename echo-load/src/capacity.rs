@@ -393,13 +393,6 @@ impl Capacity {
 
     /// Writes `results.json` and `capacity.svg` into `dir` (see [`Report::write`]).
     pub fn write(&self, dir: &Path) -> Result<(), report::OutputError> {
-        let written = report::write_outputs(
-            dir,
-            [
-                ("results.json", Ok(report::pretty(&self.results_json()))),
-                ("capacity.svg", self.plot()),
-            ],
-        );
         let page = crate::pages::Page {
             title: format!("echo capacity search: {}", self.config.describe()),
             shade: crate::pages::Shade::of_outcome(self.outcome()),
@@ -407,11 +400,11 @@ impl Capacity {
             tables: Vec::new(),
             pictures: vec!["capacity.svg"],
         };
-        let index =
-            report::write_outputs(dir, [("index.html", Ok(crate::pages::index(&page, dir)))]);
-        let mut all: Vec<Result<(), report::OutputError>> = vec![written, index];
-        all.extend(self.unwritten.iter().cloned().map(Err));
-        report::OutputError::all(all)
+        let files = [
+            ("results.json", Ok(report::pretty(&self.results_json()))),
+            ("capacity.svg", self.plot()),
+        ];
+        report::write_session(dir, files, &page, &self.unwritten)
     }
 
     /// p50 and p99 against the offered rate (the throughput-latency curve), the bound and

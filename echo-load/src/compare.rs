@@ -637,13 +637,6 @@ impl Comparison {
 
     /// Writes `results.json` and `compare.svg` into `dir` (see [`Report::write`]).
     pub fn write(&self, dir: &Path) -> Result<(), report::OutputError> {
-        let written = report::write_outputs(
-            dir,
-            [
-                ("results.json", Ok(report::pretty(&self.results_json()))),
-                ("compare.svg", self.plot()),
-            ],
-        );
         let page = crate::pages::Page {
             title: format!("echo comparison: {} rounds", self.rounds),
             shade: crate::pages::Shade::of_outcome(self.outcome()),
@@ -651,11 +644,11 @@ impl Comparison {
             tables: Vec::new(),
             pictures: vec!["compare.svg"],
         };
-        let index =
-            report::write_outputs(dir, [("index.html", Ok(crate::pages::index(&page, dir)))]);
-        let mut all: Vec<Result<(), report::OutputError>> = vec![written, index];
-        all.extend(self.unwritten.iter().cloned().map(Err));
-        report::OutputError::all(all)
+        let files = [
+            ("results.json", Ok(report::pretty(&self.results_json()))),
+            ("compare.svg", self.plot()),
+        ];
+        report::write_session(dir, files, &page, &self.unwritten)
     }
 
     /// Throughput per node (median, the rounds' range as a bar, each round a dot) beside

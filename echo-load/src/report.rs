@@ -783,6 +783,22 @@ pub(crate) fn pretty(value: &serde_json::Value) -> String {
 /// A plot, or why it could not be drawn.
 pub(crate) type Plot = Result<String, Box<dyn std::error::Error>>;
 
+/// A comparison's or a capacity search's outputs: `files`, then the folder's page
+/// (`index.html`, which links them and the runs' folders), with the runs' outputs that
+/// could not be written (`unwritten`) among the failures.
+pub(crate) fn write_session<const N: usize>(
+    dir: &Path,
+    files: [(&str, Plot); N],
+    page: &crate::pages::Page,
+    unwritten: &[OutputError],
+) -> Result<(), OutputError> {
+    let written = write_outputs(dir, files);
+    let index = write_outputs(dir, [("index.html", Ok(crate::pages::index(page, dir)))]);
+    let mut all = vec![written, index];
+    all.extend(unwritten.iter().cloned().map(Err));
+    OutputError::all(all)
+}
+
 /// Writes each file into `dir`, under a temporary name first and then renamed, so that
 /// each is whole or absent. Every file is tried; the error names each that could not be
 /// written, with its path.

@@ -10,6 +10,8 @@
 
 mod support;
 
+use support::serve;
+
 use std::io::{BufRead, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -18,8 +20,6 @@ use std::time::Instant;
 
 use base64::Engine as _;
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_echo-load");
 
 /// Chromium's executable: `$CHROMIUM`, the first of Debian's and others' names on PATH,
 /// or Google Chrome where macOS installs it.
@@ -275,52 +275,6 @@ fn pictures_loaded(page: &str, seen: &Seen, least: usize) {
     assert!(seen.errors.is_empty(), "{page}: {:?}", seen.errors);
 }
 
-/// Runs echo-load in `cwd` with `args` against the demo node: the folder it names.
-fn kept(cwd: &Path, args: &[&str]) -> PathBuf {
-    let out = Command::new(BIN)
-        .current_dir(cwd)
-        .arg("--bin")
-        .arg(support::demo_node())
-        .arg("--quiet")
-        .args(args)
-        .output()
-        .expect("run echo-load");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let last = stdout.lines().last().expect("a last line");
-    cwd.join(last.rsplit_once(" in ").expect("the folder").1)
-}
-
-/// A child process, ended when dropped (a failed test leaves nothing running).
-struct Ended(Child);
-
-impl Drop for Ended {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `echo-load serve` on a free port: the child, and its address.
-fn serve(store: &Path) -> (Ended, String) {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--port", "0", "--store"])
-        .arg(store)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("echo-load serve");
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("its first line");
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .trim_end_matches('/')
-        .to_owned();
-    (Ended(child), url)
-}
-
 #[test]
 fn the_web_view_shows_every_run_picture_and_verdict_in_chromium() {
     let Some(chromium) = chromium() else {
@@ -349,20 +303,7 @@ fn the_web_view_shows_every_run_picture_and_verdict_in_chromium() {
             "30",
         ],
     );
-    let capacity = kept(
-        &cwd,
-        &[
-            "--capacity",
-            "--time-limit",
-            "0.3",
-            "--rate",
-            "20000",
-            "--capacity-repeats",
-            "1",
-            "--p99-max",
-            "1000",
-        ],
-    );
+    let capacity = kept(&cwd, support::QUICK_CAPACITY);
     let invalid = kept(
         &cwd,
         &[
@@ -453,4 +394,10 @@ fn the_web_view_shows_every_run_picture_and_verdict_in_chromium() {
     drop(browser);
     drop(server);
     let _ = std::fs::remove_dir_all(&cwd);
+}
+
+/// Runs echo-load in `cwd` with `args` against the demo node: the folder it names.
+fn kept(cwd: &Path, args: &[&str]) -> PathBuf {
+    let (_, stdout) = support::run_in(cwd, args);
+    support::named_folder(cwd, &stdout)
 }

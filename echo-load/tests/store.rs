@@ -4,13 +4,12 @@
 
 mod support;
 
-use std::io::{BufRead, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use support::{named_folder, run_in, serve};
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
 
 use edn_format::{Keyword, Value};
-
-const BIN: &str = env!("CARGO_BIN_EXE_echo-load");
 
 /// A new empty folder for a test.
 fn folder(name: &str) -> PathBuf {
@@ -18,23 +17,6 @@ fn folder(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("test folder");
     dir
-}
-
-/// Runs echo-load in `cwd` with `args` against the demo node: its status and stdout.
-fn run_in(cwd: &Path, args: &[&str]) -> (Option<i32>, String) {
-    let node = support::demo_node();
-    let out = Command::new(BIN)
-        .current_dir(cwd)
-        .arg("--bin")
-        .arg(&node)
-        .args(["--quiet"])
-        .args(args)
-        .output()
-        .expect("run echo-load");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
 }
 
 /// `map[:key]`.
@@ -52,13 +34,6 @@ fn int(v: &Value) -> i64 {
         Value::Integer(n) => *n,
         other => panic!("not an integer: {other}"),
     }
-}
-
-/// The folder the last line of a run's stdout names.
-fn named_folder(cwd: &Path, stdout: &str) -> PathBuf {
-    let last = stdout.lines().last().expect("a last line");
-    let (_, folder) = last.rsplit_once(" in ").expect("'... in FOLDER'");
-    cwd.join(folder)
 }
 
 #[test]
@@ -244,56 +219,12 @@ fn a_comparison_and_a_capacity_search_keep_each_run_in_a_folder_of_its_own() {
     }
     let page = std::fs::read_to_string(search.join("index.html")).unwrap();
     assert!(page.contains("round-2-bin-2/index.html"), "{page}");
-    let (status, stdout) = run_in(
-        &cwd,
-        &[
-            "--capacity",
-            "--time-limit",
-            "0.3",
-            "--rate",
-            "20000",
-            "--capacity-repeats",
-            "1",
-            "--p99-max",
-            "1000",
-        ],
-    );
+    let (status, stdout) = run_in(&cwd, support::QUICK_CAPACITY);
     assert!(matches!(status, Some(0 | 1)), "{stdout}");
     let search = named_folder(&cwd, &stdout);
     assert!(search.join("capacity.svg").is_file());
     assert!(search.join("step-1-run-1").join("results.edn").is_file());
     let _ = std::fs::remove_dir_all(&cwd);
-}
-
-/// A child process, ended when dropped (a failed test leaves nothing running).
-struct Ended(std::process::Child);
-
-impl Drop for Ended {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `echo-load serve` on a free port of 127.0.0.1: the child, and its address.
-fn serve(store: &Path) -> (Ended, String) {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--port", "0", "--store"])
-        .arg(store)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("echo-load serve");
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("its first line");
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .trim_end_matches('/')
-        .to_owned();
-    (Ended(child), url)
 }
 
 /// A raw HTTP exchange with `url`'s server: what it answered.

@@ -1,9 +1,11 @@
-//! What echo-load's integration tests share: the `demo_node` example, built.
+//! What echo-load's integration tests share: the `demo_node` example, built; a run of
+//! echo-load against it in a folder, and the folder it names; `echo-load serve`.
 
 #![allow(dead_code)] // each test file uses its part
 
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 /// The `demo_node` example, built (or brought up to date) once per test run: a test run
@@ -37,3 +39,75 @@ pub fn demo_node() -> PathBuf {
         })
         .clone()
 }
+
+/// echo-load's command.
+const BIN: &str = env!("CARGO_BIN_EXE_echo-load");
+
+/// Runs echo-load in `cwd` with `args` against the demo node: its status and stdout.
+pub fn run_in(cwd: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let node = demo_node();
+    let out = Command::new(BIN)
+        .current_dir(cwd)
+        .arg("--bin")
+        .arg(&node)
+        .args(["--quiet"])
+        .args(args)
+        .output()
+        .expect("run echo-load");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// The folder the last line of a run's stdout names.
+pub fn named_folder(cwd: &Path, stdout: &str) -> PathBuf {
+    let last = stdout.lines().last().expect("a last line");
+    let (_, folder) = last.rsplit_once(" in ").expect("'... in FOLDER'");
+    cwd.join(folder)
+}
+
+/// A child process, ended when dropped (a failed test leaves nothing running).
+pub struct Ended(std::process::Child);
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `echo-load serve` on a free port of 127.0.0.1: the child, and its address.
+pub fn serve(store: &Path) -> (Ended, String) {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--port", "0", "--store"])
+        .arg(store)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("echo-load serve");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("its first line");
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .trim_end_matches('/')
+        .to_owned();
+    (Ended(child), url)
+}
+
+/// A capacity search that ends within seconds: steps of 0.3 s, one run each, from 20,000
+/// requests a second, with a p99 bound no step misses for latency alone.
+pub const QUICK_CAPACITY: &[&str] = &[
+    "--capacity",
+    "--time-limit",
+    "0.3",
+    "--rate",
+    "20000",
+    "--capacity-repeats",
+    "1",
+    "--p99-max",
+    "1000",
+];
