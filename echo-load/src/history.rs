@@ -117,7 +117,7 @@ struct Op {
 
 /// The history: each operation held in memory as it happens (a copy of its few bytes),
 /// and written into a temporary file (`history.jsonl.tmp`) once the load is over, or
-/// whenever [`HELD`] bytes are held; renamed to its own name once whole, so that it is
+/// whenever 64 MiB are held; renamed to its own name once whole, so that it is
 /// whole or absent.
 #[derive(Debug)]
 pub struct History {
@@ -144,7 +144,7 @@ pub struct History {
 impl History {
     /// Creates (or truncates) `history.jsonl`, `history.edn` and `history.txt` in `dir`,
     /// each with `.tmp` added, to be renamed by [`History::finish`]; room is made for
-    /// the operations of `requests` requests at once (up to [`HELD`]), so that holding
+    /// the operations of `requests` requests at once (up to 64 MiB), so that holding
     /// them never moves what is held during the load. `nodes` names the nodes by index.
     pub fn create(dir: &Path, requests: u64, nodes: &[String]) -> io::Result<History> {
         // Each is created now, so that one that cannot be fails the run before it starts.

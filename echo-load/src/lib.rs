@@ -590,9 +590,9 @@ fn last_words(nodes: &[NodeProcess], faults: &fault::Faults) -> Vec<(String, Vec
 }
 
 /// Checks every configuration of a session of several runs, then makes the first's
-/// `out`, if given, ready (see [`prepare_out`]: it holds the session's outputs). Returns
-/// each configuration for its runs: without `--out` (their nodes' logs are not kept) and
-/// without `--history`.
+/// `out`, if given, ready (see [`prepare_out`]: it holds the session's outputs, and each
+/// run's folder, which [`run_kept`] gives it). Returns each configuration for its runs:
+/// without an `out` of their own and without `--history`.
 pub(crate) fn session(configs: &[Config]) -> Result<Vec<Config>, Error> {
     for config in configs {
         config.check()?;
