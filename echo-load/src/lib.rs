@@ -49,6 +49,7 @@ pub mod pages;
 mod pictures;
 pub mod process;
 mod progress;
+mod quick;
 pub mod receive;
 pub mod record;
 pub mod report;

@@ -24,6 +24,7 @@ use crate::check::{self, Schema, Type, integer_u64, same_value};
 use crate::fault::{At, Excerpt, Fault, Faults, Skip};
 use crate::history::{Completion, History};
 use crate::journal::Journal;
+use crate::quick;
 use crate::send::{Payloads, Rng};
 use crate::service::Services;
 
@@ -276,6 +277,8 @@ pub struct Router {
     /// The number in the first node's name (`n0`: 0, `n1`: 1): node `k` is `names[k -
     /// first_node]`.
     first_node: usize,
+    /// Whether every name is `n{first_node + k}` (Maelstrom's own, not `--node`'s).
+    plain_names: bool,
     /// `["n1","n2",...]`, as every init carries it.
     node_ids: Vec<u8>,
     payloads: Payloads,
@@ -345,6 +348,14 @@ impl Router {
         // Maelstrom's client ids count from c0: one init client a node, then the
         // workload's clients (client.clj, `open!`; db.clj, setup).
         let first = names.len() as u64;
+        let first_node = names
+            .first()
+            .and_then(|n| n_index(n.as_bytes(), b'n'))
+            .unwrap_or(0);
+        let plain_names = names
+            .iter()
+            .enumerate()
+            .all(|(k, name)| *name == format!("n{}", first_node + k));
         Router {
             slots: (0..clients).collect(),
             next_client: first + clients as u64,
@@ -361,10 +372,8 @@ impl Router {
             idle: (0..clients).collect(),
             links,
             node_ids: echo_wire::frame::node_ids(&names),
-            first_node: names
-                .first()
-                .and_then(|n| n_index(n.as_bytes(), b'n'))
-                .unwrap_or(0),
+            first_node,
+            plain_names,
             names,
             payloads,
             rng: Rng::new(seed),
@@ -1043,14 +1052,13 @@ impl Router {
         }
     }
 
-    /// Reads `line`, from node `n`, as [`Router::line`] would, if it is a right reply in
-    /// the layout echo-node prints,
-    /// `{"src":"n0","dest":"c1","body":{"type":"echo_ok","echo":E,"in_reply_to":M,"msg_id":N}}`,
-    /// and nothing after it: from a node, to an open client waiting for `M`, with `E` the
-    /// very bytes that client sent and `N` an integer. Such a line is valid UTF-8 (its
-    /// bytes are ASCII but for `E`, which is), so it needs no check as text; and it meets
-    /// every rule the full reading applies, which it costs a comparison of bytes to know.
-    /// `None`: the line is anything else, and [`Router::line`] reads it.
+    /// Reads `line`, from node `n`, as [`Router::line`] would, if it is a right reply that
+    /// [`quick::read`] takes (any key order, any whitespace, no escape): from a node, to
+    /// an open client waiting for its `in_reply_to`, with its echo the very bytes that
+    /// client sent. Such a line meets every rule the full reading applies, and it is
+    /// valid UTF-8 (every byte of it is matched ASCII but for the echo, which is), so it
+    /// needs no check as text. `None`: the line is anything else, and [`Router::line`]
+    /// reads it.
     pub fn right_reply(
         &mut self,
         n: usize,
@@ -1058,40 +1066,35 @@ impl Router {
         line: &[u8],
         now: Instant,
     ) -> Option<Outcome> {
-        let rest = line.strip_prefix(b"{\"src\":\"")?;
-        let (src, rest) = name_token(rest)?;
-        let k = n_index(src, b'n')?.checked_sub(self.first_node)?;
-        if self.names.get(k).map(String::as_bytes) != Some(src) {
+        // The client the echo was compared for, when `dest` came before the body.
+        let found = std::cell::Cell::new(None);
+        let reply = quick::read(line, |dest| {
+            let slot = self.waiting_client(dest)?;
+            found.set(Some(slot));
+            let waiting = self.clients[slot].waiting.as_ref()?;
+            Some(self.payloads.get(waiting.payload))
+        })?;
+        let k = n_index(reply.src, b'n')?.checked_sub(self.first_node)?;
+        // Names `n{first_node + k}` are known from their digits (no leading zero).
+        if k >= self.names.len() || (!self.plain_names && self.names[k].as_bytes() != reply.src) {
             return None;
         }
-        let rest = rest.strip_prefix(b",\"dest\":\"")?;
-        let (dest, rest) = name_token(rest)?;
-        let number_of = n_index(dest, b'c')?;
-        let slot = *self.slots.get(number_of.checked_sub(self.names.len())?)?;
-        if slot == CLOSED || self.clients[slot].name.as_bytes() != dest {
-            return None;
-        }
-        let rest = rest.strip_prefix(b",\"body\":{\"type\":\"echo_ok\",\"echo\":")?;
-        let echo_at = line.len() - rest.len();
+        let slot = match found.get() {
+            Some(slot) => slot,
+            None => self.waiting_client(reply.dest)?,
+        };
         let waiting = self.clients[slot].waiting.as_ref()?;
-        let echo = self.payloads.get(waiting.payload);
-        let rest = rest.strip_prefix(echo)?;
-        let echo = &line[echo_at..echo_at + echo.len()];
-        let rest = rest.strip_prefix(b",\"in_reply_to\":")?;
-        let (in_reply_to, rest) = digits(rest)?;
-        let id = in_reply_to.iter().try_fold(0u64, |id, &d| {
-            id.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-        });
-        if id != Some(waiting.msg_id) {
+        if waiting.msg_id != reply.in_reply_to
+            || (!reply.echo_known && self.payloads.get(waiting.payload) != reply.echo)
+        {
             return None;
         }
-        let rest = rest.strip_prefix(b",\"msg_id\":")?;
-        let (msg_id, rest) = digits(rest)?;
-        if rest != b"}}" {
-            return None;
-        }
+        let (echo, msg_id) = (reply.echo, reply.msg_id);
         self.links[n].last_line = now;
-        if self.strict && !self.links[n].ids.insert(msg_id) {
+        if self.strict
+            && let Some(msg_id) = msg_id
+            && !self.links[n].ids.insert(msg_id)
+        {
             self.faults.push(Fault::RepeatedMsgId {
                 at: At {
                     node: self.names[n].clone(),
@@ -1103,6 +1106,17 @@ impl Router {
         let waiting = self.take_waiting(n, number, slot)?;
         self.journal.message(now, line, true, true);
         Some(self.answered(n, slot, &waiting, echo, now))
+    }
+
+    /// The open client named `name` (as its bytes, `c12`), if it is one. A client's
+    /// name is `c` and its number, and [`Router::slots`] maps each open number to its
+    /// client: so digits with no leading zero that find an open slot are its name.
+    #[inline]
+    fn waiting_client(&self, name: &[u8]) -> Option<usize> {
+        let number = n_index(name, b'c')?;
+        let slot = *self.slots.get(number.checked_sub(self.names.len())?)?;
+        debug_assert!(slot == CLOSED || self.clients[slot].name.as_bytes() == name);
+        (slot != CLOSED).then_some(slot)
     }
 
     /// Client `c` skips a message that is not its reply: counted, classified, noted.
@@ -1307,13 +1321,6 @@ impl UniqueIds {
     }
 }
 
-/// A name's characters up to its closing quote, and what follows the quote: `None` if
-/// it has an escape (or no end).
-fn name_token(text: &[u8]) -> Option<(&[u8], &[u8])> {
-    let end = text.iter().position(|&b| b == b'"' || b == b'\\')?;
-    (text[end] == b'"').then(|| (&text[..end], &text[end + 1..]))
-}
-
 /// `k` of a name `{prefix}{k}` (`n3`, `c12`), written as Maelstrom writes it (no leading
 /// zero).
 fn n_index(name: &[u8], prefix: u8) -> Option<usize> {
@@ -1324,19 +1331,6 @@ fn n_index(name: &[u8], prefix: u8) -> Option<usize> {
     digits.iter().try_fold(0usize, |k, &d| {
         d.is_ascii_digit().then(|| k * 10 + (d - b'0') as usize)
     })
-}
-
-/// The digits of a JSON integer at the start of `text` (no sign, no leading zero), and
-/// what follows them.
-fn digits(text: &[u8]) -> Option<(&[u8], &[u8])> {
-    let end = text
-        .iter()
-        .position(|b| !b.is_ascii_digit())
-        .unwrap_or(text.len());
-    if end == 0 || (text[0] == b'0' && end > 1) {
-        return None;
-    }
-    Some(text.split_at(end))
 }
 
 #[cfg(test)]
@@ -1568,8 +1562,8 @@ mod tests {
         }
     }
 
-    /// A reply to client `c2`'s first request: its parts, each as given, for the layout
-    /// of [`Router::right_reply`].
+    /// A reply to client `c2`'s first request: its parts, each as given, in echo-node's
+    /// layout.
     fn reply_line(
         src: &str,
         dest: &str,
@@ -1578,20 +1572,50 @@ mod tests {
         msg_id: &str,
         tail: &str,
     ) -> String {
-        format!(
-            r#"{{"src":{src},"dest":{dest},"body":{{"type":"echo_ok","echo":{echo},"in_reply_to":{in_reply_to},"msg_id":{msg_id}}}}}{tail}"#
-        )
+        laid_out(0, src, dest, echo, in_reply_to, msg_id, tail)
+    }
+
+    /// The reply of [`reply_line`] in one of the layouts other nodes print: 0 echo-node's;
+    /// 1 serde_json's maps (keys sorted, the body first); 2 rustengan's (`msg_id` first,
+    /// the echo last); 3 with whitespace after each `:` and `,`, Maelstrom's `id` and
+    /// no `msg_id`.
+    fn laid_out(
+        layout: u8,
+        src: &str,
+        dest: &str,
+        echo: &str,
+        in_reply_to: &str,
+        msg_id: &str,
+        tail: &str,
+    ) -> String {
+        match layout {
+            0 => format!(
+                r#"{{"src":{src},"dest":{dest},"body":{{"type":"echo_ok","echo":{echo},"in_reply_to":{in_reply_to},"msg_id":{msg_id}}}}}{tail}"#
+            ),
+            1 => format!(
+                r#"{{"body":{{"echo":{echo},"in_reply_to":{in_reply_to},"msg_id":{msg_id},"type":"echo_ok"}},"dest":{dest},"src":{src}}}{tail}"#
+            ),
+            2 => format!(
+                r#"{{"src":{src},"dest":{dest},"body":{{"msg_id":{msg_id},"in_reply_to":{in_reply_to},"type":"echo_ok","echo":{echo}}}}}{tail}"#
+            ),
+            _ => format!(
+                r#"{{"id": 3, "src": {src}, "dest": {dest}, "body": {{"type": "echo_ok", "echo": {echo}, "in_reply_to": {in_reply_to}}}}}{tail}"#
+            ),
+        }
     }
 
     #[test]
-    fn a_right_reply_in_echo_nodes_layout_is_known_by_its_bytes() {
-        for strict in [false, true] {
+    fn a_right_reply_in_any_layout_is_known_in_one_pass() {
+        for (strict, layout) in [false, true]
+            .into_iter()
+            .flat_map(|s| (0..4).map(move |l| (s, l)))
+        {
             let (mut r, mut outs) = router(1, 2, strict);
             let now = Instant::now();
             assert_eq!(r.send(now, now, |n| &mut outs[n]), Some(0));
             let echo = echo_of(&outs[0]);
             r.written(0, outs[0].len(), 0, now);
-            let line = reply_line(r#""n1""#, r#""c2""#, &echo, "1", "7", "");
+            let line = laid_out(layout, r#""n1""#, r#""c2""#, &echo, "1", "7", "");
             let outcome = r.right_reply(1, 2, line.as_bytes(), now);
             assert!(matches!(outcome, Some(Outcome::Answered { .. })), "{line}");
             assert_eq!(r.counts.ok, 1);
@@ -1600,6 +1624,23 @@ mod tests {
             // The same line again: the client waits for nothing; the full reading decides.
             assert_eq!(r.right_reply(1, 3, line.as_bytes(), now), None);
         }
+    }
+
+    #[test]
+    fn names_out_of_the_plain_order_are_compared_whole() {
+        let names = vec!["n1".to_owned(), "n3".to_owned()];
+        let payloads = Payloads::new(&PayloadKind::Maelstrom, 1);
+        let mut r = Router::new(names, 1, payloads, 1, Duration::from_secs(5), false);
+        let mut outs = vec![Vec::new(), Vec::new()];
+        let now = Instant::now();
+        assert_eq!(r.send(now, now, |n| &mut outs[n]), Some(0));
+        let echo = echo_of(&outs[0]);
+        r.written(0, outs[0].len(), 0, now);
+        // `n2` would be the second node were the names n1, n2: here it names none.
+        let line = reply_line(r#""n2""#, r#""c2""#, &echo, "1", "7", "");
+        assert_eq!(r.right_reply(0, 2, line.as_bytes(), now), None);
+        let line = reply_line(r#""n1""#, r#""c2""#, &echo, "1", "7", "");
+        assert!(r.right_reply(0, 2, line.as_bytes(), now).is_some());
     }
 
     /// `right` four times in five, else one of `wrong`.
@@ -1625,6 +1666,7 @@ mod tests {
             msg_id in mostly("1", vec!["0", "01", "-1", "1.5", "99999999999999999999999", "\"1\"", "1 "]),
             tail in mostly("", vec![" ", "x", "}", "\u{e9}"]),
             repeat in proptest::bool::ANY,
+            layout in 0u8..4,
         ) {
             let (mut fast, mut outs) = router(2, 2, strict);
             let (mut full, mut outs_full) = router(2, 2, strict);
@@ -1643,7 +1685,7 @@ mod tests {
                 "truncated" => sent[..sent.len() - 1].to_owned(),
                 _ => "12".to_owned(),
             };
-            let line = reply_line(src, dest, &echo, in_reply_to, msg_id, tail);
+            let line = laid_out(layout, src, dest, &echo, in_reply_to, msg_id, tail);
             if repeat {
                 // A msg_id this node used before, for --strict's check.
                 let earlier = r#"{"src":"n0","dest":"n1","body":{"type":"x","msg_id":1}}"#;
@@ -1651,12 +1693,16 @@ mod tests {
                 full.line(0, 2, earlier.as_bytes(), now);
             }
             if let Some(outcome) = fast.right_reply(0, 3, line.as_bytes(), now) {
+                let answered = matches!(outcome, Outcome::Answered { .. });
                 proptest::prop_assert_eq!(Some(outcome), Some(full.line(0, 3, line.as_bytes(), now)), "{}", line);
                 proptest::prop_assert_eq!(fast.counts, full.counts);
                 for kind in Kind::ALL {
                     proptest::prop_assert_eq!(fast.faults.count(kind), full.faults.count(kind), "{:?}: {}", kind, line);
                 }
-                proptest::prop_assert!(echo == sent && tail.is_empty(), "{}", line);
+                // Only a right reply: its echo the payload (whitespace before it aside),
+                // nothing but whitespace after the object.
+                proptest::prop_assert!(answered, "{}", line);
+                proptest::prop_assert!(echo.trim_start() == sent && tail.trim().is_empty(), "{}", line);
             } else {
                 // The fast reading changed nothing.
                 proptest::prop_assert_eq!(fast.counts, full.counts);

@@ -1,0 +1,397 @@
+//! Stage 4's fast path: a reply read in one pass over its bytes, in any key order and
+//! any JSON whitespace, when it can only be an `echo_ok` that every rule of the full
+//! reading ([`crate::check`]) accepts. Whatever it is not sure of, it leaves to the full
+//! reading: it returns `None`, and the line is read again from its start.
+//!
+//! It takes a line only if it has no backslash: with none, a string is its bytes from
+//! one quote to the next, a key is compared as plain bytes, and no string needs
+//! decoding. Every byte of the line is either matched against a constant (keys,
+//! punctuation, `"echo_ok"`), read as digits or a name, or part of the echo, and each of
+//! those readings refuses a backslash, so the line needs no search of its own for one.
+//! The line must be exactly the envelope of net.clj's `Message` schema (`src`, `dest`,
+//! `body`, optionally `id`, each once) and an `echo_ok` body of the reply's closed schema
+//! (`type`, `echo`, `in_reply_to`, optionally `msg_id`, each once), its integers written
+//! as plain digits, and nothing after the object but whitespace. Its bytes are not
+//! checked as UTF-8 or as JSON values here: the caller compares the names with its own
+//! and the echo with the bytes it sent, all valid UTF-8 and valid JSON, and a line whose
+//! every other byte this reading has matched is then valid too.
+
+/// The parts of a line [`read`] took: each a slice of the line.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Reply<'a> {
+    /// What `src`'s string holds (between its quotes).
+    pub(crate) src: &'a [u8],
+    /// What `dest`'s string holds.
+    pub(crate) dest: &'a [u8],
+    /// The echo's value as written.
+    pub(crate) echo: &'a [u8],
+    /// Whether [`Reply::echo`] is already known to be the payload that `expected` gave
+    /// for [`Reply::dest`] (`dest` came before the body); if not, the caller compares.
+    pub(crate) echo_known: bool,
+    /// `in_reply_to`, read from its digits.
+    pub(crate) in_reply_to: u64,
+    /// `msg_id`'s digits, if it has one.
+    pub(crate) msg_id: Option<&'a [u8]>,
+}
+
+/// Reads `line` as a reply in one pass, or `None`: the full reading must decide.
+/// `expected` gives the payload (a JSON text) that a `dest` waits for, if any: when
+/// `dest` comes before the body, the echo is compared with it where it stands.
+#[inline]
+pub(crate) fn read<'a, 'p>(
+    line: &'a [u8],
+    expected: impl Fn(&[u8]) -> Option<&'p [u8]>,
+) -> Option<Reply<'a>> {
+    let mut r = Pass { rest: line };
+    let (mut src, mut dest, mut body, mut id) = (None, None, None, false);
+    r.open()?;
+    loop {
+        match r.key()? {
+            b's' => once(&mut src, r.member(b"rc\"")?.string()?)?,
+            b'd' => once(&mut dest, r.member(b"est\"")?.string()?)?,
+            b'b' => {
+                let payload = match dest {
+                    Some(dest) => Some(expected(dest)?),
+                    None => None,
+                };
+                once(&mut body, r.member(b"ody\"")?.body(payload)?)?;
+            }
+            b'i' if !id => {
+                id = true;
+                r.member(b"d\"")?.digits()?;
+            }
+            _ => return None,
+        }
+        if r.close()? {
+            break;
+        }
+    }
+    r.ws();
+    if !r.rest.is_empty() {
+        return None;
+    }
+    let body = body?;
+    let in_reply_to = body.in_reply_to.iter().try_fold(0u64, |id, &d| {
+        id.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })?;
+    Some(Reply {
+        src: src?,
+        dest: dest?,
+        echo: body.echo,
+        echo_known: body.echo_known,
+        in_reply_to,
+        msg_id: body.msg_id,
+    })
+}
+
+/// What [`Pass::body`] read.
+struct Body<'a> {
+    echo: &'a [u8],
+    echo_known: bool,
+    in_reply_to: &'a [u8],
+    msg_id: Option<&'a [u8]>,
+}
+
+/// Sets `slot` to `value` if it is empty: a key given twice is the full reading's.
+#[inline]
+fn once<T>(slot: &mut Option<T>, value: T) -> Option<()> {
+    if slot.is_some() {
+        return None;
+    }
+    *slot = Some(value);
+    Some(())
+}
+
+/// Whether `b` is JSON whitespace.
+#[inline]
+fn is_ws(b: u8) -> bool {
+    // One comparison for the usual byte, which is none.
+    b <= b' ' && matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// A pass over a line.
+struct Pass<'a> {
+    /// What is left of the line to read.
+    rest: &'a [u8],
+}
+
+impl<'a> Pass<'a> {
+    /// Skips JSON whitespace: called only where the next byte is not the one expected,
+    /// so a line without whitespace costs one comparison a token.
+    #[cold]
+    fn ws(&mut self) {
+        while let [b, rest @ ..] = self.rest
+            && is_ws(*b)
+        {
+            self.rest = rest;
+        }
+    }
+
+    /// `b`, after any whitespace: whether it came (and was taken).
+    #[inline]
+    fn eat(&mut self, b: u8) -> bool {
+        if self.rest.first() != Some(&b) {
+            self.ws();
+        }
+        match self.rest {
+            [first, rest @ ..] if *first == b => {
+                self.rest = rest;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// An object's `{`.
+    #[inline]
+    fn open(&mut self) -> Option<()> {
+        self.eat(b'{').then_some(())
+    }
+
+    /// A key's opening quote: the key's first byte, taken.
+    #[inline]
+    fn key(&mut self) -> Option<u8> {
+        if !self.eat(b'"') {
+            return None;
+        }
+        let (first, rest) = self.rest.split_first()?;
+        self.rest = rest;
+        Some(*first)
+    }
+
+    /// The rest of a key (`rest`, its closing quote included) and its colon: the pass,
+    /// at the member's value.
+    #[inline]
+    fn member(&mut self, rest: &[u8]) -> Option<&mut Self> {
+        self.rest = self.rest.strip_prefix(rest)?;
+        self.eat(b':').then_some(self)
+    }
+
+    /// After a member: `,` (`false`, another follows) or `}` (`true`, the object ends).
+    #[inline]
+    fn close(&mut self) -> Option<bool> {
+        if !matches!(self.rest.first(), Some(b',' | b'}')) {
+            self.ws();
+        }
+        let (&b, rest) = self.rest.split_first()?;
+        self.rest = rest;
+        match b {
+            b',' => Some(false),
+            b'}' => Some(true),
+            _ => None,
+        }
+    }
+
+    /// A string with no backslash, as the bytes between its quotes.
+    #[inline]
+    fn string(&mut self) -> Option<&'a [u8]> {
+        if !self.eat(b'"') {
+            return None;
+        }
+        let rest = self.rest;
+        // Names are short: a loop is cheaper than a search's set-up.
+        let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+        if rest[end] != b'"' {
+            return None;
+        }
+        self.rest = &rest[end + 1..];
+        Some(&rest[..end])
+    }
+
+    /// A JSON integer's digits as Maelstrom's names write them: no sign, no leading zero.
+    #[inline]
+    fn digits(&mut self) -> Option<&'a [u8]> {
+        if !self.rest.first().is_some_and(u8::is_ascii_digit) {
+            self.ws();
+        }
+        let rest = self.rest;
+        let end = rest
+            .iter()
+            .position(|b| !b.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if end == 0 || (rest[0] == b'0' && end > 1) {
+            return None;
+        }
+        self.rest = &rest[end..];
+        Some(&rest[..end])
+    }
+
+    /// The body of an `echo_ok`; `payload`, what its echo must be, if known.
+    #[inline]
+    fn body(&mut self, payload: Option<&[u8]>) -> Option<Body<'a>> {
+        let (mut type_, mut echo, mut in_reply_to, mut msg_id) = (false, None, None, None);
+        self.open()?;
+        loop {
+            match self.key()? {
+                b't' if !type_ => {
+                    type_ = true;
+                    let at = self.member(b"ype\"")?;
+                    if !at.eat(b'"') {
+                        return None;
+                    }
+                    at.rest = at.rest.strip_prefix(b"echo_ok\"")?;
+                }
+                b'e' => {
+                    let at = self.member(b"cho\"")?;
+                    let value = match payload {
+                        // Compared where it stands; what follows must end a value (a
+                        // payload `1` is not the start of `12`), as `close` makes sure.
+                        Some(p) => {
+                            if at.rest.first() != p.first() {
+                                at.ws();
+                            }
+                            let value = at.rest.get(..p.len()).filter(|v| *v == p)?;
+                            at.rest = &at.rest[p.len()..];
+                            value
+                        }
+                        None => {
+                            at.ws();
+                            at.value()?
+                        }
+                    };
+                    once(&mut echo, value)?;
+                }
+                b'i' => once(&mut in_reply_to, self.member(b"n_reply_to\"")?.digits()?)?,
+                b'm' => once(&mut msg_id, self.member(b"sg_id\"")?.digits()?)?,
+                _ => return None,
+            }
+            if self.close()? {
+                break;
+            }
+        }
+        type_.then_some(())?;
+        Some(Body {
+            echo: echo?,
+            echo_known: payload.is_some(),
+            in_reply_to: in_reply_to?,
+            msg_id,
+        })
+    }
+
+    /// A value's bytes, up to the `,` or `}` that ends it (whitespace before that left
+    /// out), keeping count of nested brackets and skipping strings; `None` at a
+    /// backslash. It need not be valid: the caller takes it only if it is byte for byte
+    /// one it knows.
+    #[inline]
+    fn value(&mut self) -> Option<&'a [u8]> {
+        let all = self.rest;
+        let (mut depth, mut i) = (0usize, 0);
+        while let Some(&b) = all.get(i) {
+            match b {
+                b'"' => {
+                    let end = i + 1 + memchr::memchr2(b'"', b'\\', all.get(i + 1..)?)?;
+                    if all[end] != b'"' {
+                        return None;
+                    }
+                    i = end;
+                }
+                b'\\' => return None,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' if depth > 0 => depth -= 1,
+                b',' | b'}' if depth == 0 => break,
+                _ => {}
+            }
+            i += 1;
+        }
+        self.rest = &all[i..];
+        let mut end = i;
+        while end > 0 && is_ws(all[end - 1]) {
+            end -= 1;
+        }
+        (end > 0).then(|| &all[..end])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `line` read by a client `c5` that waits for `payload`.
+    fn reply<'a>(line: &'a str, payload: &'static str) -> Option<Reply<'a>> {
+        read(line.as_bytes(), |dest| {
+            (dest == b"c5").then_some(payload.as_bytes())
+        })
+    }
+
+    #[test]
+    fn any_key_order_and_whitespace() {
+        let echo = r#""Please echo 7""#;
+        for (line, echo_known) in [
+            (
+                r#"{"src":"n0","dest":"c5","body":{"type":"echo_ok","echo":"Please echo 7","in_reply_to":12,"msg_id":3}}"#,
+                true,
+            ),
+            (
+                r#"{"body":{"msg_id":3,"in_reply_to":12,"type":"echo_ok","echo":"Please echo 7"},"dest":"c5","src":"n0"}"#,
+                false,
+            ),
+            (
+                " { \"id\" : 4 ,\t\"src\" : \"n0\" , \"dest\":\"c5\",\r\n\"body\": { \"echo\" : \"Please echo 7\" , \"in_reply_to\" : 12 , \"type\" : \"echo_ok\", \"msg_id\":3 } } \r",
+                true,
+            ),
+        ] {
+            let want = Reply {
+                src: b"n0",
+                dest: b"c5",
+                echo: echo.as_bytes(),
+                echo_known,
+                in_reply_to: 12,
+                msg_id: Some(b"3"),
+            };
+            assert_eq!(reply(line, echo), Some(want), "{line}");
+        }
+        // An echo of any JSON value, read where `dest` comes after it.
+        let late = r#"{"src":"n0","body":{"type":"echo_ok","echo":[1, {"a":"}"}] ,"in_reply_to":12},"dest":"c5"}"#;
+        let got = reply(late, "").expect("read");
+        assert_eq!(
+            (got.echo, got.echo_known, got.msg_id),
+            (&br#"[1, {"a":"}"}]"#[..], false, None)
+        );
+        // Compared where it stands: the payload's bytes, whitespace before them.
+        let known =
+            r#"{"src":"n0","dest":"c5","body":{"type":"echo_ok","echo": [1,2],"in_reply_to":1}}"#;
+        assert_eq!(reply(known, "[1,2]").map(|r| r.echo), Some(&b"[1,2]"[..]));
+    }
+
+    #[test]
+    fn what_it_is_not_sure_of_is_the_full_readings() {
+        for line in [
+            // An escape outside the payload's own bytes.
+            r#"{"src":"n0","body":{"type":"echo_ok","echo":"a\"b","in_reply_to":1},"dest":"c5"}"#,
+            r#"{"src":"n\u0030","dest":"c5","body":{"type":"echo_ok","echo":"a","in_reply_to":1}}"#,
+            // Not the payload, or the payload and more.
+            r#"{"src":"n0","dest":"c5","body":{"type":"echo_ok","echo":"b","in_reply_to":1}}"#,
+            r#"{"src":"n0","dest":"c5","body":{"type":"echo_ok","echo":"a"x,"in_reply_to":1}}"#,
+            // For a client that waits for nothing.
+            r#"{"src":"n0","dest":"c6","body":{"type":"echo_ok","echo":"a","in_reply_to":1}}"#,
+            // A key twice, an unknown key, a missing one, another type.
+            r#"{"src":"n0","src":"n1","dest":"c5","body":{"type":"echo_ok","echo":"a","in_reply_to":1}}"#,
+            r#"{"src":"n0","dest":"c5","body":{"type":"echo_ok","echo":"a","in_reply_to":1,"in_reply_to":2}}"#,
+            r#"{"src":"n0","dest":"c5","body":{"type":"echo_ok","type":"echo_ok","echo":"a","in_reply_to":1}}"#,
+            r#"{"src":"n0","dest":"c5","x":1,"body":{"type":"echo_ok","echo":"a","in_reply_to":1}}"#,
+            r#"{"src":"n0","dest":"c5","body":{"type":"echo_ok","echo":"a","in_reply_to":1,"code":1}}"#,
+            r#"{"src":"n0","dest":"c5","body":{"type":"echo_ok","echo":"a"}}"#,
+            r#"{"src":"n0","body":{"type":"echo_ok","echo":"a","in_reply_to":1}}"#,
+            r#"{"src":"n0","dest":"c5","body":{"type":"error","echo":"a","in_reply_to":1}}"#,
+            r#"{"src":"n0","dest":"c5","body":{"type":"echo_okay","echo":"a","in_reply_to":1}}"#,
+            r#"{"src":"n0","dest":"c5","body":{"echo":"a","in_reply_to":1}}"#,
+            r#"{"src":"n0","dest":"c5","body":{"typo":"echo_ok","echo":"a","in_reply_to":1}}"#,
+            // Integers not as plain digits, or not integers.
+            r#"{"src":"n0","dest":"c5","body":{"type":"echo_ok","echo":"a","in_reply_to":01}}"#,
+            r#"{"src":"n0","dest":"c5","body":{"type":"echo_ok","echo":"a","in_reply_to":-1}}"#,
+            r#"{"src":"n0","dest":"c5","body":{"type":"echo_ok","echo":"a","in_reply_to":1.0}}"#,
+            r#"{"src":"n0","dest":"c5","body":{"type":"echo_ok","echo":"a","in_reply_to":99999999999999999999}}"#,
+            r#"{"src":"n0","dest":"c5","body":{"type":"echo_ok","echo":"a","in_reply_to":1,"msg_id":"1"}}"#,
+            r#"{"id":-1,"src":"n0","dest":"c5","body":{"type":"echo_ok","echo":"a","in_reply_to":1}}"#,
+            // Anything after the object, or a cut line.
+            r#"{"src":"n0","dest":"c5","body":{"type":"echo_ok","echo":"a","in_reply_to":1}}x"#,
+            r#"{"src":"n0","dest":"c5","body":{"type":"echo_ok","echo":"a","in_reply_to":1}"#,
+            r#"{"src":"n0","dest":"c5","body":{"type":"echo_ok","echo":"a"#,
+            r#"{"src":"n0","dest":"c5","body":null}"#,
+            r#"{}"#,
+            "",
+        ] {
+            assert_eq!(reply(line, r#""a""#), None, "{line}");
+        }
+    }
+}
