@@ -30,8 +30,12 @@ pub(crate) struct Reply<'a> {
     pub(crate) echo_known: bool,
     /// `in_reply_to`, read from its digits.
     pub(crate) in_reply_to: u64,
+    /// `in_reply_to`'s digits.
+    in_reply_to_digits: &'a [u8],
     /// `msg_id`'s digits, if it has one.
     pub(crate) msg_id: Option<&'a [u8]>,
+    /// The envelope's `id` digits, if it has one.
+    id: Option<&'a [u8]>,
 }
 
 /// Reads `line` as a reply in one pass, or `None`: the full reading must decide.
@@ -43,7 +47,7 @@ pub(crate) fn read<'a, 'p>(
     expected: impl Fn(&[u8]) -> Option<&'p [u8]>,
 ) -> Option<Reply<'a>> {
     let mut r = Pass { rest: line };
-    let (mut src, mut dest, mut body, mut id) = (None, None, None, false);
+    let (mut src, mut dest, mut body, mut id) = (None, None, None, None);
     r.open()?;
     loop {
         match r.key()? {
@@ -56,10 +60,7 @@ pub(crate) fn read<'a, 'p>(
                 };
                 once(&mut body, r.member(b"ody\"")?.body(payload)?)?;
             }
-            b'i' if !id => {
-                id = true;
-                r.member(b"d\"")?.digits()?;
-            }
+            b'i' => once(&mut id, r.member(b"d\"")?.digits()?)?,
             _ => return None,
         }
         if r.close()? {
@@ -71,17 +72,163 @@ pub(crate) fn read<'a, 'p>(
         return None;
     }
     let body = body?;
-    let in_reply_to = body.in_reply_to.iter().try_fold(0u64, |id, &d| {
-        id.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-    })?;
     Some(Reply {
         src: src?,
         dest: dest?,
         echo: body.echo,
         echo_known: body.echo_known,
-        in_reply_to,
+        in_reply_to: number(body.in_reply_to)?,
+        in_reply_to_digits: body.in_reply_to,
         msg_id: body.msg_id,
+        id,
     })
+}
+
+/// Whether `a` and `b`, of one length, are the same bytes: a few loads of words for the
+/// short parts of a layout, where a call to `memcmp` costs more than the comparison.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    debug_assert_eq!(a.len(), b.len());
+    let word = |s: &[u8], at: usize| {
+        s.get(at..at + 8)
+            .and_then(|w| w.try_into().ok())
+            .map(u64::from_ne_bytes)
+    };
+    let n = a.len();
+    match n {
+        // Two words, overlapping where `n` is under 16: every byte is in one of them.
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        4..=7 => {
+            let half = |s: &[u8], at: usize| {
+                s.get(at..at + 4)
+                    .and_then(|w| w.try_into().ok())
+                    .map(u32::from_ne_bytes)
+            };
+            half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4)
+        }
+        _ => a == b,
+    }
+}
+
+/// The number plain digits write, if it fits.
+#[inline]
+fn number(digits: &[u8]) -> Option<u64> {
+    digits.iter().try_fold(0u64, |n, &d| {
+        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
+}
+
+/// A value of a reply that changes from one reply to the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hole {
+    Src,
+    Dest,
+    Echo,
+    InReplyTo,
+    MsgId,
+    Id,
+}
+
+/// A node's reply layout, learnt from a reply [`read`] took: its bytes, but for the
+/// values that change from one reply to the next (the holes). A reply that is those
+/// bytes with new values in the holes is one [`read`] would take alike: the same keys
+/// in the same order and the same whitespace, around a name, digits or an echo of the
+/// same kinds. So a node that lays out every reply alike (every node seen does) costs
+/// a comparison of bytes a reply, whatever its layout.
+#[derive(Debug, Default)]
+pub(crate) struct Layout {
+    /// The constant parts' bytes, one after another.
+    bytes: Vec<u8>,
+    /// Each constant part's end in `bytes` and the hole after it (`None` for the last
+    /// part: the line's end). Empty: nothing learnt yet.
+    parts: Vec<(usize, Option<Hole>)>,
+}
+
+impl Layout {
+    /// Learns the layout of `line`, which [`read`] read as `reply`. Reuses its buffers:
+    /// no allocation once they are as long as a node's replies need.
+    pub(crate) fn learn(&mut self, line: &[u8], reply: &Reply<'_>) {
+        let at = |part: &[u8]| part.as_ptr() as usize - line.as_ptr() as usize;
+        let mut holes = [
+            Some((reply.src, Hole::Src)),
+            Some((reply.dest, Hole::Dest)),
+            Some((reply.echo, Hole::Echo)),
+            Some((reply.in_reply_to_digits, Hole::InReplyTo)),
+            reply.msg_id.map(|m| (m, Hole::MsgId)),
+            reply.id.map(|i| (i, Hole::Id)),
+        ];
+        holes.sort_by_key(|h| h.map(|(part, _)| at(part)));
+        self.bytes.clear();
+        self.parts.clear();
+        let mut from = 0;
+        for (part, hole) in holes.into_iter().flatten() {
+            self.bytes.extend_from_slice(&line[from..at(part)]);
+            self.parts.push((self.bytes.len(), Some(hole)));
+            from = at(part) + part.len();
+        }
+        self.bytes.extend_from_slice(&line[from..]);
+        self.parts.push((self.bytes.len(), None));
+    }
+
+    /// Reads `line` as a reply in this layout, as [`read`] would, or `None` (not this
+    /// layout, or nothing learnt).
+    #[inline]
+    pub(crate) fn read<'a, 'p>(
+        &self,
+        line: &'a [u8],
+        expected: impl Fn(&[u8]) -> Option<&'p [u8]>,
+    ) -> Option<Reply<'a>> {
+        if self.parts.is_empty() {
+            return None;
+        }
+        let mut rest = line;
+        let (mut src, mut dest, mut echo, mut echo_known) = (&[][..], None, &[][..], false);
+        let (mut in_reply_to, mut msg_id, mut id) = (&[][..], None, None);
+        let mut from = 0;
+        for &(end, hole) in &self.parts {
+            let part = &self.bytes[from..end];
+            if rest.len() < part.len() || !same(&rest[..part.len()], part) {
+                return None;
+            }
+            rest = &rest[part.len()..];
+            from = end;
+            let Some(hole) = hole else {
+                break;
+            };
+            let mut r = Pass { rest };
+            match hole {
+                Hole::Src => src = r.name()?,
+                Hole::Dest => dest = Some(r.name()?),
+                Hole::InReplyTo => in_reply_to = r.digits()?,
+                Hole::MsgId => msg_id = Some(r.digits()?),
+                Hole::Id => id = Some(r.digits()?),
+                Hole::Echo => match dest {
+                    Some(dest) => {
+                        let p = expected(dest)?;
+                        echo = r.rest.get(..p.len()).filter(|v| same(v, p))?;
+                        r.rest = &r.rest[p.len()..];
+                        echo_known = true;
+                    }
+                    // Before `dest`: a string, compared by the caller.
+                    None => echo = r.plain_string()?,
+                },
+            }
+            rest = r.rest;
+        }
+        if !rest.is_empty() {
+            return None;
+        }
+        Some(Reply {
+            src,
+            dest: dest?,
+            echo,
+            echo_known,
+            in_reply_to: number(in_reply_to)?,
+            in_reply_to_digits: in_reply_to,
+            msg_id,
+            id,
+        })
+    }
 }
 
 /// What [`Pass::body`] read.
@@ -196,6 +343,31 @@ impl<'a> Pass<'a> {
         }
         self.rest = &rest[end + 1..];
         Some(&rest[..end])
+    }
+
+    /// A name inside its quotes (the quotes are the layout's): up to the closing quote,
+    /// no backslash.
+    #[inline]
+    fn name(&mut self) -> Option<&'a [u8]> {
+        let end = self.rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+        let (name, rest) = self.rest.split_at(end);
+        (rest[0] == b'"').then(|| {
+            self.rest = rest;
+            name
+        })
+    }
+
+    /// A string token (quotes included) with no backslash.
+    #[inline]
+    fn plain_string(&mut self) -> Option<&'a [u8]> {
+        let inner = self.rest.strip_prefix(b"\"")?;
+        let end = memchr::memchr2(b'"', b'\\', inner)?;
+        if inner[end] != b'"' {
+            return None;
+        }
+        let (token, rest) = self.rest.split_at(end + 2);
+        self.rest = rest;
+        Some(token)
     }
 
     /// A JSON integer's digits as Maelstrom's names write them: no sign, no leading zero.
@@ -336,7 +508,9 @@ mod tests {
                 echo: echo.as_bytes(),
                 echo_known,
                 in_reply_to: 12,
+                in_reply_to_digits: b"12",
                 msg_id: Some(b"3"),
+                id: line.contains("\"id\"").then_some(&b"4"[..]),
             };
             assert_eq!(reply(line, echo), Some(want), "{line}");
         }
@@ -393,5 +567,58 @@ mod tests {
         ] {
             assert_eq!(reply(line, r#""a""#), None, "{line}");
         }
+    }
+
+    #[test]
+    fn a_layout_learnt_reads_the_next_reply_in_it() {
+        let first = r#"{"body": {"msg_id": 3, "in_reply_to": 12, "type": "echo_ok", "echo": "Please echo 7"}, "dest": "c5", "id": 9, "src": "n0"}"#;
+        let mut layout = Layout::default();
+        assert_eq!(
+            layout.read(first.as_bytes(), |_| None),
+            None,
+            "nothing learnt"
+        );
+        let got = reply(first, r#""Please echo 7""#).expect("read");
+        layout.learn(first.as_bytes(), &got);
+        // The same layout, other values (longer and shorter): read as `read` reads it.
+        let next = r#"{"body": {"msg_id": 1234, "in_reply_to": 7, "type": "echo_ok", "echo": "Please echo 88"}, "dest": "c15", "id": 10, "src": "n12"}"#;
+        let by_layout = layout
+            .read(next.as_bytes(), |_| None)
+            .expect("in the layout");
+        assert_eq!(Some(&by_layout), read(next.as_bytes(), |_| None).as_ref());
+        assert_eq!(
+            (
+                by_layout.src,
+                by_layout.dest,
+                by_layout.echo,
+                by_layout.in_reply_to
+            ),
+            (&b"n12"[..], &b"c15"[..], &br#""Please echo 88""#[..], 7)
+        );
+        // Another layout, or a value of another kind, is not this one's.
+        for other in [
+            r#"{"body": {"msg_id": 1, "in_reply_to": 7, "type": "echo_ok", "echo": "a"}, "dest": "c15", "src": "n12"}"#,
+            r#"{"body": {"msg_id": 1, "in_reply_to": 7, "type": "echo_ok", "echo": 5}, "dest": "c15", "id": 1, "src": "n12"}"#,
+            r#"{"body": {"msg_id": 1, "in_reply_to": 07, "type": "echo_ok", "echo": "a"}, "dest": "c15", "id": 1, "src": "n12"}"#,
+            r#"{"body": {"msg_id": 1, "in_reply_to": 7, "type": "echo_ok", "echo": "a\"b"}, "dest": "c15", "id": 1, "src": "n12"}"#,
+            r#"{"body": {"msg_id": 1, "in_reply_to": 7, "type": "echo_ok", "echo": "a"}, "dest": "c\\u0031", "id": 1, "src": "n12"}"#,
+            r#"{"body": {"msg_id": 1, "in_reply_to": 7, "type": "echo_ok", "echo": "a"}, "dest": "c15", "id": 1, "src": "n12"} "#,
+        ] {
+            assert_eq!(layout.read(other.as_bytes(), |_| None), None, "{other}");
+        }
+        // Where `dest` comes first, the echo is compared where it stands.
+        let first =
+            r#"{"src":"n0","dest":"c5","body":{"type":"echo_ok","echo":[1],"in_reply_to":1}}"#;
+        let got = reply(first, "[1]").expect("read");
+        layout.learn(first.as_bytes(), &got);
+        let next =
+            r#"{"src":"n0","dest":"c5","body":{"type":"echo_ok","echo":[12],"in_reply_to":2}}"#;
+        assert!(
+            layout
+                .read(next.as_bytes(), |_| Some(b"[12]"))
+                .is_some_and(|r| r.echo_known)
+        );
+        assert_eq!(layout.read(next.as_bytes(), |_| Some(b"[1]")), None);
+        assert_eq!(layout.read(next.as_bytes(), |_| None), None);
     }
 }

@@ -167,6 +167,8 @@ pub struct Link {
     pub initialised: bool,
     /// The `msg_id`s it used (kept under `--strict` only).
     ids: UniqueIds,
+    /// The layout of its last reply the fast reading took.
+    layout: quick::Layout,
 }
 
 /// What became of a line.
@@ -343,6 +345,7 @@ impl Router {
                 silent: false,
                 initialised: false,
                 ids: UniqueIds::default(),
+                layout: quick::Layout::default(),
             })
             .collect();
         // Maelstrom's client ids count from c0: one init client a node, then the
@@ -1068,12 +1071,18 @@ impl Router {
     ) -> Option<Outcome> {
         // The client the echo was compared for, when `dest` came before the body.
         let found = std::cell::Cell::new(None);
-        let reply = quick::read(line, |dest| {
+        let expected = |dest: &[u8]| {
             let slot = self.waiting_client(dest)?;
             found.set(Some(slot));
             let waiting = self.clients[slot].waiting.as_ref()?;
             Some(self.payloads.get(waiting.payload))
-        })?;
+        };
+        // The node's layout first (a comparison of bytes), then a reading in one pass,
+        // whose layout is learnt for the next reply.
+        let (reply, learnt) = match self.links[n].layout.read(line, expected) {
+            Some(reply) => (reply, true),
+            None => (quick::read(line, expected)?, false),
+        };
         let k = n_index(reply.src, b'n')?.checked_sub(self.first_node)?;
         // Names `n{first_node + k}` are known from their digits (no leading zero).
         if k >= self.names.len() || (!self.plain_names && self.names[k].as_bytes() != reply.src) {
@@ -1088,6 +1097,9 @@ impl Router {
             || (!reply.echo_known && self.payloads.get(waiting.payload) != reply.echo)
         {
             return None;
+        }
+        if !learnt {
+            self.links[n].layout.learn(line, &reply);
         }
         let (echo, msg_id) = (reply.echo, reply.msg_id);
         self.links[n].last_line = now;
@@ -1631,7 +1643,7 @@ mod tests {
         let names = vec!["n1".to_owned(), "n3".to_owned()];
         let payloads = Payloads::new(&PayloadKind::Maelstrom, 1);
         let mut r = Router::new(names, 1, payloads, 1, Duration::from_secs(5), false);
-        let mut outs = vec![Vec::new(), Vec::new()];
+        let mut outs = [Vec::new(), Vec::new()];
         let now = Instant::now();
         assert_eq!(r.send(now, now, |n| &mut outs[n]), Some(0));
         let echo = echo_of(&outs[0]);
@@ -1667,6 +1679,7 @@ mod tests {
             tail in mostly("", vec![" ", "x", "}", "\u{e9}"]),
             repeat in proptest::bool::ANY,
             layout in 0u8..4,
+            learnt in proptest::bool::ANY,
         ) {
             let (mut fast, mut outs) = router(2, 2, strict);
             let (mut full, mut outs_full) = router(2, 2, strict);
@@ -1686,6 +1699,15 @@ mod tests {
                 _ => "12".to_owned(),
             };
             let line = laid_out(layout, src, dest, &echo, in_reply_to, msg_id, tail);
+            if learnt {
+                // The node's layout, learnt from an earlier right reply in it.
+                let earlier = laid_out(layout, r#""n1""#, r#""c9""#, r#""x""#, "30", "40", "");
+                let reply = quick::read(earlier.as_bytes(), |_| Some(&b"\"x\""[..]));
+                proptest::prop_assert!(reply.is_some(), "{}", earlier);
+                if let Some(reply) = reply {
+                    fast.links[0].layout.learn(earlier.as_bytes(), &reply);
+                }
+            }
             if repeat {
                 // A msg_id this node used before, for --strict's check.
                 let earlier = r#"{"src":"n0","dest":"n1","body":{"type":"x","msg_id":1}}"#;
