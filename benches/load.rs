@@ -12,6 +12,11 @@
 //! is timed with it), and the rest of the run's files by `Report::write`, timed on its
 //! own.
 //!
+//! A third part holds the driver to one price for every node: alternated pairs of loads
+//! against echo-node and against echo-load's `demo_node` example (serde_json's reply
+//! layout: keys sorted, the body first), and the median ratio of the driver's CPU a
+//! request between them.
+//!
 //! `cargo bench --bench load`
 
 #![forbid(unsafe_code)]
@@ -26,6 +31,9 @@ const NODE: &str = env!("CARGO_BIN_EXE_echo-node");
 const REQUESTS: u64 = 300_000;
 /// The alternated pairs the history's cost is measured over.
 const PAIRS: usize = 15;
+/// The alternated pairs of the layouts' comparison, and the requests of each load.
+const LAYOUT_PAIRS: usize = 7;
+const LAYOUT_REQUESTS: u64 = 100_000;
 
 fn config(flush: &str, requests: Option<u64>, seconds: u64) -> Config {
     Config {
@@ -121,6 +129,7 @@ fn main() {
         ratios[PAIRS - 1]
     );
     let _ = std::fs::remove_dir_all(&out);
+    layouts();
     criterion.final_summary();
     for flush in ["batch", "message"] {
         let report = echo_load::run(&config(flush, None, 5)).expect("run");
@@ -129,4 +138,67 @@ fn main() {
             println!("driver CPU / node CPU per request: {:.2}\n", driver / node);
         }
     }
+}
+
+/// echo-load's `demo_node` example, built in this profile.
+fn demo_node() -> PathBuf {
+    let dir = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.to_path_buf()))
+        .expect("target/<profile>/deps");
+    let mut build = std::process::Command::new(env!("CARGO"));
+    build.args([
+        "build",
+        "--quiet",
+        "-p",
+        "echo-load",
+        "--example",
+        "demo_node",
+    ]);
+    if dir.ends_with("release") {
+        build.arg("--release");
+    }
+    assert!(
+        build.status().expect("cargo").success(),
+        "building demo_node"
+    );
+    dir.join("examples").join("demo_node")
+}
+
+/// The driver's CPU a request against echo-node's reply layout and serde_json's, side by
+/// side: every reply of either is known by comparing bytes with its node's layout.
+fn layouts() {
+    let serde_node = demo_node();
+    let cpu = |bin: &PathBuf, args: Vec<String>| {
+        let c = Config {
+            bin: bin.clone(),
+            node_args: args,
+            ..config("batch", Some(LAYOUT_REQUESTS), 60)
+        };
+        let report = echo_load::run(&c).expect("run");
+        assert!(report.valid(), "{}", report.summary());
+        report
+            .cpu_per_request_us()
+            .map_or(f64::NAN, |(driver, _)| driver)
+    };
+    let node = PathBuf::from(NODE);
+    let mut pairs: Vec<(f64, f64)> = (0..LAYOUT_PAIRS)
+        .map(|_| {
+            let ours = cpu(&node, vec!["--flush".into(), "batch".into()]);
+            (ours, cpu(&serde_node, Vec::new()))
+        })
+        .collect();
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let ratio = median(pairs.iter().map(|(ours, serde)| serde / ours).collect());
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    println!(
+        "driver CPU a request, {LAYOUT_PAIRS} alternated pairs of {LAYOUT_REQUESTS} requests: \
+         echo-node's layout {:.2} us, serde_json's {:.2} us (medians); serde_json's / \
+         echo-node's: median {ratio:.3}\n",
+        median(pairs.iter().map(|p| p.0).collect()),
+        median(pairs.iter().map(|p| p.1).collect()),
+    );
 }
