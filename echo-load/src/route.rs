@@ -1056,7 +1056,7 @@ impl Router {
     }
 
     /// Reads `line`, from node `n`, as [`Router::line`] would, if it is a right reply that
-    /// [`quick::read`] takes (any key order, any whitespace, no escape): from a node, to
+    /// `quick::read` takes (any key order, any whitespace, no escape): from a node, to
     /// an open client waiting for its `in_reply_to`, with its echo the very bytes that
     /// client sent. Such a line meets every rule the full reading applies, and it is
     /// valid UTF-8 (every byte of it is matched ASCII but for the echo, which is), so it
