@@ -140,35 +140,10 @@ fn main() {
     }
 }
 
-/// echo-load's `demo_node` example, built in this profile.
-fn demo_node() -> PathBuf {
-    let dir = std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.parent()?.to_path_buf()))
-        .expect("target/<profile>/deps");
-    let mut build = std::process::Command::new(env!("CARGO"));
-    build.args([
-        "build",
-        "--quiet",
-        "-p",
-        "echo-load",
-        "--example",
-        "demo_node",
-    ]);
-    if dir.ends_with("release") {
-        build.arg("--release");
-    }
-    assert!(
-        build.status().expect("cargo").success(),
-        "building demo_node"
-    );
-    dir.join("examples").join("demo_node")
-}
-
 /// The driver's CPU a request against echo-node's reply layout and serde_json's, side by
 /// side: every reply of either is known by comparing bytes with its node's layout.
 fn layouts() {
-    let serde_node = demo_node();
+    let serde_node = echo_test_support::demo_node();
     let cpu = |bin: &PathBuf, args: Vec<String>| {
         let c = Config {
             bin: bin.clone(),

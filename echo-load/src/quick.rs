@@ -84,32 +84,6 @@ pub(crate) fn read<'a, 'p>(
     })
 }
 
-/// Whether `a` and `b`, of one length, are the same bytes: a few loads of words for the
-/// short parts of a layout, where a call to `memcmp` costs more than the comparison.
-#[inline]
-fn same(a: &[u8], b: &[u8]) -> bool {
-    debug_assert_eq!(a.len(), b.len());
-    let word = |s: &[u8], at: usize| {
-        s.get(at..at + 8)
-            .and_then(|w| w.try_into().ok())
-            .map(u64::from_ne_bytes)
-    };
-    let n = a.len();
-    match n {
-        // Two words, overlapping where `n` is under 16: every byte is in one of them.
-        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
-        4..=7 => {
-            let half = |s: &[u8], at: usize| {
-                s.get(at..at + 4)
-                    .and_then(|w| w.try_into().ok())
-                    .map(u32::from_ne_bytes)
-            };
-            half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4)
-        }
-        _ => a == b,
-    }
-}
-
 /// The number plain digits write, if it fits.
 #[inline]
 fn number(digits: &[u8]) -> Option<u64> {
@@ -186,11 +160,7 @@ impl Layout {
         let (mut in_reply_to, mut msg_id, mut id) = (&[][..], None, None);
         let mut from = 0;
         for &(end, hole) in &self.parts {
-            let part = &self.bytes[from..end];
-            if rest.len() < part.len() || !same(&rest[..part.len()], part) {
-                return None;
-            }
-            rest = &rest[part.len()..];
+            rest = rest.strip_prefix(&self.bytes[from..end])?;
             from = end;
             let Some(hole) = hole else {
                 break;
@@ -205,7 +175,7 @@ impl Layout {
                 Hole::Echo => match dest {
                     Some(dest) => {
                         let p = expected(dest)?;
-                        echo = r.rest.get(..p.len()).filter(|v| same(v, p))?;
+                        echo = r.rest.get(..p.len()).filter(|v| *v == p)?;
                         r.rest = &r.rest[p.len()..];
                         echo_known = true;
                     }

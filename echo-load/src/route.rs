@@ -279,7 +279,8 @@ pub struct Router {
     /// The number in the first node's name (`n0`: 0, `n1`: 1): node `k` is `names[k -
     /// first_node]`.
     first_node: usize,
-    /// Whether every name is `n{first_node + k}` (Maelstrom's own, not `--node`'s).
+    /// Whether every name is `n{first_node + k}`, as a [`crate::Config`]'s always are
+    /// (a caller of [`Router::new`] may give others).
     plain_names: bool,
     /// `["n1","n2",...]`, as every init carries it.
     node_ids: Vec<u8>,
@@ -1081,7 +1082,10 @@ impl Router {
         // whose layout is learnt for the next reply.
         let (reply, learnt) = match self.links[n].layout.read(line, expected) {
             Some(reply) => (reply, true),
-            None => (quick::read(line, expected)?, false),
+            None => {
+                found.set(None);
+                (quick::read(line, expected)?, false)
+            }
         };
         let k = n_index(reply.src, b'n')?.checked_sub(self.first_node)?;
         // Names `n{first_node + k}` are known from their digits (no leading zero).
@@ -1574,20 +1578,8 @@ mod tests {
         }
     }
 
-    /// A reply to client `c2`'s first request: its parts, each as given, in echo-node's
-    /// layout.
-    fn reply_line(
-        src: &str,
-        dest: &str,
-        echo: &str,
-        in_reply_to: &str,
-        msg_id: &str,
-        tail: &str,
-    ) -> String {
-        laid_out(0, src, dest, echo, in_reply_to, msg_id, tail)
-    }
-
-    /// The reply of [`reply_line`] in one of the layouts other nodes print: 0 echo-node's;
+    /// A reply to client `c2`'s first request, its parts each as given, in one of the
+    /// layouts nodes print: 0 echo-node's;
     /// 1 serde_json's maps (keys sorted, the body first); 2 rustengan's (`msg_id` first,
     /// the echo last); 3 with whitespace after each `:` and `,`, Maelstrom's `id` and
     /// no `msg_id`.
@@ -1649,9 +1641,9 @@ mod tests {
         let echo = echo_of(&outs[0]);
         r.written(0, outs[0].len(), 0, now);
         // `n2` would be the second node were the names n1, n2: here it names none.
-        let line = reply_line(r#""n2""#, r#""c2""#, &echo, "1", "7", "");
+        let line = laid_out(0, r#""n2""#, r#""c2""#, &echo, "1", "7", "");
         assert_eq!(r.right_reply(0, 2, line.as_bytes(), now), None);
-        let line = reply_line(r#""n1""#, r#""c2""#, &echo, "1", "7", "");
+        let line = laid_out(0, r#""n1""#, r#""c2""#, &echo, "1", "7", "");
         assert!(r.right_reply(0, 2, line.as_bytes(), now).is_some());
     }
 

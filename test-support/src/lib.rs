@@ -1,11 +1,15 @@
 //! What the tests of echo-node and echo-load share, written once: a global allocator that
 //! counts allocations, for the tests that claim a path allocates nothing; a reader that
-//! hands its input over in pieces; and a run of echo-load that must end in bounded time.
+//! hands its input over in pieces; echo-load's `demo_node` example, built; and a run of
+//! echo-load that must end in bounded time.
 
 #![warn(missing_docs)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The system allocator, counting every allocation and reallocation made through it. A
@@ -79,6 +83,39 @@ pub fn run(config: &echo_load::Config) -> echo_load::Report {
         started.elapsed()
     );
     report
+}
+
+/// echo-load's `demo_node` example, built (or brought up to date) once per test or bench
+/// run, in the profile the test or bench was built in: a test run alone (`cargo test
+/// --test verdict`) or a bench does not build examples by itself.
+pub fn demo_node() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = std::env::current_exe().expect("test path");
+            let profile_dir = exe
+                .parent()
+                .and_then(Path::parent)
+                .expect("target/<profile>/deps");
+            let mut build = Command::new(env!("CARGO"));
+            build.args([
+                "build",
+                "--quiet",
+                "-p",
+                "echo-load",
+                "--example",
+                "demo_node",
+            ]);
+            if profile_dir.ends_with("release") {
+                build.arg("--release");
+            }
+            assert!(
+                build.status().expect("cargo").success(),
+                "building demo_node"
+            );
+            profile_dir.join("examples").join("demo_node")
+        })
+        .clone()
 }
 
 #[cfg(test)]
