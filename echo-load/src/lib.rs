@@ -528,7 +528,7 @@ pub(crate) fn run_checked(config: &Config) -> Result<Report, Error> {
         timeout_marks,
         driver_cpu,
         nodes_cpu,
-        recorder,
+        recorder: recorder.settled(),
         journal,
     };
     Ok(report)

@@ -160,7 +160,7 @@ impl Layout {
         let (mut in_reply_to, mut msg_id, mut id) = (&[][..], None, None);
         let mut from = 0;
         for &(end, hole) in &self.parts {
-            rest = rest.strip_prefix(&self.bytes[from..end])?;
+            rest = take(rest, &self.bytes[from..end])?;
             from = end;
             let Some(hole) = hole else {
                 break;
@@ -175,7 +175,7 @@ impl Layout {
                 Hole::Echo => match dest {
                     Some(dest) => {
                         let p = expected(dest)?;
-                        echo = r.rest.get(..p.len()).filter(|v| *v == p)?;
+                        echo = r.rest.get(..p.len()).filter(|v| same(v, p))?;
                         r.rest = &r.rest[p.len()..];
                         echo_known = true;
                     }
@@ -199,6 +199,55 @@ impl Layout {
             id,
         })
     }
+}
+
+/// `rest` less `prefix`, if it starts with it.
+#[inline]
+fn take<'a>(rest: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
+    let (head, tail) = rest.split_at_checked(prefix.len())?;
+    same(head, prefix).then_some(tail)
+}
+
+/// Whether `a` and `b` are the same bytes. Up to 32 bytes (a layout's parts, names, a
+/// short echo) they are compared in at most four word loads a side, overlapping where
+/// the length is not a multiple of the word, rather than in a call to `memcmp`, which
+/// costs more than the comparison itself at these lengths.
+#[inline]
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4),
+        8..=16 => word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8),
+        17..=32 => {
+            (word8(a, 0) ^ word8(b, 0))
+                | (word8(a, 8) ^ word8(b, 8))
+                | (word8(a, n - 16) ^ word8(b, n - 16))
+                | (word8(a, n - 8) ^ word8(b, n - 8))
+                == 0
+        }
+        _ => a == b,
+    }
+}
+
+/// The 8 bytes of `s` from `at` as a number (0 if `s` is shorter: never, where called).
+#[inline]
+fn word8(s: &[u8], at: usize) -> u64 {
+    s.get(at..)
+        .and_then(<[u8]>::first_chunk::<8>)
+        .map_or(0, |w| u64::from_ne_bytes(*w))
+}
+
+/// The 4 bytes of `s` from `at` as a number (0 if `s` is shorter: never, where called).
+#[inline]
+fn word4(s: &[u8], at: usize) -> u32 {
+    s.get(at..)
+        .and_then(<[u8]>::first_chunk::<4>)
+        .map_or(0, |w| u32::from_ne_bytes(*w))
 }
 
 /// What [`Pass::body`] read.
@@ -447,6 +496,22 @@ impl<'a> Pass<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `same` is `==` at every length its word loads cover and past them, for a
+    /// difference at each position and for lengths that differ.
+    #[test]
+    fn same_is_equality_of_bytes() {
+        for n in 0..=40 {
+            let a: Vec<u8> = (0..n as u8).map(|i| i.wrapping_mul(37)).collect();
+            assert!(same(&a, &a.clone()), "{n}");
+            for at in 0..n {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!same(&a, &b), "{n} {at}");
+            }
+            assert!(!same(&a, &a[..n.saturating_sub(1)]) || n == 0, "{n}");
+        }
+    }
 
     /// `line` read by a client `c5` that waits for `payload`.
     fn reply<'a>(line: &'a str, payload: &'static str) -> Option<Reply<'a>> {

@@ -41,6 +41,9 @@ pub struct Client {
     number: u64,
     /// Index of the node it sends to.
     pub node: usize,
+    /// What each of its requests starts with after the network's id: always
+    /// [`echo_wire::frame::echo_head`] of its name and its node's.
+    head: Vec<u8>,
     /// Its next `msg_id` (Maelstrom's clients count from 1).
     next_msg_id: u64,
     /// Its outstanding request, if any.
@@ -368,6 +371,7 @@ impl Router {
                     name: format!("c{}", first + k as u64),
                     number: first + k as u64,
                     node: k % names.len(),
+                    head: head(&format!("c{}", first + k as u64), &names[k % names.len()]),
                     next_msg_id: 1,
                     waiting: None,
                     early: VecDeque::new(),
@@ -534,11 +538,10 @@ impl Router {
         let n = c.node;
         let out = out_of(n);
         let before = out.len();
-        echo_wire::frame::echo_request(
+        echo_wire::frame::headed_echo_request(
             out,
             self.next_id,
-            c.name.as_bytes(),
-            self.names[n].as_bytes(),
+            &c.head,
             self.payloads.get(payload),
             msg_id,
         );
@@ -809,6 +812,7 @@ impl Router {
         }
         client.number = self.next_client;
         client.name = format!("c{}", self.next_client);
+        client.head = head(&client.name, &self.names[client.node]);
         client.next_msg_id = 1;
         self.next_client += 1;
         self.slots.push(c);
@@ -1098,7 +1102,7 @@ impl Router {
         };
         let waiting = self.clients[slot].waiting.as_ref()?;
         if waiting.msg_id != reply.in_reply_to
-            || (!reply.echo_known && self.payloads.get(waiting.payload) != reply.echo)
+            || (!reply.echo_known && !quick::same(self.payloads.get(waiting.payload), reply.echo))
         {
             return None;
         }
@@ -1339,6 +1343,13 @@ impl UniqueIds {
 
 /// `k` of a name `{prefix}{k}` (`n3`, `c12`), written as Maelstrom writes it (no leading
 /// zero).
+/// The part of each of `client`'s requests to `node` that is the same in each.
+fn head(client: &str, node: &str) -> Vec<u8> {
+    let mut head = Vec::with_capacity(client.len() + node.len() + 32);
+    echo_wire::frame::echo_head(&mut head, client.as_bytes(), node.as_bytes());
+    head
+}
+
 fn n_index(name: &[u8], prefix: u8) -> Option<usize> {
     let digits = name.strip_prefix(&[prefix])?;
     if digits.is_empty() || digits.len() > 19 || (digits[0] == b'0' && digits.len() > 1) {

@@ -51,15 +51,32 @@ pub fn echo_request(
     payload: &[u8],
     msg_id: u64,
 ) {
-    out.extend_from_slice(b"{\"id\":");
-    decimal(out, id);
+    let mut head = Vec::new();
+    echo_head(&mut head, client, node);
+    headed_echo_request(out, id, &head, payload, msg_id);
+}
+
+/// Appends the part of every `echo` request from `client` to `node` that is the same in
+/// each (from `src` to the echo's key), for [`headed_echo_request`]: a driver makes it
+/// once a client.
+pub fn echo_head(out: &mut Vec<u8>, client: &[u8], node: &[u8]) {
     out.extend_from_slice(b",\"src\":\"");
     out.extend_from_slice(client);
     out.extend_from_slice(b"\",\"dest\":\"");
     out.extend_from_slice(node);
     out.extend_from_slice(b"\",\"body\":{\"echo\":");
+}
+
+/// [`echo_request`] with its client's and node's part made before by [`echo_head`]:
+/// the same bytes, written in one reservation and five appends.
+pub fn headed_echo_request(out: &mut Vec<u8>, id: u64, head: &[u8], payload: &[u8], msg_id: u64) {
+    const TAIL: &[u8] = b",\"type\":\"echo\",\"msg_id\":";
+    out.reserve(6 + 20 + head.len() + payload.len() + TAIL.len() + 20 + 3);
+    out.extend_from_slice(b"{\"id\":");
+    decimal(out, id);
+    out.extend_from_slice(head);
     out.extend_from_slice(payload);
-    out.extend_from_slice(b",\"type\":\"echo\",\"msg_id\":");
+    out.extend_from_slice(TAIL);
     decimal(out, msg_id);
     out.extend_from_slice(b"}}\n");
 }
