@@ -41,6 +41,8 @@ pub struct Line<'a> {
     /// Length of the line: no `\n`, and no `\r` before it. Invariant:
     /// `len + PADDING <= padded.len()`.
     len: usize,
+    /// Whether the line holds a `\` (found by the same search that found its end).
+    backslash: bool,
 }
 
 impl<'a> Line<'a> {
@@ -54,6 +56,12 @@ impl<'a> Line<'a> {
     /// put back, as it may be the next line.
     pub fn padded_mut(&mut self) -> (&mut [u8], usize) {
         (self.padded, self.len)
+    }
+
+    /// Whether the line holds a backslash: known from the search for its end, which looks
+    /// for a `\n` and a `\` at once until it finds the first `\`.
+    pub fn has_backslash(&self) -> bool {
+        self.backslash
     }
 }
 
@@ -104,6 +112,9 @@ pub struct LineBuffer {
     /// The newline search resumes here: `buf[pos..scan]` is known to hold no `\n`.
     /// Always a valid sliceable index, `pos <= scan <= end`.
     scan: usize,
+    /// Whether `buf[pos..scan]` holds a `\`: until it does, the search for the line's end
+    /// looks for a `\` too.
+    backslash: bool,
     /// End of the bytes read so far. Invariant: `end + PADDING <= buf.len()`.
     end: usize,
     /// Longest line accepted, in bytes, not counting its `\n`.
@@ -135,6 +146,7 @@ impl LineBuffer {
             buf: vec![0; capacity + PADDING],
             pos: 0,
             scan: 0,
+            backslash: false,
             end: 0,
             max_line,
             line_number: 0,
@@ -217,7 +229,19 @@ impl LineBuffer {
                 return Next::NeedInput;
             }
 
-            let line_end = match memchr::memchr(b'\n', unseen) {
+            let found = if self.backslash {
+                memchr::memchr(b'\n', unseen)
+            } else {
+                match memchr::memchr2(b'\n', b'\\', unseen) {
+                    Some(i) if unseen[i] == b'\\' => {
+                        self.backslash = true;
+                        self.scan += i + 1;
+                        continue;
+                    }
+                    found => found,
+                }
+            };
+            let line_end = match found {
                 Some(i) => self.scan + i,
                 None => {
                     self.scan = self.end;
@@ -230,6 +254,7 @@ impl LineBuffer {
                         self.skipping = Some(0);
                         self.skipped_cr = false;
                         self.scan = self.pos;
+                        self.backslash = false;
                         continue;
                     }
                     if !self.eof {
@@ -244,6 +269,7 @@ impl LineBuffer {
             let start = self.pos;
             self.pos = (line_end + 1).min(self.end);
             self.scan = self.pos;
+            let backslash = std::mem::replace(&mut self.backslash, false);
             self.line_number += 1;
             let mut len = line_end - start;
             if len > 0 && self.buf[start + len - 1] == b'\r' {
@@ -264,6 +290,7 @@ impl LineBuffer {
                 number: self.line_number,
                 padded: &mut self.buf[start..],
                 len,
+                backslash,
             });
         }
     }
@@ -322,6 +349,7 @@ impl LineBuffer {
     fn clear(&mut self) {
         self.pos = 0;
         self.scan = 0;
+        self.backslash = false;
         self.end = 0;
     }
 
@@ -369,6 +397,12 @@ mod tests {
                 Next::Line(mut line) => {
                     let (padded, len) = line.padded_mut();
                     assert!(padded.len() >= len + PADDING, "padding invariant");
+                    assert_eq!(
+                        line.has_backslash(),
+                        line.bytes().contains(&b'\\'),
+                        "line {}",
+                        line.number
+                    );
                     seen.push(Seen::Line(line.number, line.bytes().to_vec()));
                 }
                 Next::TooLong { number, len } => seen.push(Seen::TooLong(number, len)),
@@ -382,6 +416,19 @@ mod tests {
 
     fn line(n: u64, s: &str) -> Seen {
         Seen::Line(n, s.as_bytes().to_vec())
+    }
+
+    /// Every line says whether it holds a backslash (`collect` checks each), through
+    /// reads of every size, growth, a CRLF, an over-long line with one, and the last line.
+    #[test]
+    fn each_line_knows_whether_it_holds_a_backslash() {
+        let data = b"a\\b\\c\nplain\r\n\\\n\n{\"x\":\"\\n\"}\r\nxxxxxxxxxxxx\\yyyy\nok\nlast\\";
+        for chunk in 1..data.len() + 1 {
+            let seen = collect(data, chunk, 4, 11);
+            assert_eq!(seen.len(), 8, "{chunk}");
+            assert_eq!(seen[5], Seen::TooLong(6, 17));
+            assert_eq!(seen[7], line(8, "last\\"));
+        }
     }
 
     #[test]

@@ -196,11 +196,25 @@ impl Parser {
     /// bytes past `len` (else [`ParseError::Inconsistent`]). The line's bytes are left as
     /// they were; padding bytes are read but never changed.
     pub fn parse(&mut self, padded: &mut [u8], len: usize) -> Result<Message, ParseError> {
+        let has_backslash = padded
+            .get(..len)
+            .is_some_and(|line| memchr::memchr(b'\\', line).is_some());
+        self.parse_known(padded, len, has_backslash)
+    }
+
+    /// [`Parser::parse`] of a line known to hold a backslash or not (`has_backslash`, as
+    /// the line buffer tells: [`Line::has_backslash`](crate::line_buffer::Line::has_backslash)),
+    /// which it then need not search for.
+    pub fn parse_known(
+        &mut self,
+        padded: &mut [u8],
+        len: usize,
+        has_backslash: bool,
+    ) -> Result<Message, ParseError> {
         if padded.len() < len.saturating_add(PADDING) {
             return Err(ParseError::Inconsistent);
         }
         self.longest = self.longest.max(len);
-        let has_backslash = memchr::memchr(b'\\', &padded[..len]).is_some();
         let mut raw = Raw::default();
         let parsed = if has_backslash {
             copy_padded(&mut self.scratch, &padded[..len]);

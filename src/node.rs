@@ -96,8 +96,9 @@ impl Protocol {
             return Handled::Blank; // blank lines are allowed and ignored
         }
         let number = line.number;
+        let backslash = line.has_backslash();
         let (padded, len) = line.padded_mut();
-        let parsed = self.parser.parse(padded, len);
+        let parsed = self.parser.parse_known(padded, len, backslash);
         let bytes = &padded[..len];
         let message = match parsed {
             Ok(message) => message,
