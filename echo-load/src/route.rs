@@ -367,14 +367,18 @@ impl Router {
             slots: (0..clients).collect(),
             next_client: first + clients as u64,
             clients: (0..clients)
-                .map(|k| Client {
-                    name: format!("c{}", first + k as u64),
-                    number: first + k as u64,
-                    node: k % names.len(),
-                    head: head(&format!("c{}", first + k as u64), &names[k % names.len()]),
-                    next_msg_id: 1,
-                    waiting: None,
-                    early: VecDeque::new(),
+                .map(|k| {
+                    let (number, node) = (first + k as u64, k % names.len());
+                    let name = format!("c{number}");
+                    Client {
+                        head: head(&name, &names[node]),
+                        name,
+                        number,
+                        node,
+                        next_msg_id: 1,
+                        waiting: None,
+                        early: VecDeque::new(),
+                    }
                 })
                 .collect(),
             idle: (0..clients).collect(),
