@@ -11,6 +11,17 @@
 //! their quotes, the `msg_id` number token), so they need no escaping and keep every digit.
 //! `K` is the node's own counter: 0 for the first reply, then one more for each reply.
 
+/// The opening of a reply's body as one constant: `,"body":{"type":"TYPE"`, and with a
+/// second argument, the key of the type's first field and its colon (`,"echo":`).
+macro_rules! body {
+    ($type:literal) => {
+        concat!(",\"body\":{\"type\":\"", $type, "\"").as_bytes()
+    };
+    ($type:literal, $field:literal) => {
+        concat!(",\"body\":{\"type\":\"", $type, "\",\"", $field, "\":").as_bytes()
+    };
+}
+
 /// Builds replies and numbers them.
 #[derive(Debug, Default)]
 pub struct Replier {
@@ -30,24 +41,25 @@ impl Replier {
     }
 
     /// Appends one reply line to `out`. `src` and `dest` must be JSON string tokens and
-    /// `in_reply_to` a JSON integer token, as found in a parsed request; `fields` appends
-    /// the type's own fields, each starting with `,`.
+    /// `in_reply_to` a JSON integer token, as found in a parsed request; `body` is the
+    /// body's opening up to its type's own fields (`,"body":{"type":"TYPE"`, made by
+    /// `body!` so that it is one constant to copy), and `fields` appends those fields,
+    /// each starting with `,`.
+    #[inline(always)]
     pub fn reply(
         &mut self,
         out: &mut Vec<u8>,
         src: &[u8],
         dest: &[u8],
         in_reply_to: &[u8],
-        type_: &str,
+        body: &'static [u8],
         fields: impl FnOnce(&mut Vec<u8>),
     ) {
         out.extend_from_slice(b"{\"src\":");
         out.extend_from_slice(src);
         out.extend_from_slice(b",\"dest\":");
         out.extend_from_slice(dest);
-        out.extend_from_slice(b",\"body\":{\"type\":\"");
-        out.extend_from_slice(type_.as_bytes());
-        out.push(b'"');
+        out.extend_from_slice(body);
         fields(out);
         out.extend_from_slice(b",\"in_reply_to\":");
         out.extend_from_slice(in_reply_to);
@@ -59,7 +71,7 @@ impl Replier {
 
     /// `init_ok`.
     pub fn init_ok(&mut self, out: &mut Vec<u8>, src: &[u8], dest: &[u8], in_reply_to: &[u8]) {
-        self.reply(out, src, dest, in_reply_to, "init_ok", |_| {});
+        self.reply(out, src, dest, in_reply_to, body!("init_ok"), |_| {});
     }
 
     /// `echo_ok` carrying `payload`, which must be one JSON value's bytes.
@@ -74,10 +86,16 @@ impl Replier {
         // Room for the whole reply at once: a large payload then costs its size once in
         // the buffer, not up to twice through doubling (and is a no-op once warm).
         out.reserve(payload.len() + src.len() + dest.len() + in_reply_to.len() + 96);
-        self.reply(out, src, dest, in_reply_to, "echo_ok", |out| {
-            out.extend_from_slice(b",\"echo\":");
-            out.extend_from_slice(payload);
-        });
+        self.reply(
+            out,
+            src,
+            dest,
+            in_reply_to,
+            body!("echo_ok", "echo"),
+            |out| {
+                out.extend_from_slice(payload);
+            },
+        );
     }
 
     /// An `error` reply with Maelstrom error `code`. Its text is `text`, then
@@ -94,8 +112,7 @@ impl Replier {
         text: &str,
         detail: &[u8],
     ) {
-        self.reply(out, src, dest, in_reply_to, "error", |out| {
-            out.extend_from_slice(b",\"code\":");
+        self.reply(out, src, dest, in_reply_to, body!("error", "code"), |out| {
             out.extend_from_slice(itoa::Buffer::new().format(code as u16).as_bytes());
             out.extend_from_slice(b",\"text\":\"");
             out.extend_from_slice(text.as_bytes());

@@ -124,12 +124,10 @@ pub(crate) fn walk(
                 if is_object {
                     cursor.members(|key, cursor| body_member(raw, key, cursor))?;
                 } else {
-                    cursor.skip()?;
+                    cursor.pass()?;
                 }
             }
-            _ => {
-                cursor.skip()?;
-            }
+            _ => cursor.pass()?,
         }
         Ok(())
     })
@@ -157,7 +155,7 @@ fn body_member(raw: &mut Raw, key: &str, cursor: &mut Cursor<'_, '_>) -> Result<
         "echo" => raw.echo = Some(cursor.skip()?),
         "in_reply_to" => {
             raw.in_reply_to = true;
-            cursor.skip()?;
+            cursor.pass()?;
         }
         "node_id" => {
             let is_string = matches!(cursor.peek()?, TapeNode::String(_));
@@ -181,9 +179,7 @@ fn body_member(raw: &mut Raw, key: &str, cursor: &mut Cursor<'_, '_>) -> Result<
             let span = cursor.skip()?;
             raw.node_ids = all_strings.then_some(span);
         }
-        _ => {
-            cursor.skip()?;
-        }
+        _ => cursor.pass()?,
     }
     Ok(())
 }
@@ -224,6 +220,14 @@ impl<'de> Cursor<'_, 'de> {
     #[inline(always)]
     fn skip(&mut self) -> Result<Span, ParseError> {
         let start = self.position(self.structural)?;
+        self.pass()?;
+        let end = self.position(self.structural)?;
+        Ok(Span { start, end })
+    }
+
+    /// Steps over the value at the cursor, where nothing needs its span.
+    #[inline(always)]
+    fn pass(&mut self) -> Result<(), ParseError> {
         match self.peek()? {
             TapeNode::Object { .. } | TapeNode::Array { .. } => {
                 let (nodes, structurals) = extent(&self.nodes[self.node..])?;
@@ -235,8 +239,7 @@ impl<'de> Cursor<'_, 'de> {
                 self.structural += 1;
             }
         }
-        let end = self.position(self.structural)?;
-        Ok(Span { start, end })
+        Ok(())
     }
 
     /// Steps over a value, returning its span and whether it is a string.
