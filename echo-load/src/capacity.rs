@@ -502,7 +502,7 @@ fn rate(x: f64) -> String {
     }
 }
 
-/// The rates of a search, given what each step found: [`next`] says the next rate.
+/// The rates of a search, given what each step found: [`Search::next`] says the next rate.
 #[derive(Debug, Default)]
 struct Search {
     /// The highest rate that passed.

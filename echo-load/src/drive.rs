@@ -47,7 +47,8 @@ const CHILD: Token = Token(usize::MAX - 1);
 pub struct Drive<'c> {
     /// What is run.
     pub config: &'c Config,
-    /// The node processes, in order (`n1` first).
+    /// The node processes, in order (the first named `n{first_node}`: see
+    /// [`Config::first_node`]).
     pub nodes: Vec<NodeProcess>,
     /// Clients, routing and faults.
     pub router: Router,

@@ -15,7 +15,8 @@ use crate::receive::Lines;
 /// One node's process and the driver's buffers for it.
 #[derive(Debug)]
 pub struct NodeProcess {
-    /// `n1`, `n2`, ...
+    /// Its name: `n` and its number (`n0`, `n1`, ... or `n1`, `n2`, ...: see
+    /// [`crate::Config::first_node`]).
     pub name: String,
     child: Child,
     stdin: Option<ChildStdin>,

@@ -34,9 +34,9 @@ const QUOTE: usize = 200;
 /// A logical client: synchronous, one request outstanding at a time, as Maelstrom's.
 #[derive(Debug)]
 pub struct Client {
-    /// `c1`, `c2`, ...: Maelstrom's client id, `c` and its number.
+    /// Maelstrom's client id: `c` and its number.
     pub name: String,
-    /// Its number: the init clients have the first ones (`c0` for `n0`, ...), the
+    /// Its number: the init clients have the first ones (`c0` for the first node, ...), the
     /// workload's clients the next, and a client that replaces one a new one.
     number: u64,
     /// Index of the node it sends to.
@@ -277,7 +277,8 @@ pub struct Router {
     next_client: u64,
     /// The driver's state for each node's traffic, in the order of [`Router::names`].
     links: Vec<Link>,
-    /// `n1`, `n2`, ...
+    /// The nodes' names, in order (a [`crate::Config`]'s are `n{first_node}`, then each
+    /// one more: see [`Router::plain_names`]).
     names: Vec<String>,
     /// The number in the first node's name (`n0`: 0, `n1`: 1): node `k` is `names[k -
     /// first_node]`.

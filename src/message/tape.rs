@@ -1,5 +1,5 @@
 //! The tape walk: simd-json's tape and structural indexes of a parsed line, turned into the
-//! byte spans of a [`Message`](crate::message::Message). Stage 2 of a message's path
+//! byte spans of a [`Message`]. Stage 2 of a message's path
 //! with `message.rs`, which runs simd-json and decides what to do when it refuses a line;
 //! this file reads what it produced, without recursion and without reading the line's
 //! bytes but to trim a span's trailing whitespace.
