@@ -19,8 +19,8 @@
 //! Portable: `poll(2)` and signals are POSIX, and behave the same on Linux and macOS.
 //! Linux only, each with its portable counterpart written beside it: growing a pipe's
 //! capacity (`F_SETPIPE_SZ`; elsewhere pipes keep the system's size, which costs
-//! throughput, never correctness), opting out of transparent huge pages (elsewhere
-//! nothing to do), and reading the peak memory from `/proc` (elsewhere `getrusage(2)`).
+//! throughput, never correctness), opting out of transparent huge pages and sizing
+//! mimalloc's first arena before anything allocates (elsewhere nothing to do), and reading the peak memory from `/proc` (elsewhere `getrusage(2)`).
 
 use std::fmt;
 use std::fs::File;
