@@ -2,9 +2,9 @@
 //!
 //! [`LineBuffer`] owns one buffer. It reads the input into it in large chunks, finds line
 //! ends with `memchr` (the same search tells whether a line holds a backslash, which
-//! decides how it is parsed: [`Line::has_backslash`]), and hands each line out as a mutable slice *of that buffer* (never a
-//! copy), followed by at least [`PADDING`] more bytes of the same buffer, which is what
-//! simd-json needs to parse the line in place.
+//! decides how it is parsed: [`Line::has_backslash`]), and hands each line out as a
+//! mutable slice *of that buffer* (never a copy), followed by at least [`PADDING`] more
+//! bytes of the same buffer, which is what simd-json needs to parse the line in place.
 //!
 //! A line's length never counts its line end, `\n` or `\r\n`.
 //!

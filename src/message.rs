@@ -202,10 +202,12 @@ impl Parser {
         self.parse_known(padded, len, has_backslash)
     }
 
-    /// [`Parser::parse`] of a line known to hold a backslash or not (`has_backslash`, as
-    /// the line buffer tells: [`Line::has_backslash`](crate::line_buffer::Line::has_backslash)),
-    /// which it then need not search for.
-    pub fn parse_known(
+    /// [`Parser::parse`] of a line known to hold a backslash or not, as the line buffer
+    /// tells ([`Line::has_backslash`](crate::line_buffer::Line::has_backslash)), which it
+    /// then need not search for. `has_backslash` must be true for a line that holds one:
+    /// such a line is parsed from a copy, and given false it would be parsed in place,
+    /// where simd-json unescapes its strings over their original bytes.
+    pub(crate) fn parse_known(
         &mut self,
         padded: &mut [u8],
         len: usize,

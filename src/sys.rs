@@ -20,7 +20,8 @@
 //! Linux only, each with its portable counterpart written beside it: growing a pipe's
 //! capacity (`F_SETPIPE_SZ`; elsewhere pipes keep the system's size, which costs
 //! throughput, never correctness), opting out of transparent huge pages and sizing
-//! mimalloc's first arena before anything allocates (elsewhere nothing to do), and reading the peak memory from `/proc` (elsewhere `getrusage(2)`).
+//! mimalloc's first arena before anything allocates (elsewhere nothing to do), and
+//! reading the peak memory from `/proc` (elsewhere `getrusage(2)`).
 
 use std::fmt;
 use std::fs::File;
@@ -645,9 +646,9 @@ fn grow_pipe(_fd: impl AsFd) {}
 /// mimalloc reserves its first arena at 1 GiB by default, and sets up that arena's
 /// bookkeeping on its first allocation: about 150 KiB of pages an idle node touches and
 /// then holds, for room it never uses (an idle node holds a few hundred KiB in all). A
-/// node starts with [`ARENA_RESERVE_KIB`] instead, which
-/// `MIMALLOC_ARENA_RESERVE` in the environment still overrides; mimalloc reserves more
-/// arenas as a node needs them, and a block too large for one gets memory of its own.
+/// node starts with [`ARENA_RESERVE_KIB`] instead, which `MIMALLOC_ARENA_RESERVE` in the
+/// environment still overrides; mimalloc reserves more arenas as a node needs them, and
+/// a block too large for one gets memory of its own.
 ///
 /// Both settings count from before the first allocation, and Rust's runtime and
 /// mimalloc's own constructor allocate before `main`, so they are made from

@@ -1346,8 +1346,6 @@ impl UniqueIds {
     }
 }
 
-/// `k` of a name `{prefix}{k}` (`n3`, `c12`), written as Maelstrom writes it (no leading
-/// zero).
 /// The part of each of `client`'s requests to `node` that is the same in each.
 fn head(client: &str, node: &str) -> Vec<u8> {
     let mut head = Vec::with_capacity(client.len() + node.len() + 32);
@@ -1355,6 +1353,8 @@ fn head(client: &str, node: &str) -> Vec<u8> {
     head
 }
 
+/// `k` of a name `{prefix}{k}` (`n3`, `c12`), written as Maelstrom writes it (no leading
+/// zero).
 fn n_index(name: &[u8], prefix: u8) -> Option<usize> {
     let digits = name.strip_prefix(&[prefix])?;
     if digits.is_empty() || digits.len() > 19 || (digits[0] == b'0' && digits.len() > 1) {

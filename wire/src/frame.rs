@@ -51,9 +51,10 @@ pub fn echo_request(
     payload: &[u8],
     msg_id: u64,
 ) {
-    let mut head = Vec::new();
-    echo_head(&mut head, client, node);
-    headed_echo_request(out, id, &head, payload, msg_id);
+    out.extend_from_slice(b"{\"id\":");
+    decimal(out, id);
+    echo_head(out, client, node);
+    echo_tail(out, payload, msg_id);
 }
 
 /// Appends the part of every `echo` request from `client` to `node` that is the same in
@@ -68,15 +69,23 @@ pub fn echo_head(out: &mut Vec<u8>, client: &[u8], node: &[u8]) {
 }
 
 /// [`echo_request`] with its client's and node's part made before by [`echo_head`]:
-/// the same bytes, written in one reservation and five appends.
+/// the same bytes, written after one reservation.
 pub fn headed_echo_request(out: &mut Vec<u8>, id: u64, head: &[u8], payload: &[u8], msg_id: u64) {
-    const TAIL: &[u8] = b",\"type\":\"echo\",\"msg_id\":";
-    out.reserve(6 + 20 + head.len() + payload.len() + TAIL.len() + 20 + 3);
+    out.reserve(6 + 20 + head.len() + payload.len() + ECHO_TAIL.len() + 20 + 3);
     out.extend_from_slice(b"{\"id\":");
     decimal(out, id);
     out.extend_from_slice(head);
+    echo_tail(out, payload, msg_id);
+}
+
+/// What follows the payload in an `echo` request, up to its `msg_id`.
+const ECHO_TAIL: &[u8] = b",\"type\":\"echo\",\"msg_id\":";
+
+/// Appends an `echo` request's payload and the rest of it, its line end included.
+#[inline]
+fn echo_tail(out: &mut Vec<u8>, payload: &[u8], msg_id: u64) {
     out.extend_from_slice(payload);
-    out.extend_from_slice(TAIL);
+    out.extend_from_slice(ECHO_TAIL);
     decimal(out, msg_id);
     out.extend_from_slice(b"}}\n");
 }
