@@ -23,11 +23,9 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use common::{
-    FLUSH_MODES, INIT, check_reply_shape, echo_request, emulated, node_command, nonblocking_pipe,
-    replies, spawn_node, stat, stats_peak_kib,
+    FLUSH_MODES, INIT, PATIENCE, check_reply_shape, echo_request, emulated, node_command,
+    nonblocking_pipe, replies, spawn_node, stat, stats_peak_kib,
 };
-
-const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[test]
 fn a_stderr_nobody_drains_never_costs_a_reply() {
@@ -43,9 +41,12 @@ fn a_stderr_nobody_drains_never_costs_a_reply() {
             .write_all(echo_request(1, 1, 7, "\"through\"").as_bytes())
             .expect("echo");
         stdin.flush().expect("flush");
+        // stderr is not read until both replies are in: a node that waits for stderr to
+        // take its diagnostics never answers, however long it is given. A right one
+        // reports or counts 50,000 bad lines first, which under an emulator takes seconds.
         for expected in ["init_ok", "echo_ok"] {
-            let reply = rx.recv_timeout(REPLY_TIMEOUT).unwrap_or_else(|_| {
-                panic!("[{flush}] no {expected} within 5 s: blocked on stderr")
+            let reply = rx.recv_timeout(PATIENCE).unwrap_or_else(|_| {
+                panic!("[{flush}] no {expected} within {PATIENCE:?}: blocked on stderr")
             });
             assert_eq!(check_reply_shape(&reply)["body"]["type"], expected);
         }
@@ -61,9 +62,7 @@ fn a_stderr_nobody_drains_never_costs_a_reply() {
             .write_all(echo_request(2, 1, 8, "\"after\"").as_bytes())
             .expect("echo");
         drop(stdin);
-        let reply = rx
-            .recv_timeout(REPLY_TIMEOUT)
-            .expect("reply after draining");
+        let reply = rx.recv_timeout(PATIENCE).expect("reply after draining");
         assert_eq!(check_reply_shape(&reply)["body"]["echo"], "after");
         let status = child.wait().expect("exit");
         assert!(status.success(), "[{flush}] {status:?}");
@@ -131,11 +130,11 @@ fn nonblocking_stdin_and_stdout_are_waited_on() {
         });
         thread::sleep(Duration::from_millis(500));
         let rx = replies(from_node);
-        let init = rx.recv_timeout(REPLY_TIMEOUT).expect("init_ok");
+        let init = rx.recv_timeout(PATIENCE).expect("init_ok");
         assert_eq!(check_reply_shape(&init)["body"]["type"], "init_ok");
         for i in 1..=count {
             let reply = rx
-                .recv_timeout(REPLY_TIMEOUT)
+                .recv_timeout(PATIENCE)
                 .unwrap_or_else(|_| panic!("[{flush}] reply {i} missing"));
             assert_eq!(check_reply_shape(&reply)["body"]["in_reply_to"], i);
         }
@@ -240,7 +239,8 @@ fn signalled(
     let status = exit_within_30_s(&mut child, &format!("[{flush}] signal {signal}"));
     drop(writer.join());
     let mut lines = Vec::new();
-    while let Ok(line) = rx.recv_timeout(Duration::from_secs(1)) {
+    // The node has exited: the reader ends at its stdout's end, which ends this loop.
+    while let Ok(line) = rx.recv_timeout(PATIENCE) {
         lines.push(line);
     }
     (status, lines, err.join().expect("stderr"))
@@ -254,7 +254,7 @@ fn sigterm_and_sigint_write_every_reply_print_stats_and_end_by_the_signal() {
             // While the node waits for input, everything sent answered.
             let (status, lines, stderr) = signalled(flush, raw, 100, |_, rx| {
                 for _ in 0..101 {
-                    rx.recv_timeout(REPLY_TIMEOUT).expect("reply");
+                    rx.recv_timeout(PATIENCE).expect("reply");
                 }
             });
             assert_eq!(
@@ -268,7 +268,7 @@ fn sigterm_and_sigint_write_every_reply_print_stats_and_end_by_the_signal() {
 
             // In the middle of a stream: every reply the node produced reaches stdout.
             let (status, mut lines, stderr) = signalled(flush, raw, 300_000, |_, rx| {
-                rx.recv_timeout(REPLY_TIMEOUT).expect("init_ok");
+                rx.recv_timeout(PATIENCE).expect("init_ok");
                 thread::sleep(Duration::from_millis(50));
             });
             assert_eq!(status.signal(), Some(raw), "[{flush}] {status:?}");
@@ -370,7 +370,7 @@ fn a_stop_signal_after_the_end_of_input_still_ends_the_node_by_that_signal() {
             out
         });
         started_rx
-            .recv_timeout(Duration::from_secs(60))
+            .recv_timeout(PATIENCE)
             .expect("the echo_ok starts");
         let pid = Pid::from_raw(i32::try_from(child.id()).expect("a pid"));
         kill(pid, Signal::SIGTERM).expect("kill");
@@ -438,8 +438,8 @@ fn a_terminal_that_is_not_read_never_costs_a_reply() {
         stdin.write_all(input.as_bytes()).expect("input");
         stdin.flush().expect("flush");
         for what in ["init_ok", "echo_ok"] {
-            let reply = rx.recv_timeout(REPLY_TIMEOUT);
-            assert!(reply.is_ok(), "[{flush}] no {what} within 5 s");
+            let reply = rx.recv_timeout(PATIENCE);
+            assert!(reply.is_ok(), "[{flush}] no {what} within {PATIENCE:?}");
         }
         // Now the terminal is read: the node's --stats line counts the lines it dropped.
         let mut master = std::fs::File::from(pty.master);

@@ -9,15 +9,11 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
 
 use common::{
-    FLUSH_MODES, INIT, check_reply_shape, echo_request, json, lines, node_command, run_node,
-    spawn_node,
+    FLUSH_MODES, INIT, PATIENCE, check_reply_shape, echo_request, json, lines, node_command,
+    run_node, spawn_node,
 };
-
-/// Maelstrom's client timeout.
-const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[test]
 fn one_request_at_a_time_gets_each_reply_before_the_next_is_sent() {
@@ -35,7 +31,7 @@ fn one_request_at_a_time_gets_each_reply_before_the_next_is_sent() {
         });
         stdin.write_all(INIT.as_bytes()).expect("send init");
         stdin.flush().expect("flush");
-        let reply = rx.recv_timeout(REPLY_TIMEOUT).expect("init_ok within 5 s");
+        let reply = rx.recv_timeout(PATIENCE).expect("init_ok");
         assert_eq!(check_reply_shape(&reply)["body"]["type"], "init_ok");
         for i in 0..200 {
             let payload = format!("\"Please echo {i}\"");
@@ -43,9 +39,9 @@ fn one_request_at_a_time_gets_each_reply_before_the_next_is_sent() {
                 .write_all(echo_request(i + 1, 1, i + 2, &payload).as_bytes())
                 .expect("send");
             stdin.flush().expect("flush");
-            let reply = rx
-                .recv_timeout(REPLY_TIMEOUT)
-                .unwrap_or_else(|_| panic!("[{flush}] no reply to request {i} within 5 s"));
+            let reply = rx.recv_timeout(PATIENCE).unwrap_or_else(|_| {
+                panic!("[{flush}] no reply to request {i} within {PATIENCE:?}")
+            });
             let v = check_reply_shape(&reply);
             assert_eq!(v["body"]["in_reply_to"], i + 2, "[{flush}]");
             assert_eq!(v["body"]["echo"], format!("Please echo {i}"), "[{flush}]");

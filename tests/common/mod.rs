@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{LazyLock, mpsc};
+use std::time::Duration;
 
 use echo_wire::frame;
 
@@ -37,6 +38,13 @@ pub fn node_command() -> Command {
         None => Command::new(BIN),
     }
 }
+
+/// How long a test waits for what a right node always does (a reply, a report on stderr, an
+/// exit): a bound no busy machine or emulator reaches. A node that is wrong (blocked on a
+/// stream nobody drains, a reply lost) never does it at all, so the bound decides nothing
+/// but how long such a node takes to fail the test. A test that asserts how *soon*
+/// something happens says so and gives its own bound, with its reason.
+pub const PATIENCE: Duration = Duration::from_secs(120);
 
 /// True when the node runs under an emulator (`$ECHO_NODE_RUNNER`): its memory figures
 /// are then the emulator's, and tests of memory bounds say so and skip.
