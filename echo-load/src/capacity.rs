@@ -14,8 +14,10 @@ use plotters::prelude::*;
 use serde_json::json;
 
 use crate::Config;
+use crate::chart::{PLOT_SIZE, legend};
+use crate::files::{OutputError, Plot, pretty};
 use crate::interrupt::{Haste, Interrupts};
-use crate::report::{self, PLOT_SIZE, Report};
+use crate::report::{self, Report};
 use crate::words::{plural, short, thousands};
 
 /// The rate the search starts at unless `--rate` says, in requests a second.
@@ -177,7 +179,7 @@ pub struct Capacity {
     /// The stop signal that ended it early, if one did.
     pub interrupted: Option<i32>,
     /// Its runs' outputs that could not be written into their folders.
-    pub(crate) unwritten: Vec<report::OutputError>,
+    pub(crate) unwritten: Vec<OutputError>,
 }
 
 impl Capacity {
@@ -392,7 +394,7 @@ impl Capacity {
     }
 
     /// Writes `results.json` and `capacity.svg` into `dir` (see [`Report::write`]).
-    pub fn write(&self, dir: &Path) -> Result<(), report::OutputError> {
+    pub fn write(&self, dir: &Path) -> Result<(), OutputError> {
         let page = crate::pages::Page {
             title: format!("echo capacity search: {}", self.config.describe()),
             shade: crate::pages::Shade::of_outcome(self.outcome()),
@@ -401,7 +403,7 @@ impl Capacity {
             pictures: vec!["capacity.svg"],
         };
         let files = [
-            ("results.json", Ok(report::pretty(&self.results_json()))),
+            ("results.json", Ok(pretty(&self.results_json()))),
             ("capacity.svg", self.plot()),
         ];
         report::write_session(dir, files, &page, &self.unwritten)
@@ -409,7 +411,7 @@ impl Capacity {
 
     /// p50 and p99 against the offered rate (the throughput-latency curve), the bound and
     /// the capacity marked.
-    fn plot(&self) -> report::Plot {
+    fn plot(&self) -> Plot {
         let mut steps = self.steps.clone();
         steps.sort_by(|a, b| a.offered.total_cmp(&b.offered));
         let (x_lo, x_hi) = match (steps.first(), steps.last()) {
@@ -485,7 +487,7 @@ impl Capacity {
                     .label(format!("capacity {}/s", short(rate)))
                     .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], mark));
             }
-            report::legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+            legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
             root.present()?;
         }
         Ok(svg)

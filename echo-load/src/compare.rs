@@ -16,8 +16,10 @@ use plotters::prelude::*;
 use serde_json::json;
 
 use crate::Config;
+use crate::chart::{PLOT_SIZE, legend};
+use crate::files::{OutputError, pretty};
 use crate::interrupt::{Haste, Interrupts};
-use crate::report::{self, PLOT_SIZE, Report};
+use crate::report::{self, Report};
 use crate::words::{plural, short, thousands};
 
 /// How many rounds each node runs unless told: enough for a median and a spread that
@@ -246,7 +248,7 @@ pub struct Comparison {
     /// The stop signal that ended it early, if one did.
     pub interrupted: Option<i32>,
     /// Its runs' outputs that could not be written into their folders.
-    pub(crate) unwritten: Vec<report::OutputError>,
+    pub(crate) unwritten: Vec<OutputError>,
 }
 
 /// How a node is named in a comparison: its program's file name, then its arguments.
@@ -636,7 +638,7 @@ impl Comparison {
     }
 
     /// Writes `results.json` and `compare.svg` into `dir` (see [`Report::write`]).
-    pub fn write(&self, dir: &Path) -> Result<(), report::OutputError> {
+    pub fn write(&self, dir: &Path) -> Result<(), OutputError> {
         let page = crate::pages::Page {
             title: format!("echo comparison: {} rounds", self.rounds),
             shade: crate::pages::Shade::of_outcome(self.outcome()),
@@ -645,7 +647,7 @@ impl Comparison {
             pictures: vec!["compare.svg"],
         };
         let files = [
-            ("results.json", Ok(report::pretty(&self.results_json()))),
+            ("results.json", Ok(pretty(&self.results_json()))),
             ("compare.svg", self.plot()),
         ];
         report::write_session(dir, files, &page, &self.unwritten)
@@ -753,7 +755,7 @@ impl Comparison {
                         PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
                     });
             }
-            report::legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+            legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
             root.present()?;
         }
         Ok(svg)

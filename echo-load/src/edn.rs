@@ -1,7 +1,6 @@
-//! Maelstrom's files in EDN, the notation Clojure and Jepsen write: `results.edn` (the
-//! checker's results, in the shape `maelstrom test -w echo` leaves them), and the
-//! pieces of the history as Jepsen keeps it (`history.edn`, an operation map a line;
-//! `history.txt`, its columns), which [`crate::history`] writes.
+//! EDN, the notation Clojure and Jepsen write Maelstrom's files in: values, keys,
+//! strings, floats and error words, with which the report writes `results.edn` and
+//! [`crate::history`] the history's pieces (`history.edn`, `history.txt`).
 //!
 //! JSON values become EDN values: strings, numbers as their exact digits, `true`,
 //! `false`, `nil`, vectors, and maps whose keys are keywords where a key reads as one
@@ -10,8 +9,6 @@
 use std::fmt::Write as _;
 
 use serde_json::Value;
-
-use crate::report::Report;
 
 /// Writes `value` as EDN onto `out`.
 pub fn value(out: &mut String, value: &Value) {
@@ -90,98 +87,8 @@ pub fn string(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// `results.edn`: the checkers' results as Maelstrom composes them (core.clj: `:perf`,
-/// `:timeline`, `:exceptions`, `:stats`, `:net`, `:workload`, and `:valid?` over all),
-/// and echo-load's own figures (`results.json`'s) under `:echo-load`.
-pub fn results(report: &Report) -> String {
-    let c = &report.counts;
-    // An operation is invoked when its request is written; it completes `:ok` (a reply,
-    // right or wrong: the workload's checker judges its value), `:fail` (an error
-    // reply), or `:info` (no definite outcome: a timeout, a malformed reply, a run
-    // interrupted).
-    let ok = c.ok + c.wrong - c.malformed;
-    let fail = c.failed;
-    let info = c.malformed + c.timeouts + c.abandoned;
-    let count = ok + fail + info;
-    // Jepsen's stats checker: each f is valid when some of its operations were ok.
-    let stats_valid = count == 0 || ok > 0;
-    let valid = if report.faults.aborted().is_some() {
-        ":unknown"
-    } else if report.valid() {
-        "true"
-    } else {
-        "false"
-    };
-    let op_stats = |out: &mut String| {
-        let _ = write!(
-            out,
-            ":count {count}, :ok-count {ok}, :fail-count {fail}, :info-count {info}"
-        );
-    };
-    let mut s = String::new();
-    s.push_str(
-        "{:perf {:latency-graph {:valid? true}, :rate-graph {:valid? true}, :valid? true},\n",
-    );
-    s.push_str(" :timeline {:valid? true},\n :exceptions {:valid? true},\n");
-    let _ = write!(s, " :stats {{:valid? {stats_valid}, ");
-    op_stats(&mut s);
-    s.push_str(", :by-f {");
-    if count > 0 {
-        let _ = write!(s, ":echo {{:valid? {}, ", ok > 0);
-        op_stats(&mut s);
-        s.push('}');
-    }
-    s.push_str("}},\n");
-    let journal = &report.journal;
-    let (clients, servers) = (journal.clients(), journal.servers());
-    let invoked = c.sent;
-    let traffic = |out: &mut String, sends: u64, recvs: u64, per_op: bool| {
-        let _ = write!(
-            out,
-            "{{:send-count {sends}, :recv-count {recvs}, :msg-count {sends}"
-        );
-        if per_op && invoked > 0 {
-            let _ = write!(
-                out,
-                ", :msgs-per-op {}",
-                float(sends as f64 / invoked as f64)
-            );
-        }
-        out.push('}');
-    };
-    s.push_str(" :net {:stats {:all ");
-    traffic(
-        &mut s,
-        clients.sends + servers.sends,
-        clients.recvs + servers.recvs,
-        true,
-    );
-    s.push_str(",\n               :clients ");
-    traffic(&mut s, clients.sends, clients.recvs, false);
-    s.push_str(",\n               :servers ");
-    traffic(&mut s, servers.sends, servers.recvs, true);
-    s.push_str("},\n       :valid? true},\n");
-    let errors: Vec<String> = crate::fault::Kind::ALL
-        .into_iter()
-        .filter(|k| !k.strict_only() || report.config.strict)
-        .flat_map(|k| report.faults.shown(k))
-        .map(|f| f.to_string())
-        .collect();
-    let _ = write!(s, " :workload {{:valid? {valid}, :errors (");
-    for (i, e) in errors.iter().enumerate() {
-        if i > 0 {
-            s.push(' ');
-        }
-        string(&mut s, e);
-    }
-    s.push_str(")},\n :echo-load ");
-    value(&mut s, &report.results_json());
-    let _ = writeln!(s, ",\n :valid? {valid}}}");
-    s
-}
-
 /// A float as EDN reads one: always with a point or an exponent.
-fn float(x: f64) -> String {
+pub fn float(x: f64) -> String {
     let text = format!("{x}");
     if text.contains(['.', 'e', 'E']) || !x.is_finite() {
         text

@@ -265,7 +265,7 @@ impl History {
 
     /// Writes what is held and gives the files their names; or removes them, and
     /// returns the first error of the whole history, with the first file's name.
-    pub fn finish(mut self) -> Result<(), crate::report::OutputError> {
+    pub fn finish(mut self) -> Result<(), crate::files::OutputError> {
         self.write_held();
         let mut error = self.failed.take();
         for (out, path, tmp) in &mut self.files {
@@ -282,7 +282,7 @@ impl History {
                     let _ = std::fs::remove_file(path);
                 }
                 let path = self.files[0].1.clone();
-                Err(crate::report::OutputError::of(path, error))
+                Err(crate::files::OutputError::of(path, error))
             }
         }
     }

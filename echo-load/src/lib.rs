@@ -35,12 +35,15 @@
 #![forbid(unsafe_code)]
 
 pub mod capacity;
+mod chart;
 pub mod check;
 pub mod compare;
+mod counts;
 pub mod drive;
 mod edn;
 mod error;
 pub mod fault;
+mod files;
 pub mod history;
 pub mod interrupt;
 pub mod journal;
@@ -70,7 +73,9 @@ use std::time::{Duration, Instant};
 
 pub use capacity::{Capacity, capacity};
 pub use compare::{Comparison, compare};
+pub use counts::Counts;
 pub use error::Error;
+pub use files::OutputError;
 pub use network::LatencyDist;
 pub use report::Report;
 pub use send::PayloadKind;
@@ -541,7 +546,7 @@ pub(crate) fn run_kept(
     config: &Config,
     base: Option<&Path>,
     name: &str,
-) -> Result<(Report, Option<report::OutputError>), Error> {
+) -> Result<(Report, Option<files::OutputError>), Error> {
     let Some(base) = base else {
         return run_checked(config).map(|r| (r, None));
     };
@@ -554,12 +559,12 @@ pub(crate) fn run_kept(
     let report = run_checked(&config)?;
     let mut written = vec![report.write(&dir)];
     if let Some(e) = &report.history_error {
-        written.push(Err(report::OutputError::of(
+        written.push(Err(files::OutputError::of(
             dir.join("history.jsonl"),
             io::Error::other(e.to_string()),
         )));
     }
-    let failed = report::OutputError::all(written).err();
+    let failed = files::OutputError::all(written).err();
     Ok((report, failed))
 }
 

@@ -859,7 +859,7 @@ fn status(interrupted: Option<i32>, outcome: &str) -> ExitCode {
 }
 
 /// What was written, where, or which output could not be.
-type Written<'a> = Option<(&'a Path, Result<(), echo_load::report::OutputError>)>;
+type Written<'a> = Option<(&'a Path, Result<(), echo_load::OutputError>)>;
 
 /// Prints `summary` first (an output that cannot be written loses nothing of it), then
 /// writes the outputs and says where they went (`what` in the folder), or which could

@@ -6,7 +6,21 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::pictures::escape;
+/// Text escaped for HTML and SVG: `&`, `<`, `>`, `"` and `'`.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
 
 /// A verdict as the pages colour it, as Maelstrom's web view does: blue for valid,
 /// orange for unknown (no verdict: Maelstrom would stop the test), pink for invalid.

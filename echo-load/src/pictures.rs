@@ -11,26 +11,12 @@ use std::time::Instant;
 use plotters::prelude::*;
 use serde_json::Value;
 
+use crate::chart::{PLOT_SIZE, legend};
+use crate::files::Plot;
 use crate::journal::{Entry, Journal};
+use crate::pages::escape;
 use crate::record::Recorder;
-use crate::report::{PLOT_SIZE, Plot, legend};
 use crate::words::short;
-
-/// Text escaped for HTML and SVG: `&`, `<`, `>`, `"` and `'`.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// The colour of a message (net/viz.clj): pink for an error, blue for one to or from a
 /// client, black between servers.

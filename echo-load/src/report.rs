@@ -5,16 +5,18 @@
 //! store.
 
 use std::fmt::Write as _;
-use std::io;
 use std::path::Path;
 use std::time::Duration;
 
 use plotters::prelude::*;
 use serde_json::json;
 
+use crate::chart::{PLOT_SIZE, legend};
+use crate::counts::Counts;
+use crate::edn;
 use crate::fault::{Class, Faults, Kind};
+use crate::files::{OutputError, Plot, pretty, write_outputs};
 use crate::record::{Recorder, ms};
-use crate::route::Counts;
 use crate::words::{plural, short};
 use crate::{Config, number};
 
@@ -523,7 +525,7 @@ impl Report {
             dir,
             [
                 ("results.json", Ok(pretty(&self.results_json()))),
-                ("results.edn", Ok(crate::edn::results(self))),
+                ("results.edn", Ok(self.results_edn())),
                 ("latency.svg", self.plot_latency()),
                 (
                     "latency-quantiles.svg",
@@ -548,6 +550,97 @@ impl Report {
             [("index.html", Ok(crate::pages::index(&page, dir)))],
         ));
         OutputError::all(written)
+    }
+
+    /// `results.edn`: the checkers' results as Maelstrom composes them (core.clj: `:perf`,
+    /// `:timeline`, `:exceptions`, `:stats`, `:net`, `:workload`, and `:valid?` over all),
+    /// and echo-load's own figures (`results.json`'s) under `:echo-load`.
+    pub(crate) fn results_edn(&self) -> String {
+        let report = self;
+        let c = &report.counts;
+        // An operation is invoked when its request is written; it completes `:ok` (a reply,
+        // right or wrong: the workload's checker judges its value), `:fail` (an error
+        // reply), or `:info` (no definite outcome: a timeout, a malformed reply, a run
+        // interrupted).
+        let ok = c.ok + c.wrong - c.malformed;
+        let fail = c.failed;
+        let info = c.malformed + c.timeouts + c.abandoned;
+        let count = ok + fail + info;
+        // Jepsen's stats checker: each f is valid when some of its operations were ok.
+        let stats_valid = count == 0 || ok > 0;
+        let valid = if report.faults.aborted().is_some() {
+            ":unknown"
+        } else if report.valid() {
+            "true"
+        } else {
+            "false"
+        };
+        let op_stats = |out: &mut String| {
+            let _ = write!(
+                out,
+                ":count {count}, :ok-count {ok}, :fail-count {fail}, :info-count {info}"
+            );
+        };
+        let mut s = String::new();
+        s.push_str(
+            "{:perf {:latency-graph {:valid? true}, :rate-graph {:valid? true}, :valid? true},\n",
+        );
+        s.push_str(" :timeline {:valid? true},\n :exceptions {:valid? true},\n");
+        let _ = write!(s, " :stats {{:valid? {stats_valid}, ");
+        op_stats(&mut s);
+        s.push_str(", :by-f {");
+        if count > 0 {
+            let _ = write!(s, ":echo {{:valid? {}, ", ok > 0);
+            op_stats(&mut s);
+            s.push('}');
+        }
+        s.push_str("}},\n");
+        let journal = &report.journal;
+        let (clients, servers) = (journal.clients(), journal.servers());
+        let invoked = c.sent;
+        let traffic = |out: &mut String, sends: u64, recvs: u64, per_op: bool| {
+            let _ = write!(
+                out,
+                "{{:send-count {sends}, :recv-count {recvs}, :msg-count {sends}"
+            );
+            if per_op && invoked > 0 {
+                let _ = write!(
+                    out,
+                    ", :msgs-per-op {}",
+                    edn::float(sends as f64 / invoked as f64)
+                );
+            }
+            out.push('}');
+        };
+        s.push_str(" :net {:stats {:all ");
+        traffic(
+            &mut s,
+            clients.sends + servers.sends,
+            clients.recvs + servers.recvs,
+            true,
+        );
+        s.push_str(",\n               :clients ");
+        traffic(&mut s, clients.sends, clients.recvs, false);
+        s.push_str(",\n               :servers ");
+        traffic(&mut s, servers.sends, servers.recvs, true);
+        s.push_str("},\n       :valid? true},\n");
+        let errors: Vec<String> = crate::fault::Kind::ALL
+            .into_iter()
+            .filter(|k| !k.strict_only() || report.config.strict)
+            .flat_map(|k| report.faults.shown(k))
+            .map(|f| f.to_string())
+            .collect();
+        let _ = write!(s, " :workload {{:valid? {valid}, :errors (");
+        for (i, e) in errors.iter().enumerate() {
+            if i > 0 {
+                s.push(' ');
+            }
+            edn::string(&mut s, e);
+        }
+        s.push_str(")},\n :echo-load ");
+        edn::value(&mut s, &report.results_json());
+        let _ = writeln!(s, ",\n :valid? {valid}}}");
+        s
     }
 
     /// The run's page: its verdict, summary, counts and pictures.
@@ -762,27 +855,6 @@ impl Report {
     }
 }
 
-/// Draws `chart`'s legend at `position`, on a white box with a black border.
-pub(crate) fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
-    chart: &mut ChartContext<'a, DB, CT>,
-    position: SeriesLabelPosition,
-) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(position)
-        .draw()
-}
-
-/// `value` as pretty JSON, a line.
-pub(crate) fn pretty(value: &serde_json::Value) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
-}
-
-/// A plot, or why it could not be drawn.
-pub(crate) type Plot = Result<String, Box<dyn std::error::Error>>;
-
 /// A comparison's or a capacity search's outputs: `files`, then the folder's page
 /// (`index.html`, which links them and the runs' folders), with the runs' outputs that
 /// could not be written (`unwritten`) among the failures.
@@ -799,106 +871,6 @@ pub(crate) fn write_session<const N: usize>(
     OutputError::all(all)
 }
 
-/// Writes each file into `dir`, under a temporary name first and then renamed, so that
-/// each is whole or absent. Every file is tried; the error names each that could not be
-/// written, with its path.
-pub(crate) fn write_outputs<const N: usize>(
-    dir: &Path,
-    files: [(&str, Plot); N],
-) -> Result<(), OutputError> {
-    let mut failed = OutputError {
-        failures: Vec::new(),
-    };
-    for (name, text) in files {
-        let path = dir.join(name);
-        let written = text
-            .map_err(|e| io::Error::other(e.to_string()))
-            .and_then(|text| write_whole(&path, text.as_bytes()));
-        if let Err(error) = written {
-            failed.failures.push((path, error));
-        }
-    }
-    if failed.failures.is_empty() {
-        Ok(())
-    } else {
-        Err(failed)
-    }
-}
-
 /// A driver's own delay before sending (its p99) past which a run says that its
 /// latencies include it, in milliseconds.
 pub const DRIVER_LAG_MS: f64 = 1.0;
-
-/// The plots' size in pixels.
-pub(crate) const PLOT_SIZE: (u32, u32) = (900, 480);
-
-/// The output files that could not be written (at least one), each with why.
-#[derive(Debug)]
-pub struct OutputError {
-    /// Each file, and why it could not be written.
-    pub failures: Vec<(std::path::PathBuf, io::Error)>,
-}
-
-impl OutputError {
-    /// Every failure of `results`, or `Ok` when each was.
-    pub fn all(results: Vec<Result<(), OutputError>>) -> Result<(), OutputError> {
-        let failures: Vec<_> = results
-            .into_iter()
-            .filter_map(Result::err)
-            .flat_map(|e| e.failures)
-            .collect();
-        if failures.is_empty() {
-            Ok(())
-        } else {
-            Err(OutputError { failures })
-        }
-    }
-
-    /// `path` could not be written, for `error`.
-    pub fn of(path: std::path::PathBuf, error: io::Error) -> OutputError {
-        OutputError {
-            failures: vec![(path, error)],
-        }
-    }
-}
-
-impl std::fmt::Display for OutputError {
-    /// A line a file: `cannot write PATH: WHY`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (i, (path, error)) in self.failures.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-                f.write_str("echo-load: ")?;
-            }
-            write!(f, "cannot write {}: {error}", path.display())?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for OutputError {}
-
-impl Clone for OutputError {
-    /// The same failures: each error of the same kind and text.
-    fn clone(&self) -> Self {
-        OutputError {
-            failures: self
-                .failures
-                .iter()
-                .map(|(p, e)| (p.clone(), io::Error::new(e.kind(), e.to_string())))
-                .collect(),
-        }
-    }
-}
-
-/// Writes `bytes` to `path` whole or not at all: into `path.tmp`, then renamed over it.
-fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = std::path::PathBuf::from(tmp);
-    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
-}
