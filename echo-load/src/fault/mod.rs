@@ -5,8 +5,9 @@
 //! [`Faults`] collects them: every fault is counted by kind, and the first few of each
 //! kind are kept to be shown.
 
-use crate::words::{bytes, plural};
 use std::fmt;
+
+mod text;
 
 /// The first bytes of a line, for a message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -270,43 +271,79 @@ pub enum Fault {
     },
 }
 
-/// The kinds of fault, in the order the summary lists them (and [`Kind::ALL`] holds them).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Kind {
-    /// [`Fault::Exited`].
-    Exited,
-    /// [`Fault::BadInit`].
-    BadInit,
-    /// [`Fault::NoInit`].
-    NoInit,
-    /// [`Fault::Unreadable`].
-    Unreadable,
-    /// [`Fault::Undeliverable`].
-    Undeliverable,
-    /// [`Fault::StdoutEnded`].
-    StdoutEnded,
-    /// [`Fault::StoppedReading`].
-    StoppedReading,
-    /// [`Fault::Silent`].
-    Silent,
-    /// [`Fault::WrongEcho`].
-    WrongEcho,
-    /// [`Fault::Malformed`].
-    Malformed,
-    /// [`Fault::ErrorReply`].
-    ErrorReply,
-    /// [`Fault::TimedOut`].
-    TimedOut,
-    /// [`Fault::RepeatedMsgId`].
-    RepeatedMsgId,
-    /// [`Fault::Skipped`].
-    Skipped,
-    /// [`Fault::OtherNode`].
-    OtherNode,
-    /// [`Fault::Lingered`].
-    Lingered,
-    /// [`Fault::BadExit`].
-    BadExit,
+/// Writes the kinds of fault from their table (the `kinds!` rows below): [`Kind`],
+/// [`Kind::ALL`], each kind's name, label and class, and [`Fault::kind`].
+macro_rules! kinds {
+    ($($variant:ident, $name:literal, $label:literal, $class:ident;)*) => {
+        /// The kinds of fault, in the order the summary lists them (and [`Kind::ALL`]
+        /// holds them): one a [`Fault`] variant, of the same name.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+        pub enum Kind {
+            $(
+                #[doc = concat!("[`Fault::", stringify!($variant), "`].")]
+                $variant,
+            )*
+        }
+
+        impl Kind {
+            /// Every kind, in order.
+            pub const ALL: [Kind; [$(Kind::$variant),*].len()] = [$(Kind::$variant),*];
+
+            /// Its name in results.json.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Kind::$variant => $name,)*
+                }
+            }
+
+            /// Its name in the summary.
+            pub fn label(self) -> &'static str {
+                match self {
+                    $(Kind::$variant => $label,)*
+                }
+            }
+
+            /// What it does to a run.
+            pub fn class(self) -> Class {
+                match self {
+                    $(Kind::$variant => Class::$class,)*
+                }
+            }
+        }
+
+        impl Fault {
+            /// Its kind.
+            pub fn kind(&self) -> Kind {
+                match self {
+                    $(Fault::$variant { .. } => Kind::$variant,)*
+                }
+            }
+        }
+    };
+}
+
+// Every kind of fault, one row a kind, in the order the summary lists them: its variant
+// (of `Fault` and `Kind` alike), its name in results.json, its label in the summary, and
+// its class. A new kind is a `Fault` variant and a row here, then the matches the
+// compiler points at (`Fault::node`, the messages).
+kinds! {
+    Exited, "node_exited", "node not alive at the end", Aborts;
+    BadInit, "bad_init_reply", "bad init reply", Aborts;
+    NoInit, "no_init_reply", "no init reply", Aborts;
+    Unreadable, "unreadable_line", "not a Maelstrom message", StopsReading;
+    Undeliverable, "undeliverable_message", "undeliverable message", StopsReading;
+    StdoutEnded, "stdout_ended", "stdout ended", StopsReading;
+    StoppedReading, "stopped_reading", "fell too far behind on its stdin", Fails;
+    Silent, "silent_node", "silent node", Fails;
+    WrongEcho, "wrong_echo", "wrong echo", Fails;
+    Malformed, "malformed_reply", "malformed reply", Fails;
+    ErrorReply, "error_reply", "error reply", Fails;
+    TimedOut, "timed_out", "timed out", Fails;
+    RepeatedMsgId, "repeated_msg_id", "repeated msg_id", StrictOnly;
+    Skipped, "skipped_message", "skipped message", StrictOnly;
+    OtherNode, "reply_from_other_node", "reply from another node than the one asked", StrictOnly;
+    Lingered, "did_not_exit", "did not exit", StrictOnly;
+    BadExit, "bad_exit", "failed exit", StrictOnly;
 }
 
 /// What a kind of fault does to a run.
@@ -324,152 +361,7 @@ pub enum Class {
     StrictOnly,
 }
 
-/// A kind of fault described: its name in results.json, its name in the summary, and
-/// its class.
-struct About {
-    kind: Kind,
-    name: &'static str,
-    label: &'static str,
-    class: Class,
-}
-
-/// Every kind of fault, described: one row a kind, in [`Kind`]'s order.
-const KINDS: [About; 17] = [
-    About {
-        kind: Kind::Exited,
-        name: "node_exited",
-        label: "node not alive at the end",
-        class: Class::Aborts,
-    },
-    About {
-        kind: Kind::BadInit,
-        name: "bad_init_reply",
-        label: "bad init reply",
-        class: Class::Aborts,
-    },
-    About {
-        kind: Kind::NoInit,
-        name: "no_init_reply",
-        label: "no init reply",
-        class: Class::Aborts,
-    },
-    About {
-        kind: Kind::Unreadable,
-        name: "unreadable_line",
-        label: "not a Maelstrom message",
-        class: Class::StopsReading,
-    },
-    About {
-        kind: Kind::Undeliverable,
-        name: "undeliverable_message",
-        label: "undeliverable message",
-        class: Class::StopsReading,
-    },
-    About {
-        kind: Kind::StdoutEnded,
-        name: "stdout_ended",
-        label: "stdout ended",
-        class: Class::StopsReading,
-    },
-    About {
-        kind: Kind::StoppedReading,
-        name: "stopped_reading",
-        label: "fell too far behind on its stdin",
-        class: Class::Fails,
-    },
-    About {
-        kind: Kind::Silent,
-        name: "silent_node",
-        label: "silent node",
-        class: Class::Fails,
-    },
-    About {
-        kind: Kind::WrongEcho,
-        name: "wrong_echo",
-        label: "wrong echo",
-        class: Class::Fails,
-    },
-    About {
-        kind: Kind::Malformed,
-        name: "malformed_reply",
-        label: "malformed reply",
-        class: Class::Fails,
-    },
-    About {
-        kind: Kind::ErrorReply,
-        name: "error_reply",
-        label: "error reply",
-        class: Class::Fails,
-    },
-    About {
-        kind: Kind::TimedOut,
-        name: "timed_out",
-        label: "timed out",
-        class: Class::Fails,
-    },
-    About {
-        kind: Kind::RepeatedMsgId,
-        name: "repeated_msg_id",
-        label: "repeated msg_id",
-        class: Class::StrictOnly,
-    },
-    About {
-        kind: Kind::Skipped,
-        name: "skipped_message",
-        label: "skipped message",
-        class: Class::StrictOnly,
-    },
-    About {
-        kind: Kind::OtherNode,
-        name: "reply_from_other_node",
-        label: "reply from another node than the one asked",
-        class: Class::StrictOnly,
-    },
-    About {
-        kind: Kind::Lingered,
-        name: "did_not_exit",
-        label: "did not exit",
-        class: Class::StrictOnly,
-    },
-    About {
-        kind: Kind::BadExit,
-        name: "bad_exit",
-        label: "failed exit",
-        class: Class::StrictOnly,
-    },
-];
-
 impl Kind {
-    /// Every kind, in order.
-    pub const ALL: [Kind; 17] = {
-        let mut all = [Kind::Exited; 17];
-        let mut i = 0;
-        while i < KINDS.len() {
-            all[i] = KINDS[i].kind;
-            i += 1;
-        }
-        all
-    };
-
-    fn about(self) -> &'static About {
-        &KINDS[self as usize]
-    }
-
-    /// Its name in results.json.
-    pub fn name(self) -> &'static str {
-        self.about().name
-    }
-
-    /// Its name in the summary.
-    pub fn label(self) -> &'static str {
-        self.about().label
-    }
-
-    /// What it does to a run.
-    pub fn class(self) -> Class {
-        self.about().class
-    }
-
     /// Maelstrom stops reading the node's stdout at it (see [`Class::StopsReading`]).
     pub fn stops_reading(self) -> bool {
         self.class() == Class::StopsReading
@@ -487,29 +379,6 @@ impl Kind {
 }
 
 impl Fault {
-    /// Its kind.
-    pub fn kind(&self) -> Kind {
-        match self {
-            Fault::Unreadable { .. } => Kind::Unreadable,
-            Fault::Undeliverable { .. } => Kind::Undeliverable,
-            Fault::StdoutEnded { .. } => Kind::StdoutEnded,
-            Fault::Exited { .. } => Kind::Exited,
-            Fault::BadInit { .. } => Kind::BadInit,
-            Fault::NoInit { .. } => Kind::NoInit,
-            Fault::StoppedReading { .. } => Kind::StoppedReading,
-            Fault::WrongEcho { .. } => Kind::WrongEcho,
-            Fault::Malformed { .. } => Kind::Malformed,
-            Fault::ErrorReply { .. } => Kind::ErrorReply,
-            Fault::TimedOut { .. } => Kind::TimedOut,
-            Fault::Silent { .. } => Kind::Silent,
-            Fault::RepeatedMsgId { .. } => Kind::RepeatedMsgId,
-            Fault::Skipped { .. } => Kind::Skipped,
-            Fault::OtherNode { .. } => Kind::OtherNode,
-            Fault::Lingered { .. } => Kind::Lingered,
-            Fault::BadExit { .. } => Kind::BadExit,
-        }
-    }
-
     /// The node it is about, if one (the one named first).
     pub fn node(&self) -> Option<&str> {
         match self {
@@ -537,177 +406,6 @@ impl Fault {
     /// go on (a node 64 MiB behind on its stdin).
     pub fn ends_run(&self) -> bool {
         self.kind().aborts() || self.kind() == Kind::StoppedReading
-    }
-}
-
-impl fmt::Display for Skip {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Skip::Duplicate { in_reply_to } => {
-                write!(f, "a second reply to msg_id {in_reply_to}")
-            }
-            Skip::Misdirected { owner, in_reply_to } => {
-                write!(f, "the reply to {owner}'s request (msg_id {in_reply_to})")
-            }
-            Skip::Unsolicited {
-                in_reply_to: Some(id),
-            } => {
-                write!(f, "in_reply_to {id}, which it has no request for")
-            }
-            Skip::Unsolicited { in_reply_to: None } => f.write_str("a message with no in_reply_to"),
-        }
-    }
-}
-
-impl fmt::Display for Fault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Fault::Unreadable { at, why, text } => {
-                write!(f, "{at}: not a Maelstrom message: {why}: {text}")
-            }
-            Fault::Undeliverable {
-                at,
-                field,
-                id,
-                text,
-            } => write!(
-                f,
-                "{at}: {field} {id:?} is no node or client in the network: {text}"
-            ),
-            Fault::StdoutEnded { node, ending, at } => {
-                let what = match ending {
-                    Ending::Closed => "its stdout closed".to_owned(),
-                    Ending::MidLine(bytes) => {
-                        format!("its stdout closed in the middle of a line ({bytes} bytes)")
-                    }
-                    Ending::Failed(e) => format!("its stdout failed ({e})"),
-                    Ending::LineTooLong => format!(
-                        "it printed a stdout line longer than {} MiB, more than echo-load \
-                         reads (Maelstrom's reader stops strings at 20 million characters)",
-                        crate::receive::MAX_LINE >> 20
-                    ),
-                };
-                write!(f, "{node}: {what} at {at:.3} s")
-            }
-            Fault::Exited {
-                node,
-                status,
-                at,
-                stderr,
-            } => {
-                write!(f, "{node} {status} at {at:.3} s, before the run ended")?;
-                if !stderr.is_empty() {
-                    write!(f, "; its last stderr:\n{stderr}")?;
-                }
-                Ok(())
-            }
-            Fault::BadInit { at, why, text } => {
-                write!(f, "{at}: not an init_ok to init: {why}: {text}")
-            }
-            Fault::NoInit { nodes, seconds } => write!(
-                f,
-                "{} did not answer init with init_ok within {seconds} s",
-                nodes.join(", ")
-            ),
-            Fault::StoppedReading {
-                node,
-                unsent,
-                waiting,
-            } => write!(
-                f,
-                "{node} read its stdin far slower than messages came for it: {} waited, the \
-                 most echo-load holds for one node; {} unsent",
-                bytes(*waiting),
-                plural(*unsent as u64, "request", "requests")
-            ),
-            Fault::WrongEcho {
-                at,
-                client,
-                msg_id,
-                owner: Some(owner),
-                ..
-            } => write!(
-                f,
-                "{at}: reply to {owner}'s request sent to {client} (whose msg_id {msg_id} it matched)"
-            ),
-            Fault::WrongEcho {
-                at,
-                client,
-                msg_id,
-                sent,
-                got,
-                owner: None,
-            } => write!(
-                f,
-                "{at}: echo differs from what {client} sent in msg_id {msg_id}: sent {sent}, got {got}"
-            ),
-            Fault::Malformed {
-                at,
-                client,
-                msg_id,
-                why,
-                text,
-            } => write!(
-                f,
-                "{at}: reply to {client} msg_id {msg_id} is malformed: {why}: {text}"
-            ),
-            Fault::ErrorReply {
-                at,
-                client,
-                msg_id,
-                code,
-                text,
-            } => write!(
-                f,
-                "{at}: {client} msg_id {msg_id} answered with error {code}: {text:?}"
-            ),
-            Fault::TimedOut {
-                client,
-                node,
-                msg_id,
-                sent_at,
-                note,
-            } => {
-                write!(
-                    f,
-                    "{client} msg_id {msg_id} to {node}, sent at {sent_at:.3} s, timed out"
-                )?;
-                if let Some(note) = note {
-                    write!(f, " ({note})")?;
-                }
-                Ok(())
-            }
-            Fault::Silent {
-                node,
-                seconds,
-                outstanding,
-                oldest_client,
-                oldest_msg_id,
-                oldest_sent_at,
-            } => write!(
-                f,
-                "{node} answered nothing for {seconds:.1} s; {} outstanding, oldest {oldest_client} msg_id {oldest_msg_id} sent at {oldest_sent_at:.3} s",
-                plural(*outstanding as u64, "request", "requests")
-            ),
-            Fault::RepeatedMsgId { at, msg_id } => {
-                write!(f, "{at}: msg_id {msg_id} used twice by {}", at.node)
-            }
-            Fault::Skipped { at, client, why } => {
-                write!(f, "{at}: {client} skipped {why}")
-            }
-            Fault::OtherNode { at, client, asked } => write!(
-                f,
-                "{at}: reply to {client}, which asked {asked}, came from {}",
-                at.node
-            ),
-            Fault::Lingered { node, seconds } => write!(
-                f,
-                "{node} did not exit within {seconds} s of its stdin closing; killed"
-            ),
-            Fault::BadExit { node, status } => {
-                write!(f, "{node} {status} after its stdin closed")
-            }
-        }
     }
 }
 
@@ -764,97 +462,4 @@ impl Faults {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn at() -> At {
-        At {
-            node: "n1".into(),
-            line: 7,
-        }
-    }
-
-    #[test]
-    fn faults_are_counted_by_kind_and_the_first_few_kept() {
-        let mut faults = Faults::default();
-        for msg_id in 1..=5 {
-            faults.push(Fault::TimedOut {
-                client: "c1".into(),
-                node: "n1".into(),
-                msg_id,
-                sent_at: 0.5,
-                note: None,
-            });
-        }
-        faults.push(Fault::RepeatedMsgId {
-            at: at(),
-            msg_id: "3".into(),
-        });
-        assert_eq!(faults.count(Kind::TimedOut), 5);
-        assert_eq!(faults.shown(Kind::TimedOut).count(), SHOWN);
-        assert!(!faults.ended());
-        assert!(faults.fail(false));
-        let mut strict_only = Faults::default();
-        strict_only.push(Fault::RepeatedMsgId {
-            at: at(),
-            msg_id: "3".into(),
-        });
-        assert!(!strict_only.fail(false) && strict_only.fail(true));
-        strict_only.push(Fault::NoInit {
-            nodes: vec!["n1".into()],
-            seconds: 10,
-        });
-        assert!(strict_only.ended());
-    }
-
-    #[test]
-    fn faults_say_what_happened() {
-        let cases = [
-            (
-                Fault::Skipped {
-                    at: at(),
-                    client: "c1".into(),
-                    why: Skip::Misdirected {
-                        owner: "c6".into(),
-                        in_reply_to: 4,
-                    },
-                },
-                "n1 stdout line 7: c1 skipped the reply to c6's request (msg_id 4)",
-            ),
-            (
-                Fault::StoppedReading {
-                    node: "n2".into(),
-                    unsent: 0,
-                    waiting: 64 << 20,
-                },
-                "n2 read its stdin far slower than messages came for it: 64.0 MiB waited, \
-                 the most echo-load holds for one node; 0 requests unsent",
-            ),
-            (
-                Fault::Silent {
-                    node: "n2".into(),
-                    seconds: 5.0,
-                    outstanding: 10,
-                    oldest_client: "c2".into(),
-                    oldest_msg_id: 41,
-                    oldest_sent_at: 0.25,
-                },
-                "n2 answered nothing for 5.0 s; 10 requests outstanding, oldest c2 msg_id 41 sent at 0.250 s",
-            ),
-        ];
-        for (fault, text) in cases {
-            assert_eq!(fault.to_string(), text);
-        }
-    }
-
-    #[test]
-    fn the_table_describes_each_kind_in_its_place() {
-        for (i, about) in super::KINDS.iter().enumerate() {
-            assert_eq!(about.kind as usize, i, "{:?}", about.kind);
-        }
-        let mut names: Vec<_> = Kind::ALL.iter().map(|k| k.name()).collect();
-        names.sort_unstable();
-        names.dedup();
-        assert_eq!(names.len(), Kind::ALL.len(), "one name a kind");
-    }
-}
+mod tests;
