@@ -1,5 +1,5 @@
 //! `--capacity`: the highest open-loop rate a node sustains. Each step is a whole run at
-//! one `--rate`, judged as [`crate::run`] judges it; a step passes when the run is valid,
+//! one `--rate`, judged as [`crate::run()`] judges it; a step passes when the run is valid,
 //! answered a request, sent every request that fell due, and p99 latency (from each request's scheduled
 //! time, so queueing counts) is within the bound. The rate doubles from the start while
 //! steps pass (or halves while they fail, when the first fails), then narrows between
@@ -13,11 +13,13 @@ use std::path::Path;
 use plotters::prelude::*;
 use serde_json::json;
 
-use crate::Config;
 use crate::chart::{PLOT_SIZE, legend};
+use crate::config::Config;
+use crate::error::Error;
 use crate::files::{OutputError, Plot, pretty};
 use crate::interrupt::{Haste, Interrupts};
 use crate::report::{self, Report};
+use crate::run::{run_kept, session};
 use crate::words::{plural, short, thousands};
 
 /// The rate the search starts at unless `--rate` says, in requests a second.
@@ -532,7 +534,7 @@ impl Search {
 
     /// The next rate to try; `None`: the search is over.
     fn next(&self) -> Option<f64> {
-        let (lo, hi) = (*crate::RATE.start(), *crate::RATE.end());
+        let (lo, hi) = (*crate::config::RATE.start(), *crate::config::RATE.end());
         match (self.good, self.bad) {
             (Some(good), Some(bad)) => (bad / good > PRECISION && self.narrowing < NARROW_STEPS)
                 .then(|| (good * bad).sqrt()),
@@ -579,33 +581,33 @@ pub fn capacity(
     p99_max_ms: f64,
     repeats: usize,
     progress: bool,
-) -> Result<Capacity, crate::Error> {
+) -> Result<Capacity, Error> {
     if !REPEATS_RANGE.contains(&repeats) {
         let (lo, hi) = (REPEATS_RANGE.start(), REPEATS_RANGE.end());
-        return Err(crate::Error::Config(format!(
+        return Err(Error::Config(format!(
             "--capacity-repeats: {repeats} is out of range: {lo} to {hi}"
         )));
     }
-    if !crate::RATE.contains(&start) {
-        let (lo, hi) = (crate::RATE.start(), crate::RATE.end());
-        return Err(crate::Error::Config(format!(
+    if !crate::config::RATE.contains(&start) {
+        let (lo, hi) = (crate::config::RATE.start(), crate::config::RATE.end());
+        return Err(Error::Config(format!(
             "--rate: {start} is out of range: {lo} to {hi} requests a second"
         )));
     }
     if !P99_MAX_RANGE.contains(&p99_max_ms) {
         let (lo, hi) = (P99_MAX_RANGE.start(), P99_MAX_RANGE.end());
-        return Err(crate::Error::Config(format!(
+        return Err(Error::Config(format!(
             "--p99-max: {p99_max_ms} is out of range: {lo} to {hi} ms"
         )));
     }
     if let Some(n) = config.requests {
-        return Err(crate::Error::Config(format!(
+        return Err(Error::Config(format!(
             "--requests {n}: a capacity search's steps each run the whole --time-limit at \
              their rate; a cap on requests would end them early and measure nothing"
         )));
     }
     let base = config.out.clone();
-    let config = &crate::session(std::slice::from_ref(config))?.remove(0);
+    let config = &session(std::slice::from_ref(config))?.remove(0);
     let mut found = Capacity {
         config: config.clone(),
         p99_max_ms,
@@ -639,7 +641,7 @@ pub fn capacity(
                 );
             }
             let name = format!("step-{}-run-{}", found.steps.len() + 1, runs.len() + 1);
-            let (report, failed) = crate::run_kept(&step_config, base.as_deref(), &name)?;
+            let (report, failed) = run_kept(&step_config, base.as_deref(), &name)?;
             found.unwritten.extend(failed);
             if let Some(signal) = report.interrupted {
                 found.interrupted = Some(signal);
@@ -716,6 +718,6 @@ mod tests {
         assert!(rates(1000.0, f64::INFINITY).len() <= EXPLORE_STEPS);
         assert!(rates(1000.0, 0.0).len() <= EXPLORE_STEPS);
         assert!(rates(0.001, 0.0).len() == 1);
-        assert!(rates(*crate::RATE.end(), f64::INFINITY).len() == 1);
+        assert!(rates(*crate::config::RATE.end(), f64::INFINITY).len() == 1);
     }
 }

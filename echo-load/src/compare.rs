@@ -15,11 +15,13 @@ use hdrhistogram::Histogram;
 use plotters::prelude::*;
 use serde_json::json;
 
-use crate::Config;
 use crate::chart::{PLOT_SIZE, legend};
+use crate::config::Config;
+use crate::error::Error;
 use crate::files::{OutputError, pretty};
 use crate::interrupt::{Haste, Interrupts};
 use crate::report::{self, Report};
+use crate::run::{run_kept, session};
 use crate::words::{plural, short, thousands};
 
 /// How many rounds each node runs unless told: enough for a median and a spread that
@@ -264,7 +266,7 @@ pub fn label(config: &Config) -> String {
 }
 
 /// Runs each of `configs` `rounds` times, alternating (the first, the second, …, the
-/// first again), and judges each run as [`crate::run`] does. A node whose run is not
+/// first again), and judges each run as [`crate::run()`] does. A node whose run is not
 /// valid runs no more. A stop signal (Ctrl-C) ends the comparison with the rounds that
 /// finished. `progress` says which run starts, on stderr. An `Err` is a run that could not
 /// start.
@@ -297,14 +299,10 @@ pub fn label(config: &Config) -> String {
 /// println!("{:.3} ± {:.3} times the first's throughput", ratio.median, ratio.spread);
 /// # Ok::<(), echo_load::Error>(())
 /// ```
-pub fn compare(
-    configs: &[Config],
-    rounds: usize,
-    progress: bool,
-) -> Result<Comparison, crate::Error> {
+pub fn compare(configs: &[Config], rounds: usize, progress: bool) -> Result<Comparison, Error> {
     if !ROUNDS_RANGE.contains(&rounds) {
         let (lo, hi) = (ROUNDS_RANGE.start(), ROUNDS_RANGE.end());
-        return Err(crate::Error::Config(format!(
+        return Err(Error::Config(format!(
             "--rounds: {rounds} is out of range: {lo} to {hi}"
         )));
     }
@@ -314,7 +312,7 @@ pub fn compare(
         .iter()
         .find(|c| c.rate.is_none() && c.time_limit < ROUND_MIN)
     {
-        return Err(crate::Error::Config(format!(
+        return Err(Error::Config(format!(
             "--time-limit: {} s is too short for a comparison's closed-loop rounds: \
              throughput is measured over {} s or more (give --time-limit 1 or more, or \
              compare latency under a --rate)",
@@ -323,7 +321,7 @@ pub fn compare(
         )));
     }
     // Every node's configuration is checked before the first runs.
-    let runs = crate::session(configs)?;
+    let runs = session(configs)?;
     let base = configs.first().and_then(|c| c.out.clone());
     let mut unwritten = Vec::new();
     let plain: Vec<String> = configs.iter().map(label).collect();
@@ -367,7 +365,7 @@ pub fn compare(
                 );
             }
             let name = format!("round-{round}-bin-{}", k + 1);
-            let (report, failed) = crate::run_kept(&node.config, base.as_deref(), &name)?;
+            let (report, failed) = run_kept(&node.config, base.as_deref(), &name)?;
             unwritten.extend(failed);
             if let Some(signal) = report.interrupted {
                 interrupted = Some(signal);

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
+use crate::config::{Config, INIT_TIMEOUT};
 use crate::fault::{Ending, Fault};
 use crate::interrupt::{Haste, Interrupts};
 use crate::network::{Network, Parcel};
@@ -22,7 +23,6 @@ use crate::record::Recorder;
 use crate::route::{Outcome, Router};
 use crate::schedule::Schedule;
 use crate::sys::{Alarm, ChildWatch};
-use crate::{Config, INIT_TIMEOUT};
 
 /// How often overdue requests are looked for.
 const EXPIRY_TICK: Duration = Duration::from_millis(20);

@@ -13,7 +13,8 @@
 //! `"interrupted"`). Each operation is held in memory as it happens (a copy of its few
 //! bytes), and the lines are written once the load is over (or whenever 64 MiB are
 //! held): off the load's path. The history written by default, and `history.edn`,
-//! `history.txt` and `timeline.html` made from it, are in [`kept`].
+//! `history.txt` and `timeline.html` made from it, are in
+//! [`Config::keeps_history`](crate::config::Config::keeps_history).
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -32,17 +33,6 @@ pub const LARGE: u64 = 1 << 30;
 /// than echo-load sends one node on the machine PERFORMANCE.md describes.
 pub const CLOSED_LOOP_RATE: f64 = 1_500_000.0;
 
-/// The size `config`'s history would have: the requests it sends at most (`--requests`,
-/// else its rate over its time limit, [`CLOSED_LOOP_RATE`] for a closed loop), and their
-/// bytes.
-pub fn estimate(config: &crate::Config) -> (u64, u64) {
-    let seconds = config.time_limit.as_secs_f64();
-    let by_time = (config.rate.unwrap_or(CLOSED_LOOP_RATE) * seconds).ceil() as u64;
-    let requests = config.requests.map_or(by_time, |n| n.min(by_time));
-    let each = BYTES_A_REQUEST + 2 * config.payload.mean_len();
-    (requests, requests.saturating_mul(each))
-}
-
 /// A run of up to this many requests keeps its history with no `--history`, when its
 /// history would be at most [`KEPT_BYTES`].
 pub const KEPT_REQUESTS: u64 = 100_000;
@@ -50,19 +40,9 @@ pub const KEPT_REQUESTS: u64 = 100_000;
 /// The largest history a run keeps with no `--history`: 64 MiB.
 pub const KEPT_BYTES: u64 = 64 << 20;
 
-/// Whether a run of `config` writes its history (`history.jsonl`, and from it
-/// `history.txt`, `history.edn` and `timeline.html`): into its `out` folder, under
-/// `--history`, or with no `--history` when [`estimate`] finds it small (at most
-/// [`KEPT_REQUESTS`] requests and [`KEPT_BYTES`]); never under `--no-history`.
-pub fn kept(config: &crate::Config) -> bool {
-    let (requests, bytes) = estimate(config);
-    config.out.is_some()
-        && !config.no_history
-        && (config.history || (requests <= KEPT_REQUESTS && bytes <= KEPT_BYTES))
-}
-
 /// The most a history holds in memory (its operations and their bytes) before it is
-/// written out: a history of up to about this size (every one [`kept`] with no
+/// written out: a history of up to about this size (every one
+/// [`Config::keeps_history`](crate::config::Config::keeps_history) with no
 /// `--history`) is written after the load, none of it during it.
 const HELD: usize = 64 << 20;
 

@@ -782,7 +782,7 @@ fn main() -> ExitCode {
     let ran = match command {
         Command::Run(config) => {
             if config.history && config.progress {
-                let (requests, bytes) = echo_load::history::estimate(&config);
+                let (requests, bytes) = config.history_size();
                 let _ = writeln!(
                     io::stderr(),
                     "echo-load: --history: up to about {} MB for up to {requests} requests",
@@ -791,7 +791,7 @@ fn main() -> ExitCode {
             }
             echo_load::run(&config).map(|report| {
                 let code = status(report.interrupted, report.outcome());
-                let what = if echo_load::history::kept(&config) {
+                let what = if config.keeps_history() {
                     "results, history, pictures and node logs"
                 } else {
                     "results, pictures and node logs"

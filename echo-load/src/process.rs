@@ -16,7 +16,7 @@ use crate::receive::Lines;
 #[derive(Debug)]
 pub struct NodeProcess {
     /// Its name: `n` and its number (`n0`, `n1`, ... or `n1`, `n2`, ...: see
-    /// [`crate::Config::first_node`]).
+    /// [`crate::config::Config::first_node`]).
     pub name: String,
     child: Child,
     stdin: Option<ChildStdin>,

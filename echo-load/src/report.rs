@@ -12,13 +12,13 @@ use plotters::prelude::*;
 use serde_json::json;
 
 use crate::chart::{PLOT_SIZE, legend};
+use crate::config::Config;
 use crate::counts::Counts;
 use crate::edn;
 use crate::fault::{Class, Faults, Kind};
 use crate::files::{OutputError, Plot, pretty, write_outputs};
 use crate::record::{Recorder, ms};
-use crate::words::{plural, short};
-use crate::{Config, number};
+use crate::words::{number, plural, short};
 
 /// The outcome of a run.
 #[derive(Debug)]

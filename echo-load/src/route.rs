@@ -12,7 +12,7 @@
 //! - A reply of type `error` fails its request (client.clj, `throw-errors!`); any other is
 //!   checked against the echo_ok schema (`defrpc`), then its echo against the value sent
 //!   (workload/echo.clj, `checker`).
-//! - A request times out [`Config::timeout`](crate::Config) after its client sent it
+//! - A request times out [`Config::timeout`](crate::config::Config) after its client sent it
 //!   (client.clj: `send!`, then `recv!` with the deadline), however long it then waited
 //!   to be written into the node's stdin; its client is then replaced by a new one.
 
@@ -250,13 +250,13 @@ pub struct Router {
     next_client: u64,
     /// The driver's state for each node's traffic, in the order of [`Router::names`].
     links: Vec<Link>,
-    /// The nodes' names, in order (a [`crate::Config`]'s are `n{first_node}`, then each
+    /// The nodes' names, in order (a [`crate::config::Config`]'s are `n{first_node}`, then each
     /// one more: see [`Router::plain_names`]).
     names: Vec<String>,
     /// The number in the first node's name (`n0`: 0, `n1`: 1): node `k` is `names[k -
     /// first_node]`.
     first_node: usize,
-    /// Whether every name is `n{first_node + k}`, as a [`crate::Config`]'s always are
+    /// Whether every name is `n{first_node + k}`, as a [`crate::config::Config`]'s always are
     /// (a caller of [`Router::new`] may give others).
     plain_names: bool,
     /// `["n1","n2",...]`, as every init carries it.

@@ -144,7 +144,7 @@ const DESCRIPTORS_BESIDES: u64 = 32;
 /// checks that `nodes` nodes fit: two descriptors each (stdin and stdout). Where the hard
 /// limit is "unlimited" and the system refuses it as a soft one (macOS caps it at its
 /// per-process maximum), the largest of a few smaller values it takes.
-pub fn descriptors(nodes: usize) -> Result<(), crate::Error> {
+pub fn descriptors(nodes: usize) -> Result<(), crate::error::Error> {
     use nix::sys::resource::{Resource, getrlimit, setrlimit};
     let need = 2 * nodes as u64 + DESCRIPTORS_BESIDES;
     let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
@@ -165,7 +165,7 @@ pub fn descriptors(nodes: usize) -> Result<(), crate::Error> {
         }
     }
     if need > limit {
-        return Err(crate::Error::Descriptors { nodes, need, limit });
+        return Err(crate::error::Error::Descriptors { nodes, need, limit });
     }
     Ok(())
 }

@@ -3,6 +3,15 @@
 
 use std::borrow::Cow;
 
+/// `x` as a person would write it: `1e-300`, not three hundred zeros.
+pub fn number(x: f64) -> String {
+    if x != 0.0 && !(1e-3..1e9).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        x.to_string()
+    }
+}
+
 /// `text` with every control character (C0, DEL, C1: what a terminal acts on, such as
 /// ESC's colour and screen-clearing sequences, `\r`, NUL) escaped as Rust writes it
 /// (`\u{1b}`, `\r`, `\t`, `\0`), and with them `\n` unless `lines`: how anything a
