@@ -13,10 +13,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use echo_load::Config;
 use echo_load::fault::Kind;
 use echo_load::report::Report;
 use echo_load::send::PayloadKind;
+use echo_load::{Config, Verdict};
 
 const NODE: &str = env!("CARGO_BIN_EXE_echo-node");
 
@@ -281,7 +281,7 @@ fn a_crash_is_where_maelstrom_would_stop_the_test_saying_how_the_node_ended() {
         summary.contains("before the run ended; its last stderr:\n      about to crash"),
         "{summary}"
     );
-    assert_eq!(report.outcome(), "aborted");
+    assert_eq!(report.outcome(), Verdict::Aborted);
     assert!(summary.ends_with("valid? unknown: Maelstrom would stop this test\n"));
 }
 
@@ -298,7 +298,7 @@ fn a_node_that_dies_mid_line_is_where_maelstrom_would_stop_the_test() {
         "{}",
         report.summary()
     );
-    assert_eq!(report.outcome(), "aborted");
+    assert_eq!(report.outcome(), Verdict::Aborted);
 }
 
 #[test]

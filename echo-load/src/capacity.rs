@@ -20,6 +20,7 @@ use crate::files::{OutputError, Plot, pretty};
 use crate::interrupt::{Haste, Interrupts};
 use crate::report::{self, Report};
 use crate::run::{run_kept, session};
+use crate::verdict::Verdict;
 use crate::words::{plural, short, thousands};
 
 /// The rate the search starts at unless `--rate` says, in requests a second.
@@ -68,8 +69,8 @@ pub struct Step {
     /// CPU a request during the load, in microseconds, the runs' median: the driver's,
     /// and the nodes' where the system says.
     pub cpu_us: Option<(f64, Option<f64>)>,
-    /// `valid`, `invalid` or `aborted` (see [`Report::outcome`]).
-    pub outcome: &'static str,
+    /// Valid, invalid or aborted (see [`Report::outcome`]).
+    pub outcome: Verdict,
     /// Requests that fell due and were never sent.
     pub unsent: u64,
     /// Why the step failed; `None`: it passed.
@@ -82,8 +83,8 @@ impl Step {
         let p99_ms = report.latency_ms(0.99);
         let unsent = report.never_sent();
         let mut why = Vec::new();
-        if report.outcome() != "valid" {
-            why.push(report.outcome().to_owned());
+        if report.outcome() != Verdict::Valid {
+            why.push(report.outcome().word().to_owned());
         }
         if report.counts.ok == 0 {
             why.push("nothing answered".to_owned());
@@ -122,10 +123,7 @@ impl Step {
         let highest = p99s.fold(0.0, f64::max);
         let passed_runs = runs.iter().filter(|r| r.passed()).count();
         let failing = runs.iter().enumerate().find(|(_, r)| !r.passed());
-        let outcome = ["aborted", "invalid"]
-            .into_iter()
-            .find(|o| runs.iter().any(|r| r.outcome == *o))
-            .unwrap_or("valid");
+        let outcome = Verdict::worst(runs.iter().map(|r| r.outcome));
         let cpu = runs.iter().filter_map(|r| r.cpu_us).collect::<Vec<_>>();
         let cpu_us = (!cpu.is_empty()).then(|| {
             let mut driver: Vec<f64> = cpu.iter().map(|c| c.0).collect();
@@ -189,20 +187,20 @@ impl Capacity {
     /// failed: Maelstrom would have stopped that test, and no rate is measured by it;
     /// the search stops there), `valid` when it found a capacity, `invalid` when every
     /// step failed.
-    pub fn outcome(&self) -> &'static str {
-        if self.steps.iter().any(|s| s.outcome == "aborted") {
-            "aborted"
+    pub fn outcome(&self) -> Verdict {
+        if self.steps.iter().any(|s| s.outcome == Verdict::Aborted) {
+            Verdict::Aborted
         } else if self.rate().is_some() {
-            "valid"
+            Verdict::Valid
         } else {
-            "invalid"
+            Verdict::Invalid
         }
     }
 
     /// The step at the highest rate that passed: the capacity (none when a step was
     /// aborted: see [`Capacity::outcome`]).
     pub fn best(&self) -> Option<&Step> {
-        if self.steps.iter().any(|s| s.outcome == "aborted") {
+        if self.steps.iter().any(|s| s.outcome == Verdict::Aborted) {
             return None;
         }
         self.steps
@@ -285,7 +283,7 @@ impl Capacity {
                     .map_or_else(|| ", passed".to_owned(), |why| format!(": {why}")),
             );
         }
-        if let Some(step) = self.steps.iter().find(|s| s.outcome == "aborted") {
+        if let Some(step) = self.steps.iter().find(|s| s.outcome == Verdict::Aborted) {
             let _ = writeln!(
                 s,
                 "capacity: none: the step at {} requests/s was aborted (Maelstrom would stop \
@@ -349,7 +347,7 @@ impl Capacity {
         if self
             .steps
             .iter()
-            .any(|s| s.unsent > 0 && s.outcome == "valid" && s.p99_ms <= self.p99_max_ms)
+            .any(|s| s.unsent > 0 && s.outcome == Verdict::Valid && s.p99_ms <= self.p99_max_ms)
         {
             let _ = writeln!(
                 s,
@@ -366,7 +364,7 @@ impl Capacity {
         let best = self.best();
         json!({
             "run": self.describe(),
-            "outcome": self.outcome(),
+            "outcome": self.outcome().word(),
             "interrupted": self.interrupted.map(crate::interrupt::name),
             "repeats": self.repeats,
             "capacity": {
@@ -386,7 +384,7 @@ impl Capacity {
                     "runs": s.runs,
                     "passed_runs": s.passed_runs,
                     "cpu_us_per_request": s.cpu_us.map(|(d, n)| json!({"driver": d, "nodes": n})),
-                    "outcome": s.outcome,
+                    "outcome": s.outcome.word(),
                     "unsent": s.unsent,
                     "passed": s.passed(),
                     "failed": s.failed,
@@ -399,7 +397,7 @@ impl Capacity {
     pub fn write(&self, dir: &Path) -> Result<(), OutputError> {
         let page = crate::pages::Page {
             title: format!("echo capacity search: {}", self.config.describe()),
-            shade: crate::pages::Shade::of_outcome(self.outcome()),
+            shade: self.outcome().shade(),
             summary: self.summary(),
             tables: Vec::new(),
             pictures: vec!["capacity.svg"],
@@ -648,7 +646,7 @@ pub fn capacity(
                 break 'steps;
             }
             let run = Step::of(offered, &report, p99_max_ms);
-            if run.outcome != "valid" && found.first_invalid.is_none() {
+            if run.outcome != Verdict::Valid && found.first_invalid.is_none() {
                 found.first_invalid = Some(report.summary());
             }
             let failed = !run.passed();
@@ -660,7 +658,7 @@ pub fn capacity(
         let step = Step::combine(&runs);
         // A step Maelstrom would stop (a crash, a failed init) measures no rate: the
         // search ends with it, and no capacity is built on what passed before.
-        let aborted = step.outcome == "aborted";
+        let aborted = step.outcome == Verdict::Aborted;
         search.record(offered, step.passed());
         found.steps.push(step);
         rate = if aborted { None } else { search.next() };

@@ -22,6 +22,7 @@ use crate::files::{OutputError, pretty};
 use crate::interrupt::{Haste, Interrupts};
 use crate::report::{self, Report};
 use crate::run::{run_kept, session};
+use crate::verdict::Verdict;
 use crate::words::{plural, short, thousands};
 
 /// How many rounds each node runs unless told: enough for a median and a spread that
@@ -38,8 +39,8 @@ pub const ROUND_MIN: std::time::Duration = std::time::Duration::from_secs(1);
 /// What one run of one node measured.
 #[derive(Clone, Debug)]
 pub struct Round {
-    /// `valid`, `invalid` or `aborted` (see [`Report::outcome`]).
-    pub outcome: &'static str,
+    /// Valid, invalid or aborted (see [`Report::outcome`]).
+    pub outcome: Verdict,
     /// Answered requests a second of load.
     pub throughput: f64,
     /// Median latency, in milliseconds.
@@ -165,22 +166,22 @@ pub struct Compared {
 }
 
 impl Compared {
-    /// `not run` when it ran no round (the comparison was stopped first); `valid` when
-    /// every round was; else the first round's outcome that was not.
-    pub fn outcome(&self) -> &'static str {
+    /// Not run when it ran no round (the comparison was stopped first); valid when every
+    /// round was; else the first round's outcome that was not.
+    pub fn outcome(&self) -> Verdict {
         if self.rounds.is_empty() {
-            return "not run";
+            return Verdict::NotRun;
         }
         self.rounds
             .iter()
             .map(|r| r.outcome)
-            .find(|o| *o != "valid")
-            .unwrap_or("valid")
+            .find(|o| *o != Verdict::Valid)
+            .unwrap_or(Verdict::Valid)
     }
 
     /// Whether every round it ran was valid (and it ran one).
     pub fn valid(&self) -> bool {
-        !self.rounds.is_empty() && self.outcome() == "valid"
+        !self.rounds.is_empty() && self.outcome() == Verdict::Valid
     }
 
     /// Throughput over the rounds (a valid node's only).
@@ -373,7 +374,7 @@ pub fn compare(configs: &[Config], rounds: usize, progress: bool) -> Result<Comp
             }
             let measured = Round::of(&report);
             let _ = node.latency.add(&report.recorder.latency);
-            if measured.outcome != "valid" {
+            if measured.outcome != Verdict::Valid {
                 node.failed = Some(report.summary());
             }
             node.rounds.push(measured);
@@ -427,19 +428,11 @@ impl Comparison {
         self.nodes.first().is_some_and(|n| n.config.rate.is_some())
     }
 
-    /// `aborted` if a node's run was; else `invalid` if one was not valid; else `not run`
-    /// if a node ran no round (the comparison was stopped first); else `valid`.
-    pub fn outcome(&self) -> &'static str {
-        let outcomes = || self.nodes.iter().map(Compared::outcome);
-        if outcomes().any(|o| o == "aborted") {
-            "aborted"
-        } else if outcomes().any(|o| o == "invalid") {
-            "invalid"
-        } else if outcomes().any(|o| o == "not run") {
-            "not run"
-        } else {
-            "valid"
-        }
+    /// The worst of its nodes' outcomes: aborted if a node's run was; else invalid if one
+    /// was not valid; else not run if a node ran no round (the comparison was stopped
+    /// first); else valid.
+    pub fn outcome(&self) -> Verdict {
+        Verdict::worst(self.nodes.iter().map(Compared::outcome))
     }
 
     /// The summary printed at the end (escaped as [`Report::summary`] is).
@@ -591,7 +584,7 @@ impl Comparison {
                     "bin": n.config.bin.display().to_string(),
                     "node_args": n.config.node_args,
                     "valid": n.valid(),
-                    "outcome": n.outcome(),
+                    "outcome": n.outcome().word(),
                     "rounds": n.rounds.len(),
                     "drift": n.drift(self.open_loop()).map(|d| json!({
                         "way": if d.rising { "rising" } else { "falling" },
@@ -615,7 +608,7 @@ impl Comparison {
                         "nodes": spread(n.of(|r| r.nodes_cpu_us.unwrap_or(f64::NAN))),
                     },
                     "per_round": n.rounds.iter().map(|r| json!({
-                        "outcome": r.outcome,
+                        "outcome": r.outcome.word(),
                         "throughput": r.throughput,
                         "p50_ms": r.p50_ms,
                         "p99_ms": r.p99_ms,
@@ -625,8 +618,8 @@ impl Comparison {
             })
             .collect();
         json!({
-            "outcome": self.outcome(),
-            "valid": self.outcome() == "valid",
+            "outcome": self.outcome().word(),
+            "valid": self.outcome() == Verdict::Valid,
             "rounds": self.rounds,
             "spread": "median absolute deviation over the rounds",
             "interrupted": self.interrupted.map(crate::interrupt::name),
@@ -639,7 +632,7 @@ impl Comparison {
     pub fn write(&self, dir: &Path) -> Result<(), OutputError> {
         let page = crate::pages::Page {
             title: format!("echo comparison: {} rounds", self.rounds),
-            shade: crate::pages::Shade::of_outcome(self.outcome()),
+            shade: self.outcome().shade(),
             summary: self.summary(),
             tables: Vec::new(),
             pictures: vec!["compare.svg"],

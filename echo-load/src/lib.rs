@@ -68,6 +68,7 @@ pub mod serve;
 pub mod service;
 pub mod store;
 mod sys;
+mod verdict;
 mod words;
 
 pub use capacity::{Capacity, capacity};
@@ -85,3 +86,4 @@ pub use report::Report;
 pub use run::{EXIT_GRACE, TEARDOWN_AFTER, run};
 pub use send::PayloadKind;
 pub use sys::{adopt_orphans, survive_file_size_limit};
+pub use verdict::Verdict;

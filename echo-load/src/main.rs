@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use echo_load::Config;
+use echo_load::{Config, Verdict};
 
 const USAGE: &str = "\
 echo-load: Maelstrom's echo workload, run natively against a Maelstrom echo node binary,
@@ -846,16 +846,9 @@ fn main() -> ExitCode {
     })
 }
 
-/// The exit status of what ran: 128+N when signal N stopped it, 4 when Maelstrom would
-/// have stopped it (aborted), 1 when invalid, 0 when valid.
-fn status(interrupted: Option<i32>, outcome: &str) -> ExitCode {
-    match interrupted {
-        // The conventional status of a run a signal ended (130 for Ctrl-C).
-        Some(signal) => ExitCode::from(128 + signal as u8),
-        None if outcome == "aborted" => ExitCode::from(4),
-        None if outcome == "valid" => ExitCode::SUCCESS,
-        None => ExitCode::FAILURE,
-    }
+/// The exit status of what ran (see [`Verdict::exit_status`]).
+fn status(interrupted: Option<i32>, outcome: Verdict) -> ExitCode {
+    ExitCode::from(outcome.exit_status(interrupted))
 }
 
 /// What was written, where, or which output could not be.

@@ -52,16 +52,6 @@ impl Shade {
             Shade::Invalid => "invalid",
         }
     }
-
-    /// The shade of an outcome as results.json names it (`valid`, `invalid`,
-    /// `aborted`); an interrupted comparison or search that found nothing is unknown.
-    pub fn of_outcome(outcome: &str) -> Shade {
-        match outcome {
-            "valid" => Shade::Valid,
-            "invalid" => Shade::Invalid,
-            _ => Shade::Unknown,
-        }
-    }
 }
 
 /// The style every page shares.

@@ -18,6 +18,7 @@ use crate::edn;
 use crate::fault::{Class, Faults, Kind};
 use crate::files::{OutputError, Plot, pretty, write_outputs};
 use crate::record::{Recorder, ms};
+use crate::verdict::Verdict;
 use crate::words::{number, plural, short};
 
 /// The outcome of a run.
@@ -396,15 +397,15 @@ impl Report {
         }
     }
 
-    /// How the run ended: `valid`, `invalid`, or `aborted` (Maelstrom would stop the test
-    /// with no verdict).
-    pub fn outcome(&self) -> &'static str {
+    /// How the run ended: valid, invalid, or aborted (Maelstrom would stop the test with
+    /// no verdict).
+    pub fn outcome(&self) -> Verdict {
         if self.faults.aborted().is_some() {
-            "aborted"
+            Verdict::Aborted
         } else if self.valid() {
-            "valid"
+            Verdict::Valid
         } else {
-            "invalid"
+            Verdict::Invalid
         }
     }
 
@@ -433,7 +434,7 @@ impl Report {
             .collect();
         json!({
             "valid": self.valid(),
-            "outcome": self.outcome(),
+            "outcome": self.outcome().word(),
             "aborted": self.faults.aborted().map(|f| f.to_string()),
             "lost_lines": self.lost.iter().map(|(n, k)| (n.clone(), json!(k))).collect::<serde_json::Map<_, _>>(),
             "verdict": if self.config.strict { "strict" } else { "maelstrom" },
@@ -662,7 +663,7 @@ impl Report {
         };
         crate::pages::Page {
             title: format!("echo run: {}", self.config.describe()),
-            shade: crate::pages::Shade::of_outcome(self.outcome()),
+            shade: self.outcome().shade(),
             summary: self.summary(),
             tables: vec![
                 (

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::pages::{Kept, Shade};
+use crate::verdict::Verdict;
 
 /// The store's folder, under the current folder, unless told another.
 pub const STORE: &str = "store";
@@ -117,7 +118,7 @@ pub fn list(store: &Path) -> Vec<Kept> {
                 .as_ref()
                 .and_then(|j| j.get("outcome"))
                 .and_then(|o| o.as_str())
-                .unwrap_or("unknown");
+                .and_then(Verdict::from_word);
             let what = match &json {
                 None => "no results".to_owned(),
                 Some(j) if j.get("compare").is_some() => "comparison".to_owned(),
@@ -132,7 +133,7 @@ pub fn list(store: &Path) -> Vec<Kept> {
             };
             Some(Kept {
                 path: format!("{WORKLOAD}/{name}"),
-                shade: Shade::of_outcome(outcome),
+                shade: outcome.map_or(Shade::Unknown, Verdict::shade),
                 what,
             })
         })

@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use echo_load::Config;
+use echo_load::{Config, Verdict};
 use support::demo_node;
 
 fn config(args: &[&str]) -> Config {
@@ -87,7 +87,7 @@ fn an_invalid_node_is_reported_invalid_and_never_as_a_speed() {
     };
     let comparison = echo_load::compare(&[valid, silent], 2, false).expect("runs");
     let summary = comparison.summary();
-    assert_eq!(comparison.outcome(), "invalid", "{summary}");
+    assert_eq!(comparison.outcome(), Verdict::Invalid, "{summary}");
     let silent = &comparison.nodes[1];
     assert!(!silent.valid() && silent.throughput().is_none());
     // It runs no more after its invalid round; the valid node runs every round.

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use support::demo_node;
 
-use echo_load::Config;
 use echo_load::fault::Kind;
+use echo_load::{Config, Verdict};
 use echo_test_support::run;
 
 fn config(args: &[&str]) -> Config {
@@ -179,7 +179,7 @@ fn a_node_that_stops_reading_its_stdin_gets_its_requests_timed_out_saying_why() 
 fn a_node_that_exits_mid_run_is_where_maelstrom_would_stop_the_test() {
     let report = run(&config(&["--exit-after", "40"]));
     assert!(!report.valid());
-    assert_eq!(report.outcome(), "aborted");
+    assert_eq!(report.outcome(), Verdict::Aborted);
     assert!(
         report.summary().contains("n0 exited with status 3 at "),
         "{}",
@@ -213,7 +213,7 @@ fn a_node_that_exits_with_status_0_after_its_last_reply_is_where_maelstrom_would
     let report = run(&c);
     let summary = report.summary();
     assert_eq!(report.counts.ok, 40, "{summary}");
-    assert_eq!(report.outcome(), "aborted", "{summary}");
+    assert_eq!(report.outcome(), Verdict::Aborted, "{summary}");
     assert!(summary.contains("n0 exited with status 0 at "), "{summary}");
     assert!(summary.ends_with("valid? unknown: Maelstrom would stop this test\n"));
 }
@@ -228,7 +228,7 @@ fn a_node_that_exits_while_a_child_holds_its_stdout_is_seen_at_once() {
     let started = Instant::now();
     let report = run(&c);
     let summary = report.summary();
-    assert_eq!(report.outcome(), "aborted", "{summary}");
+    assert_eq!(report.outcome(), Verdict::Aborted, "{summary}");
     assert!(summary.contains("n0 exited with status 0 at "), "{summary}");
     assert!(
         started.elapsed() < Duration::from_secs(10),
