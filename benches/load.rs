@@ -9,7 +9,7 @@
 //! a run folder, as every run of up to `echo_load::history::KEPT_REQUESTS` requests
 //! does) is within a few percent of one that does not, as the median ratio of alternated
 //! pairs printed after it shows; the history is written after the load (the whole run
-//! is timed with it), and the rest of the run's files by `Report::write`, timed on its
+//! is timed with it), and the rest of the run's files by `echo_load::write`, timed on its
 //! own.
 //!
 //! A third part holds the driver to one price for every node: alternated pairs of loads
@@ -108,8 +108,8 @@ fn main() {
         ..config("batch", Some(kept), 60)
     };
     let report = echo_load::run(&c).expect("run");
-    group.bench_function("the run's files written after it (Report::write)", |b| {
-        b.iter(|| report.write(&out).expect("write"))
+    group.bench_function("the run's files written after it (echo_load::write)", |b| {
+        b.iter(|| echo_load::write(&out, &report).expect("write"))
     });
     group.finish();
     // Side by side, as this machine's noise needs: pairs of loads, alternated, and the

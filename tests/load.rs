@@ -91,7 +91,7 @@ fn results_json_plots_and_node_logs_are_written() {
     c.out = Some(dir.clone());
     let report = run(&c);
     assert!(report.valid());
-    report.write(&dir).expect("results.json and the plots");
+    echo_load::write(&dir, &report).expect("results.json and the plots");
     let results: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("results.json")).expect("results.json"))
             .expect("JSON");

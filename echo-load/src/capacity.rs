@@ -16,9 +16,11 @@ use serde_json::json;
 use crate::chart::{PLOT_SIZE, legend};
 use crate::config::Config;
 use crate::error::Error;
-use crate::files::{OutputError, Plot, pretty};
+use crate::files::{OutputError, Plot};
 use crate::interrupt::{Haste, Interrupts};
-use crate::report::{self, Report};
+use crate::output::Output;
+use crate::pages::Page;
+use crate::report::Report;
 use crate::run::{run_kept, session};
 use crate::verdict::Verdict;
 use crate::words::{plural, short, thousands};
@@ -393,22 +395,6 @@ impl Capacity {
         })
     }
 
-    /// Writes `results.json` and `capacity.svg` into `dir` (see [`Report::write`]).
-    pub fn write(&self, dir: &Path) -> Result<(), OutputError> {
-        let page = crate::pages::Page {
-            title: format!("echo capacity search: {}", self.config.describe()),
-            shade: self.outcome().shade(),
-            summary: self.summary(),
-            tables: Vec::new(),
-            pictures: vec!["capacity.svg"],
-        };
-        let files = [
-            ("results.json", Ok(pretty(&self.results_json()))),
-            ("capacity.svg", self.plot()),
-        ];
-        report::write_session(dir, files, &page, &self.unwritten)
-    }
-
     /// p50 and p99 against the offered rate (the throughput-latency curve), the bound and
     /// the capacity marked.
     fn plot(&self) -> Plot {
@@ -551,7 +537,7 @@ impl Search {
 /// steps that finished. At most [`EXPLORE_STEPS`] + [`NARROW_STEPS`] steps. An `Err` is
 /// a run that could not start.
 ///
-/// With `config.out`, that folder is made ready first, for [`Capacity::write`]; the runs
+/// With `config.out`, that folder is made ready first, for [`write`](crate::write()); the runs
 /// themselves keep no files (no node logs, no `--history`).
 ///
 /// ```
@@ -667,6 +653,45 @@ pub fn capacity(
         found.interrupted = interrupts.first();
     }
     Ok(found)
+}
+
+impl Output for Capacity {
+    fn verdict(&self) -> Verdict {
+        self.outcome()
+    }
+
+    fn interrupted(&self) -> Option<i32> {
+        self.interrupted
+    }
+
+    fn summary(&self) -> String {
+        Capacity::summary(self)
+    }
+
+    fn results_json(&self) -> serde_json::Value {
+        Capacity::results_json(self)
+    }
+
+    /// `capacity.svg`.
+    fn files(&self, _dir: &Path) -> Vec<(&'static str, Plot)> {
+        vec![("capacity.svg", self.plot())]
+    }
+
+    /// Its summary and picture, and a link to each run's folder.
+    fn page(&self) -> Page {
+        Page {
+            title: format!("echo capacity search: {}", self.config.describe()),
+            shade: self.outcome().shade(),
+            summary: self.summary(),
+            tables: Vec::new(),
+            pictures: vec!["capacity.svg"],
+        }
+    }
+
+    /// Its runs' outputs that could not be written.
+    fn unwritten(&self) -> Vec<OutputError> {
+        self.unwritten.clone()
+    }
 }
 
 #[cfg(test)]

@@ -18,9 +18,11 @@ use serde_json::json;
 use crate::chart::{PLOT_SIZE, legend};
 use crate::config::Config;
 use crate::error::Error;
-use crate::files::{OutputError, pretty};
+use crate::files::{OutputError, Plot};
 use crate::interrupt::{Haste, Interrupts};
-use crate::report::{self, Report};
+use crate::output::Output;
+use crate::pages::Page;
+use crate::report::Report;
 use crate::run::{run_kept, session};
 use crate::verdict::Verdict;
 use crate::words::{plural, short, thousands};
@@ -273,7 +275,7 @@ pub fn label(config: &Config) -> String {
 /// start.
 ///
 /// With the first config's `out`, that folder is made ready first, for
-/// [`Comparison::write`]; the runs themselves keep no files (no node logs, no
+/// [`write`](crate::write()); the runs themselves keep no files (no node logs, no
 /// `--history`).
 ///
 /// ```
@@ -628,22 +630,6 @@ impl Comparison {
         })
     }
 
-    /// Writes `results.json` and `compare.svg` into `dir` (see [`Report::write`]).
-    pub fn write(&self, dir: &Path) -> Result<(), OutputError> {
-        let page = crate::pages::Page {
-            title: format!("echo comparison: {} rounds", self.rounds),
-            shade: self.outcome().shade(),
-            summary: self.summary(),
-            tables: Vec::new(),
-            pictures: vec!["compare.svg"],
-        };
-        let files = [
-            ("results.json", Ok(pretty(&self.results_json()))),
-            ("compare.svg", self.plot()),
-        ];
-        report::write_session(dir, files, &page, &self.unwritten)
-    }
-
     /// Throughput per node (median, the rounds' range as a bar, each round a dot) beside
     /// the latency distributions over all rounds, overlaid.
     fn plot(&self) -> Result<String, Box<dyn std::error::Error>> {
@@ -762,6 +748,45 @@ fn percentile_label(nines: f64) -> String {
     let text = format!("{q:.2}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
     format!("{text}%")
+}
+
+impl Output for Comparison {
+    fn verdict(&self) -> Verdict {
+        self.outcome()
+    }
+
+    fn interrupted(&self) -> Option<i32> {
+        self.interrupted
+    }
+
+    fn summary(&self) -> String {
+        Comparison::summary(self)
+    }
+
+    fn results_json(&self) -> serde_json::Value {
+        Comparison::results_json(self)
+    }
+
+    /// `compare.svg`.
+    fn files(&self, _dir: &Path) -> Vec<(&'static str, Plot)> {
+        vec![("compare.svg", self.plot())]
+    }
+
+    /// Its summary and picture, and a link to each run's folder.
+    fn page(&self) -> Page {
+        Page {
+            title: format!("echo comparison: {} rounds", self.rounds),
+            shade: self.outcome().shade(),
+            summary: self.summary(),
+            tables: Vec::new(),
+            pictures: vec!["compare.svg"],
+        }
+    }
+
+    /// Its runs' outputs that could not be written.
+    fn unwritten(&self) -> Vec<OutputError> {
+        self.unwritten.clone()
+    }
 }
 
 #[cfg(test)]

@@ -40,7 +40,7 @@ pub struct Config {
     /// What the requests carry.
     pub payload: PayloadKind,
     /// The run's folder: the node logs go there during the run, the history (see
-    /// [`Config::keeps_history`]) after it, and [`Report::write`](crate::Report::write)
+    /// [`Config::keeps_history`]) after it, and [`write`](crate::write())
     /// adds the rest. `None`: no files (echo-load's command gives a folder in the store
     /// instead: [`store`](crate::store)).
     pub out: Option<PathBuf>,

@@ -16,9 +16,9 @@ pub(crate) type Plot = Result<String, Box<dyn std::error::Error>>;
 /// Writes each file into `dir`, under a temporary name first and then renamed, so that
 /// each is whole or absent. Every file is tried; the error names each that could not be
 /// written, with its path.
-pub(crate) fn write_outputs<const N: usize>(
+pub(crate) fn write_outputs<'a>(
     dir: &Path,
-    files: [(&str, Plot); N],
+    files: impl IntoIterator<Item = (&'a str, Plot)>,
 ) -> Result<(), OutputError> {
     let mut failed = OutputError {
         failures: Vec::new(),

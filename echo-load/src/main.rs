@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use echo_load::{Config, Verdict};
+use echo_load::{Config, Output};
 
 const USAGE: &str = "\
 echo-load: Maelstrom's echo workload, run natively against a Maelstrom echo node binary,
@@ -779,7 +779,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let ran = match command {
+    // What ran, and what its folder holds; one path from there to its summary, its
+    // files and its exit status.
+    let done: Result<Option<Done>, echo_load::Error> = match &command {
         Command::Run(config) => {
             if config.history && config.progress {
                 let (requests, bytes) = config.history_size();
@@ -789,52 +791,26 @@ fn main() -> ExitCode {
                     bytes.div_ceil(1_000_000)
                 );
             }
-            echo_load::run(&config).map(|report| {
-                let code = status(report.interrupted, report.outcome());
-                let what = if config.keeps_history() {
-                    "results, history, pictures and node logs"
-                } else {
-                    "results, pictures and node logs"
-                };
-                let code = finish(&report.summary(), code, what, || {
-                    config.out.as_deref().map(|dir| (dir, report.write(dir)))
-                });
-                match &report.history_error {
-                    Some(e) => {
-                        let _ = writeln!(io::stderr(), "echo-load: {e}");
-                        ExitCode::from(3)
-                    }
-                    None => code,
-                }
-            })
+            let what = if config.keeps_history() {
+                "results, history, pictures and node logs"
+            } else {
+                "results, pictures and node logs"
+            };
+            echo_load::run(config).map(|report| Some((Box::new(report) as Box<dyn Output>, what)))
         }
         Command::Compare(configs, rounds) => {
             let progress = configs.first().is_some_and(|c| c.progress);
-            echo_load::compare(&configs, rounds, progress).map(|comparison| {
-                let code = status(comparison.interrupted, comparison.outcome());
-                finish(
-                    &comparison.summary(),
-                    code,
-                    "results, plots and runs",
-                    || {
-                        configs[0]
-                            .out
-                            .as_deref()
-                            .map(|dir| (dir, comparison.write(dir)))
-                    },
-                )
-            })
+            echo_load::compare(configs, *rounds, progress)
+                .map(|comparison| Some((Box::new(comparison) as Box<dyn Output>, SESSION_HOLDS)))
         }
         Command::Capacity(config, start, p99_max, repeats) => {
-            echo_load::capacity(&config, start, p99_max, repeats, config.progress).map(|found| {
-                let code = status(found.interrupted, found.outcome());
-                finish(&found.summary(), code, "results, plots and runs", || {
-                    config.out.as_deref().map(|dir| (dir, found.write(dir)))
-                })
-            })
+            echo_load::capacity(config, *start, *p99_max, *repeats, config.progress)
+                .map(|found| Some((Box::new(found) as Box<dyn Output>, SESSION_HOLDS)))
         }
-        Command::Serve(..) | Command::Help | Command::Version => Ok(ExitCode::SUCCESS),
+        Command::Serve(..) | Command::Help | Command::Version => Ok(None),
     };
+    let ran =
+        done.map(|done| done.map_or(ExitCode::SUCCESS, |(done, what)| finish(&*done, out, what)));
     if let Some(run) = &in_store
         && let Err(e) = echo_load::store::ended(store, run)
     {
@@ -846,32 +822,29 @@ fn main() -> ExitCode {
     })
 }
 
-/// The exit status of what ran (see [`Verdict::exit_status`]).
-fn status(interrupted: Option<i32>, outcome: Verdict) -> ExitCode {
-    ExitCode::from(outcome.exit_status(interrupted))
-}
+/// What ran, and what its folder holds, in words.
+type Done = (Box<dyn Output>, &'static str);
 
-/// What was written, where, or which output could not be.
-type Written<'a> = Option<(&'a Path, Result<(), echo_load::OutputError>)>;
+/// What a comparison's or a capacity search's folder holds.
+const SESSION_HOLDS: &str = "results, plots and runs";
 
-/// Prints `summary` first (an output that cannot be written loses nothing of it), then
-/// writes the outputs and says where they went (`what` in the folder), or which could
-/// not be written (and the status is 3 then).
-fn finish<'a>(
-    summary: &str,
-    code: ExitCode,
-    what: &str,
-    write: impl FnOnce() -> Written<'a>,
-) -> ExitCode {
-    let _ = io::stdout().write_all(summary.as_bytes());
+/// Prints what ran's summary first (an output that cannot be written loses nothing of
+/// it), then writes its folder, if it has one, and says where its outputs went (`what` in
+/// the folder), or which could not be written (and the status is 3 then); else the status
+/// its verdict means.
+fn finish(done: &dyn Output, out: Option<&Path>, what: &str) -> ExitCode {
+    let code = ExitCode::from(done.verdict().exit_status(done.interrupted()));
+    let _ = io::stdout().write_all(done.summary().as_bytes());
     let _ = io::stdout().flush();
-    match write() {
-        None => code,
-        Some((dir, Ok(()))) => {
+    let Some(dir) = out else {
+        return code;
+    };
+    match echo_load::write(dir, done) {
+        Ok(()) => {
             let _ = writeln!(io::stdout(), "{what} in {}", dir.display());
             code
         }
-        Some((_, Err(e))) => {
+        Err(e) => {
             let _ = writeln!(io::stderr(), "echo-load: {e}");
             ExitCode::from(3)
         }

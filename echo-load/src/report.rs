@@ -16,7 +16,9 @@ use crate::config::Config;
 use crate::counts::Counts;
 use crate::edn;
 use crate::fault::{Class, Faults, Kind};
-use crate::files::{OutputError, Plot, pretty, write_outputs};
+use crate::files::{OutputError, Plot};
+use crate::output::Output;
+use crate::pages::Page;
 use crate::record::{Recorder, ms};
 use crate::verdict::Verdict;
 use crate::words::{number, plural, short};
@@ -146,7 +148,7 @@ impl Report {
     }
 
     /// Which verdict the run gives.
-    fn verdict(&self) -> &'static str {
+    fn verdict_name(&self) -> &'static str {
         if self.config.strict {
             "--strict verdict (Maelstrom's and stricter)"
         } else {
@@ -168,7 +170,7 @@ impl Report {
             s,
             "echo-load: {}; {}",
             self.config.describe(),
-            self.verdict()
+            self.verdict_name()
         );
         if let Some(signal) = self.interrupted {
             let _ = writeln!(
@@ -518,41 +520,6 @@ impl Report {
         })
     }
 
-    /// Writes `results.json`, `latency.svg` and `throughput.svg` into `dir`, each under a
-    /// temporary name first and then renamed, so that each is whole or absent. Every file
-    /// is tried; the error names the first that could not be written, with its path.
-    pub fn write(&self, dir: &Path) -> Result<(), OutputError> {
-        let mut written = vec![write_outputs(
-            dir,
-            [
-                ("results.json", Ok(pretty(&self.results_json()))),
-                ("results.edn", Ok(self.results_edn())),
-                ("latency.svg", self.plot_latency()),
-                (
-                    "latency-quantiles.svg",
-                    crate::pictures::quantiles(&self.recorder, &self.config.describe()),
-                ),
-                ("throughput.svg", self.plot_throughput()),
-                (
-                    "messages.svg",
-                    crate::pictures::messages(&self.journal, self.recorder.start),
-                ),
-            ],
-        )];
-        // The timeline, from history.jsonl once whole: off the load's path.
-        if self.history_error.is_none() && dir.join("history.jsonl").is_file() {
-            let timeline = crate::pictures::timeline(dir, &self.config.describe())
-                .map_err(|e| Box::new(e) as Box<dyn std::error::Error>);
-            written.push(write_outputs(dir, [("timeline.html", timeline)]));
-        }
-        let page = self.page();
-        written.push(write_outputs(
-            dir,
-            [("index.html", Ok(crate::pages::index(&page, dir)))],
-        ));
-        OutputError::all(written)
-    }
-
     /// `results.edn`: the checkers' results as Maelstrom composes them (core.clj: `:perf`,
     /// `:timeline`, `:exceptions`, `:stats`, `:net`, `:workload`, and `:valid?` over all),
     /// and echo-load's own figures (`results.json`'s) under `:echo-load`.
@@ -642,83 +609,6 @@ impl Report {
         edn::value(&mut s, &report.results_json());
         let _ = writeln!(s, ",\n :valid? {valid}}}");
         s
-    }
-
-    /// The run's page: its verdict, summary, counts and pictures.
-    fn page(&self) -> crate::pages::Page {
-        let c = &self.counts;
-        let (clients, servers) = (self.journal.clients(), self.journal.servers());
-        let n = |x: u64| crate::words::thousands(x);
-        let traffic = |name: &str, t: crate::journal::Traffic| {
-            vec![name.to_owned(), n(t.sends), n(t.recvs), n(t.sends)]
-        };
-        let all = crate::journal::Traffic {
-            sends: clients.sends + servers.sends,
-            recvs: clients.recvs + servers.recvs,
-        };
-        let latency = |name: &str, h: &hdrhistogram::Histogram<u64>| {
-            let mut row = vec![name.to_owned()];
-            row.extend([0.5, 0.9, 0.99, 0.999, 1.0].map(|q| format!("{:.3}", ms(h, q))));
-            row
-        };
-        crate::pages::Page {
-            title: format!("echo run: {}", self.config.describe()),
-            shade: self.outcome().shade(),
-            summary: self.summary(),
-            tables: vec![
-                (
-                    "Requests".into(),
-                    [
-                        "due",
-                        "sent",
-                        "ok",
-                        "failed",
-                        "wrong",
-                        "timed out",
-                        "never sent",
-                    ]
-                    .map(String::from)
-                    .to_vec(),
-                    vec![vec![
-                        n(self.due),
-                        n(c.sent),
-                        n(c.ok),
-                        n(c.failed),
-                        n(c.wrong),
-                        n(c.timeouts),
-                        n(self.never_sent()),
-                    ]],
-                ),
-                (
-                    "Network (results.edn :net)".into(),
-                    ["", "sent", "received", "messages"]
-                        .map(String::from)
-                        .to_vec(),
-                    vec![
-                        traffic("all", all),
-                        traffic("clients", clients),
-                        traffic("servers", servers),
-                    ],
-                ),
-                (
-                    "Latency, ms".into(),
-                    ["", "p50", "p90", "p99", "p99.9", "max"]
-                        .map(String::from)
-                        .to_vec(),
-                    vec![
-                        latency("from the schedule", &self.recorder.latency),
-                        latency("service time", &self.recorder.service),
-                    ],
-                ),
-            ],
-            pictures: vec![
-                "latency.svg",
-                "latency-quantiles.svg",
-                "throughput.svg",
-                "messages.svg",
-                "timeline.html",
-            ],
-        }
     }
 
     fn plot_latency(&self) -> Result<String, Box<dyn std::error::Error>> {
@@ -856,20 +746,128 @@ impl Report {
     }
 }
 
-/// A comparison's or a capacity search's outputs: `files`, then the folder's page
-/// (`index.html`, which links them and the runs' folders), with the runs' outputs that
-/// could not be written (`unwritten`) among the failures.
-pub(crate) fn write_session<const N: usize>(
-    dir: &Path,
-    files: [(&str, Plot); N],
-    page: &crate::pages::Page,
-    unwritten: &[OutputError],
-) -> Result<(), OutputError> {
-    let written = write_outputs(dir, files);
-    let index = write_outputs(dir, [("index.html", Ok(crate::pages::index(page, dir)))]);
-    let mut all = vec![written, index];
-    all.extend(unwritten.iter().cloned().map(Err));
-    OutputError::all(all)
+impl Output for Report {
+    fn verdict(&self) -> Verdict {
+        self.outcome()
+    }
+
+    fn interrupted(&self) -> Option<i32> {
+        self.interrupted
+    }
+
+    fn summary(&self) -> String {
+        Report::summary(self)
+    }
+
+    fn results_json(&self) -> serde_json::Value {
+        Report::results_json(self)
+    }
+
+    /// `results.edn`, the plots, the pictures, and the timeline from the run's history
+    /// once it is whole (off the load's path).
+    fn files(&self, dir: &Path) -> Vec<(&'static str, Plot)> {
+        let mut files = vec![
+            ("results.edn", Ok(self.results_edn())),
+            ("latency.svg", self.plot_latency()),
+            (
+                "latency-quantiles.svg",
+                crate::pictures::quantiles(&self.recorder, &self.config.describe()),
+            ),
+            ("throughput.svg", self.plot_throughput()),
+            (
+                "messages.svg",
+                crate::pictures::messages(&self.journal, self.recorder.start),
+            ),
+        ];
+        if self.history_error.is_none() && dir.join("history.jsonl").is_file() {
+            let timeline = crate::pictures::timeline(dir, &self.config.describe())
+                .map_err(|e| Box::new(e) as Box<dyn std::error::Error>);
+            files.push(("timeline.html", timeline));
+        }
+        files
+    }
+
+    /// The run's page: its verdict, summary, counts and pictures.
+    fn page(&self) -> Page {
+        let c = &self.counts;
+        let (clients, servers) = (self.journal.clients(), self.journal.servers());
+        let n = |x: u64| crate::words::thousands(x);
+        let traffic = |name: &str, t: crate::journal::Traffic| {
+            vec![name.to_owned(), n(t.sends), n(t.recvs), n(t.sends)]
+        };
+        let all = crate::journal::Traffic {
+            sends: clients.sends + servers.sends,
+            recvs: clients.recvs + servers.recvs,
+        };
+        let latency = |name: &str, h: &hdrhistogram::Histogram<u64>| {
+            let mut row = vec![name.to_owned()];
+            row.extend([0.5, 0.9, 0.99, 0.999, 1.0].map(|q| format!("{:.3}", ms(h, q))));
+            row
+        };
+        crate::pages::Page {
+            title: format!("echo run: {}", self.config.describe()),
+            shade: self.outcome().shade(),
+            summary: self.summary(),
+            tables: vec![
+                (
+                    "Requests".into(),
+                    [
+                        "due",
+                        "sent",
+                        "ok",
+                        "failed",
+                        "wrong",
+                        "timed out",
+                        "never sent",
+                    ]
+                    .map(String::from)
+                    .to_vec(),
+                    vec![vec![
+                        n(self.due),
+                        n(c.sent),
+                        n(c.ok),
+                        n(c.failed),
+                        n(c.wrong),
+                        n(c.timeouts),
+                        n(self.never_sent()),
+                    ]],
+                ),
+                (
+                    "Network (results.edn :net)".into(),
+                    ["", "sent", "received", "messages"]
+                        .map(String::from)
+                        .to_vec(),
+                    vec![
+                        traffic("all", all),
+                        traffic("clients", clients),
+                        traffic("servers", servers),
+                    ],
+                ),
+                (
+                    "Latency, ms".into(),
+                    ["", "p50", "p90", "p99", "p99.9", "max"]
+                        .map(String::from)
+                        .to_vec(),
+                    vec![
+                        latency("from the schedule", &self.recorder.latency),
+                        latency("service time", &self.recorder.service),
+                    ],
+                ),
+            ],
+            pictures: vec![
+                "latency.svg",
+                "latency-quantiles.svg",
+                "throughput.svg",
+                "messages.svg",
+                "timeline.html",
+            ],
+        }
+    }
+
+    /// The history, when it could not be written.
+    fn unwritten(&self) -> Vec<OutputError> {
+        self.history_error.iter().cloned().collect()
+    }
 }
 
 /// A driver's own delay before sending (its p99) past which a run says that its

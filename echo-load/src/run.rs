@@ -2,7 +2,6 @@
 //! stop, and the report made of what every stage saw; a comparison's or a capacity
 //! search's runs, each kept in a folder of its own.
 
-use std::io;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -14,6 +13,7 @@ use crate::files::OutputError;
 use crate::history;
 use crate::interrupt::{Haste, Interrupts as Interrupt};
 use crate::out_dir::{prepare_out, scratch_dir};
+use crate::output;
 use crate::process::{NodeProcess, Stop, describe, stop_all};
 use crate::receive;
 use crate::record::Recorder;
@@ -34,7 +34,7 @@ pub const EXIT_GRACE: Duration = Duration::from_secs(2);
 /// it needs are more than the limit, a node could not be started, `--out` could not be
 /// made ready); everything the nodes do wrong is in the report. With `config.out`, the
 /// nodes' logs are written there (an earlier run's outputs there are removed first);
-/// [`Report::write`] adds `results.json` and the plots.
+/// [`write`](crate::write()) adds `results.json` and the plots.
 ///
 /// It raises this process's soft limit on open files to the hard limit (two descriptors
 /// a node), as servers and load tools do.
@@ -226,14 +226,7 @@ pub(crate) fn run_kept(
         ..config.clone()
     };
     let report = run_checked(&config)?;
-    let mut written = vec![report.write(&dir)];
-    if let Some(e) = &report.history_error {
-        written.push(Err(OutputError::of(
-            dir.join("history.jsonl"),
-            io::Error::other(e.to_string()),
-        )));
-    }
-    let failed = OutputError::all(written).err();
+    let failed = output::write(&dir, &report).err();
     Ok((report, failed))
 }
 
