@@ -13,8 +13,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use echo_load::Report;
 use echo_load::fault::Kind;
-use echo_load::report::Report;
 use echo_load::send::PayloadKind;
 use echo_load::{Config, Verdict};
 

@@ -16,7 +16,7 @@
 //!    it when it comes early); timeouts; the `msg_id` bookkeeping.
 //! 6. [`record`]: each request's latency from its due time (answered or given up),
 //!    service time and wait, and the replies within the load window, as they come.
-//! 7. [`report`]: counts, percentiles, the three rates, CPU, `results.json`, plots.
+//! 7. [`Report`]: counts, percentiles, the three rates, CPU, `results.json`, plots.
 //!
 //! [`compare()`] runs several nodes in alternating rounds and sets them side by side;
 //! [`capacity()`] searches the highest rate a node sustains: both are made of whole runs.
@@ -37,7 +37,6 @@
 #![forbid(unsafe_code)]
 
 pub mod capacity;
-mod chart;
 pub mod check;
 pub mod compare;
 mod config;
@@ -53,14 +52,11 @@ pub mod journal;
 pub mod network;
 mod out_dir;
 mod output;
-pub mod pages;
-mod pictures;
 pub mod process;
 mod progress;
 mod quick;
 pub mod receive;
 pub mod record;
-pub mod report;
 pub mod route;
 mod run;
 pub mod schedule;
@@ -69,7 +65,6 @@ pub mod serve;
 pub mod service;
 pub mod store;
 mod sys;
-mod verdict;
 mod words;
 
 pub use capacity::{Capacity, capacity};
@@ -83,9 +78,7 @@ pub use error::Error;
 pub use files::OutputError;
 pub use network::LatencyDist;
 pub use out_dir::{OutLock, lock_out};
-pub use output::{Output, write};
-pub use report::Report;
+pub use output::{Output, Report, Verdict, write};
 pub use run::{EXIT_GRACE, TEARDOWN_AFTER, run};
 pub use send::PayloadKind;
 pub use sys::{adopt_orphans, survive_file_size_limit};
-pub use verdict::Verdict;

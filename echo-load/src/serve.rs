@@ -102,7 +102,7 @@ fn resolve(root: &Path, url: &str) -> Answer {
         return Answer::NotFound;
     }
     if segments.is_empty() {
-        return Answer::Page(crate::pages::front(&crate::store::list(root)));
+        return Answer::Page(crate::output::pages::front(&crate::store::list(root)));
     }
     let asked: PathBuf = segments.iter().fold(root.to_path_buf(), |p, s| p.join(s));
     // The real place, links followed: it must be inside the store.

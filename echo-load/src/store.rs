@@ -8,8 +8,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::pages::{Kept, Shade};
-use crate::verdict::Verdict;
+use crate::output::Verdict;
+use crate::output::pages::{Kept, Shade};
 
 /// The store's folder, under the current folder, unless told another.
 pub const STORE: &str = "store";

@@ -7,8 +7,20 @@
 use std::path::Path;
 
 use crate::files::{OutputError, Plot, pretty, write_outputs};
-use crate::pages::{self, Page};
-use crate::verdict::Verdict;
+
+mod chart;
+pub mod pages;
+mod pictures;
+mod plots;
+mod report;
+mod results;
+mod summary;
+mod verdict;
+
+pub(crate) use chart::{PLOT_SIZE, legend};
+pub use pages::Page;
+pub use report::Report;
+pub use verdict::Verdict;
 
 /// What a finished run, comparison or capacity search shows and keeps.
 pub trait Output {

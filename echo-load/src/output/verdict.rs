@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::pages::Shade;
+use super::pages::Shade;
 
 /// What a run, a comparison or a capacity search came to, from the best to the worst
 /// (the order [`Verdict::worst`] takes).

@@ -11,10 +11,10 @@ use std::time::Instant;
 use plotters::prelude::*;
 use serde_json::Value;
 
-use crate::chart::{PLOT_SIZE, legend};
+use super::chart::{PLOT_SIZE, legend};
+use super::pages::escape;
 use crate::files::Plot;
 use crate::journal::{Entry, Journal};
-use crate::pages::escape;
 use crate::record::Recorder;
 use crate::words::short;
 
