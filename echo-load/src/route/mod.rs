@@ -1,0 +1,605 @@
+//! Stage 5: clients, routing and timeouts: what happens to each message a node prints, by
+//! Maelstrom's rules.
+//!
+//! - A message whose `dest` is a node goes to that node's stdin, as Maelstrom's network
+//!   delivers it (net.clj, `send!`), re-serialized with the network's id; one to a
+//!   service is answered as the service answers ([`crate::service`]); one to an id that
+//!   is no node, no open client and no service cannot be delivered (net.clj,
+//!   `validate-msg`), and Maelstrom reads no more of the node that printed it.
+//! - A message to a client is that client's reply only if its `in_reply_to` is the
+//!   `msg_id` the client waits for, from whichever node it comes; anything else is skipped
+//!   (client.clj, `recv!`), counted, and, under `--strict`, a fault.
+//! - A reply of type `error` fails its request (client.clj, `throw-errors!`); any other is
+//!   checked against the echo_ok schema (`defrpc`), then its echo against the value sent
+//!   (workload/echo.clj, `checker`).
+//! - A request times out [`Config::timeout`](crate::config::Config) after its client sent it
+//!   (client.clj: `send!`, then `recv!` with the deadline), however long it then waited
+//!   to be written into the node's stdin; its client is then replaced by a new one.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use crate::check;
+use crate::counts::Counts;
+use crate::fault::{At, Excerpt, Fault, Faults};
+use crate::history::{Completion, History};
+use crate::journal::Journal;
+use crate::quick;
+use crate::send::{Payloads, Rng};
+use crate::service::Services;
+
+mod clients;
+mod expire;
+mod fast;
+mod links;
+mod names;
+mod reply;
+
+use clients::Waiting;
+pub use clients::{Client, EARLY};
+use links::Stdin;
+pub use links::{Link, UniqueIds};
+use names::{head, n_index};
+
+/// How many bytes of a line a fault quotes.
+const QUOTE: usize = 200;
+
+/// What became of a line.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing more to do (skipped, a fault recorded, or init answered).
+    Done,
+    /// To be written to node `k`'s stdin, as Maelstrom's network delivers it: the
+    /// [`Delivery`] holds the line's parts, and the network's message id.
+    Forward(usize, Delivery),
+    /// Maelstrom would read no more of this node's stdout (the fault says why).
+    StopReading,
+    /// A message to a service, to be handed to it ([`Router::serve`]) once the network
+    /// delivers it: at once, or after `--latency`, as Maelstrom delays messages to a
+    /// service and their replies alike (net.clj, `latency-for`: no client is involved).
+    Service(Call),
+    /// A request answered correctly.
+    Answered {
+        /// When the request fell due.
+        due: Instant,
+        /// When it was written to its node.
+        sent: Instant,
+    },
+}
+
+/// A message from one node to another, as spans of the line it was printed on, and the
+/// id Maelstrom's network gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    /// The network's message id.
+    pub id: u64,
+    /// `src`'s string token.
+    pub src: echo_wire::Span,
+    /// `dest`'s string token.
+    pub dest: echo_wire::Span,
+    /// The body's value, if it has one (else `{}`).
+    pub body: Option<echo_wire::Span>,
+}
+
+impl Delivery {
+    /// Appends the delivered message, made of `line`'s parts, to `out`.
+    pub fn write(&self, line: &[u8], out: &mut Vec<u8>) {
+        echo_wire::frame::delivered(
+            out,
+            self.id,
+            self.src.of(line),
+            self.dest.of(line),
+            self.body.map(|b| b.of(line)),
+        );
+    }
+}
+
+/// A node's message to a service, on its way there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    /// The service's name.
+    service: &'static str,
+    /// Who sent it (its `src`), and the node that is, if one is: the reply goes there.
+    src: String,
+    node: Option<usize>,
+    /// Its body, JSON text.
+    body: Vec<u8>,
+}
+
+/// Clients, links and the rules between them.
+pub struct Router {
+    /// The clients, the first numbered after the nodes' init clients.
+    clients: Vec<Client>,
+    /// Clients with no request outstanding, in the order they became idle.
+    idle: VecDeque<usize>,
+    /// For each workload client number (from the first after the init clients' on): the
+    /// client it is, or [`CLOSED`] once it was replaced.
+    slots: Vec<usize>,
+    /// The number the next new client gets.
+    next_client: u64,
+    /// The driver's state for each node's traffic, in the order of [`Router::names`].
+    links: Vec<Link>,
+    /// The nodes' names, in order (a [`crate::config::Config`]'s are `n{first_node}`, then each
+    /// one more: see [`Router::plain_names`]).
+    names: Vec<String>,
+    /// The number in the first node's name (`n0`: 0, `n1`: 1): node `k` is `names[k -
+    /// first_node]`.
+    first_node: usize,
+    /// Whether every name is `n{first_node + k}`, as a [`crate::config::Config`]'s always are
+    /// (a caller of [`Router::new`] may give others).
+    plain_names: bool,
+    /// `["n1","n2",...]`, as every init carries it.
+    node_ids: Vec<u8>,
+    payloads: Payloads,
+    rng: Rng,
+    /// Maelstrom's own message id, in every request's `id`.
+    next_id: u64,
+    timeout: Duration,
+    strict: bool,
+    /// The load started: times in faults are seconds from here.
+    start: Instant,
+    /// Requests outstanding.
+    in_flight: usize,
+    /// Nodes that answered init.
+    initialised: usize,
+    /// What the clients did.
+    counts: Counts,
+    /// What went wrong.
+    faults: Faults,
+    /// When (seconds into the load) each timed-out request was sent: the first
+    /// [`MARKS`] of them, for the latency plot.
+    timeout_marks: Vec<f64>,
+    /// Every operation, under `--history`.
+    history: Option<History>,
+    /// See [`Router::take_answered_early`].
+    answered_early: Option<(Instant, Instant)>,
+    /// Requests timed out since [`Router::take_given_up`]: when each fell due, and when
+    /// it was given up.
+    given_up: Vec<(Instant, Instant)>,
+    /// Maelstrom's services, which nodes may ask.
+    services: Services,
+    /// Every message's count, and a window of them.
+    journal: Journal,
+}
+
+/// The most bytes echo-load holds for one node's stdin (requests and messages from other
+/// nodes): past it, the node is failed for not reading, which bounds the driver's memory.
+pub const MAX_WAITING: usize = 64 << 20;
+
+/// A client number that no longer names a client: it was closed and replaced.
+const CLOSED: usize = usize::MAX;
+
+/// How many timeouts are marked on the latency plot.
+pub const MARKS: usize = 4_000;
+
+impl Router {
+    /// `clients` clients spread over `names.len()` nodes (client k sends to node k mod N).
+    pub fn new(
+        names: Vec<String>,
+        clients: usize,
+        payloads: Payloads,
+        seed: u64,
+        timeout: Duration,
+        strict: bool,
+    ) -> Self {
+        let now = Instant::now();
+        let links = names
+            .iter()
+            .map(|_| Link {
+                stdin: Stdin::default(),
+                lost: 0,
+                last_line: now,
+                silent: false,
+                initialised: false,
+                ids: UniqueIds::default(),
+                layout: quick::Layout::default(),
+            })
+            .collect();
+        // Maelstrom's client ids count from c0: one init client a node, then the
+        // workload's clients (client.clj, `open!`; db.clj, setup).
+        let first = names.len() as u64;
+        let first_node = names
+            .first()
+            .and_then(|n| n_index(n.as_bytes(), b'n'))
+            .unwrap_or(0);
+        let plain_names = names
+            .iter()
+            .enumerate()
+            .all(|(k, name)| *name == format!("n{}", first_node + k));
+        Router {
+            slots: (0..clients).collect(),
+            next_client: first + clients as u64,
+            clients: (0..clients)
+                .map(|k| {
+                    let (number, node) = (first + k as u64, k % names.len());
+                    let name = format!("c{number}");
+                    Client {
+                        head: head(&name, &names[node]),
+                        name,
+                        number,
+                        node,
+                        next_msg_id: 1,
+                        waiting: None,
+                        early: VecDeque::new(),
+                    }
+                })
+                .collect(),
+            idle: (0..clients).collect(),
+            links,
+            node_ids: echo_wire::frame::node_ids(&names),
+            first_node,
+            plain_names,
+            names,
+            payloads,
+            rng: Rng::new(seed),
+            next_id: 0,
+            timeout,
+            strict,
+            start: now,
+            in_flight: 0,
+            initialised: 0,
+            counts: Counts::default(),
+            faults: Faults::default(),
+            timeout_marks: Vec::new(),
+            history: None,
+            answered_early: None,
+            given_up: Vec::new(),
+            services: Services::new(seed),
+            journal: Journal::default(),
+        }
+    }
+
+    /// What the clients did so far.
+    pub fn counts(&self) -> &Counts {
+        &self.counts
+    }
+
+    /// What went wrong so far.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// A fault found outside the router: a node's stdout ended, its process exited, it
+    /// never answered init, or it did not exit cleanly at the end.
+    pub fn fault(&mut self, fault: Fault) {
+        self.faults.push(fault);
+    }
+
+    /// Requests outstanding.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    /// The nodes that have not answered init.
+    pub fn uninitialised(&self) -> Vec<String> {
+        self.links
+            .iter()
+            .zip(&self.names)
+            .filter(|(l, _)| !l.initialised)
+            .map(|(_, n)| n.clone())
+            .collect()
+    }
+
+    /// What the run's requests came to: the counts, the faults, and when each timed-out
+    /// request (of the first [`MARKS`]) was sent, in seconds into the load. A message
+    /// still kept for a request never sent is skipped now: its client never took it.
+    pub fn finish(mut self) -> (Counts, Faults, Vec<f64>) {
+        self.skip_all_early();
+        (self.counts, self.faults, self.timeout_marks)
+    }
+
+    /// The node names, in order: `n{first_node}` on.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Queues node `n`'s init (from its own init client, `c` and `n`'s number, with
+    /// `msg_id` 1) on `out`.
+    pub fn init(&mut self, n: usize, out: &mut Vec<u8>) {
+        let before = out.len();
+        let client = format!("c{n}");
+        echo_wire::frame::init(out, self.next_id, &client, &self.names[n], &self.node_ids);
+        self.journal
+            .message(Instant::now(), &out[before..], true, true);
+        self.next_id += 1;
+        self.links[n].stdin.queue(out.len() - before, None);
+    }
+
+    /// Every node answered init.
+    pub fn initialised(&self) -> bool {
+        self.initialised == self.links.len()
+    }
+
+    /// How many nodes answered init.
+    pub fn initialised_count(&self) -> usize {
+        self.initialised
+    }
+
+    /// The load starts now: times are measured from `start`, and a node's silence from
+    /// here at the earliest.
+    pub fn start_load(&mut self, start: Instant) {
+        self.start = start;
+        if let Some(history) = &mut self.history {
+            history.start(start);
+        }
+        for link in &mut self.links {
+            link.last_line = link.last_line.max(start);
+        }
+    }
+
+    /// Records every operation into `history` from now on.
+    pub fn keep_history(&mut self, history: History) {
+        self.history = Some(history);
+    }
+
+    /// The network's journal: its counts, and its window of messages.
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// The journal, once the run is over.
+    pub fn take_journal(&mut self) -> Journal {
+        std::mem::take(&mut self.journal)
+    }
+
+    /// The history, to be finished, once the run is over.
+    pub fn take_history(&mut self) -> Option<History> {
+        self.history.take()
+    }
+
+    /// Records a completion of client `c`'s request `msg_id` to node `n`, if a history
+    /// is kept.
+    fn completed(&mut self, now: Instant, c: usize, n: usize, msg_id: u64, how: Completion<'_>) {
+        if let Some(history) = &mut self.history {
+            history.complete(now, self.clients[c].number, n, msg_id, how);
+        }
+    }
+
+    /// A client is idle.
+    pub fn any_idle(&self) -> bool {
+        !self.idle.is_empty()
+    }
+
+    /// Has the next idle client send, at `now`, a request that fell due at `due`, queued
+    /// on its node's stdin buffer (`out_of(node)`); returns the node's index, or `None`
+    /// when no client is idle.
+    pub fn send<'o>(
+        &mut self,
+        due: Instant,
+        now: Instant,
+        out_of: impl FnOnce(usize) -> &'o mut Vec<u8>,
+    ) -> Option<usize> {
+        let client = self.idle.pop_front()?;
+        let payload = (self.rng.next_u64() % self.payloads.len() as u64) as usize;
+        let c = &mut self.clients[client];
+        let msg_id = c.next_msg_id;
+        c.next_msg_id += 1;
+        c.waiting = Some(Waiting {
+            msg_id,
+            payload,
+            due,
+            sent: now,
+            written: None,
+            note: None,
+        });
+        let n = c.node;
+        let out = out_of(n);
+        let before = out.len();
+        echo_wire::frame::headed_echo_request(
+            out,
+            self.next_id,
+            &c.head,
+            self.payloads.get(payload),
+            msg_id,
+        );
+        self.journal.message(now, &out[before..], true, true);
+        self.next_id += 1;
+        self.links[n]
+            .stdin
+            .queue(out.len() - before, Some((client, msg_id)));
+        self.counts.sent += 1;
+        self.in_flight += 1;
+        if let Some(history) = &mut self.history {
+            let value = self.payloads.get(payload);
+            history.invoke(now, c.number, n, msg_id, value);
+        }
+        if !self.clients[client].early.is_empty() {
+            self.early(client, now);
+        }
+        Some(n)
+    }
+
+    /// `bytes` more were written to node `n`'s stdin at `now`, and `left` wait for it:
+    /// the requests now wholly written are marked so, and a stdin that takes nothing
+    /// while bytes wait is noted, to say why requests behind it time out. (It is no fault
+    /// of its own: in Maelstrom, messages wait in the network's queue, and only the
+    /// requests' deadlines run.)
+    pub fn written(&mut self, n: usize, bytes: usize, left: usize, now: Instant) {
+        let clients = &mut self.clients;
+        self.links[n]
+            .stdin
+            .wrote(bytes, left, now, |client, msg_id| {
+                // The client may wait for a later request by now (an early reply answered
+                // this one): only the request written is marked.
+                if let Some(w) = &mut clients[client].waiting
+                    && w.msg_id == msg_id
+                {
+                    w.written = Some(now);
+                }
+            });
+    }
+
+    /// `bytes` of a forwarded message were queued for node `n`'s stdin. Past
+    /// [`MAX_WAITING`] bytes waiting for it, the run fails.
+    pub fn queued(&mut self, n: usize, bytes: usize) {
+        let stdin = &mut self.links[n].stdin;
+        stdin.queue(bytes, None);
+        if let Some(waiting) = stdin.too_far_behind() {
+            let fault = Fault::StoppedReading {
+                node: self.names[n].clone(),
+                unsent: stdin.pending.len(),
+                waiting,
+            };
+            self.faults.push(fault);
+        }
+    }
+
+    /// A node's stdin is closed: what waits for it is dropped, and its requests are never
+    /// sent (they time out only if they were).
+    pub fn closed(&mut self, n: usize) {
+        self.links[n].stdin.close();
+    }
+
+    /// Handles stdout line `number` of node `n`, read at `now`.
+    pub fn line(&mut self, n: usize, number: u64, line: &[u8], now: Instant) -> Outcome {
+        self.links[n].last_line = now;
+        let at = || At {
+            node: self.names[n].clone(),
+            line: number,
+        };
+        let message = match check::read_message(line) {
+            Ok(m) => m,
+            Err(why) => {
+                self.faults.push(Fault::Unreadable {
+                    at: at(),
+                    why: why.to_string(),
+                    text: Excerpt::of(line, QUOTE),
+                });
+                return Outcome::StopReading;
+            }
+        };
+        if self.strict
+            && let Some(id) = message.body.msg_id
+            && !self.links[n].ids.insert(id.of(line))
+        {
+            self.faults.push(Fault::RepeatedMsgId {
+                at: at(),
+                msg_id: String::from_utf8_lossy(id.of(line)).into_owned(),
+            });
+        }
+        let src = check::decode_string(message.src.of(line)).unwrap_or_default();
+        if self.node(&src).is_none()
+            && self.client(&src).is_none()
+            && self.init_client(&src).is_none()
+            && !Services::is_service(&src)
+        {
+            self.journal.message(now, line, false, false);
+            self.faults.push(Fault::Undeliverable {
+                at: at(),
+                field: "src",
+                id: crate::words::printable(&src, false).into_owned(),
+                text: Excerpt::of(line, QUOTE),
+            });
+            return Outcome::StopReading;
+        }
+        let dest = check::decode_string(message.dest.of(line)).unwrap_or_default();
+        if let Some(k) = self.node(&dest) {
+            self.counts.forwarded += 1;
+            let client = self.client(&src).is_some() || self.init_client(&src).is_some();
+            self.journal.message(now, line, client, true);
+            let delivery = Delivery {
+                id: self.next_id,
+                src: message.src,
+                dest: message.dest,
+                body: message.body_span,
+            };
+            self.next_id += 1;
+            return Outcome::Forward(k, delivery);
+        }
+        if let Some(c) = self.client(&dest) {
+            self.journal.message(now, line, true, true);
+            return self.for_client(n, number, c, line, &message.body, now);
+        }
+        if let Some(k) = self.init_client(&dest) {
+            self.journal.message(now, line, true, true);
+            return self.for_init_client(n, number, k, line, &message.body);
+        }
+        if let Some(service) = Services::named(&dest) {
+            self.journal.message(now, line, false, true);
+            let body = message.body_span.map_or(&b"{}"[..], |b| b.of(line));
+            return Outcome::Service(Call {
+                service,
+                node: self.node(&src),
+                src: src.into_owned(),
+                body: body.to_vec(),
+            });
+        }
+        let client = dest.starts_with('c');
+        self.journal.message(now, line, client, false);
+        self.faults.push(Fault::Undeliverable {
+            at: at(),
+            field: "dest",
+            id: crate::words::printable(&dest, false).into_owned(),
+            text: Excerpt::of(line, QUOTE),
+        });
+        Outcome::StopReading
+    }
+
+    /// Hands `call` to its service: the service's reply, to go to node `k` through the
+    /// network as any message does (`None`: the service answers nothing, or its reply
+    /// is for no node).
+    pub fn serve(&mut self, call: &Call) -> Option<(usize, Vec<u8>)> {
+        let reply = self.services.handle(call.service, &call.src, &call.body)?;
+        let k = call.node?;
+        let mut message = Vec::with_capacity(reply.len() + 64);
+        echo_wire::frame::delivered(
+            &mut message,
+            self.next_id,
+            format!("\"{}\"", call.service).as_bytes(),
+            format!("\"{}\"", self.names[k]).as_bytes(),
+            Some(&reply),
+        );
+        self.journal.message(Instant::now(), &message, false, true);
+        self.next_id += 1;
+        Some((k, message))
+    }
+
+    /// A line of node `n`'s stdout came after Maelstrom would have stopped reading it:
+    /// lost.
+    pub fn lost(&mut self, n: usize) {
+        self.links[n].lost += 1;
+    }
+
+    /// Lines lost from each node's stdout after Maelstrom would have stopped reading it,
+    /// by node, for the nodes that lost any.
+    pub fn lost_lines(&self) -> Vec<(String, u64)> {
+        self.links
+            .iter()
+            .zip(&self.names)
+            .filter(|(l, _)| l.lost > 0)
+            .map(|(l, n)| (n.clone(), l.lost))
+            .collect()
+    }
+
+    /// Seconds from the start of the load to `now` (negative before it).
+    pub fn seconds_at(&self, now: Instant) -> f64 {
+        if now >= self.start {
+            (now - self.start).as_secs_f64()
+        } else {
+            -(self.start - now).as_secs_f64()
+        }
+    }
+
+    /// The index of node `name`, if it is one.
+    fn node(&self, name: &str) -> Option<usize> {
+        let k = n_index(name.as_bytes(), b'n')?.checked_sub(self.first_node)?;
+        self.names.get(k).is_some_and(|n| n == name).then_some(k)
+    }
+
+    /// The index of client `name`, if it is one (`c0`, which sends init, is not).
+    fn client(&self, name: &str) -> Option<usize> {
+        let k: usize = name.strip_prefix('c')?.parse().ok()?;
+        let slot = *self.slots.get(k.checked_sub(self.names.len())?)?;
+        (slot != CLOSED && self.clients[slot].name == name).then_some(slot)
+    }
+
+    /// The node whose init client `name` is, while that client is open (until the node
+    /// answered init).
+    fn init_client(&self, name: &str) -> Option<usize> {
+        let k: usize = name.strip_prefix('c')?.parse().ok()?;
+        (k < self.names.len() && format!("c{k}") == name && !self.links[k].initialised).then_some(k)
+    }
+}
+
+#[cfg(test)]
+mod tests;
