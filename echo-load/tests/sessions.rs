@@ -172,16 +172,18 @@ fn a_paced_nodes_capacity_reproduces_and_is_never_above_its_pace() {
 
 #[test]
 fn a_node_that_slows_every_round_is_said_to_drift() {
-    // Each round starts the node anew, and each costs it more a request: 0, 2, 8 and
-    // 32 ms, so each round's throughput is below the one before whatever the machine
-    // does. The summary names the trend instead of passing it off as a spread.
+    // Each round starts the node anew, and each costs it four times more a request: 0,
+    // 20, 80 and 320 ms (a busy wait by the clock, which a busy machine only lengthens),
+    // so each round's throughput is below the one before whatever the machine does: its
+    // delays would have to grow fourfold from one round to the next to hide it. The
+    // summary names the trend instead of passing it off as a spread.
     let dir = std::env::temp_dir().join(format!("echo-load-drift-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let (count, script) = (dir.join("rounds"), dir.join("slower-each-round"));
     let _ = std::fs::remove_file(&count);
     let text = format!(
         "#!/bin/sh\nn=$(cat '{c}' 2>/dev/null || echo 0)\necho $((n + 1)) > '{c}'\n\
-         case $n in 0) cost=0;; 1) cost=2000;; 2) cost=8000;; *) cost=32000;; esac\n\
+         case $n in 0) cost=0;; 1) cost=20000;; 2) cost=80000;; *) cost=320000;; esac\n\
          exec '{}' --cost-us $cost\n",
         demo_node().display(),
         c = count.display()

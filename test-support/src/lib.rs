@@ -6,35 +6,50 @@
 #![warn(missing_docs)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-/// The system allocator, counting every allocation and reallocation made through it. A
-/// test binary installs it with
+/// The system allocator, counting every allocation and reallocation made through it, by
+/// the thread that makes it. A test binary installs it with
 /// `#[global_allocator] static GLOBAL: Counting = Counting;` and reads [`allocations`].
+///
+/// The count is the thread's own so that what the test harness does meanwhile on its own
+/// thread (its notice that a test has run for over 60 seconds, under an emulator on a
+/// busy machine) is not counted against the path a test measures; the paths measured
+/// (the node's in-memory run, the driver's reply path) run on the calling thread.
 pub struct Counting;
 
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+thread_local! {
+    /// Allocations and reallocations made by this thread. Const-initialised and without
+    /// a destructor: reading it never allocates, and it is never torn down.
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
 
-/// Allocations and reallocations so far through [`Counting`], in this process.
+/// Counts one allocation by the calling thread.
+fn count() {
+    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+}
+
+/// Allocations and reallocations so far through [`Counting`] by the calling thread.
 pub fn allocations() -> u64 {
-    ALLOCATIONS.load(Ordering::Relaxed)
+    ALLOCATIONS.try_with(Cell::get).unwrap_or(0)
 }
 
 // SAFETY: every method forwards its call, arguments unchanged, to the system allocator,
-// which upholds `GlobalAlloc`'s contract; the only other thing done is an atomic count.
+// which upholds `GlobalAlloc`'s contract; the only other thing done is a count in a
+// thread-local cell, which neither allocates nor unwinds.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: the caller's contract for `alloc` is passed on as is.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: the caller's contract for `alloc_zeroed` is passed on as is.
         unsafe { System.alloc_zeroed(layout) }
     }
@@ -45,7 +60,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: the caller's contract for `realloc` is passed on as is.
         unsafe { System.realloc(ptr, layout, size) }
     }
@@ -137,5 +152,27 @@ mod tests {
             allocations() - before
         );
         drop((v, zeroed));
+    }
+
+    #[test]
+    fn another_threads_allocations_are_its_own() {
+        let before = allocations();
+        std::thread::spawn(|| {
+            let before = allocations();
+            let v = vec![1u8; 64];
+            assert!(allocations() > before, "counted on its thread");
+            drop(v);
+        })
+        .join()
+        .expect("thread");
+        // Spawning and joining may allocate here; the other thread's vector does not count.
+        let mine = allocations() - before;
+        let v = vec![1u8; 64];
+        assert_eq!(
+            allocations() - before,
+            mine + 1,
+            "this thread's own vector counts"
+        );
+        drop(v);
     }
 }
