@@ -8,7 +8,7 @@ use crate::history::Completion;
 
 use super::clients::Waiting;
 use super::names::head;
-use super::{CLOSED, MARKS, Router};
+use super::{CLOSED, Router};
 
 impl Router {
     /// The requests timed out since the last call: when each fell due, and when it was
@@ -36,7 +36,7 @@ impl Router {
         let now = Instant::now();
         for c in 0..self.clients.len() {
             if let Some(w) = self.clients[c].waiting.take() {
-                self.counts.abandoned += 1;
+                self.tally.count().abandoned += 1;
                 self.in_flight -= 1;
                 self.idle.push_back(c);
                 let (n, error) = (self.clients[c].node, "interrupted");
@@ -126,17 +126,15 @@ impl Router {
             }
             self.given_up.push((w.due, now));
             let sent_at = sent.saturating_duration_since(self.start).as_secs_f64();
-            if self.timeout_marks.len() < MARKS {
-                self.timeout_marks.push(sent_at);
-            }
-            self.faults.push(Fault::TimedOut {
+            self.tally.timed_out(sent_at);
+            self.tally.fault(Fault::TimedOut {
                 client: client.name.clone(),
                 node: self.names[n].clone(),
                 msg_id: w.msg_id,
                 sent_at,
                 note: w.note,
             });
-            self.counts.timeouts += 1;
+            self.tally.count().timeouts += 1;
             let how = Completion::Info { error: "timeout" };
             self.completed(now, c, n, w.msg_id, how);
             self.replace(c);
@@ -164,6 +162,6 @@ impl Router {
             oldest_msg_id: oldest.waiting.as_ref().map_or(0, |w| w.msg_id),
             oldest_sent_at: sent.saturating_duration_since(self.start).as_secs_f64(),
         };
-        self.faults.push(fault);
+        self.tally.fault(fault);
     }
 }

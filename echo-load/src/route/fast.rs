@@ -65,7 +65,7 @@ impl Router {
             && let Some(msg_id) = msg_id
             && !self.links[n].ids.insert(msg_id)
         {
-            self.faults.push(Fault::RepeatedMsgId {
+            self.tally.fault(Fault::RepeatedMsgId {
                 at: At {
                     node: self.names[n].clone(),
                     line: number,
@@ -74,7 +74,7 @@ impl Router {
             });
         }
         let waiting = self.take_waiting(n, number, slot)?;
-        self.journal.message(now, line, true, true);
+        self.tally.message(now, line, true, true);
         Some(self.answered(n, slot, &waiting, echo, now))
     }
 }

@@ -34,12 +34,15 @@ mod fast;
 mod links;
 mod names;
 mod reply;
+mod tally;
 
 use clients::Waiting;
 pub use clients::{Client, EARLY};
 use links::Stdin;
 pub use links::{Link, UniqueIds};
 use names::{head, n_index};
+pub use tally::MARKS;
+use tally::Tally;
 
 /// How many bytes of a line a fault quotes.
 const QUOTE: usize = 200;
@@ -142,15 +145,9 @@ pub struct Router {
     in_flight: usize,
     /// Nodes that answered init.
     initialised: usize,
-    /// What the clients did.
-    counts: Counts,
-    /// What went wrong.
-    faults: Faults,
-    /// When (seconds into the load) each timed-out request was sent: the first
-    /// [`MARKS`] of them, for the latency plot.
-    timeout_marks: Vec<f64>,
-    /// Every operation, under `--history`.
-    history: Option<History>,
+    /// What the requests and messages came to: counts, faults, the history, the
+    /// journal.
+    tally: Tally,
     /// See [`Router::take_answered_early`].
     answered_early: Option<(Instant, Instant)>,
     /// Requests timed out since [`Router::take_given_up`]: when each fell due, and when
@@ -158,8 +155,6 @@ pub struct Router {
     given_up: Vec<(Instant, Instant)>,
     /// Maelstrom's services, which nodes may ask.
     services: Services,
-    /// Every message's count, and a window of them.
-    journal: Journal,
 }
 
 /// The most bytes echo-load holds for one node's stdin (requests and messages from other
@@ -168,9 +163,6 @@ pub const MAX_WAITING: usize = 64 << 20;
 
 /// A client number that no longer names a client: it was closed and replaced.
 const CLOSED: usize = usize::MAX;
-
-/// How many timeouts are marked on the latency plot.
-pub const MARKS: usize = 4_000;
 
 impl Router {
     /// `clients` clients spread over `names.len()` nodes (client k sends to node k mod N).
@@ -238,31 +230,27 @@ impl Router {
             start: now,
             in_flight: 0,
             initialised: 0,
-            counts: Counts::default(),
-            faults: Faults::default(),
-            timeout_marks: Vec::new(),
-            history: None,
+            tally: Tally::default(),
             answered_early: None,
             given_up: Vec::new(),
             services: Services::new(seed),
-            journal: Journal::default(),
         }
     }
 
     /// What the clients did so far.
     pub fn counts(&self) -> &Counts {
-        &self.counts
+        self.tally.counts()
     }
 
     /// What went wrong so far.
     pub fn faults(&self) -> &Faults {
-        &self.faults
+        self.tally.faults()
     }
 
     /// A fault found outside the router: a node's stdout ended, its process exited, it
     /// never answered init, or it did not exit cleanly at the end.
     pub fn fault(&mut self, fault: Fault) {
-        self.faults.push(fault);
+        self.tally.fault(fault);
     }
 
     /// Requests outstanding.
@@ -285,7 +273,7 @@ impl Router {
     /// still kept for a request never sent is skipped now: its client never took it.
     pub fn finish(mut self) -> (Counts, Faults, Vec<f64>) {
         self.skip_all_early();
-        (self.counts, self.faults, self.timeout_marks)
+        self.tally.finish()
     }
 
     /// The node names, in order: `n{first_node}` on.
@@ -299,7 +287,7 @@ impl Router {
         let before = out.len();
         let client = format!("c{n}");
         echo_wire::frame::init(out, self.next_id, &client, &self.names[n], &self.node_ids);
-        self.journal
+        self.tally
             .message(Instant::now(), &out[before..], true, true);
         self.next_id += 1;
         self.links[n].stdin.queue(out.len() - before, None);
@@ -319,7 +307,7 @@ impl Router {
     /// here at the earliest.
     pub fn start_load(&mut self, start: Instant) {
         self.start = start;
-        if let Some(history) = &mut self.history {
+        if let Some(history) = self.tally.history() {
             history.start(start);
         }
         for link in &mut self.links {
@@ -329,28 +317,28 @@ impl Router {
 
     /// Records every operation into `history` from now on.
     pub fn keep_history(&mut self, history: History) {
-        self.history = Some(history);
+        self.tally.keep_history(history);
     }
 
     /// The network's journal: its counts, and its window of messages.
     pub fn journal(&self) -> &Journal {
-        &self.journal
+        self.tally.journal()
     }
 
     /// The journal, once the run is over.
     pub fn take_journal(&mut self) -> Journal {
-        std::mem::take(&mut self.journal)
+        self.tally.take_journal()
     }
 
     /// The history, to be finished, once the run is over.
     pub fn take_history(&mut self) -> Option<History> {
-        self.history.take()
+        self.tally.take_history()
     }
 
     /// Records a completion of client `c`'s request `msg_id` to node `n`, if a history
     /// is kept.
     fn completed(&mut self, now: Instant, c: usize, n: usize, msg_id: u64, how: Completion<'_>) {
-        if let Some(history) = &mut self.history {
+        if let Some(history) = self.tally.history() {
             history.complete(now, self.clients[c].number, n, msg_id, how);
         }
     }
@@ -392,14 +380,14 @@ impl Router {
             self.payloads.get(payload),
             msg_id,
         );
-        self.journal.message(now, &out[before..], true, true);
+        self.tally.message(now, &out[before..], true, true);
         self.next_id += 1;
         self.links[n]
             .stdin
             .queue(out.len() - before, Some((client, msg_id)));
-        self.counts.sent += 1;
+        self.tally.count().sent += 1;
         self.in_flight += 1;
-        if let Some(history) = &mut self.history {
+        if let Some(history) = self.tally.history() {
             let value = self.payloads.get(payload);
             history.invoke(now, c.number, n, msg_id, value);
         }
@@ -440,7 +428,7 @@ impl Router {
                 unsent: stdin.pending.len(),
                 waiting,
             };
-            self.faults.push(fault);
+            self.tally.fault(fault);
         }
     }
 
@@ -460,7 +448,7 @@ impl Router {
         let message = match check::read_message(line) {
             Ok(m) => m,
             Err(why) => {
-                self.faults.push(Fault::Unreadable {
+                self.tally.fault(Fault::Unreadable {
                     at: at(),
                     why: why.to_string(),
                     text: Excerpt::of(line, QUOTE),
@@ -472,7 +460,7 @@ impl Router {
             && let Some(id) = message.body.msg_id
             && !self.links[n].ids.insert(id.of(line))
         {
-            self.faults.push(Fault::RepeatedMsgId {
+            self.tally.fault(Fault::RepeatedMsgId {
                 at: at(),
                 msg_id: String::from_utf8_lossy(id.of(line)).into_owned(),
             });
@@ -483,8 +471,8 @@ impl Router {
             && self.init_client(&src).is_none()
             && !Services::is_service(&src)
         {
-            self.journal.message(now, line, false, false);
-            self.faults.push(Fault::Undeliverable {
+            self.tally.message(now, line, false, false);
+            self.tally.fault(Fault::Undeliverable {
                 at: at(),
                 field: "src",
                 id: crate::words::printable(&src, false).into_owned(),
@@ -494,9 +482,9 @@ impl Router {
         }
         let dest = check::decode_string(message.dest.of(line)).unwrap_or_default();
         if let Some(k) = self.node(&dest) {
-            self.counts.forwarded += 1;
+            self.tally.count().forwarded += 1;
             let client = self.client(&src).is_some() || self.init_client(&src).is_some();
-            self.journal.message(now, line, client, true);
+            self.tally.message(now, line, client, true);
             let delivery = Delivery {
                 id: self.next_id,
                 src: message.src,
@@ -507,15 +495,15 @@ impl Router {
             return Outcome::Forward(k, delivery);
         }
         if let Some(c) = self.client(&dest) {
-            self.journal.message(now, line, true, true);
+            self.tally.message(now, line, true, true);
             return self.for_client(n, number, c, line, &message.body, now);
         }
         if let Some(k) = self.init_client(&dest) {
-            self.journal.message(now, line, true, true);
+            self.tally.message(now, line, true, true);
             return self.for_init_client(n, number, k, line, &message.body);
         }
         if let Some(service) = Services::named(&dest) {
-            self.journal.message(now, line, false, true);
+            self.tally.message(now, line, false, true);
             let body = message.body_span.map_or(&b"{}"[..], |b| b.of(line));
             return Outcome::Service(Call {
                 service,
@@ -525,8 +513,8 @@ impl Router {
             });
         }
         let client = dest.starts_with('c');
-        self.journal.message(now, line, client, false);
-        self.faults.push(Fault::Undeliverable {
+        self.tally.message(now, line, client, false);
+        self.tally.fault(Fault::Undeliverable {
             at: at(),
             field: "dest",
             id: crate::words::printable(&dest, false).into_owned(),
@@ -549,7 +537,7 @@ impl Router {
             format!("\"{}\"", self.names[k]).as_bytes(),
             Some(&reply),
         );
-        self.journal.message(Instant::now(), &message, false, true);
+        self.tally.message(Instant::now(), &message, false, true);
         self.next_id += 1;
         Some((k, message))
     }

@@ -81,7 +81,7 @@ impl Router {
         body: &check::Body,
     ) -> Outcome {
         if body.in_reply_to.map(|s| integer_u64(s.of(line))) != Some(Some(1)) {
-            self.counts.skipped += 1;
+            self.tally.count().skipped += 1;
             return Outcome::Done;
         }
         let fault = |why: String| Fault::BadInit {
@@ -96,10 +96,10 @@ impl Router {
         // only `type` is checked (db.clj, setup!).
         if body.type_of(line) == Type::Error {
             let f = fault("an error reply".into());
-            self.faults.push(f);
+            self.tally.fault(f);
         } else if body.type_of(line) != Type::InitOk {
             let f = fault("its type is not \"init_ok\"".into());
-            self.faults.push(f);
+            self.tally.fault(f);
         } else {
             // It answers node k's init, whichever node printed it: the client takes the
             // reply to its msg_id from anyone.
@@ -156,7 +156,7 @@ impl Router {
         let msg_id = waiting.msg_id;
         let name = |clients: &[Client]| clients[c].name.clone();
         if body.type_of(line) == Type::Error {
-            self.counts.failed += 1;
+            self.tally.count().failed += 1;
             let code = body.code.map_or(&b"null"[..], |s| s.of(line));
             self.completed(now, c, n, msg_id, Completion::Fail { code });
             let text = body
@@ -164,7 +164,7 @@ impl Router {
                 .and_then(|s| check::decode_string(s.of(line)).ok())
                 .map(|t| crate::words::printable(&t, false).into_owned())
                 .unwrap_or_default();
-            self.faults.push(Fault::ErrorReply {
+            self.tally.fault(Fault::ErrorReply {
                 at: at(&self.names),
                 client: name(&self.clients),
                 msg_id,
@@ -177,11 +177,11 @@ impl Router {
             return Outcome::Done;
         }
         if let Err(why) = body.check(line, Schema::EchoOk) {
-            self.counts.wrong += 1;
-            self.counts.malformed += 1;
+            self.tally.count().wrong += 1;
+            self.tally.count().malformed += 1;
             let error = "malformed reply";
             self.completed(now, c, n, msg_id, Completion::Info { error });
-            self.faults.push(Fault::Malformed {
+            self.tally.fault(Fault::Malformed {
                 at: at(&self.names),
                 client: name(&self.clients),
                 msg_id,
@@ -193,7 +193,7 @@ impl Router {
         let sent = self.payloads.get(waiting.payload);
         let echo = body.echo.map(|s| s.of(line)).unwrap_or_default();
         if !same_value(sent, echo) {
-            self.counts.wrong += 1;
+            self.tally.count().wrong += 1;
             let sent = Excerpt::of(sent, 80);
             let how = Completion::Ok {
                 value: echo,
@@ -209,7 +209,7 @@ impl Router {
                 }
                 owner
             });
-            self.faults.push(Fault::WrongEcho {
+            self.tally.fault(Fault::WrongEcho {
                 at,
                 client: name,
                 msg_id,
@@ -232,7 +232,7 @@ impl Router {
         self.idle.push_back(c);
         self.in_flight -= 1;
         if self.strict && asked != n {
-            self.faults.push(Fault::OtherNode {
+            self.tally.fault(Fault::OtherNode {
                 at: At {
                     node: self.names[n].clone(),
                     line: number,
@@ -253,8 +253,8 @@ impl Router {
         echo: &[u8],
         now: Instant,
     ) -> Outcome {
-        self.counts.ok += 1;
-        if self.history.is_some() {
+        self.tally.count().ok += 1;
+        if self.tally.keeps_history() {
             let how = Completion::Ok {
                 value: echo,
                 valid: true,
@@ -288,7 +288,7 @@ impl Router {
         line: &[u8],
         body: &check::Body,
     ) {
-        self.counts.skipped += 1;
+        self.tally.count().skipped += 1;
         let client = &self.clients[c];
         let waiting_for = client.waiting.as_ref().map(|w| w.msg_id);
         let echo = body.echo.map(|s| s.of(line));
@@ -307,9 +307,9 @@ impl Router {
         };
         let name = self.clients[c].name.clone();
         match &why {
-            Skip::Duplicate { .. } => self.counts.duplicate += 1,
+            Skip::Duplicate { .. } => self.tally.count().duplicate += 1,
             Skip::Misdirected { owner, .. } => {
-                self.counts.misdirected += 1;
+                self.tally.count().misdirected += 1;
                 let note = format!("reply to {owner}'s request sent to {name}, {at}");
                 if let Some(o) = self.client(owner)
                     && let Some(w) = &mut self.clients[o].waiting
@@ -324,7 +324,7 @@ impl Router {
             }
         }
         if self.strict {
-            self.faults.push(Fault::Skipped {
+            self.tally.fault(Fault::Skipped {
                 at,
                 client: name,
                 why,

@@ -55,12 +55,12 @@ fn replies_match_by_in_reply_to_from_any_node_with_repeated_msg_ids() {
         r.line(1, 2, reply.as_bytes(), now),
         Outcome::Answered { .. }
     ));
-    assert_eq!(r.counts.ok, 1);
-    assert!(!r.faults.fail(false));
+    assert_eq!(r.counts().ok, 1);
+    assert!(!r.faults().fail(false));
     // The same reply again: skipped as a duplicate.
     assert_eq!(r.line(1, 3, reply.as_bytes(), now), Outcome::Done);
-    assert_eq!((r.counts.skipped, r.counts.duplicate), (1, 1));
-    assert!(!r.faults.fail(false));
+    assert_eq!((r.counts().skipped, r.counts().duplicate), (1, 1));
+    assert!(!r.faults().fail(false));
 }
 
 #[test]
@@ -73,7 +73,7 @@ fn a_timed_out_client_is_replaced_and_a_late_reply_to_it_is_undeliverable() {
     r.written(0, outs[0].len(), 0, t);
     outs[0].clear();
     r.expire(t + Duration::from_secs(5));
-    assert_eq!(r.counts.timeouts, 1);
+    assert_eq!(r.counts().timeouts, 1);
     // Jepsen closes the client and opens a new one: c2, counting msg_ids from 1.
     r.send(t, t, |n| &mut outs[n]);
     let request = String::from_utf8_lossy(&outs[0]).into_owned();
@@ -104,9 +104,9 @@ fn strict_fails_what_maelstrom_lets_pass() {
         crate::fault::Kind::Skipped,
         crate::fault::Kind::RepeatedMsgId,
     ] {
-        assert_eq!(r.faults.count(kind), 1, "{kind:?}");
+        assert_eq!(r.faults().count(kind), 1, "{kind:?}");
     }
-    assert!(r.faults.fail(true) && !r.faults.fail(false));
+    assert!(r.faults().fail(true) && !r.faults().fail(false));
 }
 
 #[test]
@@ -131,9 +131,9 @@ fn node_to_node_messages_are_forwarded_and_unknown_ids_are_not() {
     let to_n9 = br#"{"src":"n0","dest":"n9","body":{"type":"gossip"}}"#;
     // Maelstrom's stdout-thread stops at it: no failure of itself, nor the end.
     assert_eq!(r.line(0, 3, to_n9, now), Outcome::StopReading);
-    assert!(!r.faults.ended() && !r.faults.fail(true));
+    assert!(!r.faults().ended() && !r.faults().fail(true));
     let text = r
-        .faults
+        .faults()
         .shown(crate::fault::Kind::Undeliverable)
         .next()
         .map(|f| f.to_string());
@@ -173,13 +173,13 @@ fn the_timeout_runs_from_the_send_and_a_misdirected_reply_is_named() {
         r#"{{"src":"n0","dest":"c2","body":{{"type":"echo_ok","echo":{echo},"in_reply_to":2}}}}"#
     );
     r.line(0, 3, reply.as_bytes(), written);
-    assert_eq!(r.counts.misdirected, 1);
+    assert_eq!(r.counts().misdirected, 1);
     r.expire(due + Duration::from_millis(4_900));
-    assert_eq!(r.counts.timeouts, 0);
+    assert_eq!(r.counts().timeouts, 0);
     r.expire(due + Duration::from_secs(5));
-    assert_eq!(r.counts.timeouts, 2);
+    assert_eq!(r.counts().timeouts, 2);
     let texts: Vec<String> = r
-        .faults
+        .faults()
         .shown(crate::fault::Kind::TimedOut)
         .map(|f| f.to_string())
         .collect();
@@ -189,7 +189,7 @@ fn the_timeout_runs_from_the_send_and_a_misdirected_reply_is_named() {
         "{texts:?}"
     );
     // n1 printed its last line 2 s before: not silent for the timeout.
-    assert_eq!(r.faults.count(crate::fault::Kind::Silent), 0);
+    assert_eq!(r.faults().count(crate::fault::Kind::Silent), 0);
 }
 
 #[test]
@@ -200,9 +200,9 @@ fn a_request_behind_a_stdin_that_takes_nothing_times_out_saying_so() {
     r.written(0, 0, outs[0].len(), t);
     r.written(0, 0, outs[0].len(), t + Duration::from_secs(4));
     r.expire(t + Duration::from_secs(5));
-    assert!(!r.faults.ended(), "no fault of its own, as in Maelstrom");
+    assert!(!r.faults().ended(), "no fault of its own, as in Maelstrom");
     let text = r
-        .faults
+        .faults()
         .shown(crate::fault::Kind::TimedOut)
         .next()
         .map(|f| f.to_string());
@@ -270,9 +270,9 @@ fn a_right_reply_in_any_layout_is_known_in_one_pass() {
         let line = laid_out(layout, r#""n1""#, r#""c2""#, &echo, "1", "7", "");
         let outcome = r.right_reply(1, 2, line.as_bytes(), now);
         assert!(matches!(outcome, Some(Outcome::Answered { .. })), "{line}");
-        assert_eq!(r.counts.ok, 1);
+        assert_eq!(r.counts().ok, 1);
         // From n1, where n0 was asked: only --strict fails it, as the full reading does.
-        assert_eq!(r.faults.count(Kind::OtherNode), u64::from(strict));
+        assert_eq!(r.faults().count(Kind::OtherNode), u64::from(strict));
         // The same line again: the client waits for nothing; the full reading decides.
         assert_eq!(r.right_reply(1, 3, line.as_bytes(), now), None);
     }
@@ -357,9 +357,9 @@ proptest::proptest! {
         if let Some(outcome) = fast.right_reply(0, 3, line.as_bytes(), now) {
             let answered = matches!(outcome, Outcome::Answered { .. });
             proptest::prop_assert_eq!(Some(outcome), Some(full.line(0, 3, line.as_bytes(), now)), "{}", line);
-            proptest::prop_assert_eq!(fast.counts, full.counts);
+            proptest::prop_assert_eq!(fast.counts(), full.counts());
             for kind in Kind::ALL {
-                proptest::prop_assert_eq!(fast.faults.count(kind), full.faults.count(kind), "{:?}: {}", kind, line);
+                proptest::prop_assert_eq!(fast.faults().count(kind), full.faults().count(kind), "{:?}: {}", kind, line);
             }
             // Only a right reply: its echo the payload (whitespace before it aside),
             // nothing but whitespace after the object.
@@ -367,7 +367,7 @@ proptest::proptest! {
             proptest::prop_assert!(echo.trim_start() == sent && tail.trim().is_empty(), "{}", line);
         } else {
             // The fast reading changed nothing.
-            proptest::prop_assert_eq!(fast.counts, full.counts);
+            proptest::prop_assert_eq!(fast.counts(), full.counts());
         }
     }
 }
