@@ -50,14 +50,14 @@ impl Router {
     /// any more: a late reply to it is undeliverable, as in Maelstrom's network).
     pub(super) fn replace(&mut self, c: usize) {
         self.skip_early(c);
-        let first = self.names.len() as u64;
+        let first = self.names.count() as u64;
         let client = &mut self.clients[c];
         if let Some(slot) = self.slots.get_mut((client.number - first) as usize) {
             *slot = CLOSED;
         }
         client.number = self.next_client;
         client.name = format!("c{}", self.next_client);
-        client.head = head(&client.name, &self.names[client.node]);
+        client.head = head(&client.name, self.names.of(client.node));
         client.next_msg_id = 1;
         self.next_client += 1;
         self.slots.push(c);
@@ -109,12 +109,12 @@ impl Router {
             if w.note.is_none() && self.links[n].lost > 0 {
                 w.note = Some(format!(
                     "{} printed on, but Maelstrom reads no more of its stdout (see above)",
-                    self.names[n]
+                    self.names.of(n)
                 ));
             }
             if w.written.is_none() {
                 // It waited in front of the node's stdin all along: say why.
-                let name = &self.names[n];
+                let name = self.names.of(n);
                 w.note = Some(match stuck {
                     Some(since) => format!(
                         "never wholly written to {name}'s stdin, which had taken nothing \
@@ -129,7 +129,7 @@ impl Router {
             self.tally.timed_out(sent_at);
             self.tally.fault(Fault::TimedOut {
                 client: client.name.clone(),
-                node: self.names[n].clone(),
+                node: self.names.of(n).to_owned(),
                 msg_id: w.msg_id,
                 sent_at,
                 note: w.note,
@@ -155,7 +155,7 @@ impl Router {
             return;
         };
         let fault = Fault::Silent {
-            node: self.names[n].clone(),
+            node: self.names.of(n).to_owned(),
             seconds: (now - self.links[n].last_line).as_secs_f64(),
             outstanding,
             oldest_client: oldest.name.clone(),

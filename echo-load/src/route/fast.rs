@@ -6,7 +6,6 @@ use std::time::Instant;
 use crate::fault::{At, Fault};
 use crate::quick;
 
-use super::names::n_index;
 use super::{Outcome, Router};
 
 impl Router {
@@ -41,11 +40,8 @@ impl Router {
                 (quick::read(line, expected)?, false)
             }
         };
-        let k = n_index(reply.src, b'n')?.checked_sub(self.first_node)?;
-        // Names `n{first_node + k}` are known from their digits (no leading zero).
-        if k >= self.names.len() || (!self.plain_names && self.names[k].as_bytes() != reply.src) {
-            return None;
-        }
+        // From a node, by its name.
+        self.names.index(reply.src)?;
         let slot = match found.get() {
             Some(slot) => slot,
             None => self.waiting_client(reply.dest)?,
@@ -67,7 +63,7 @@ impl Router {
         {
             self.tally.fault(Fault::RepeatedMsgId {
                 at: At {
-                    node: self.names[n].clone(),
+                    node: self.names.of(n).to_owned(),
                     line: number,
                 },
                 msg_id: String::from_utf8_lossy(msg_id).into_owned(),

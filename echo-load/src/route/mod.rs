@@ -40,7 +40,7 @@ use clients::Waiting;
 pub use clients::{Client, EARLY};
 use links::Stdin;
 pub use links::{Link, UniqueIds};
-use names::{head, n_index};
+use names::{Names, head};
 pub use tally::MARKS;
 use tally::Tally;
 
@@ -122,17 +122,8 @@ pub struct Router {
     next_client: u64,
     /// The driver's state for each node's traffic, in the order of [`Router::names`].
     links: Vec<Link>,
-    /// The nodes' names, in order (a [`crate::config::Config`]'s are `n{first_node}`, then each
-    /// one more: see [`Router::plain_names`]).
-    names: Vec<String>,
-    /// The number in the first node's name (`n0`: 0, `n1`: 1): node `k` is `names[k -
-    /// first_node]`.
-    first_node: usize,
-    /// Whether every name is `n{first_node + k}`, as a [`crate::config::Config`]'s always are
-    /// (a caller of [`Router::new`] may give others).
-    plain_names: bool,
-    /// `["n1","n2",...]`, as every init carries it.
-    node_ids: Vec<u8>,
+    /// The nodes' names, and how a node is known by its name.
+    names: Names,
     payloads: Payloads,
     rng: Rng,
     /// Maelstrom's own message id, in every request's `id`.
@@ -175,7 +166,9 @@ impl Router {
         strict: bool,
     ) -> Self {
         let now = Instant::now();
+        let names = Names::new(names);
         let links = names
+            .all()
             .iter()
             .map(|_| Link {
                 stdin: Stdin::default(),
@@ -189,24 +182,16 @@ impl Router {
             .collect();
         // Maelstrom's client ids count from c0: one init client a node, then the
         // workload's clients (client.clj, `open!`; db.clj, setup).
-        let first = names.len() as u64;
-        let first_node = names
-            .first()
-            .and_then(|n| n_index(n.as_bytes(), b'n'))
-            .unwrap_or(0);
-        let plain_names = names
-            .iter()
-            .enumerate()
-            .all(|(k, name)| *name == format!("n{}", first_node + k));
+        let first = names.count() as u64;
         Router {
             slots: (0..clients).collect(),
             next_client: first + clients as u64,
             clients: (0..clients)
                 .map(|k| {
-                    let (number, node) = (first + k as u64, k % names.len());
+                    let (number, node) = (first + k as u64, k % names.count());
                     let name = format!("c{number}");
                     Client {
-                        head: head(&name, &names[node]),
+                        head: head(&name, names.of(node)),
                         name,
                         number,
                         node,
@@ -218,9 +203,6 @@ impl Router {
                 .collect(),
             idle: (0..clients).collect(),
             links,
-            node_ids: echo_wire::frame::node_ids(&names),
-            first_node,
-            plain_names,
             names,
             payloads,
             rng: Rng::new(seed),
@@ -262,7 +244,7 @@ impl Router {
     pub fn uninitialised(&self) -> Vec<String> {
         self.links
             .iter()
-            .zip(&self.names)
+            .zip(self.names.all())
             .filter(|(l, _)| !l.initialised)
             .map(|(_, n)| n.clone())
             .collect()
@@ -278,7 +260,7 @@ impl Router {
 
     /// The node names, in order: `n{first_node}` on.
     pub fn names(&self) -> &[String] {
-        &self.names
+        self.names.all()
     }
 
     /// Queues node `n`'s init (from its own init client, `c` and `n`'s number, with
@@ -286,7 +268,13 @@ impl Router {
     pub fn init(&mut self, n: usize, out: &mut Vec<u8>) {
         let before = out.len();
         let client = format!("c{n}");
-        echo_wire::frame::init(out, self.next_id, &client, &self.names[n], &self.node_ids);
+        echo_wire::frame::init(
+            out,
+            self.next_id,
+            &client,
+            self.names.of(n),
+            self.names.node_ids(),
+        );
         self.tally
             .message(Instant::now(), &out[before..], true, true);
         self.next_id += 1;
@@ -424,7 +412,7 @@ impl Router {
         stdin.queue(bytes, None);
         if let Some(waiting) = stdin.too_far_behind() {
             let fault = Fault::StoppedReading {
-                node: self.names[n].clone(),
+                node: self.names.of(n).to_owned(),
                 unsent: stdin.pending.len(),
                 waiting,
             };
@@ -442,7 +430,7 @@ impl Router {
     pub fn line(&mut self, n: usize, number: u64, line: &[u8], now: Instant) -> Outcome {
         self.links[n].last_line = now;
         let at = || At {
-            node: self.names[n].clone(),
+            node: self.names.of(n).to_owned(),
             line: number,
         };
         let message = match check::read_message(line) {
@@ -534,7 +522,7 @@ impl Router {
             &mut message,
             self.next_id,
             format!("\"{}\"", call.service).as_bytes(),
-            format!("\"{}\"", self.names[k]).as_bytes(),
+            format!("\"{}\"", self.names.of(k)).as_bytes(),
             Some(&reply),
         );
         self.tally.message(Instant::now(), &message, false, true);
@@ -553,7 +541,7 @@ impl Router {
     pub fn lost_lines(&self) -> Vec<(String, u64)> {
         self.links
             .iter()
-            .zip(&self.names)
+            .zip(self.names.all())
             .filter(|(l, _)| l.lost > 0)
             .map(|(l, n)| (n.clone(), l.lost))
             .collect()
@@ -570,14 +558,13 @@ impl Router {
 
     /// The index of node `name`, if it is one.
     fn node(&self, name: &str) -> Option<usize> {
-        let k = n_index(name.as_bytes(), b'n')?.checked_sub(self.first_node)?;
-        self.names.get(k).is_some_and(|n| n == name).then_some(k)
+        self.names.index(name.as_bytes())
     }
 
     /// The index of client `name`, if it is one (`c0`, which sends init, is not).
     fn client(&self, name: &str) -> Option<usize> {
         let k: usize = name.strip_prefix('c')?.parse().ok()?;
-        let slot = *self.slots.get(k.checked_sub(self.names.len())?)?;
+        let slot = *self.slots.get(k.checked_sub(self.names.count())?)?;
         (slot != CLOSED && self.clients[slot].name == name).then_some(slot)
     }
 
@@ -585,7 +572,8 @@ impl Router {
     /// answered init).
     fn init_client(&self, name: &str) -> Option<usize> {
         let k: usize = name.strip_prefix('c')?.parse().ok()?;
-        (k < self.names.len() && format!("c{k}") == name && !self.links[k].initialised).then_some(k)
+        (k < self.names.count() && format!("c{k}") == name && !self.links[k].initialised)
+            .then_some(k)
     }
 }
 

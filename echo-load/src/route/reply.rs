@@ -33,7 +33,7 @@ impl Router {
                 return;
             }
             let at = At {
-                node: self.names[n].clone(),
+                node: self.names.of(n).to_owned(),
                 line: number,
             };
             let token = message.body.in_reply_to.map(|s| s.of(line));
@@ -55,7 +55,7 @@ impl Router {
                 continue;
             };
             let at = At {
-                node: self.names[early.node].clone(),
+                node: self.names.of(early.node).to_owned(),
                 line: early.number,
             };
             let line = &early.line[..];
@@ -86,7 +86,7 @@ impl Router {
         }
         let fault = |why: String| Fault::BadInit {
             at: At {
-                node: self.names[n].clone(),
+                node: self.names.of(n).to_owned(),
                 line: number,
             },
             why,
@@ -147,7 +147,7 @@ impl Router {
             return Outcome::Done;
         }
         if !matched {
-            self.skip(at(&self.names), c, in_reply_to, id, line, body);
+            self.skip(at(self.names.all()), c, in_reply_to, id, line, body);
             return Outcome::Done;
         }
         let Some(waiting) = self.take_waiting(n, number, c) else {
@@ -165,7 +165,7 @@ impl Router {
                 .map(|t| crate::words::printable(&t, false).into_owned())
                 .unwrap_or_default();
             self.tally.fault(Fault::ErrorReply {
-                at: at(&self.names),
+                at: at(self.names.all()),
                 client: name(&self.clients),
                 msg_id,
                 code: body
@@ -182,7 +182,7 @@ impl Router {
             let error = "malformed reply";
             self.completed(now, c, n, msg_id, Completion::Info { error });
             self.tally.fault(Fault::Malformed {
-                at: at(&self.names),
+                at: at(self.names.all()),
                 client: name(&self.clients),
                 msg_id,
                 why: why.to_string(),
@@ -200,7 +200,7 @@ impl Router {
                 valid: false,
             };
             self.completed(now, c, n, msg_id, how);
-            let (at, name) = (at(&self.names), name(&self.clients));
+            let (at, name) = (at(self.names.all()), name(&self.clients));
             let owner = self.owner_of(c, msg_id, Some(echo)).map(|o| {
                 let owner = self.clients[o].name.clone();
                 let note = format!("reply to {owner}'s request sent to {name}, {at}");
@@ -234,11 +234,11 @@ impl Router {
         if self.strict && asked != n {
             self.tally.fault(Fault::OtherNode {
                 at: At {
-                    node: self.names[n].clone(),
+                    node: self.names.of(n).to_owned(),
                     line: number,
                 },
                 client: self.clients[c].name.clone(),
-                asked: self.names[asked].clone(),
+                asked: self.names.of(asked).to_owned(),
             });
         }
         Some(waiting)
@@ -273,7 +273,7 @@ impl Router {
     #[inline]
     pub(super) fn waiting_client(&self, name: &[u8]) -> Option<usize> {
         let number = n_index(name, b'c')?;
-        let slot = *self.slots.get(number.checked_sub(self.names.len())?)?;
+        let slot = *self.slots.get(number.checked_sub(self.names.count())?)?;
         debug_assert!(slot == CLOSED || self.clients[slot].name.as_bytes() == name);
         (slot != CLOSED).then_some(slot)
     }
