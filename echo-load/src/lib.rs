@@ -26,12 +26,14 @@
 //!
 //! What a user of the library needs is at the crate's root: [`Config`] and its bounds,
 //! [`run()`], [`compare()`] and [`capacity()`], what they return ([`Report`] with its
-//! [`Counts`], [`Comparison`], [`Capacity`]), [`Error`] and [`OutputError`], the kinds a
-//! [`Config`] names ([`PayloadKind`], [`LatencyDist`]), and what echo-load's command asks
-//! of the process ([`lock_out`], [`adopt_orphans`], [`survive_file_size_limit`]). The
+//! [`Counts`], [`Comparison`], [`Capacity`]: each an [`Output`] with its [`Verdict`]),
+//! [`write()`], which writes one into its folder, [`Error`] and [`OutputError`], the
+//! kinds a [`Config`] names ([`PayloadKind`], [`LatencyDist`]), and what echo-load's
+//! command asks of the process ([`lock_out`], [`adopt_orphans`],
+//! [`survive_file_size_limit`]). The
 //! stage modules are public for the tests and benches that hold each stage to its claims,
 //! and for reading. This file defines nothing: the configuration is `config.rs`, the run
-//! `run.rs`, the `--out` folder `out_dir.rs`.
+//! `run.rs`, the `--out` folder `out_dir.rs`, what is written `output/`.
 
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
