@@ -17,7 +17,6 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::ChildStdin;
 use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
 
 use common::{
     INIT, PATIENCE, check_reply_shape, echo_request, emulated, spawn_node, stats_peak_kib,
@@ -380,7 +379,7 @@ fn memory_returns_after_any_line_whatever_follows_it() {
             .expect("8 MiB and a half");
         stdin.flush().expect("flush");
         next_reply();
-        thread::sleep(Duration::from_millis(200));
+        thread::sleep(std::time::Duration::from_millis(200));
         stdin.write_all(&tail).expect("the rest");
     });
     // A dense line of exactly 1 MiB: every other byte a value, each a tape entry.
