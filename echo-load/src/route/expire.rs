@@ -6,9 +6,8 @@ use std::time::Instant;
 use crate::fault::Fault;
 use crate::history::Completion;
 
+use super::Router;
 use super::clients::Waiting;
-use super::names::head;
-use super::{CLOSED, Router};
 
 impl Router {
     /// The requests timed out since the last call: when each fell due, and when it was
@@ -19,7 +18,7 @@ impl Router {
 
     /// Times out every request still outstanding when the run ends.
     pub fn expire_all(&mut self, now: Instant) {
-        for c in &mut self.clients {
+        for c in self.clients.iter_mut() {
             if let Some(w) = &mut c.waiting
                 && w.written.is_some()
             {
@@ -35,10 +34,8 @@ impl Router {
     pub fn abandon_all(&mut self) {
         let now = Instant::now();
         for c in 0..self.clients.len() {
-            if let Some(w) = self.clients[c].waiting.take() {
+            if let Some(w) = self.clients.take_waiting(c) {
                 self.tally.count().abandoned += 1;
-                self.in_flight -= 1;
-                self.idle.push_back(c);
                 let (n, error) = (self.clients[c].node, "interrupted");
                 self.completed(now, c, n, w.msg_id, Completion::Info { error });
             }
@@ -50,17 +47,7 @@ impl Router {
     /// any more: a late reply to it is undeliverable, as in Maelstrom's network).
     pub(super) fn replace(&mut self, c: usize) {
         self.skip_early(c);
-        let first = self.names.count() as u64;
-        let client = &mut self.clients[c];
-        if let Some(slot) = self.slots.get_mut((client.number - first) as usize) {
-            *slot = CLOSED;
-        }
-        client.number = self.next_client;
-        client.name = format!("c{}", self.next_client);
-        client.head = head(&client.name, self.names.of(client.node));
-        client.next_msg_id = 1;
-        self.next_client += 1;
-        self.slots.push(c);
+        self.clients.replace(c, &self.names);
     }
 
     /// Times out every request written more than the timeout ago; a node that printed
@@ -101,8 +88,7 @@ impl Router {
             }
             let n = client.node;
             let stuck = self.links[n].stdin.stuck_since;
-            let client = &mut self.clients[c];
-            let Some(mut w) = client.waiting.take() else {
+            let Some(mut w) = self.clients.take_waiting(c) else {
                 continue;
             };
             let sent = w.sent;
@@ -128,7 +114,7 @@ impl Router {
             let sent_at = sent.saturating_duration_since(self.start).as_secs_f64();
             self.tally.timed_out(sent_at);
             self.tally.fault(Fault::TimedOut {
-                client: client.name.clone(),
+                client: self.clients[c].name.clone(),
                 node: self.names.of(n).to_owned(),
                 msg_id: w.msg_id,
                 sent_at,
@@ -138,8 +124,6 @@ impl Router {
             let how = Completion::Info { error: "timeout" };
             self.completed(now, c, n, w.msg_id, how);
             self.replace(c);
-            self.in_flight -= 1;
-            self.idle.push_back(c);
         }
     }
 

@@ -26,10 +26,10 @@ impl Router {
         // The client the echo was compared for, when `dest` came before the body.
         let found = std::cell::Cell::new(None);
         let expected = |dest: &[u8]| {
-            let slot = self.waiting_client(dest)?;
+            let slot = self.clients.waiting_client(dest)?;
             found.set(Some(slot));
             let waiting = self.clients[slot].waiting.as_ref()?;
-            Some(self.payloads.get(waiting.payload))
+            Some(self.clients.payload(waiting.payload))
         };
         // The node's layout first (a comparison of bytes), then a reading in one pass,
         // whose layout is learnt for the next reply.
@@ -44,11 +44,12 @@ impl Router {
         self.names.index(reply.src)?;
         let slot = match found.get() {
             Some(slot) => slot,
-            None => self.waiting_client(reply.dest)?,
+            None => self.clients.waiting_client(reply.dest)?,
         };
         let waiting = self.clients[slot].waiting.as_ref()?;
         if waiting.msg_id != reply.in_reply_to
-            || (!reply.echo_known && !quick::same(self.payloads.get(waiting.payload), reply.echo))
+            || (!reply.echo_known
+                && !quick::same(self.clients.payload(waiting.payload), reply.echo))
         {
             return None;
         }

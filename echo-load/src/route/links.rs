@@ -1,12 +1,91 @@
-//! Each node's link: its stdin's bookkeeping, what it printed, and the ids it used.
+//! Each node's link: its stdin's bookkeeping, what it printed, the ids it used, and
+//! whether it answered init.
 
 use std::collections::{HashSet, VecDeque};
+use std::ops::{Index, IndexMut};
 use std::time::Instant;
 
 use crate::check::integer_u64;
 use crate::quick;
 
 use super::MAX_WAITING;
+
+/// The nodes' links, by node index (`links[n]`).
+pub(super) struct Links {
+    /// One a node, in the order of the nodes' names.
+    all: Vec<Link>,
+    /// Nodes that answered init. Invariant: the links whose `initialised` is set.
+    initialised: usize,
+}
+
+impl Links {
+    /// `count` links, none initialised, each as if its node printed a line at `now`.
+    pub(super) fn new(count: usize, now: Instant) -> Self {
+        let all = (0..count)
+            .map(|_| Link {
+                stdin: Stdin::default(),
+                lost: 0,
+                last_line: now,
+                silent: false,
+                initialised: false,
+                ids: UniqueIds::default(),
+                layout: quick::Layout::default(),
+            })
+            .collect();
+        Links {
+            all,
+            initialised: 0,
+        }
+    }
+
+    /// The links, by node index.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &Link> {
+        self.all.iter()
+    }
+
+    /// Node `k` answered init (it had not before).
+    pub(super) fn answered_init(&mut self, k: usize) {
+        debug_assert!(!self.all[k].initialised, "node {k} initialised twice");
+        self.all[k].initialised = true;
+        self.initialised += 1;
+    }
+
+    /// Node `k` answered init.
+    pub(super) fn is_initialised(&self, k: usize) -> bool {
+        self.all[k].initialised
+    }
+
+    /// How many nodes answered init.
+    pub(super) fn initialised(&self) -> usize {
+        self.initialised
+    }
+
+    /// Every node answered init.
+    pub(super) fn all_initialised(&self) -> bool {
+        self.initialised == self.all.len()
+    }
+
+    /// The load starts at `start`: a node's silence counts from there at the earliest.
+    pub(super) fn start_load(&mut self, start: Instant) {
+        for link in &mut self.all {
+            link.last_line = link.last_line.max(start);
+        }
+    }
+}
+
+impl Index<usize> for Links {
+    type Output = Link;
+
+    fn index(&self, n: usize) -> &Link {
+        &self.all[n]
+    }
+}
+
+impl IndexMut<usize> for Links {
+    fn index_mut(&mut self, n: usize) -> &mut Link {
+        &mut self.all[n]
+    }
+}
 
 /// What was queued for one node's stdin and what of it was written: which requests are
 /// wholly written (a timed-out request's message says whether it was; its timeout runs
@@ -93,8 +172,8 @@ pub struct Link {
     pub(super) last_line: Instant,
     /// Its silence was reported.
     pub(super) silent: bool,
-    /// It answered init.
-    pub initialised: bool,
+    /// It answered init: set by [`Links::answered_init`] alone, which counts it.
+    initialised: bool,
     /// The `msg_id`s it used (kept under `--strict` only).
     pub(super) ids: UniqueIds,
     /// The layout of its last reply the fast reading took.

@@ -16,7 +16,6 @@
 //!   (client.clj: `send!`, then `recv!` with the deadline), however long it then waited
 //!   to be written into the node's stdin; its client is then replaced by a new one.
 
-use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use crate::check;
@@ -24,8 +23,7 @@ use crate::counts::Counts;
 use crate::fault::{At, Excerpt, Fault, Faults};
 use crate::history::{Completion, History};
 use crate::journal::Journal;
-use crate::quick;
-use crate::send::{Payloads, Rng};
+use crate::send::Payloads;
 use crate::service::Services;
 
 mod clients;
@@ -36,11 +34,11 @@ mod names;
 mod reply;
 mod tally;
 
-use clients::Waiting;
+use clients::Clients;
 pub use clients::{Client, EARLY};
-use links::Stdin;
+use links::Links;
 pub use links::{Link, UniqueIds};
-use names::{Names, head};
+use names::Names;
 pub use tally::MARKS;
 use tally::Tally;
 
@@ -111,31 +109,18 @@ pub struct Call {
 
 /// Clients, links and the rules between them.
 pub struct Router {
-    /// The clients, the first numbered after the nodes' init clients.
-    clients: Vec<Client>,
-    /// Clients with no request outstanding, in the order they became idle.
-    idle: VecDeque<usize>,
-    /// For each workload client number (from the first after the init clients' on): the
-    /// client it is, or [`CLOSED`] once it was replaced.
-    slots: Vec<usize>,
-    /// The number the next new client gets.
-    next_client: u64,
+    /// The clients, their requests, and the payloads they send.
+    clients: Clients,
     /// The driver's state for each node's traffic, in the order of [`Router::names`].
-    links: Vec<Link>,
+    links: Links,
     /// The nodes' names, and how a node is known by its name.
     names: Names,
-    payloads: Payloads,
-    rng: Rng,
     /// Maelstrom's own message id, in every request's `id`.
     next_id: u64,
     timeout: Duration,
     strict: bool,
     /// The load started: times in faults are seconds from here.
     start: Instant,
-    /// Requests outstanding.
-    in_flight: usize,
-    /// Nodes that answered init.
-    initialised: usize,
     /// What the requests and messages came to: counts, faults, the history, the
     /// journal.
     tally: Tally,
@@ -152,9 +137,6 @@ pub struct Router {
 /// nodes): past it, the node is failed for not reading, which bounds the driver's memory.
 pub const MAX_WAITING: usize = 64 << 20;
 
-/// A client number that no longer names a client: it was closed and replaced.
-const CLOSED: usize = usize::MAX;
-
 impl Router {
     /// `clients` clients spread over `names.len()` nodes (client k sends to node k mod N).
     pub fn new(
@@ -167,51 +149,14 @@ impl Router {
     ) -> Self {
         let now = Instant::now();
         let names = Names::new(names);
-        let links = names
-            .all()
-            .iter()
-            .map(|_| Link {
-                stdin: Stdin::default(),
-                lost: 0,
-                last_line: now,
-                silent: false,
-                initialised: false,
-                ids: UniqueIds::default(),
-                layout: quick::Layout::default(),
-            })
-            .collect();
-        // Maelstrom's client ids count from c0: one init client a node, then the
-        // workload's clients (client.clj, `open!`; db.clj, setup).
-        let first = names.count() as u64;
         Router {
-            slots: (0..clients).collect(),
-            next_client: first + clients as u64,
-            clients: (0..clients)
-                .map(|k| {
-                    let (number, node) = (first + k as u64, k % names.count());
-                    let name = format!("c{number}");
-                    Client {
-                        head: head(&name, names.of(node)),
-                        name,
-                        number,
-                        node,
-                        next_msg_id: 1,
-                        waiting: None,
-                        early: VecDeque::new(),
-                    }
-                })
-                .collect(),
-            idle: (0..clients).collect(),
-            links,
+            clients: Clients::new(&names, clients, payloads, seed),
+            links: Links::new(names.count(), now),
             names,
-            payloads,
-            rng: Rng::new(seed),
             next_id: 0,
             timeout,
             strict,
             start: now,
-            in_flight: 0,
-            initialised: 0,
             tally: Tally::default(),
             answered_early: None,
             given_up: Vec::new(),
@@ -237,16 +182,14 @@ impl Router {
 
     /// Requests outstanding.
     pub fn in_flight(&self) -> usize {
-        self.in_flight
+        self.clients.in_flight()
     }
 
     /// The nodes that have not answered init.
     pub fn uninitialised(&self) -> Vec<String> {
-        self.links
-            .iter()
-            .zip(self.names.all())
-            .filter(|(l, _)| !l.initialised)
-            .map(|(_, n)| n.clone())
+        (0..self.names.count())
+            .filter(|&k| !self.links.is_initialised(k))
+            .map(|k| self.names.of(k).to_owned())
             .collect()
     }
 
@@ -283,12 +226,12 @@ impl Router {
 
     /// Every node answered init.
     pub fn initialised(&self) -> bool {
-        self.initialised == self.links.len()
+        self.links.all_initialised()
     }
 
     /// How many nodes answered init.
     pub fn initialised_count(&self) -> usize {
-        self.initialised
+        self.links.initialised()
     }
 
     /// The load starts now: times are measured from `start`, and a node's silence from
@@ -298,9 +241,7 @@ impl Router {
         if let Some(history) = self.tally.history() {
             history.start(start);
         }
-        for link in &mut self.links {
-            link.last_line = link.last_line.max(start);
-        }
+        self.links.start_load(start);
     }
 
     /// Records every operation into `history` from now on.
@@ -333,7 +274,7 @@ impl Router {
 
     /// A client is idle.
     pub fn any_idle(&self) -> bool {
-        !self.idle.is_empty()
+        self.clients.any_idle()
     }
 
     /// Has the next idle client send, at `now`, a request that fell due at `due`, queued
@@ -345,19 +286,8 @@ impl Router {
         now: Instant,
         out_of: impl FnOnce(usize) -> &'o mut Vec<u8>,
     ) -> Option<usize> {
-        let client = self.idle.pop_front()?;
-        let payload = (self.rng.next_u64() % self.payloads.len() as u64) as usize;
-        let c = &mut self.clients[client];
-        let msg_id = c.next_msg_id;
-        c.next_msg_id += 1;
-        c.waiting = Some(Waiting {
-            msg_id,
-            payload,
-            due,
-            sent: now,
-            written: None,
-            note: None,
-        });
+        let (client, msg_id, payload) = self.clients.send(due, now)?;
+        let c = &self.clients[client];
         let n = c.node;
         let out = out_of(n);
         let before = out.len();
@@ -365,7 +295,7 @@ impl Router {
             out,
             self.next_id,
             &c.head,
-            self.payloads.get(payload),
+            self.clients.payload(payload),
             msg_id,
         );
         self.tally.message(now, &out[before..], true, true);
@@ -374,9 +304,8 @@ impl Router {
             .stdin
             .queue(out.len() - before, Some((client, msg_id)));
         self.tally.count().sent += 1;
-        self.in_flight += 1;
         if let Some(history) = self.tally.history() {
-            let value = self.payloads.get(payload);
+            let value = self.clients.payload(payload);
             history.invoke(now, c.number, n, msg_id, value);
         }
         if !self.clients[client].early.is_empty() {
@@ -563,16 +492,14 @@ impl Router {
 
     /// The index of client `name`, if it is one (`c0`, which sends init, is not).
     fn client(&self, name: &str) -> Option<usize> {
-        let k: usize = name.strip_prefix('c')?.parse().ok()?;
-        let slot = *self.slots.get(k.checked_sub(self.names.count())?)?;
-        (slot != CLOSED && self.clients[slot].name == name).then_some(slot)
+        self.clients.named(name)
     }
 
     /// The node whose init client `name` is, while that client is open (until the node
     /// answered init).
     fn init_client(&self, name: &str) -> Option<usize> {
         let k: usize = name.strip_prefix('c')?.parse().ok()?;
-        (k < self.names.count() && format!("c{k}") == name && !self.links[k].initialised)
+        (k < self.names.count() && format!("c{k}") == name && !self.links.is_initialised(k))
             .then_some(k)
     }
 }

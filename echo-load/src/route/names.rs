@@ -29,7 +29,7 @@ pub struct Names {
     /// first_node]`.
     first_node: usize,
     /// Whether every name is `n{first_node + k}`, as a [`crate::config::Config`]'s always
-    /// are (a caller of [`Router::new`](super::Router::new) may give others).
+    /// are (the router's caller may give others).
     plain: bool,
     /// `["n1","n2",...]`, as every init carries it.
     node_ids: Vec<u8>,

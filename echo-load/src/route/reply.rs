@@ -7,9 +7,8 @@ use crate::check::{self, Schema, Type, integer_u64, same_value};
 use crate::fault::{At, Excerpt, Fault, Skip};
 use crate::history::Completion;
 
-use super::clients::{Client, EARLY, Early, Waiting};
-use super::names::n_index;
-use super::{CLOSED, Outcome, QUOTE, Router};
+use super::clients::{Clients, EARLY, Early, Waiting};
+use super::{Outcome, QUOTE, Router};
 
 impl Router {
     /// Client `c` now waits, with messages kept for it: it skips each until the first
@@ -103,8 +102,7 @@ impl Router {
         } else {
             // It answers node k's init, whichever node printed it: the client takes the
             // reply to its msg_id from anyone.
-            self.links[k].initialised = true;
-            self.initialised += 1;
+            self.links.answered_init(k);
         }
         Outcome::Done
     }
@@ -154,7 +152,7 @@ impl Router {
             return Outcome::Done;
         };
         let msg_id = waiting.msg_id;
-        let name = |clients: &[Client]| clients[c].name.clone();
+        let name = |clients: &Clients| clients[c].name.clone();
         if body.type_of(line) == Type::Error {
             self.tally.count().failed += 1;
             let code = body.code.map_or(&b"null"[..], |s| s.of(line));
@@ -190,7 +188,7 @@ impl Router {
             });
             return Outcome::Done;
         }
-        let sent = self.payloads.get(waiting.payload);
+        let sent = self.clients.payload(waiting.payload);
         let echo = body.echo.map(|s| s.of(line)).unwrap_or_default();
         if !same_value(sent, echo) {
             self.tally.count().wrong += 1;
@@ -201,7 +199,7 @@ impl Router {
             };
             self.completed(now, c, n, msg_id, how);
             let (at, name) = (at(self.names.all()), name(&self.clients));
-            let owner = self.owner_of(c, msg_id, Some(echo)).map(|o| {
+            let owner = self.clients.owner_of(c, msg_id, Some(echo)).map(|o| {
                 let owner = self.clients[o].name.clone();
                 let note = format!("reply to {owner}'s request sent to {name}, {at}");
                 if let Some(w) = &mut self.clients[o].waiting {
@@ -226,11 +224,8 @@ impl Router {
     /// idle again, and under `--strict` a reply from another node than the one asked is
     /// a fault. `None` if it waited for nothing.
     pub(super) fn take_waiting(&mut self, n: usize, number: u64, c: usize) -> Option<Waiting> {
-        let client = &mut self.clients[c];
-        let waiting = client.waiting.take()?;
-        let asked = client.node;
-        self.idle.push_back(c);
-        self.in_flight -= 1;
+        let waiting = self.clients.take_waiting(c)?;
+        let asked = self.clients[c].node;
         if self.strict && asked != n {
             self.tally.fault(Fault::OtherNode {
                 at: At {
@@ -267,17 +262,6 @@ impl Router {
         }
     }
 
-    /// The open client named `name` (as its bytes, `c12`), if it is one. A client's
-    /// name is `c` and its number, and [`Router::slots`] maps each open number to its
-    /// client: so digits with no leading zero that find an open slot are its name.
-    #[inline]
-    pub(super) fn waiting_client(&self, name: &[u8]) -> Option<usize> {
-        let number = n_index(name, b'c')?;
-        let slot = *self.slots.get(number.checked_sub(self.names.count())?)?;
-        debug_assert!(slot == CLOSED || self.clients[slot].name.as_bytes() == name);
-        (slot != CLOSED).then_some(slot)
-    }
-
     /// Client `c` skips a message that is not its reply: counted, classified, noted.
     pub(super) fn skip(
         &mut self,
@@ -294,7 +278,7 @@ impl Router {
         let echo = body.echo.map(|s| s.of(line));
         let why = match id {
             // Another client waits for this msg_id with this payload: it was theirs.
-            Some(id) if let Some(o) = self.owner_of(c, id, echo) => Skip::Misdirected {
+            Some(id) if let Some(o) = self.clients.owner_of(c, id, echo) => Skip::Misdirected {
                 owner: self.clients[o].name.clone(),
                 in_reply_to: id,
             },
@@ -330,17 +314,5 @@ impl Router {
                 why,
             });
         }
-    }
-
-    /// Another client than `c` waiting for `msg_id` with a payload equal to `echo`: the
-    /// one a reply sent to `c` was meant for.
-    pub(super) fn owner_of(&self, c: usize, msg_id: u64, echo: Option<&[u8]>) -> Option<usize> {
-        let echo = echo?;
-        self.clients.iter().enumerate().position(|(k, o)| {
-            k != c
-                && o.waiting.as_ref().is_some_and(|w| {
-                    w.msg_id == msg_id && same_value(self.payloads.get(w.payload), echo)
-                })
-        })
     }
 }

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::fault::Kind;
+use crate::quick;
 use crate::send::PayloadKind;
 
 fn router(clients: usize, nodes: usize, strict: bool) -> (Router, Vec<Vec<u8>>) {
