@@ -152,7 +152,7 @@ fn usage() {
         text.contains("Exit status: 0 when the run is valid"),
         "--help lists the exit statuses"
     );
-    // Every option is in the help: main.rs's unit test checks each against its list.
+    // Every option is in the help: its list of options is made from the table of flags.
     for flag in ["--bin", "--capacity", "--quiet"] {
         assert!(text.contains(flag), "--help mentions {flag}");
     }

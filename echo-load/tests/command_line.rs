@@ -327,7 +327,11 @@ fn case(dir: &Path, name: &str, words: &[&str]) -> String {
         let lines: Vec<&str> = stdout.lines().collect();
         let first = lines.first().map(|l| l.to_string());
         let last = lines.last().map(|l| store_time_masked(l));
-        first.into_iter().chain(last).map(|l| format!("{l}\n")).collect()
+        first
+            .into_iter()
+            .chain(last)
+            .map(|l| format!("{l}\n"))
+            .collect()
     } else {
         stdout
     };
