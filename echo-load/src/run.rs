@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::drive::Drive;
+use crate::drive::{Drive, Load};
 use crate::error::Error;
 use crate::fault::{self, Fault};
 use crate::files::OutputError;
@@ -78,17 +78,7 @@ pub(crate) fn run_checked(config: &Config) -> Result<Report, Error> {
         Some(dir) => (dir.clone(), false),
         None => (scratch_dir()?, true),
     };
-    let names: Vec<String> = (0..config.node_count)
-        .map(|i| format!("n{}", config.first_node + i))
-        .collect();
-    let mut router = Router::new(
-        names,
-        config.concurrency,
-        Payloads::new(&config.payload, config.seed),
-        config.seed,
-        config.timeout,
-        config.strict,
-    );
+    let router = new_router(config)?;
     let follow = config.log_stderr.then(|| {
         let logs = router
             .names()
@@ -97,12 +87,6 @@ pub(crate) fn run_checked(config: &Config) -> Result<Report, Error> {
             .collect();
         receive::Follow::start(logs)
     });
-    if config.keeps_history()
-        && let Some(dir) = &config.out
-    {
-        let requests = config.history_size().0;
-        router.keep_history(history::History::create(dir, requests, router.names())?);
-    }
     let mut drive = Drive::new(config, router, Recorder::new(config.seed))?;
     let starting = Instant::now();
     if let Err(e) = drive.start(&logs) {
@@ -115,23 +99,7 @@ pub(crate) fn run_checked(config: &Config) -> Result<Report, Error> {
     }
     let start_seconds = starting.elapsed().as_secs_f64();
     let descriptors = sys::open_descriptors();
-    let nodes_before: Vec<Option<Duration>> = drive.nodes.iter().map(NodeProcess::cpu).collect();
-    let cpu_before = sys::cpu_self();
-    let load = if drive.router.faults().ended() || drive.haste() > Haste::None {
-        None
-    } else {
-        Some(drive.load(Instant::now()))
-    };
-    let driver_cpu = sys::cpu_self().saturating_sub(cpu_before);
-    // The nodes' CPU over the same window, the load, where the system says (a node that
-    // ended during it counts for nothing).
-    let measured: Vec<Duration> = drive
-        .nodes
-        .iter()
-        .zip(nodes_before)
-        .filter_map(|(node, before)| Some(node.cpu()?.saturating_sub(before?)))
-        .collect();
-    let nodes_cpu = (!measured.is_empty()).then(|| measured.into_iter().sum());
+    let (load, driver_cpu, nodes_cpu) = load(&mut drive);
     // Maelstrom's teardown finds every node alive, or stops the test. It comes after the
     // last operation, the clients closed: a node exiting right after its last reply is
     // given that moment to be seen.
@@ -156,21 +124,8 @@ pub(crate) fn run_checked(config: &Config) -> Result<Report, Error> {
         recorder,
         ..
     } = drive;
-    for (node, stop) in nodes.iter().zip(stops) {
-        if node.stdout_closed || !config.strict || interrupted.is_some() {
-            continue; // it ended mid-run, and that was reported; or Maelstrom's verdict
-        }
-        match stop {
-            Stop::Killed => router.fault(Fault::Lingered {
-                node: node.name.clone(),
-                seconds: EXIT_GRACE.as_secs(),
-            }),
-            Stop::Exited(status) if !status.success() => router.fault(Fault::BadExit {
-                node: node.name.clone(),
-                status: describe(status),
-            }),
-            Stop::Exited(_) => {}
-        }
+    if config.strict && interrupted.is_none() {
+        strict_stops(&mut router, &nodes, stops);
     }
     drop(follow); // what the nodes wrote last is shown before the summary
     let stderr = last_words(&nodes, router.faults());
@@ -206,6 +161,71 @@ pub(crate) fn run_checked(config: &Config) -> Result<Report, Error> {
         journal,
     };
     Ok(report)
+}
+
+/// The router of `config`'s run, keeping its history if it is kept.
+fn new_router(config: &Config) -> Result<Router, Error> {
+    let names: Vec<String> = (0..config.node_count)
+        .map(|i| format!("n{}", config.first_node + i))
+        .collect();
+    let mut router = Router::new(
+        names,
+        config.concurrency,
+        Payloads::new(&config.payload, config.seed),
+        config.seed,
+        config.timeout,
+        config.strict,
+    );
+    if config.keeps_history()
+        && let Some(dir) = &config.out
+    {
+        let requests = config.history_size().0;
+        router.keep_history(history::History::create(dir, requests, router.names())?);
+    }
+    Ok(router)
+}
+
+/// Runs the load, unless the start already failed or was stopped: what it came to, the
+/// driver's CPU over it, and the nodes' CPU over it where the system says (a node that
+/// ended during it counts for nothing).
+fn load(drive: &mut Drive) -> (Option<Load>, Duration, Option<Duration>) {
+    let nodes_before: Vec<Option<Duration>> = drive.nodes.iter().map(NodeProcess::cpu).collect();
+    let cpu_before = sys::cpu_self();
+    let load = if drive.router.faults().ended() || drive.haste() > Haste::None {
+        None
+    } else {
+        Some(drive.load(Instant::now()))
+    };
+    let driver_cpu = sys::cpu_self().saturating_sub(cpu_before);
+    let measured: Vec<Duration> = drive
+        .nodes
+        .iter()
+        .zip(nodes_before)
+        .filter_map(|(node, before)| Some(node.cpu()?.saturating_sub(before?)))
+        .collect();
+    let nodes_cpu = (!measured.is_empty()).then(|| measured.into_iter().sum());
+    (load, driver_cpu, nodes_cpu)
+}
+
+/// Under `--strict`, a node that had to be killed at the end, or exited with a failure,
+/// is a fault (one whose stdout ended mid-run was reported then).
+fn strict_stops(router: &mut Router, nodes: &[NodeProcess], stops: Vec<Stop>) {
+    for (node, stop) in nodes.iter().zip(stops) {
+        if node.stdout_closed {
+            continue;
+        }
+        match stop {
+            Stop::Killed => router.fault(Fault::Lingered {
+                node: node.name.clone(),
+                seconds: EXIT_GRACE.as_secs(),
+            }),
+            Stop::Exited(status) if !status.success() => router.fault(Fault::BadExit {
+                node: node.name.clone(),
+                status: describe(status),
+            }),
+            Stop::Exited(_) => {}
+        }
+    }
 }
 
 /// One run of a comparison or a capacity search, kept (when the search has a folder,

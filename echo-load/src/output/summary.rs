@@ -22,6 +22,16 @@ impl Report {
     /// [`Report::summary`]).
     pub(super) fn summary_text(&self) -> String {
         let mut s = String::new();
+        self.requests(&mut s);
+        self.rates(&mut s);
+        self.latencies(&mut s);
+        self.costs(&mut s);
+        self.findings(&mut s);
+        s
+    }
+
+    /// What the requests came to: the run, the counts, what was due and sent.
+    fn requests(&self, s: &mut String) {
         let c = &self.counts;
         let _ = writeln!(
             s,
@@ -71,6 +81,10 @@ impl Report {
                 plural(self.config.concurrency as u64, "client", "clients")
             );
         }
+    }
+
+    /// The rates: offered, sent, and the throughput.
+    fn rates(&self, s: &mut String) {
         let offered = match self.config.rate {
             Some(rate) => format!("offered {} requests/s (the schedule), ", number(rate)),
             None => String::new(),
@@ -95,6 +109,10 @@ impl Report {
                 );
             }
         }
+    }
+
+    /// The latencies, the service times and the wait in echo-load.
+    fn latencies(&self, s: &mut String) {
         let l = &self.recorder.latency;
         let quantiles = |h: &hdrhistogram::Histogram<u64>| {
             format!(
@@ -150,6 +168,10 @@ impl Report {
                 ms(w, 0.99)
             );
         }
+    }
+
+    /// What the run cost: CPU, the nodes' start and stop, the driver's descriptors and memory.
+    fn costs(&self, s: &mut String) {
         let _ = match self.cpu_per_request_us() {
             Some((driver, Some(nodes))) => writeln!(
                 s,
@@ -183,13 +205,17 @@ impl Report {
                 kib as f64 / 1024.0
             );
         }
+    }
+
+    /// The faults by section, what the nodes at fault last wrote, and the verdict.
+    fn findings(&self, s: &mut String) {
         for section in [
             Class::Aborts,
             Class::StopsReading,
             Class::Fails,
             Class::StrictOnly,
         ] {
-            self.list_faults(&mut s, section);
+            self.list_faults(s, section);
         }
         if !self.stderr.is_empty() {
             let _ = writeln!(s, "what the nodes at fault last wrote on stderr:");
@@ -211,7 +237,6 @@ impl Report {
                 let _ = writeln!(s, "valid? {}", self.valid());
             }
         }
-        s
     }
 
     /// Appends the faults of one section of the summary, the first few of each kind.
