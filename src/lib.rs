@@ -2,32 +2,34 @@
 //!
 //! A message's path, one file a stage:
 //!
-//! 1. [`line_buffer`]: read stdin into one reused buffer, cut it into lines with memchr.
-//! 2. [`message`]: parse a line in place with simd-json into byte spans of that line
-//!    (`message/tape.rs` walks simd-json's tape into the spans; [`diagnosis`] says why, when a
-//!    line is not JSON).
-//! 3. [`node`]: decide the reply (one handler per message type), and
-//!    [`reply`]: append it to the output buffer, the echo payload as its original bytes.
-//! 4. [`output`]: write the output buffer to stdout, per message or per batch.
+//! 1. `line_buffer.rs`: read stdin into one reused buffer, cut it into lines with memchr.
+//! 2. `message.rs`: parse a line in place with simd-json into byte spans of that line
+//!    (`message/tape.rs` walks simd-json's tape into the spans; `diagnosis.rs` says why,
+//!    when a line is not JSON).
+//! 3. `node.rs`: decide the reply (one handler per message type), and `reply.rs`: append
+//!    it to the output buffer, the echo payload as its original bytes.
+//! 4. `output.rs`: write the output buffer to stdout, per message or per batch.
 //!
-//! [`log`] gathers the stderr diagnostics; [`sys`] holds the standard streams and all
+//! `log.rs` gathers the stderr diagnostics; [`sys`] holds the standard streams and all
 //! that is platform-specific (waiting, signals, pipe sizes, peak memory); [`run`] wires
 //! the stages together.
 //!
 //! What a user of the library needs is at the crate's root: [`Config`] (with [`Flush`])
-//! and [`run`], which fills [`Stats`] and returns [`Error`]; and the line buffer,
-//! [`LineBuffer`] and [`Next`], for reading lines the node's way. The stage modules are
-//! public for the tests, benches and fuzz targets that hold each stage to its claims.
+//! and [`run`], which fills [`Stats`] and returns [`Error`]; the line buffer,
+//! [`LineBuffer`] and [`Next`], for reading lines the node's way; and [`sys`], the
+//! standard streams as the node uses them, which the `echo-node` command opens. The
+//! stage modules are private: the tests, benches and fuzz targets hold each stage to its
+//! claims through these, and the unit tests beside each file.
 
 #![warn(missing_docs)]
 
-pub mod diagnosis;
-pub mod line_buffer;
-pub mod log;
-pub mod message;
-pub mod node;
-pub mod output;
-pub mod reply;
+mod diagnosis;
+mod line_buffer;
+mod log;
+mod message;
+mod node;
+mod output;
+mod reply;
 pub mod sys;
 
 use std::fmt;
@@ -165,7 +167,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// Runs a node until `input` ends: requests from `input`, replies to `output`,
-/// diagnostics to `diagnostics` (see [`log`]). Counts go to `stats` even when the run
+/// diagnostics to `diagnostics` (see log.rs). Counts go to `stats` even when the run
 /// fails. Whenever the node reads `input`, every reply to what it has read so far has
 /// been written, every diagnostic handed to `diagnostics`, and every buffer that grew
 /// past its usual capacity (for a line far longer or denser than usual) has returned to

@@ -134,7 +134,7 @@ pub struct LineBuffer {
 }
 
 impl LineBuffer {
-    /// A buffer that starts with [`DEFAULT_CAPACITY`] bytes and accepts lines of up to
+    /// A buffer that starts with `DEFAULT_CAPACITY` bytes and accepts lines of up to
     /// `max_line` bytes.
     pub fn new(max_line: usize) -> Self {
         Self::with_capacity(DEFAULT_CAPACITY, max_line)

@@ -192,9 +192,8 @@ impl Parser {
         true
     }
 
-    /// Parses `padded[..len]` as a message. `padded` must extend at least [`PADDING`]
-    /// bytes past `len` (else [`ParseError::Inconsistent`]). The line's bytes are left as
-    /// they were; padding bytes are read but never changed.
+    /// [`Parser::parse_known`], the line searched for a backslash here.
+    #[cfg(test)]
     pub fn parse(&mut self, padded: &mut [u8], len: usize) -> Result<Message, ParseError> {
         let has_backslash = padded
             .get(..len)
@@ -202,8 +201,10 @@ impl Parser {
         self.parse_known(padded, len, has_backslash)
     }
 
-    /// [`Parser::parse`] of a line known to hold a backslash or not, as the line buffer
-    /// tells ([`Line::has_backslash`](crate::line_buffer::Line::has_backslash)), which it
+    /// Parses `padded[..len]` as a message. `padded` must extend at least [`PADDING`]
+    /// bytes past `len` (else [`ParseError::Inconsistent`]). The line's bytes are left as
+    /// they were; padding bytes are read but never changed. The line is known to hold a
+    /// backslash or not, as the line buffer tells ([`Line::has_backslash`](crate::line_buffer::Line::has_backslash)), which it
     /// then need not search for. `has_backslash` must be true for a line that holds one:
     /// such a line is parsed from a copy, and given false it would be parsed in place,
     /// where simd-json unescapes its strings over their original bytes.

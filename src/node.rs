@@ -75,11 +75,13 @@ impl Protocol {
     }
 
     /// This node's id as a JSON string token, once `init` has set it.
+    #[cfg(test)]
     pub fn id(&self) -> Option<&[u8]> {
         (!self.id.is_empty()).then_some(&self.id[..])
     }
 
     /// The node ids `init` listed, as a JSON array token, once `init` has set them.
+    #[cfg(test)]
     pub fn ids(&self) -> Option<&[u8]> {
         (!self.ids.is_empty()).then_some(&self.ids[..])
     }

@@ -14,7 +14,7 @@ pub enum Flush {
     #[default]
     Message,
     /// One write for the replies to every complete request already buffered, made before
-    /// the node reads again (or once [`BATCH_LIMIT`] bytes are waiting).
+    /// the node reads again (or once `BATCH_LIMIT` bytes are waiting).
     Batch,
 }
 

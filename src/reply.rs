@@ -31,11 +31,13 @@ pub struct Replier {
 
 impl Replier {
     /// A replier whose first reply has `msg_id` 0.
+    #[cfg(test)]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// How many replies have been built.
+    #[cfg(test)]
     pub fn count(&self) -> u64 {
         self.next_msg_id
     }

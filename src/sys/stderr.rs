@@ -34,7 +34,7 @@ pub struct Diagnostics {
 }
 
 /// The most bytes the stderr thread holds: a whole batch of diagnostics (the log hands
-/// them over every [`crate::log::LOG_LIMIT`] bytes) and room to spare.
+/// them over every `LOG_LIMIT` bytes, log.rs) and room to spare.
 pub const STDERR_BACKLOG: usize = 32 * 1024;
 
 /// How long a write waits for room while stderr is taking bytes (the thread is writing):
