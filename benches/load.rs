@@ -6,7 +6,7 @@
 //! echo-load's summary with both CPU figures.
 //!
 //! A second group holds the history to its claim: the load of a run that keeps it (into
-//! a run folder, as every run of up to `echo_load::history::KEPT_REQUESTS` requests
+//! a run folder, as every run of up to `echo_load::KEPT_REQUESTS` requests
 //! does) is within a few percent of one that does not, as the median ratio of alternated
 //! pairs printed after it shows; the history is written after the load (the whole run
 //! is timed with it), and the rest of the run's files by `echo_load::write`, timed on its
@@ -72,7 +72,7 @@ fn main() {
         );
     }
     group.finish();
-    let kept = echo_load::history::KEPT_REQUESTS;
+    let kept = echo_load::KEPT_REQUESTS;
     let mut group = criterion.benchmark_group("echo-load history");
     group.throughput(Throughput::Elements(kept));
     let out = std::env::temp_dir().join(format!("echo-load-bench-{}", std::process::id()));

@@ -13,9 +13,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use echo_load::Kind;
+use echo_load::PayloadKind;
 use echo_load::Report;
-use echo_load::fault::Kind;
-use echo_load::send::PayloadKind;
 use echo_load::{Config, Verdict};
 
 const NODE: &str = env!("CARGO_BIN_EXE_echo-node");

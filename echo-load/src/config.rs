@@ -56,7 +56,7 @@ pub struct Config {
     /// Write the history into [`Config::out`] (which it needs) whatever the run's size;
     /// a small run's is written without it (see [`Config::keeps_history`]).
     pub history: bool,
-    /// Let [`Config::history`] write more than [`history::LARGE`] (`--history-large`).
+    /// Let [`Config::history`] write more than `LARGE` (`--history-large`).
     pub history_large: bool,
     /// Write no history, whatever the run's size (`--no-history`).
     pub no_history: bool,
@@ -157,7 +157,7 @@ impl Config {
     }
 
     /// The size this run's history would have: the requests it sends at most (`--requests`,
-    /// else its rate over its time limit, [`history::CLOSED_LOOP_RATE`] for a closed
+    /// else its rate over its time limit, `CLOSED_LOOP_RATE` for a closed
     /// loop), and their bytes.
     pub fn history_size(&self) -> (u64, u64) {
         let config = self;
@@ -171,7 +171,7 @@ impl Config {
     /// Whether this run writes its history (`history.jsonl`, and from it `history.txt`,
     /// `history.edn` and `timeline.html`): into its `out` folder, under `--history`, or
     /// with no `--history` when [`Config::history_size`] finds it small (at most
-    /// [`history::KEPT_REQUESTS`] requests and [`history::KEPT_BYTES`]); never under
+    /// [`history::KEPT_REQUESTS`] requests and `KEPT_BYTES`); never under
     /// `--no-history`.
     pub fn keeps_history(&self) -> bool {
         let config = self;

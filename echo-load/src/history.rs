@@ -34,7 +34,7 @@ pub const LARGE: u64 = 1 << 30;
 pub const CLOSED_LOOP_RATE: f64 = 1_500_000.0;
 
 /// A run of up to this many requests keeps its history with no `--history`, when its
-/// history would be at most [`KEPT_BYTES`].
+/// history would be at most `KEPT_BYTES`.
 pub const KEPT_REQUESTS: u64 = 100_000;
 
 /// The largest history a run keeps with no `--history`: 64 MiB.

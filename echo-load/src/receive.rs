@@ -131,6 +131,7 @@ impl Lines {
     }
 
     /// Bytes the buffer holds now, used or not.
+    #[cfg(test)]
     pub fn capacity(&self) -> usize {
         self.buf.len()
     }

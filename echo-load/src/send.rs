@@ -74,7 +74,7 @@ impl fmt::Display for PayloadKind {
 }
 
 /// The longest `string:BYTES` payload: its reply, a line of Maelstrom's envelope around
-/// it, must fit in what echo-load reads back ([`crate::receive::MAX_LINE`]), as its
+/// it, must fit in what echo-load reads back (`MAX_LINE`), as its
 /// request must in echo-node's default `--max-line` (the same 64 MiB).
 pub const MAX_STRING_PAYLOAD: usize = crate::receive::MAX_LINE - 1024;
 
@@ -136,14 +136,10 @@ impl Payloads {
         Payloads { table }
     }
 
-    /// How many payloads there are.
+    /// How many payloads there are: never none, for every kind has payloads.
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> usize {
         self.table.len()
-    }
-
-    /// Never true: every kind has payloads.
-    pub fn is_empty(&self) -> bool {
-        self.table.is_empty()
     }
 
     /// Payload `i`.

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::output::Verdict;
-use crate::output::pages::{Kept, Shade};
+pub use crate::output::pages::Kept;
+use crate::output::pages::Shade;
 
 /// The store's folder, under the current folder, unless told another.
 pub const STORE: &str = "store";

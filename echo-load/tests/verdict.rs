@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use support::demo_node;
 
-use echo_load::fault::Kind;
+use echo_load::Kind;
 use echo_load::{Config, Verdict};
 use echo_test_support::run;
 
@@ -363,7 +363,7 @@ fn a_node_that_closes_its_stdin_is_said_to_have_never_been_written_to() {
         "{summary}"
     );
     for fault in report.faults.shown(Kind::Silent) {
-        let echo_load::fault::Fault::Silent { seconds, .. } = fault else {
+        let echo_load::Fault::Silent { seconds, .. } = fault else {
             continue;
         };
         assert!(

@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use echo_load::route::{Outcome, Router};
-use echo_load::send::{PayloadKind, Payloads};
+use echo_load::PayloadKind;
+use echo_load::test_util::{Outcome, Payloads, Router};
 use echo_test_support::{Counting, allocations};
 
 #[global_allocator]

@@ -91,7 +91,7 @@ pub fn main() -> ExitCode {
 
 /// `echo-load serve`: the store at `addr`, until the process is stopped.
 fn serve(store: &Path, addr: std::net::SocketAddr) -> ExitCode {
-    let served = echo_load::serve::serve(store, addr, |at| {
+    let served = echo_load::serve(store, addr, |at| {
         let _ = writeln!(
             io::stdout(),
             "echo-load: serving {} at http://{at}/ (Ctrl-C ends it)",

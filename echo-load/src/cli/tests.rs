@@ -35,7 +35,7 @@ fn the_help_states_the_ranges_the_code_checks() {
             .trim_end_matches(" seconds")
             .to_owned(),
         format!("1 to {}", echo_load::TIMEOUT.end().as_millis()),
-        format!("0 to {}", echo_load::send::MAX_STRING_PAYLOAD),
+        format!("0 to {}", echo_load::MAX_STRING_PAYLOAD),
     ] {
         assert!(usage().contains(&range), "--help says {range}");
     }

@@ -75,7 +75,7 @@ pub enum Ending {
     MidLine(usize),
     /// A read or write error.
     Failed(String),
-    /// It printed a line longer than echo-load reads ([`crate::receive::MAX_LINE`]).
+    /// It printed a line longer than echo-load reads (`MAX_LINE`).
     LineTooLong,
 }
 
@@ -153,7 +153,7 @@ pub enum Fault {
         /// Requests not wholly written to it.
         unsent: usize,
         /// Bytes that waited for its stdin (requests, and messages from other nodes):
-        /// more than [`crate::route::MAX_WAITING`].
+        /// more than `MAX_WAITING`.
         waiting: u64,
     },
 
@@ -412,7 +412,7 @@ impl Fault {
 /// How many faults of each kind are kept to be shown.
 pub const SHOWN: usize = 3;
 
-/// The faults of a run: counted by kind, the first [`SHOWN`] of each kept.
+/// The faults of a run: counted by kind, the first `SHOWN` of each kept.
 #[derive(Clone, Debug, Default)]
 pub struct Faults {
     counts: [u64; Kind::ALL.len()],

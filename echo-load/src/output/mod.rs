@@ -18,7 +18,7 @@ mod summary;
 mod verdict;
 
 pub(crate) use chart::{PLOT_SIZE, legend};
-pub use pages::Page;
+pub use pages::{Page, Shade};
 pub use report::Report;
 pub use verdict::Verdict;
 

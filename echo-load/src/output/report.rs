@@ -31,12 +31,13 @@ pub struct Report {
     pub config: Config,
     /// What the clients did.
     pub counts: Counts,
-    /// Requests that fell due (see [`Load::due`](crate::drive::Load)).
+    /// Requests that fell due (open loop: by the schedule; closed loop: the ones sent).
     pub due: u64,
-    /// The load window, in seconds (see [`Load::seconds`](crate::drive::Load)).
+    /// The load window, in seconds: from its start to its time limit (or to where it
+    /// stopped: a stop signal, a fault, `--requests`).
     pub seconds: f64,
-    /// A request fell due while every client was busy (see
-    /// [`Load::clients_busy`](crate::drive::Load)).
+    /// A request fell due while every client was busy: then requests waited for a
+    /// client, not for the driver.
     pub clients_busy: bool,
     /// Seconds from starting the first node to the last init_ok (or to when starting
     /// ended without it).

@@ -35,11 +35,10 @@ mod reply;
 mod tally;
 
 use clients::Clients;
-pub use clients::{Client, EARLY};
 use links::Links;
-pub use links::{Link, UniqueIds};
+#[cfg(test)]
+use links::UniqueIds;
 use names::Names;
-pub use tally::MARKS;
 use tally::Tally;
 
 /// How many bytes of a line a fault quotes.
@@ -51,7 +50,7 @@ pub enum Outcome {
     /// Nothing more to do (skipped, a fault recorded, or init answered).
     Done,
     /// To be written to node `k`'s stdin, as Maelstrom's network delivers it: the
-    /// [`Delivery`] holds the line's parts, and the network's message id.
+    /// `Delivery` holds the line's parts, and the network's message id.
     Forward(usize, Delivery),
     /// Maelstrom would read no more of this node's stdout (the fault says why).
     StopReading,
@@ -194,7 +193,7 @@ impl Router {
     }
 
     /// What the run's requests came to: the counts, the faults, and when each timed-out
-    /// request (of the first [`MARKS`]) was sent, in seconds into the load. A message
+    /// request (of the first `MARKS`) was sent, in seconds into the load. A message
     /// still kept for a request never sent is skipped now: its client never took it.
     pub fn finish(mut self) -> (Counts, Faults, Vec<f64>) {
         self.skip_all_early();
@@ -247,11 +246,6 @@ impl Router {
     /// Records every operation into `history` from now on.
     pub fn keep_history(&mut self, history: History) {
         self.tally.keep_history(history);
-    }
-
-    /// The network's journal: its counts, and its window of messages.
-    pub fn journal(&self) -> &Journal {
-        self.tally.journal()
     }
 
     /// The journal, once the run is over.
@@ -335,7 +329,7 @@ impl Router {
     }
 
     /// `bytes` of a forwarded message were queued for node `n`'s stdin. Past
-    /// [`MAX_WAITING`] bytes waiting for it, the run fails.
+    /// `MAX_WAITING` bytes waiting for it, the run fails.
     pub fn queued(&mut self, n: usize, bytes: usize) {
         let stdin = &mut self.links[n].stdin;
         stdin.queue(bytes, None);

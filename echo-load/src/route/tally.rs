@@ -64,11 +64,6 @@ impl Tally {
         self.journal.message(at, line, client, delivered);
     }
 
-    /// The network's journal: its counts, and its window of messages.
-    pub fn journal(&self) -> &Journal {
-        &self.journal
-    }
-
     /// The journal, once the run is over.
     pub fn take_journal(&mut self) -> Journal {
         std::mem::take(&mut self.journal)
