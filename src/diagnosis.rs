@@ -76,6 +76,8 @@ fn fault<T>(at: usize, what: &'static str) -> Result<T, Diagnosis> {
     })
 }
 
+// A state machine (what is expected next, the containers open), which reads better
+// whole than split (over 100 lines by design).
 fn check(line: &[u8]) -> Result<(), Diagnosis> {
     if line.starts_with("\u{feff}".as_bytes()) {
         return fault(0, "a byte-order mark (U+FEFF) before the message");

@@ -68,6 +68,27 @@ impl Capacity {
             );
             return s;
         }
+        self.capacity_lines(&mut s);
+        // Unsent requests with the verdict valid and p99 within bound: the clients, not
+        // the node, were the limit.
+        if self
+            .steps
+            .iter()
+            .any(|s| s.unsent > 0 && s.outcome == Verdict::Valid && s.p99_ms <= self.p99_max_ms)
+        {
+            let _ = writeln!(
+                s,
+                "requests went unsent while p99 was within bound: {} could not carry \
+                 the rate; give more (--concurrency)",
+                plural(self.config.concurrency as u64, "client", "clients")
+            );
+        }
+        s
+    }
+
+    /// The capacity found (with the rate that failed above it, and its CPU), or that
+    /// none was.
+    fn capacity_lines(&self, s: &mut String) {
         match (self.best(), self.first_bad()) {
             (Some(best), bad) => {
                 let _ = write!(
@@ -117,21 +138,6 @@ impl Capacity {
                 );
             }
         }
-        // Unsent requests with the verdict valid and p99 within bound: the clients, not
-        // the node, were the limit.
-        if self
-            .steps
-            .iter()
-            .any(|s| s.unsent > 0 && s.outcome == Verdict::Valid && s.p99_ms <= self.p99_max_ms)
-        {
-            let _ = writeln!(
-                s,
-                "requests went unsent while p99 was within bound: {} could not carry \
-                 the rate; give more (--concurrency)",
-                plural(self.config.concurrency as u64, "client", "clients")
-            );
-        }
-        s
     }
 
     /// `results.json`'s content: `capacity`.

@@ -73,13 +73,21 @@ impl Comparison {
                 crate::interrupt::name(signal)
             );
         }
+        let open = self.open_loop();
+        self.node_lines(&mut s, open);
+        self.drift_lines(&mut s, open);
+        self.ratio_lines(&mut s, open);
+        s
+    }
+
+    /// Each node's verdict and what it measured: latency under an open loop (`open`), else throughput.
+    fn node_lines(&self, s: &mut String, open: bool) {
         let width = self
             .nodes
             .iter()
             .map(|n| n.label.chars().count())
             .max()
             .unwrap_or(0);
-        let open = self.open_loop();
         for node in &self.nodes {
             let ran = plural(node.rounds.len() as u64, "round", "rounds");
             let measured = if !node.valid() {
@@ -106,6 +114,10 @@ impl Comparison {
                 node.outcome()
             );
         }
+    }
+
+    /// Each node whose figure moved one way round after round.
+    fn drift_lines(&self, s: &mut String, open: bool) {
         for node in &self.nodes {
             if let Some(d) = node.drift(open) {
                 let (what, unit) = if open {
@@ -131,6 +143,10 @@ impl Comparison {
                 );
             }
         }
+    }
+
+    /// Each node's ratio to the first, round by round.
+    fn ratio_lines(&self, s: &mut String, open: bool) {
         if let Some((first, rest)) = self.nodes.split_first()
             && !rest.is_empty()
         {
@@ -174,7 +190,6 @@ impl Comparison {
                 "(median ± median absolute deviation over the rounds; ratios round by round)"
             );
         }
-        s
     }
 
     /// `results.json`'s content: `compare`, one entry a node in the order given.

@@ -25,6 +25,8 @@ impl fmt::Display for Skip {
 }
 
 impl fmt::Display for Fault {
+    // One arm a kind of fault, each what the summary says of it: a match that reads
+    // better whole than split (over 100 lines by design).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Fault::Unreadable { at, why, text } => {

@@ -252,56 +252,7 @@ struct Span {
 /// by event, as Jepsen's timeline does), coloured by how it ended: blue `ok`, orange
 /// `info`, pink `fail`; the first [`TIMELINE_OPS`] operations.
 pub fn timeline(dir: &Path, title: &str) -> io::Result<String> {
-    let file = std::fs::File::open(dir.join("history.jsonl"))?;
-    let mut open: std::collections::HashMap<(String, u64), usize> = Default::default();
-    let mut spans: Vec<Span> = Vec::new();
-    let mut event = 0usize;
-    let mut more = 0u64;
-    for line in io::BufReader::new(file).lines() {
-        let line = line?;
-        let Ok(v) = serde_json::from_str::<Value>(&line) else {
-            continue;
-        };
-        let (Some(process), Some(kind), Some(msg_id)) = (
-            v.get("process").and_then(Value::as_str),
-            v.get("type").and_then(Value::as_str),
-            v.get("msg_id").and_then(Value::as_u64),
-        ) else {
-            continue;
-        };
-        let key = (process.to_owned(), msg_id);
-        let value = v.get("value").map(Value::to_string).unwrap_or_default();
-        if kind == "invoke" {
-            if spans.len() == TIMELINE_OPS {
-                more += 1;
-                if open.is_empty() {
-                    break; // every operation drawn has completed: the rest is not read
-                }
-                continue;
-            }
-            open.insert(key, spans.len());
-            spans.push(Span {
-                process: process.to_owned(),
-                from: event,
-                to: event + 1,
-                kind: "info".into(),
-                value,
-                done: "not completed".into(),
-            });
-        } else if let Some(i) = open.remove(&key) {
-            let span = &mut spans[i];
-            span.to = event;
-            span.kind = kind.to_owned();
-            span.done = match (v.get("error"), v.get("code")) {
-                (Some(e), _) => format!("{kind}: {e}"),
-                (_, Some(code)) => format!("{kind}: error code {code}"),
-                _ => format!("{kind}: {value}"),
-            };
-        } else {
-            continue;
-        }
-        event += 1;
-    }
+    let (spans, event, more) = operations(dir)?;
     let mut processes: Vec<&str> = spans.iter().map(|s| s.process.as_str()).collect();
     processes.sort_by_key(|p| party_order(p));
     processes.dedup();
@@ -363,4 +314,61 @@ pub fn timeline(dir: &Path, title: &str) -> io::Result<String> {
     }
     html.push_str("</div></body></html>\n");
     Ok(html)
+}
+
+/// The first [`TIMELINE_OPS`] operations of `history.jsonl` in `dir`, each a span from
+/// its invocation's event to its completion's; the events read, and how many operations
+/// were left out.
+fn operations(dir: &Path) -> io::Result<(Vec<Span>, usize, u64)> {
+    let file = std::fs::File::open(dir.join("history.jsonl"))?;
+    let mut open: std::collections::HashMap<(String, u64), usize> = Default::default();
+    let mut spans: Vec<Span> = Vec::new();
+    let mut event = 0usize;
+    let mut more = 0u64;
+    for line in io::BufReader::new(file).lines() {
+        let line = line?;
+        let Ok(v) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        let (Some(process), Some(kind), Some(msg_id)) = (
+            v.get("process").and_then(Value::as_str),
+            v.get("type").and_then(Value::as_str),
+            v.get("msg_id").and_then(Value::as_u64),
+        ) else {
+            continue;
+        };
+        let key = (process.to_owned(), msg_id);
+        let value = v.get("value").map(Value::to_string).unwrap_or_default();
+        if kind == "invoke" {
+            if spans.len() == TIMELINE_OPS {
+                more += 1;
+                if open.is_empty() {
+                    break; // every operation drawn has completed: the rest is not read
+                }
+                continue;
+            }
+            open.insert(key, spans.len());
+            spans.push(Span {
+                process: process.to_owned(),
+                from: event,
+                to: event + 1,
+                kind: "info".into(),
+                value,
+                done: "not completed".into(),
+            });
+        } else if let Some(i) = open.remove(&key) {
+            let span = &mut spans[i];
+            span.to = event;
+            span.kind = kind.to_owned();
+            span.done = match (v.get("error"), v.get("code")) {
+                (Some(e), _) => format!("{kind}: {e}"),
+                (_, Some(code)) => format!("{kind}: error code {code}"),
+                _ => format!("{kind}: {value}"),
+            };
+        } else {
+            continue;
+        }
+        event += 1;
+    }
+    Ok((spans, event, more))
 }

@@ -204,6 +204,34 @@ pub struct Client {
     pub(super) early: VecDeque<Early>,
 }
 
+impl Client {
+    /// Keeps a message for a later request, from node `n`'s line `number`, if the client
+    /// waits for nothing and the message's `in_reply_to`, `id`, names a `msg_id` it will
+    /// send: it waits in the client's queue for then (client.clj, `recv!`; net.clj,
+    /// `recv!`), up to [`EARLY`] of them. False: it was not kept.
+    pub(super) fn keep_early(
+        &mut self,
+        id: Option<u64>,
+        n: usize,
+        number: u64,
+        line: &[u8],
+    ) -> bool {
+        let Some(id) = id else {
+            return false;
+        };
+        if self.waiting.is_some() || id < self.next_msg_id || self.early.len() >= EARLY {
+            return false;
+        }
+        self.early.push_back(Early {
+            node: n,
+            number,
+            in_reply_to: id,
+            line: line.to_vec(),
+        });
+        true
+    }
+}
+
 /// The most messages a client keeps for requests it has not sent yet; past them, a
 /// message for it is skipped at once (as it most likely would be: it would take a
 /// reply for each of its next [`EARLY`] requests in order to use them).

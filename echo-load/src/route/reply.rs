@@ -7,7 +7,7 @@ use crate::check::{self, Schema, Type, integer_u64, same_value};
 use crate::fault::{At, Excerpt, Fault, Skip};
 use crate::history::Completion;
 
-use super::clients::{Clients, EARLY, Early, Waiting};
+use super::clients::{Clients, Waiting};
 use super::{Outcome, QUOTE, Router};
 
 impl Router {
@@ -129,19 +129,7 @@ impl Router {
             .waiting
             .as_ref()
             .is_some_and(|w| Some(w.msg_id) == id);
-        // It waits for nothing, and the message names a msg_id it will send: it waits in
-        // the client's queue for then (client.clj, `recv!`; net.clj, `recv!`).
-        if client.waiting.is_none()
-            && let Some(id) = id
-            && id >= client.next_msg_id
-            && client.early.len() < EARLY
-        {
-            client.early.push_back(Early {
-                node: n,
-                number,
-                in_reply_to: id,
-                line: line.to_vec(),
-            });
+        if client.keep_early(id, n, number, line) {
             return Outcome::Done;
         }
         if !matched {
