@@ -230,7 +230,7 @@ fn usage() {
         (&["--bin"], "--bin: missing its value"),
         (
             &["--bin", "no-such-node-anywhere"],
-            "--bin no-such-node-anywhere: no such program on PATH",
+            "--bin no-such-node-anywhere: no file of that name in the current folder, and no such program on PATH",
         ),
         (
             &["--bin", "/nonexistent/node"],

@@ -1,8 +1,8 @@
 //! The command line, pinned: for each command line below, echo-load's exit status, stdout
 //! and stderr, byte for byte, against `tests/command_line.txt`.
 //!
-//! Each runs in a folder of its own, with `PATH` that folder and the system's, where
-//! `node` is a script that exits 3 at once: a command line that parses starts a run that
+//! Each runs in a folder of its own, where `node` is a script that exits 3 at once, and
+//! with `PATH` the system's and the folder's `bin/`, which holds another, `pathnode`: a command line that parses starts a run that
 //! Maelstrom would stop (exit 4), and what the parse made of it shows in the run's first
 //! line (nodes and their arguments, clients, rate, payload, time). Of such a run's
 //! stdout, only that line and the last (where its outputs went) are pinned: the rest is
@@ -207,9 +207,21 @@ const CASES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "a bare name that is a file in the current folder",
+        &[
+            "--bin",
+            "node",
+            "--node-count",
+            "1",
+            "--out",
+            "o",
+            "--quiet",
+        ],
+    ),
+    (
         "a node found on PATH, with =VALUE forms",
         &[
-            "--bin=node",
+            "--bin=pathnode",
             "--rate=max",
             "--node-count=1",
             "--concurrency=2",
@@ -270,6 +282,8 @@ fn every_command_line_prints_and_exits_as_pinned() {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("a folder");
         script(&dir.join("node"), "exit 3", 0o755);
+        std::fs::create_dir_all(dir.join("bin")).expect("a folder");
+        script(&dir.join("bin/pathnode"), "exit 3", 0o755);
         script(&dir.join("not-executable"), "exit 0", 0o644);
         let _ = write!(all, "{}", case(&dir, name, words));
     }
@@ -305,10 +319,9 @@ fn script(path: &Path, body: &str, mode: u32) {
 /// Runs echo-load with `words` in `dir`: the case's record.
 fn case(dir: &Path, name: &str, words: &[&str]) -> String {
     let path = std::env::var_os("PATH").unwrap_or_default();
-    let path = std::env::join_paths(
-        std::iter::once(dir.to_path_buf()).chain(std::env::split_paths(&path)),
-    )
-    .expect("a PATH");
+    let path =
+        std::env::join_paths(std::iter::once(dir.join("bin")).chain(std::env::split_paths(&path)))
+            .expect("a PATH");
     let out = Command::new(BIN)
         .current_dir(dir)
         .env("PATH", path)

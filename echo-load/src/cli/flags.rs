@@ -51,10 +51,11 @@ pub(super) const FLAGS: &[Flag] = &[
         long: "bin",
         short: None,
         value: Some("PATH"),
-        help: "The node's executable (required): a path, or a name looked up\n\
-               on PATH; NODE_ARGS (after --) go to every node. Given more\n\
-               than once, the nodes are compared: each runs the same\n\
-               workload in alternating rounds (A B A B ...), and each is\n\
+        help: "The node's executable (required): a path (a name with no '/'\n\
+               is the file in the current folder, as in Maelstrom, or else\n\
+               a program on PATH); NODE_ARGS (after --) go to every node.\n\
+               Given more than once, the nodes are compared: each runs the\n\
+               same workload in alternating rounds (A B A B ...), and each is\n\
                given its verdict, the median and spread of its throughput\n\
                (--rate max) or latency (--rate R), and its ratio to the first",
         does: Does::Set(|g, _, text| {

@@ -288,11 +288,16 @@ fn within(
     }
 }
 
-/// `--bin`'s program: a name with a `/` is a path as it is; a bare name is looked up on
-/// `PATH`, as a shell would.
+/// `--bin`'s program: a name with a `/` is a path as it is; a bare name is the file of
+/// that name in the current folder when there is one, as Maelstrom takes `--bin` (a path
+/// from the current folder), and otherwise a program looked up on `PATH`, as a shell
+/// would.
 pub(super) fn find_program(bin: &Path) -> Result<PathBuf, String> {
     if bin.as_os_str().as_encoded_bytes().contains(&b'/') {
         return Ok(bin.to_path_buf());
+    }
+    if bin.is_file() {
+        return Ok(Path::new(".").join(bin));
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
@@ -305,8 +310,8 @@ pub(super) fn find_program(bin: &Path) -> Result<PathBuf, String> {
         })
         .ok_or_else(|| {
             format!(
-                "--bin {}: no such program on PATH (a path with a '/', such as ./{0}, is \
-                 taken as it is)",
+                "--bin {}: no file of that name in the current folder, and no such program \
+                 on PATH",
                 bin.display()
             )
         })

@@ -296,8 +296,17 @@ fn a_bare_name_is_found_on_path() {
         found.display()
     );
     let missing = find_program(Path::new("no-such-program-here")).expect_err("not found");
-    assert!(missing.contains("no such program on PATH"), "{missing}");
+    assert!(
+        missing.contains("no file of that name in the current folder, and no such program on PATH"),
+        "{missing}"
+    );
     assert_eq!(find_program(Path::new("./x")), Ok(PathBuf::from("./x")));
+    // A bare name that is a file in the current folder (the tests run in the package's)
+    // is that file, as Maelstrom takes it.
+    assert_eq!(
+        find_program(Path::new("Cargo.toml")),
+        Ok(PathBuf::from("./Cargo.toml"))
+    );
 }
 
 /// Words a user may type: options, numbers of every size and sign, and stray words.
