@@ -114,13 +114,17 @@ fn resolve(root: &Path, url: &str) -> Answer {
     }
     if real.is_dir() {
         if !decoded.ends_with('/') {
-            return Answer::Moved(format!("{path}/"));
+            // The path asked, with no empty segment: `//latest` goes to `/latest/`, on
+            // this server, never to a host named `latest`.
+            let raw: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+            return Answer::Moved(format!("/{}/", raw.join("/")));
         }
-        let index = real.join("index.html");
-        return if index.is_file() {
-            Answer::File(index, "text/html; charset=utf-8")
-        } else {
-            Answer::NotFound
+        // The page a folder opens, links followed: inside the store too.
+        return match std::fs::canonicalize(real.join("index.html")) {
+            Ok(index) if index.starts_with(root) && index.is_file() => {
+                Answer::File(index, "text/html; charset=utf-8")
+            }
+            _ => Answer::NotFound,
         };
     }
     if !real.is_file() {
@@ -154,6 +158,11 @@ mod tests {
         {
             std::os::unix::fs::symlink(base.join("secret.txt"), run.join("leak.txt")).unwrap();
             std::os::unix::fs::symlink("echo/20261203T000000.000Z", store.join("latest")).unwrap();
+            // A folder whose page is a link to a file outside the store.
+            let planted = store.join("echo").join("planted");
+            std::fs::create_dir_all(&planted).unwrap();
+            std::os::unix::fs::symlink(base.join("secret.txt"), planted.join("index.html"))
+                .unwrap();
         }
         let root = std::fs::canonicalize(&store).unwrap();
         for outside in [
@@ -162,6 +171,7 @@ mod tests {
             "/%2E%2E%2Fsecret.txt",
             "/echo/../../secret.txt",
             "/echo/20261203T000000.000Z/leak.txt",
+            "/echo/planted/",
             "/echo/%00",
             "/echo\\..\\secret.txt",
             "/absent",
@@ -179,6 +189,9 @@ mod tests {
             resolve(&root, "/echo/20261203T000000.000Z"),
             Answer::Moved("/echo/20261203T000000.000Z/".into())
         );
+        // A redirect stays on this server: `//latest` is not a host.
+        #[cfg(unix)]
+        assert_eq!(resolve(&root, "//latest"), Answer::Moved("/latest/".into()));
         #[cfg(unix)]
         assert_eq!(
             resolve(&root, "/latest/"),
