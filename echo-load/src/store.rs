@@ -19,10 +19,11 @@ pub const STORE: &str = "store";
 const WORKLOAD: &str = "echo";
 
 /// A new folder for a run in `store` (made, with the store, if need be), with
-/// `store/current` pointing at it.
+/// `store/current` pointing at it; if it cannot point there, no folder is left. An error
+/// names the path it is about.
 pub fn new_run(store: &Path) -> io::Result<PathBuf> {
     let base = store.join(WORKLOAD);
-    std::fs::create_dir_all(&base)?;
+    std::fs::create_dir_all(&base).map_err(|e| about(&base, e))?;
     let stamp = timestamp(SystemTime::now());
     // Two runs in the same millisecond: the second's folder gets `-2`, and so on.
     let mut k = 1;
@@ -36,27 +37,48 @@ pub fn new_run(store: &Path) -> io::Result<PathBuf> {
         match std::fs::create_dir(&run) {
             Ok(()) => break run,
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists && k < 1000 => k += 1,
-            Err(e) => return Err(e),
+            Err(e) => return Err(about(&run, e)),
         }
     };
-    point(store, "current", &run)?;
+    point(store, "current", &run).inspect_err(|_| {
+        let _ = std::fs::remove_dir(&run);
+    })?;
     Ok(run)
 }
 
-/// The run in `run` ended: `store/latest` points at it.
+/// The run in `run` ended: `store/latest` points at it. An error names the path it is
+/// about.
 pub fn ended(store: &Path, run: &Path) -> io::Result<()> {
     point(store, "latest", run)
 }
 
+/// `e`, naming `path`.
+fn about(path: &Path, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
 /// Makes `store/name` a symbolic link to `run` (relative to the store), replacing the one
-/// there at once: a new link under a temporary name, renamed over it.
+/// there at once: a new link under a temporary name, renamed over it. What is there must
+/// be a link, or nothing.
 fn point(store: &Path, name: &str, run: &Path) -> io::Result<()> {
+    let link = store.join(name);
+    if std::fs::symlink_metadata(&link).is_ok_and(|m| !m.file_type().is_symlink()) {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!(
+                "{}: not a link, as echo-load and Maelstrom keep it (a store copied with \
+                 its links followed?): move it away, and echo-load makes the link anew",
+                link.display()
+            ),
+        ));
+    }
     let target = run.strip_prefix(store).unwrap_or(run);
     let tmp = store.join(format!(".{name}.{}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
-    symlink(target, &tmp)?;
-    std::fs::rename(&tmp, store.join(name)).inspect_err(|_| {
+    symlink(target, &tmp).map_err(|e| about(&tmp, e))?;
+    std::fs::rename(&tmp, &link).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
+        about(&link, e)
     })
 }
 

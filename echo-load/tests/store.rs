@@ -324,3 +324,47 @@ fn no_history_keeps_the_rest_of_the_run_and_no_history() {
     );
     let _ = std::fs::remove_dir_all(&cwd);
 }
+
+#[test]
+fn a_store_link_that_is_a_folder_is_named_and_leaves_no_phantom_run() {
+    let node = support::demo_node();
+    let echo_load = |cwd: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_echo-load"))
+            .current_dir(cwd)
+            .arg("--bin")
+            .arg(&node)
+            .args([
+                "--quiet",
+                "--node-count",
+                "1",
+                "--time-limit",
+                "0.2",
+                "--rate",
+                "20",
+            ])
+            .output()
+            .expect("run echo-load")
+    };
+    // store/current a folder (a store copied with its links followed): no run, the
+    // path named, and no empty run folder left for the front page to list.
+    let cwd = folder("current-a-folder");
+    std::fs::create_dir_all(cwd.join("store/current")).expect("a folder");
+    let out = echo_load(&cwd);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("store/current: not a link"),
+        "names the path: {stderr}"
+    );
+    let runs = std::fs::read_dir(cwd.join("store/echo")).map_or(0, |d| d.count());
+    assert_eq!(runs, 0, "no run folder left");
+    // store/latest a folder: the run is kept and judged, and the link it could not
+    // make is an output not written, status 3.
+    let cwd = folder("latest-a-folder");
+    std::fs::create_dir_all(cwd.join("store/latest")).expect("a folder");
+    let out = echo_load(&cwd);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("store/latest: not a link"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("valid? true"));
+}

@@ -56,7 +56,7 @@ pub fn main() -> ExitCode {
     let in_store = match keep_in_store(&mut command, store) {
         Ok(run) => run,
         Err(e) => {
-            let _ = writeln!(io::stderr(), "echo-load: {}: {e}", store.display());
+            let _ = writeln!(io::stderr(), "echo-load: {e}");
             return ExitCode::from(2);
         }
     };
@@ -76,12 +76,14 @@ pub fn main() -> ExitCode {
     // What ran, and what its folder holds; one path from there to its summary, its
     // files and its exit status.
     let done = execute(&command);
-    let ran =
+    let mut ran =
         done.map(|done| done.map_or(ExitCode::SUCCESS, |(done, what)| finish(&*done, out, what)));
+    // A kept run that `latest` cannot point at is an output not written: status 3.
     if let Some(run) = &in_store
         && let Err(e) = echo_load::store::ended(store, run)
     {
-        let _ = writeln!(io::stderr(), "echo-load: {}/latest: {e}", store.display());
+        let _ = writeln!(io::stderr(), "echo-load: {e}");
+        ran = ran.map(|_| ExitCode::from(3));
     }
     ran.unwrap_or_else(|e| {
         let _ = writeln!(io::stderr(), "echo-load: {e}");
