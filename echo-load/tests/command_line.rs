@@ -115,6 +115,19 @@ const CASES: &[(&str, &[&str])] = &[
         "--test-count above 1",
         &["--bin", "./node", "--test-count", "2"],
     ),
+    (
+        "--availability out of range",
+        &["--bin", "./node", "--availability", "2"],
+    ),
+    (
+        "--topology of none there is",
+        &["--bin", "./node", "--topology", "bogus"],
+    ),
+    ("--key-count 0", &["--bin", "./node", "--key-count", "0"]),
+    (
+        "--nemesis-interval below 0",
+        &["--bin", "./node", "--nemesis-interval", "-5"],
+    ),
     // Options that do not go together.
     (
         "--history with two --bin",

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::given::Given;
+use super::maelstrom;
 
 /// One flag.
 pub(super) struct Flag {
@@ -31,13 +32,16 @@ pub(super) enum Does {
     Switch(fn(&mut Given)),
     /// Maelstrom's (or Jepsen's, which Maelstrom's `test` takes): taken, and said to have
     /// no effect on an echo run here, with why (core.clj's `opt-spec`, jepsen's cli.clj
-    /// `test-opt-spec`).
-    NoEffect(&'static str),
+    /// `test-opt-spec`); its value, if Maelstrom checks it, checked as Maelstrom does.
+    NoEffect(&'static str, Option<Check>),
     /// Maelstrom's, refused: it would change the run in a way echo-load does not make.
     Refused(&'static str),
     /// echo-node's, which goes to the nodes after `--`.
     Node,
 }
+
+/// A check of a flag's value (the flag's name, `--long`, to name it in an error).
+pub(super) type Check = fn(&str, &str) -> Result<(), String>;
 
 /// Why Jepsen's SSH options have no effect: the help names them together by it.
 pub(super) const NO_SSH: &str = "the nodes run on this machine, with no SSH";
@@ -371,6 +375,7 @@ pub(super) const FLAGS: &[Flag] = &[
         help: "",
         does: Does::NoEffect(
             "the echo checker already fails a run for any request that did not succeed",
+            Some(maelstrom::availability),
         ),
     },
     Flag {
@@ -378,105 +383,123 @@ pub(super) const FLAGS: &[Flag] = &[
         short: None,
         value: Some("VALUE"),
         help: "",
-        does: Does::NoEffect("the transactional workloads' checker's; echo has none"),
+        does: Does::NoEffect(
+            "the transactional workloads' checker's; echo has none",
+            None,
+        ),
     },
     Flag {
         long: "key-count",
         short: None,
         value: Some("VALUE"),
         help: "",
-        does: Does::NoEffect("the append and kafka workloads'"),
+        does: Does::NoEffect(
+            "the append and kafka workloads'",
+            Some(maelstrom::positive_integer),
+        ),
     },
     Flag {
         long: "max-txn-length",
         short: None,
         value: Some("VALUE"),
         help: "",
-        does: Does::NoEffect("the transactional workloads'"),
+        does: Does::NoEffect(
+            "the transactional workloads'",
+            Some(maelstrom::positive_integer),
+        ),
     },
     Flag {
         long: "max-writes-per-key",
         short: None,
         value: Some("VALUE"),
         help: "",
-        does: Does::NoEffect("the append and kafka workloads'"),
+        does: Does::NoEffect(
+            "the append and kafka workloads'",
+            Some(maelstrom::positive_integer),
+        ),
     },
     Flag {
         long: "topology",
         short: None,
         value: Some("VALUE"),
         help: "",
-        does: Does::NoEffect("broadcast's; echo's nodes are sent none"),
+        does: Does::NoEffect(
+            "broadcast's; echo's nodes are sent none",
+            Some(maelstrom::topology),
+        ),
     },
     Flag {
         long: "log-net-send",
         short: None,
         value: None,
         help: "",
-        does: Does::NoEffect(NO_NET_LOG),
+        does: Does::NoEffect(NO_NET_LOG, None),
     },
     Flag {
         long: "log-net-recv",
         short: None,
         value: None,
         help: "",
-        does: Does::NoEffect(NO_NET_LOG),
+        does: Does::NoEffect(NO_NET_LOG, None),
     },
     Flag {
         long: "nemesis-interval",
         short: None,
         value: Some("VALUE"),
         help: "",
-        does: Does::NoEffect("echo-load runs no nemesis"),
+        does: Does::NoEffect(
+            "echo-load runs no nemesis",
+            Some(maelstrom::positive_number),
+        ),
     },
     Flag {
         long: "logging-json",
         short: None,
         value: None,
         help: "",
-        does: Does::NoEffect("echo-load's own output is its summary and --out"),
+        does: Does::NoEffect("echo-load's own output is its summary and --out", None),
     },
     Flag {
         long: "username",
         short: None,
         value: Some("VALUE"),
         help: "",
-        does: Does::NoEffect(NO_SSH),
+        does: Does::NoEffect(NO_SSH, None),
     },
     Flag {
         long: "password",
         short: None,
         value: Some("VALUE"),
         help: "",
-        does: Does::NoEffect(NO_SSH),
+        does: Does::NoEffect(NO_SSH, None),
     },
     Flag {
         long: "ssh-private-key",
         short: None,
         value: Some("VALUE"),
         help: "",
-        does: Does::NoEffect(NO_SSH),
+        does: Does::NoEffect(NO_SSH, None),
     },
     Flag {
         long: "strict-host-key-checking",
         short: None,
         value: None,
         help: "",
-        does: Does::NoEffect(NO_SSH),
+        does: Does::NoEffect(NO_SSH, None),
     },
     Flag {
         long: "no-ssh",
         short: None,
         value: None,
         help: "",
-        does: Does::NoEffect(NO_SSH),
+        does: Does::NoEffect(NO_SSH, None),
     },
     Flag {
         long: "dummy-ssh",
         short: None,
         value: None,
         help: "",
-        does: Does::NoEffect(NO_SSH),
+        does: Does::NoEffect(NO_SSH, None),
     },
     Flag {
         long: "nemesis",

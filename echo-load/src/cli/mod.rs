@@ -10,6 +10,7 @@ use echo_load::Output;
 
 mod flags;
 mod given;
+mod maelstrom;
 mod parse;
 mod usage;
 

@@ -110,9 +110,14 @@ pub(super) fn parse(args: Vec<OsString>) -> Result<(Command, Vec<String>), Strin
         match &flag.does {
             Does::Set(set) => set(&mut given, &name, &text)?,
             Does::Switch(switch) => switch(&mut given),
-            Does::NoEffect(why) => notes.push(format!(
-                "{name}, Maelstrom's, has no effect on an echo run here: {why}"
-            )),
+            Does::NoEffect(why, check) => {
+                if let Some(check) = check {
+                    check(&name, &text)?;
+                }
+                notes.push(format!(
+                    "{name}, Maelstrom's, has no effect on an echo run here: {why}"
+                ));
+            }
             Does::Refused(why) => return Err(format!("{name}: {why}")),
             Does::Node => {}
         }

@@ -125,7 +125,7 @@ fn a_maelstrom_command_line_runs_as_maelstrom_would_run_it() {
 fn maelstroms_options_that_do_not_apply_are_named_never_unknown() {
     let maelstroms = FLAGS
         .iter()
-        .filter(|f| matches!(f.does, Does::NoEffect(_) | Does::Refused(_)));
+        .filter(|f| matches!(f.does, Does::NoEffect(..) | Does::Refused(_)));
     for flag in maelstroms {
         let mut words = vec!["--bin", "/bin/sh"];
         let option = format!("--{}", flag.long);
@@ -394,6 +394,38 @@ proptest! {
                 prop_assert!(echo_load::capacity::P99_MAX_RANGE.contains(&p99_max));
                 prop_assert!(echo_load::capacity::REPEATS_RANGE.contains(&repeats));
             }
+        }
+    }
+}
+
+#[test]
+fn maelstroms_values_are_checked_as_maelstrom_checks_them() {
+    for (option, value, valid) in [
+        ("--availability", "total", true),
+        ("--availability", "0.99", true),
+        ("--availability", "1/2", true),
+        ("--availability", "1", true),
+        ("--availability", "2", false),
+        ("--availability", "-0.1", false),
+        ("--availability", "x", false),
+        ("--topology", "grid", true),
+        ("--topology", "tree4", true),
+        ("--topology", "bogus", false),
+        ("--key-count", "3", true),
+        ("--key-count", "0", false),
+        ("--max-txn-length", "-1", false),
+        ("--max-writes-per-key", "2.5", false),
+        ("--nemesis-interval", "0.5", true),
+        ("--nemesis-interval", "-5", false),
+        ("--nemesis-interval", "0", false),
+    ] {
+        let result = parse(args(&["--bin", "/bin/sh", option, value]));
+        match result {
+            Ok((_, notes)) => assert!(valid, "{option} {value}: taken, {notes:?}"),
+            Err(e) => assert!(
+                !valid && e.starts_with(&format!("{option}: '{value}': must be")),
+                "{option} {value}: {e}"
+            ),
         }
     }
 }

@@ -97,13 +97,13 @@ fn maelstroms() -> String {
             .map(|f| format!("--{}", f.long))
             .collect()
     };
-    let no_effect = names(|d| matches!(d, Does::NoEffect(why) if *why != NO_SSH));
-    let ssh = names(|d| matches!(d, Does::NoEffect(why) if *why == NO_SSH));
+    let no_effect = names(|d| matches!(d, Does::NoEffect(why, _) if *why != NO_SSH));
+    let ssh = names(|d| matches!(d, Does::NoEffect(why, _) if *why == NO_SSH));
     let refused = names(|d| matches!(d, Does::Refused(_)));
     format!(
         "Maelstrom's other options are taken as Maelstrom's `test` takes them; --test-count 1; \
          {} and Jepsen's SSH options ({}) have no effect on an echo run here (each is named \
-         on stderr, with why); {} and a --test-count above 1 are refused, saying why. After \
+         on stderr, with why, and a value Maelstrom refuses is refused); {} and a --test-count above 1 are refused, saying why. After \
          `test`, words that are no option's are the node's arguments, as Maelstrom has them.",
         no_effect.join(", "),
         ssh.join(", "),
