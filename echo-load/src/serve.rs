@@ -4,7 +4,10 @@
 //! served: a path with a `.` or `..` segment (encoded or not) and one whose real place
 //! (symbolic links followed) is outside the store are answered 404, as is anything
 //! absent; a method other than GET or HEAD 405; a request that cannot be read as HTTP
-//! 400 (by the server).
+//! 400 (by the server). A request whose `Host` names another server than this one (a
+//! page elsewhere that had its name resolve here, to read the store) is answered 421:
+//! only `localhost` and this server's address are served (any address of the machine's
+//! when it listens on all of them).
 
 use std::io;
 use std::net::SocketAddr;
@@ -21,7 +24,16 @@ pub fn serve(store: &Path, addr: SocketAddr, ready: impl FnOnce(SocketAddr)) -> 
     let bound = server.server_addr().to_ip().unwrap_or(addr);
     ready(bound);
     for request in server.incoming_requests() {
-        let answer = answer(&root, &request);
+        let host = request
+            .headers()
+            .iter()
+            .find(|h| h.field.equiv("Host"))
+            .map(|h| h.value.as_str());
+        let answer = if host.is_none_or(|h| names_this_server(h, bound)) {
+            answer(&root, &request)
+        } else {
+            Answer::OtherHost
+        };
         // A client gone before its answer is its own affair: the next one is served.
         let _ = respond(request, answer);
     }
@@ -41,6 +53,25 @@ enum Answer {
     NotFound,
     /// Not a GET or a HEAD.
     NotAllowed,
+    /// Asked of another server by name.
+    OtherHost,
+}
+
+/// Whether `host`, a request's `Host` (`name` or `name:port`), names the server bound to
+/// `bound`: `localhost`, or an address: this one, a loopback one, or, when it listens
+/// on every address, any. A name that merely resolves here (DNS rebinding) does not.
+fn names_this_server(host: &str, bound: SocketAddr) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').map_or(v6, |(address, _)| address),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    if name.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    match name.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback() || ip == bound.ip() || bound.ip().is_unspecified(),
+        Err(_) => false,
+    }
 }
 
 fn respond(request: Request, answer: Answer) -> io::Result<()> {
@@ -73,6 +104,10 @@ fn respond(request: Request, answer: Answer) -> io::Result<()> {
         }
         Answer::NotFound => request.respond(status(404, "not found")),
         Answer::NotAllowed => request.respond(status(405, "only GET and HEAD")),
+        Answer::OtherHost => request.respond(status(
+            421,
+            "this server serves the store at its own address and as localhost only",
+        )),
     }
 }
 
@@ -200,6 +235,22 @@ mod tests {
         assert!(
             matches!(resolve(&root, "/"), Answer::Page(p) if p.contains("20261203T000000.000Z"))
         );
+        let local: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let all: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        for (host, bound, served) in [
+            ("127.0.0.1:8080", local, true),
+            ("localhost:8080", local, true),
+            ("LOCALHOST", local, true),
+            ("[::1]:8080", local, true),
+            ("127.0.0.2", local, true),
+            ("192.168.1.5:8080", local, false),
+            ("192.168.1.5:8080", all, true),
+            ("evil.example:8080", local, false),
+            ("evil.example", all, false),
+            ("localhost.evil.example", local, false),
+        ] {
+            assert_eq!(names_this_server(host, bound), served, "{host} at {bound}");
+        }
         let _ = std::fs::remove_dir_all(&base);
     }
 }

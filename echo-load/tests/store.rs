@@ -250,12 +250,14 @@ fn serve_shows_the_store_and_nothing_outside_it() {
     std::fs::write(cwd.join("secret.txt"), "secret").unwrap();
     let (server, url) = serve(&cwd.join("store"));
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-    let get = |path: &str| {
+    let host = url.trim_start_matches("http://").to_owned();
+    let get_from = |host: &str, path: &str| {
         raw(
             &url,
-            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
         )
     };
+    let get = |path: &str| get_from(&host, path);
     let front = get("/");
     assert!(front.starts_with("HTTP/1.1 200"), "{front}");
     assert!(
@@ -287,9 +289,20 @@ fn serve_shows_the_store_and_nothing_outside_it() {
     }
     let post = raw(
         &url,
-        b"POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+        format!(
+            "POST / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+        )
+        .as_bytes(),
     );
     assert!(post.starts_with("HTTP/1.1 405"), "{post}");
+    // A page elsewhere whose name was made to resolve here (DNS rebinding) is not
+    // served the store; localhost is.
+    let rebound = get_from("evil.example:8080", "/latest/results.edn");
+    assert!(rebound.starts_with("HTTP/1.1 421"), "{rebound}");
+    assert!(!rebound.contains(":valid?"), "{rebound}");
+    let port = host.rsplit_once(':').map_or("", |(_, p)| p);
+    let local = get_from(&format!("localhost:{port}"), "/latest/results.edn");
+    assert!(local.starts_with("HTTP/1.1 200"), "{local}");
     let garbage = raw(&url, b"\x00\x01 not http at all\r\n\r\n");
     assert!(garbage.starts_with("HTTP/1.1 400"), "{garbage}");
     // And it still serves after all of that.

@@ -94,6 +94,14 @@ pub fn main() -> ExitCode {
 
 /// `echo-load serve`: the store at `addr`, until the process is stopped.
 fn serve(store: &Path, addr: std::net::SocketAddr) -> ExitCode {
+    if !addr.ip().is_loopback() {
+        let _ = writeln!(
+            io::stderr(),
+            "echo-load: serve: listening on {}, which other machines can reach: the store \
+             holds every kept run's node logs",
+            addr.ip()
+        );
+    }
     let served = echo_load::serve(store, addr, |at| {
         let _ = writeln!(
             io::stdout(),
