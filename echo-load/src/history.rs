@@ -327,6 +327,34 @@ fn jepsen_lines(
     txt.push('\n');
 }
 
+/// Writes `value`, JSON as Maelstrom reads it, as JSON every reader takes: a control
+/// character written raw inside a string (which Maelstrom's reader accepts, and strict
+/// readers such as Python's and jq refuse) is written escaped, `\u00XX`; all else is
+/// copied as it is.
+fn write_strict(out: &mut impl Write, value: &[u8]) -> io::Result<()> {
+    if !value.iter().any(|&b| b < 0x20) {
+        return out.write_all(value);
+    }
+    let (mut in_string, mut escaped, mut from) = (false, false, 0);
+    for (i, &b) in value.iter().enumerate() {
+        if in_string && !escaped && b < 0x20 {
+            out.write_all(&value[from..i])?;
+            write!(out, "\\u{b:04x}")?;
+            from = i + 1;
+        }
+        match b {
+            b'"' if !escaped => in_string = !in_string,
+            b'\\' if in_string && !escaped => {
+                escaped = true;
+                continue;
+            }
+            _ => {}
+        }
+        escaped = false;
+    }
+    out.write_all(&value[from..])
+}
+
 /// Writes `op`'s line (its bytes in `held`), its time counted from `start`.
 fn write_op(
     out: &mut impl Write,
@@ -357,14 +385,14 @@ fn write_op(
     match op.kind {
         Kind::Invoke | Kind::Ok { .. } => {
             out.write_all(b",\"value\":")?;
-            out.write_all(rest)?;
+            write_strict(out, rest)?;
             if op.kind == (Kind::Ok { valid: false }) {
                 out.write_all(b",\"valid\":false")?;
             }
         }
         Kind::Fail => {
             out.write_all(b",\"code\":")?;
-            out.write_all(rest)?;
+            write_strict(out, rest)?;
         }
         Kind::Info => {
             out.write_all(b",\"error\":\"")?;
@@ -373,4 +401,39 @@ fn write_op(
         }
     }
     out.write_all(b"}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strict(value: &str) -> String {
+        let mut out = Vec::new();
+        write_strict(&mut out, value.as_bytes()).expect("a Vec takes it");
+        String::from_utf8(out).expect("UTF-8 in, UTF-8 out")
+    }
+
+    #[test]
+    fn a_raw_control_character_in_a_string_is_written_escaped() {
+        assert_eq!(strict("\"a\tb\""), "\"a\\u0009b\"");
+        assert_eq!(strict("\"\0\""), "\"\\u0000\"");
+        // Whitespace between tokens stays; an escaped quote does not end the string.
+        assert_eq!(
+            strict("{\"k\":\t[\"x\\\"\n\", 1]}"),
+            "{\"k\":\t[\"x\\\"\\u000a\", 1]}"
+        );
+        // Nothing to do: the same bytes.
+        assert_eq!(strict("\"Please echo 5\""), "\"Please echo 5\"");
+        for value in [
+            "\"a\tb\"",
+            "{\"k\":\t[\"x\\\"\n\", 1]}",
+            "[\"\\\\\", \"\u{1f}\"]",
+        ] {
+            let written = strict(value);
+            assert!(
+                serde_json::from_str::<serde_json::Value>(&written).is_ok(),
+                "{written:?} is JSON"
+            );
+        }
+    }
 }

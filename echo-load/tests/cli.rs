@@ -1385,3 +1385,27 @@ fn results_json_records_every_option_that_changes_a_run() {
         assert!(run.contains(said), "{said}: {run}");
     }
 }
+
+#[test]
+fn history_jsonl_is_json_whatever_control_characters_a_node_writes() {
+    // The node answers with a raw TAB in its echo, which Maelstrom's reader takes (and
+    // finds wrong); every line of history.jsonl still parses as strict JSON.
+    let tab = node(
+        "tab-node",
+        &format!(
+            "{} -e 's/\"echo\":\"Please echo/\"echo\":\"Please\techo/'",
+            sed_node()
+        ),
+    );
+    let (dir, out) = out_dir("control-history");
+    let (code, stdout, stderr) = quick_run(&tab, &["--history", "--out", &out]);
+    assert_eq!(code, Some(1), "wrong echoes: {stdout}{stderr}");
+    let text = std::fs::read_to_string(dir.join("history.jsonl")).expect("history.jsonl");
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut tabs = 0;
+    for line in text.lines() {
+        let op: serde_json::Value = serde_json::from_str(line).expect("a strict JSON line");
+        tabs += usize::from(op["value"].as_str().is_some_and(|v| v.contains('\t')));
+    }
+    assert!(tabs > 0, "the echoes with their TAB are kept: {text}");
+}
