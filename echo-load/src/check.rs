@@ -409,7 +409,7 @@ fn decode(token: &[u8]) -> Result<Cow<'_, str>, Fault> {
 /// `json` with every control character inside a string escaped (`\u0009`), for a parser
 /// that wants them escaped: Maelstrom's reader takes them as they are. Borrowed when
 /// there are none.
-fn escape_controls(json: &[u8]) -> Cow<'_, [u8]> {
+pub fn escape_controls(json: &[u8]) -> Cow<'_, [u8]> {
     if !json.iter().any(|&b| b < 0x20) {
         return Cow::Borrowed(json);
     }

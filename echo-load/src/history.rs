@@ -329,30 +329,9 @@ fn jepsen_lines(
 
 /// Writes `value`, JSON as Maelstrom reads it, as JSON every reader takes: a control
 /// character written raw inside a string (which Maelstrom's reader accepts, and strict
-/// readers such as Python's and jq refuse) is written escaped, `\u00XX`; all else is
-/// copied as it is.
+/// readers such as Python's and jq refuse) is written escaped, `\u00XX`.
 fn write_strict(out: &mut impl Write, value: &[u8]) -> io::Result<()> {
-    if !value.iter().any(|&b| b < 0x20) {
-        return out.write_all(value);
-    }
-    let (mut in_string, mut escaped, mut from) = (false, false, 0);
-    for (i, &b) in value.iter().enumerate() {
-        if in_string && !escaped && b < 0x20 {
-            out.write_all(&value[from..i])?;
-            write!(out, "\\u{b:04x}")?;
-            from = i + 1;
-        }
-        match b {
-            b'"' if !escaped => in_string = !in_string,
-            b'\\' if in_string && !escaped => {
-                escaped = true;
-                continue;
-            }
-            _ => {}
-        }
-        escaped = false;
-    }
-    out.write_all(&value[from..])
+    out.write_all(&crate::check::escape_controls(value))
 }
 
 /// Writes `op`'s line (its bytes in `held`), its time counted from `start`.
