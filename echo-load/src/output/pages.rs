@@ -6,8 +6,12 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// Text escaped for HTML and SVG: `&`, `<`, `>`, `"` and `'`.
+/// Text escaped for HTML and SVG: `&`, `<`, `>`, `"` and `'`; and a character no XML
+/// document may hold, even escaped (a control character but TAB, LF and CR; U+FFFE and
+/// U+FFFF), written as its code, `\u0001`, so that an SVG stays well-formed and what a
+/// node sent stays visible.
 pub(crate) fn escape(text: &str) -> String {
+    use std::fmt::Write as _;
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -16,6 +20,10 @@ pub(crate) fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            '\0'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
             c => out.push(c),
         }
     }

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::chart::{PLOT_SIZE, legend};
 use super::pages::escape;
+use crate::check;
 use crate::files::Plot;
 use crate::journal::{Entry, Journal};
 use crate::record::Recorder;
@@ -48,17 +49,27 @@ fn party_order(name: &str) -> (u8, u64, String) {
 /// A message's sender, receiver and type.
 type Parties = (String, String, String);
 
-/// A message's parties and type, read from its line.
+/// A message's parties and type, read from its line as Maelstrom reads it (text after
+/// the message, a raw control character in a string and an escaped lone surrogate
+/// included: every message the journal holds was read so).
 fn parties(line: &[u8]) -> Option<Parties> {
-    let v: Value = serde_json::from_slice(line).ok()?;
-    let src = v.get("src")?.as_str()?.to_owned();
-    let dest = v.get("dest")?.as_str()?.to_owned();
-    let kind = v
-        .get("body")
-        .and_then(|b| b.get("type"))
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned();
+    let message = check::read_message(line).ok()?;
+    // A string's text; one that does not decode (an escaped lone surrogate) as written.
+    let text = |token: &[u8]| {
+        (token.len() >= 2 && token.starts_with(b"\"")).then(|| {
+            check::decode_string(token).map_or_else(
+                |_| String::from_utf8_lossy(&token[1..token.len() - 1]).into_owned(),
+                std::borrow::Cow::into_owned,
+            )
+        })
+    };
+    let src = text(message.src.of(line))?;
+    let dest = text(message.dest.of(line))?;
+    let kind = message
+        .body
+        .type_
+        .and_then(|t| text(t.of(line)))
+        .unwrap_or_default();
     Some((src, dest, kind))
 }
 
@@ -371,4 +382,37 @@ fn operations(dir: &Path) -> io::Result<(Vec<Span>, usize, u64)> {
         event += 1;
     }
     Ok((spans, event, more))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lines Maelstrom reads, which strict JSON readers refuse or that carry what XML
+    /// cannot hold.
+    const LINES: [&str; 5] = [
+        "{\"src\":\"n0\",\"dest\":\"c1\",\"body\":{\"type\":\"echo_ok\"}} and some text",
+        "{\"src\":\"n0\",\"dest\":\"c1\",\"body\":{\"type\":\"echo_ok\",\"echo\":\"\\ud800\"}}",
+        "{\"src\":\"n0\",\"dest\":\"c1\",\"body\":{\"type\":\"echo_ok\",\"echo\":\"a\tb\u{1}\"}}",
+        "{\"src\":\"n0\",\"dest\":\"n1\",\"body\":{\"type\":\"gossip\\u0001\"}}",
+        "{\"src\":\"n0\",\"dest\":\"n1\",\"body\":{\"type\":\"x\u{ffff}\"}}",
+    ];
+
+    #[test]
+    fn every_message_maelstrom_reads_is_drawn_in_a_well_formed_picture() {
+        let start = Instant::now();
+        let mut journal = Journal::default();
+        for line in LINES {
+            assert!(parties(line.as_bytes()).is_some(), "drawn: {line}");
+            journal.message(start, line.as_bytes(), true, true);
+        }
+        let svg = messages(&journal, start).expect("drawn");
+        assert_eq!(svg.matches("<g class=\"message\">").count(), LINES.len());
+        // Only characters an XML document may hold.
+        let bad = svg.chars().find(|&c| {
+            (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{fffe}' | '\u{ffff}')
+        });
+        assert_eq!(bad, None, "{svg}");
+        assert!(svg.contains("gossip\\u0001"), "shown as its code: {svg}");
+    }
 }
