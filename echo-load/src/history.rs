@@ -53,6 +53,9 @@ pub enum Completion<'a> {
     Ok {
         /// The echo, as the JSON text it was received as.
         value: &'a [u8],
+        /// The reply's body, as the JSON text it was received as: what Maelstrom's
+        /// client returns, and its history records as the operation's value.
+        body: &'a [u8],
         /// Whether it equals what was sent.
         valid: bool,
     },
@@ -83,7 +86,8 @@ enum Kind {
 
 /// One operation, held until it is written: its client (`c` and this number), its node
 /// (an index into [`History::nodes`]), and its value, code or error, `bytes` long from
-/// `from` in [`History::held`].
+/// `from` in [`History::held`], followed there (an `ok`) by the reply's body, `body`
+/// long.
 #[derive(Debug, Clone, Copy)]
 struct Op {
     at: Instant,
@@ -93,6 +97,7 @@ struct Op {
     from: usize,
     node: u32,
     bytes: u32,
+    body: u32,
 }
 
 /// The history: each operation held in memory as it happens (a copy of its few bytes),
@@ -160,7 +165,7 @@ impl History {
     /// Client `c{client}` invoked request `msg_id` to node `node` (its index), carrying
     /// `value` (JSON text).
     pub fn invoke(&mut self, at: Instant, client: u64, node: usize, msg_id: u64, value: &[u8]) {
-        self.hold(at, Kind::Invoke, client, node, msg_id, value);
+        self.hold(at, Kind::Invoke, client, node, msg_id, (value, &[]));
     }
 
     /// Request `msg_id` of client `c{client}` to node `node` completed, as `how`.
@@ -172,15 +177,16 @@ impl History {
         msg_id: u64,
         how: Completion<'_>,
     ) {
-        let (kind, bytes) = match how {
-            Completion::Ok { value, valid } => (Kind::Ok { valid }, value),
-            Completion::Fail { code } => (Kind::Fail, code),
-            Completion::Info { error } => (Kind::Info, error.as_bytes()),
+        let (kind, bytes, body) = match how {
+            Completion::Ok { value, body, valid } => (Kind::Ok { valid }, value, body),
+            Completion::Fail { code } => (Kind::Fail, code, &[][..]),
+            Completion::Info { error } => (Kind::Info, error.as_bytes(), &[][..]),
         };
-        self.hold(at, kind, client, node, msg_id, bytes);
+        self.hold(at, kind, client, node, msg_id, (bytes, body));
     }
 
-    /// Holds one operation; writes what is held once it passes [`HELD`].
+    /// Holds one operation, its value, code or error and (an ok's) the reply's body;
+    /// writes what is held once it passes [`HELD`].
     fn hold(
         &mut self,
         at: Instant,
@@ -188,10 +194,11 @@ impl History {
         client: u64,
         node: usize,
         msg_id: u64,
-        rest: &[u8],
+        (rest, body): (&[u8], &[u8]),
     ) {
         let from = self.held.len();
         self.held.extend_from_slice(rest);
+        self.held.extend_from_slice(body);
         self.ops.push(Op {
             at,
             kind,
@@ -200,6 +207,7 @@ impl History {
             client,
             node: node as u32,
             bytes: rest.len() as u32,
+            body: body.len() as u32,
         });
         if self.held.len() + self.ops.len() * std::mem::size_of::<Op>() > HELD {
             self.write_held();
@@ -281,6 +289,14 @@ fn jepsen_lines(
     use crate::edn::{error_word, json_text};
     use std::fmt::Write as _;
     let rest = &held[op.from..op.from + op.bytes as usize];
+    let end = op.from + op.bytes as usize;
+    // An ok's value is the reply's body, as Maelstrom's history records it (workload/
+    // echo.clj's `invoke!` keeps what client.clj's `rpc!` returns); an invoke's the value
+    // sent.
+    let value_text = match op.kind {
+        Kind::Ok { .. } if op.body > 0 => &held[end..end + op.body as usize],
+        _ => rest,
+    };
     let kind = match op.kind {
         Kind::Invoke => ":invoke",
         Kind::Ok { .. } => ":ok",
@@ -297,7 +313,7 @@ fn jepsen_lines(
     let value = matches!(op.kind, Kind::Invoke | Kind::Ok { .. }).then(|| {
         edn.push_str(", :value ");
         let from = edn.len();
-        json_text(edn, rest);
+        json_text(edn, value_text);
         from..edn.len()
     });
     // Jepsen's processes are numbers: a client's is the number in its id (c5: 5).

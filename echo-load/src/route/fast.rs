@@ -72,6 +72,6 @@ impl Router {
         }
         let waiting = self.take_waiting(n, number, slot)?;
         self.tally.message(now, line, true, true);
-        Some(self.answered(n, slot, &waiting, echo, now))
+        Some(self.answered(n, slot, &waiting, line, echo, now))
     }
 }

@@ -183,6 +183,7 @@ impl Router {
             let sent = Excerpt::of(sent, 80);
             let how = Completion::Ok {
                 value: echo,
+                body: body_of(line),
                 valid: false,
             };
             self.completed(now, c, n, msg_id, how);
@@ -205,7 +206,7 @@ impl Router {
             });
             return Outcome::Done;
         }
-        self.answered(n, c, &waiting, echo, now)
+        self.answered(n, c, &waiting, line, echo, now)
     }
 
     /// Client `c`'s request is answered by a reply from node `n` (line `number`): it is
@@ -233,6 +234,7 @@ impl Router {
         n: usize,
         c: usize,
         waiting: &Waiting,
+        line: &[u8],
         echo: &[u8],
         now: Instant,
     ) -> Outcome {
@@ -240,6 +242,7 @@ impl Router {
         if self.tally.keeps_history() {
             let how = Completion::Ok {
                 value: echo,
+                body: body_of(line),
                 valid: true,
             };
             self.completed(now, c, n, waiting.msg_id, how);
@@ -303,4 +306,13 @@ impl Router {
             });
         }
     }
+}
+
+/// The body of the reply `line` (its JSON text), for the history: read again, as only a
+/// run that keeps its history needs it.
+fn body_of(line: &[u8]) -> &[u8] {
+    check::read_message(line)
+        .ok()
+        .and_then(|m| m.body_span)
+        .map_or(&b"{}"[..], |b| b.of(line))
 }
