@@ -68,6 +68,39 @@ pub struct Config {
     /// Maelstrom's `--log-stderr`: show each node's stderr as it comes, each line after
     /// the node's id.
     pub log_stderr: bool,
+    /// Maelstrom's `--availability`: the least fraction of requests that must succeed
+    /// for the run to be valid (maelstrom/checker.clj, `availability-checker`); `None`,
+    /// no bound.
+    pub availability: Option<Availability>,
+}
+
+/// Maelstrom's `--availability`: how many of the requests invoked must succeed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Availability {
+    /// Every one (`total`).
+    Total,
+    /// At least this fraction, 0 to 1.
+    AtLeast(f64),
+}
+
+impl Availability {
+    /// Whether `ok_fraction`, the fraction of the requests invoked that succeeded, meets
+    /// it.
+    pub fn met(self, ok_fraction: f64) -> bool {
+        match self {
+            Availability::Total => ok_fraction == 1.0,
+            Availability::AtLeast(a) => a <= ok_fraction,
+        }
+    }
+}
+
+impl std::fmt::Display for Availability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Availability::Total => f.write_str("total"),
+            Availability::AtLeast(a) => write!(f, "{a}"),
+        }
+    }
 }
 
 /// Maelstrom's run of the echo workload, as `maelstrom test -w echo --bin BIN` makes it:
@@ -97,6 +130,7 @@ impl Default for Config {
             latency_ms: 0,
             latency_dist: network::LatencyDist::Constant,
             log_stderr: false,
+            availability: None,
         }
     }
 }

@@ -77,7 +77,7 @@ mod words;
 pub use capacity::{Capacity, capacity};
 pub use compare::{Comparison, compare};
 pub use config::{
-    CONCURRENCY, Config, INIT_TIMEOUT, LATENCY_MS_MAX, NODE_COUNT, RATE, TIME_LIMIT,
+    Availability, CONCURRENCY, Config, INIT_TIMEOUT, LATENCY_MS_MAX, NODE_COUNT, RATE, TIME_LIMIT,
     TIME_LIMIT_TEXT, TIMEOUT,
 };
 pub use counts::Counts;

@@ -1332,6 +1332,8 @@ fn results_json_records_every_option_that_changes_a_run() {
         "--log-stderr",
         "--seed",
         "9",
+        "--availability",
+        "1/2",
         "--quiet",
         "--out",
         &out,
@@ -1367,6 +1369,7 @@ fn results_json_records_every_option_that_changes_a_run() {
         ("latency_dist", serde_json::json!("uniform")),
         ("log_stderr", serde_json::json!(true)),
         ("seed", serde_json::json!(9)),
+        ("availability", serde_json::json!("0.5")),
         ("node_args", serde_json::json!(["x"])),
         ("workload", serde_json::json!("echo")),
     ] {

@@ -90,6 +90,10 @@ fn a_run_with_no_out_is_kept_in_the_store_with_maelstroms_files() {
     };
     assert!((per_op.into_inner() - messages as f64 / sent as f64).abs() < 1e-9);
     assert_eq!(get(get(&edn, "workload"), "valid?"), &Value::Boolean(true));
+    assert_eq!(
+        get(get(&edn, "availability"), "valid?"),
+        &Value::Boolean(true)
+    );
     assert_eq!(int(get(get(&edn, "echo-load"), "ok")), sent);
     // The history: an invocation and a completion a request, each a map of Jepsen's keys.
     let history = std::fs::read_to_string(run.join("history.edn")).unwrap();
@@ -156,12 +160,18 @@ fn an_invalid_run_says_false_and_why_in_results_edn() {
             out.to_str().unwrap(),
             "--timeout",
             "100",
+            "--availability",
+            "total",
             "--",
             "--silent-after",
             "2",
         ],
     );
     assert_eq!(status, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("requests succeeded (") && stdout.contains("under --availability total"),
+        "{stdout}"
+    );
     let edn = edn_format::parse_str(&std::fs::read_to_string(out.join("results.edn")).unwrap())
         .expect("EDN");
     assert_eq!(get(&edn, "valid?"), &Value::Boolean(false));
@@ -171,6 +181,14 @@ fn an_invalid_run_says_false_and_why_in_results_edn() {
         panic!("errors is a list");
     };
     assert!(!errors.is_empty());
+    // Maelstrom's availability checker: the fraction of invoked requests that were ok,
+    // below `total`.
+    let availability = get(&edn, "availability");
+    assert_eq!(get(availability, "valid?"), &Value::Boolean(false));
+    assert!(
+        matches!(get(availability, "ok-fraction"), Value::Float(f) if f.into_inner() < 1.0),
+        "{availability}"
+    );
     assert!(
         !cwd.join("store").exists(),
         "--out keeps the run out of the store"

@@ -244,6 +244,19 @@ pub(super) const FLAGS: &[Flag] = &[
         does: Does::Switch(|g| g.config.strict = true),
     },
     Flag {
+        long: "availability",
+        short: None,
+        value: Some("A"),
+        help: "Maelstrom's: the least fraction of requests that must\n\
+               succeed, total or 0 to 1, in results.edn's :availability and\n\
+               the verdict (echo's checker already fails a run for any\n\
+               request that did not succeed) [default: none]",
+        does: Does::Set(|g, name, text| {
+            g.config.availability = Some(maelstrom::availability(name, text)?);
+            Ok(())
+        }),
+    },
+    Flag {
         long: "out",
         short: None,
         value: Some("DIR"),
@@ -367,16 +380,6 @@ pub(super) const FLAGS: &[Flag] = &[
                  node, give --rounds {count}"
             ))
         }),
-    },
-    Flag {
-        long: "availability",
-        short: None,
-        value: Some("VALUE"),
-        help: "",
-        does: Does::NoEffect(
-            "the echo checker already fails a run for any request that did not succeed",
-            Some(maelstrom::availability),
-        ),
     },
     Flag {
         long: "consistency-models",

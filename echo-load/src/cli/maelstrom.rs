@@ -1,12 +1,17 @@
-//! The values of Maelstrom's options that have no effect here, checked as Maelstrom's
-//! command line checks them (core.clj, `opt-spec`): a value Maelstrom refuses is a usage
-//! error here too, never a run.
+//! The values of Maelstrom's options, checked as Maelstrom's command line checks them
+//! (core.clj, `opt-spec`): a value Maelstrom refuses is a usage error here too, never a
+//! run.
+
+use echo_load::Availability;
 
 /// `--availability`: `total`, or a number from 0 to 1 (an EDN number: an integer, a
 /// decimal or a ratio such as `1/2`).
-pub(super) fn availability(name: &str, text: &str) -> Result<(), String> {
-    if text == "total" || number(text).is_some_and(|a| (0.0..=1.0).contains(&a)) {
-        return Ok(());
+pub(super) fn availability(name: &str, text: &str) -> Result<Availability, String> {
+    if text == "total" {
+        return Ok(Availability::Total);
+    }
+    if let Some(a) = number(text).filter(|a| (0.0..=1.0).contains(a)) {
+        return Ok(Availability::AtLeast(a));
     }
     Err(format!(
         "{name}: '{text}': must be either 'total' or a number between 0 and 1, as Maelstrom \

@@ -71,7 +71,31 @@ impl Report {
     /// is valid, as Maelstrom's checkers pass an empty history), and under `--strict` the
     /// stricter checks too.
     pub fn valid(&self) -> bool {
-        !self.faults.fail(self.config.strict)
+        !self.faults.fail(self.config.strict) && self.availability_met()
+    }
+
+    /// Operations that completed `:ok`, as Maelstrom's history has them: every reply that
+    /// is not an error, right or wrong (the workload's checker judges its value), but a
+    /// malformed one.
+    pub fn ok_ops(&self) -> u64 {
+        let c = &self.counts;
+        c.ok + c.wrong - c.malformed
+    }
+
+    /// The fraction of the requests invoked (sent) that completed `:ok`; 1 with none
+    /// (maelstrom/checker.clj, `availability-checker`).
+    pub fn ok_fraction(&self) -> f64 {
+        match self.counts.sent {
+            0 => 1.0,
+            invoked => self.ok_ops() as f64 / invoked as f64,
+        }
+    }
+
+    /// `--availability`, if given, is met.
+    pub fn availability_met(&self) -> bool {
+        self.config
+            .availability
+            .is_none_or(|a| a.met(self.ok_fraction()))
     }
 
     /// Requests that fell due and were never sent: the clients could not carry the rate.

@@ -60,6 +60,7 @@ impl Report {
                 "latency_ms": self.config.latency_ms,
                 "latency_dist": self.config.latency_dist.to_string(),
                 "log_stderr": self.config.log_stderr,
+                "availability": self.config.availability.map(|a| a.to_string()),
                 "history": self.config.history,
                 "no_history": self.config.no_history,
                 "workload": "echo",
@@ -130,19 +131,25 @@ impl Report {
         // right or wrong: the workload's checker judges its value), `:fail` (an error
         // reply), or `:info` (no definite outcome: a timeout, a malformed reply, a run
         // interrupted).
-        let ok = c.ok + c.wrong - c.malformed;
+        let ok = report.ok_ops();
         let fail = c.failed;
         let info = c.malformed + c.timeouts + c.abandoned;
         let count = ok + fail + info;
         // Jepsen's stats checker: each f is valid when some of its operations were ok.
         let stats_valid = count == 0 || ok > 0;
-        let valid = if report.faults.aborted().is_some() {
-            ":unknown"
-        } else if report.valid() {
-            "true"
-        } else {
-            "false"
+        let judged = |valid: bool| {
+            if report.faults.aborted().is_some() {
+                ":unknown"
+            } else if valid {
+                "true"
+            } else {
+                "false"
+            }
         };
+        // The workload's checker judges the faults; the composed verdict adds
+        // `--availability`'s.
+        let workload_valid = judged(!report.faults.fail(report.config.strict));
+        let valid = judged(report.valid());
         let op_stats = |out: &mut String| {
             let _ = write!(
                 out,
@@ -192,13 +199,22 @@ impl Report {
         s.push_str(",\n               :servers ");
         traffic(&mut s, servers.sends, servers.recvs, true);
         s.push_str("},\n       :valid? true},\n");
+        let ok_fraction = match c.sent {
+            0 => "1".to_owned(),
+            _ => edn::float(report.ok_fraction()),
+        };
+        let _ = writeln!(
+            s,
+            " :availability {{:valid? {}, :ok-fraction {ok_fraction}}},",
+            report.availability_met()
+        );
         let errors: Vec<String> = crate::fault::Kind::ALL
             .into_iter()
             .filter(|k| !k.strict_only() || report.config.strict)
             .flat_map(|k| report.faults.shown(k))
             .map(|f| f.to_string())
             .collect();
-        let _ = write!(s, " :workload {{:valid? {valid}, :errors (");
+        let _ = write!(s, " :workload {{:valid? {workload_valid}, :errors (");
         for (i, e) in errors.iter().enumerate() {
             if i > 0 {
                 s.push(' ');

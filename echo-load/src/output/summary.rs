@@ -217,6 +217,17 @@ impl Report {
         ] {
             self.list_faults(s, section);
         }
+        if let Some(a) = self.config.availability
+            && !self.availability_met()
+        {
+            let _ = writeln!(
+                s,
+                "availability: {} of {} requests succeeded ({:.4}), under --availability {a}",
+                self.ok_ops(),
+                self.counts.sent,
+                self.ok_fraction()
+            );
+        }
         if !self.stderr.is_empty() {
             let _ = writeln!(s, "what the nodes at fault last wrote on stderr:");
             for (node, lines) in &self.stderr {
