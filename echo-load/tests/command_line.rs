@@ -15,8 +15,10 @@
 
 #![forbid(unsafe_code)]
 
+mod support;
+
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_echo-load");
@@ -301,25 +303,7 @@ fn every_command_line_prints_and_exits_as_pinned() {
         let _ = write!(all, "{}", case(&dir, name, words));
     }
     let _ = std::fs::remove_dir_all(&dir);
-    let expected_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/command_line.txt");
-    if std::env::var("ECHO_LOAD_PIN").as_deref() == Ok("write") {
-        std::fs::write(&expected_path, &all).expect("write the pinned command lines");
-        return;
-    }
-    let expected = std::fs::read_to_string(&expected_path).expect("the pinned command lines");
-    if all != expected {
-        let first = all
-            .lines()
-            .zip(expected.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(all.lines().count().min(expected.lines().count()));
-        panic!(
-            "what a command line printed changed, first at line {}:\n  now:      {:?}\n  expected: {:?}\n\nnow, whole:\n{all}",
-            first + 1,
-            all.lines().nth(first),
-            expected.lines().nth(first),
-        );
-    }
+    support::pinned("command_line.txt", &all, "what a command line printed");
 }
 
 /// Writes `body` as a shell script at `path`, with permissions `mode`.

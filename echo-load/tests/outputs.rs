@@ -17,7 +17,7 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 use support::{QUICK_CAPACITY, demo_node, run_in};
@@ -81,27 +81,11 @@ fn pinned(name: &str, whole: Whole, args: &[&str]) {
     let (status, stdout) = run_in(&cwd, &all);
     let shape = shape(status, &stdout, &cwd.join("out"), whole);
     let _ = std::fs::remove_dir_all(&cwd);
-    let expected_path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/outputs")
-        .join(format!("{name}.txt"));
-    if std::env::var("ECHO_LOAD_PIN").as_deref() == Ok("write") {
-        std::fs::write(&expected_path, &shape).expect("write the pinned shape");
-        return;
-    }
-    let expected = std::fs::read_to_string(&expected_path).expect("the pinned shape");
-    if shape != expected {
-        let first = shape
-            .lines()
-            .zip(expected.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(shape.lines().count().min(expected.lines().count()));
-        panic!(
-            "{name}: what it printed or wrote changed, first at line {}:\n  now:      {:?}\n  expected: {:?}\n\nnow, whole:\n{shape}",
-            first + 1,
-            shape.lines().nth(first),
-            expected.lines().nth(first),
-        );
-    }
+    support::pinned(
+        &format!("outputs/{name}.txt"),
+        &shape,
+        &format!("{name}: what it printed or wrote"),
+    );
 }
 
 /// The shape of a session: its status, its summary, its files and what they hold.

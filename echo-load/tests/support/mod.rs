@@ -80,3 +80,30 @@ pub const QUICK_CAPACITY: &[&str] = &[
     "--p99-max",
     "1000",
 ];
+
+/// Holds `now` to the pinned text in `tests/FILE` (`what` names it in a failure): equal,
+/// or the test fails at the first line that differs. With `ECHO_LOAD_PIN=write` in the
+/// environment, `now` is written there instead, and the diff is then the change.
+pub fn pinned(file: &str, now: &str, what: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(file);
+    if std::env::var("ECHO_LOAD_PIN").as_deref() == Ok("write") {
+        std::fs::write(&path, now).expect("write the pinned text");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).expect("the pinned text");
+    if now != expected {
+        let first = now
+            .lines()
+            .zip(expected.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(now.lines().count().min(expected.lines().count()));
+        panic!(
+            "{what} changed, first at line {}:\n  now:      {:?}\n  expected: {:?}\n\nnow, whole:\n{now}",
+            first + 1,
+            now.lines().nth(first),
+            expected.lines().nth(first),
+        );
+    }
+}
