@@ -110,6 +110,7 @@ impl Clients {
 
     /// Client `c`'s request, which it waits for no more: it is idle again. `None` if it
     /// waited for nothing.
+    #[inline]
     pub(super) fn take_waiting(&mut self, c: usize) -> Option<Waiting> {
         let waiting = self.all[c].waiting.take()?;
         self.idle.push_back(c);
@@ -117,6 +118,7 @@ impl Clients {
     }
 
     /// Payload `k`'s JSON text.
+    #[inline]
     pub(super) fn payload(&self, k: usize) -> &[u8] {
         self.payloads.get(k)
     }
@@ -169,12 +171,14 @@ impl Clients {
 impl Index<usize> for Clients {
     type Output = Client;
 
+    #[inline]
     fn index(&self, c: usize) -> &Client {
         &self.all[c]
     }
 }
 
 impl IndexMut<usize> for Clients {
+    #[inline]
     fn index_mut(&mut self, c: usize) -> &mut Client {
         &mut self.all[c]
     }

@@ -76,12 +76,14 @@ impl Links {
 impl Index<usize> for Links {
     type Output = Link;
 
+    #[inline]
     fn index(&self, n: usize) -> &Link {
         &self.all[n]
     }
 }
 
 impl IndexMut<usize> for Links {
+    #[inline]
     fn index_mut(&mut self, n: usize) -> &mut Link {
         &mut self.all[n]
     }

@@ -212,6 +212,7 @@ impl Router {
     /// Client `c`'s request is answered by a reply from node `n` (line `number`): it is
     /// idle again, and under `--strict` a reply from another node than the one asked is
     /// a fault. `None` if it waited for nothing.
+    #[inline]
     pub(super) fn take_waiting(&mut self, n: usize, number: u64, c: usize) -> Option<Waiting> {
         let waiting = self.clients.take_waiting(c)?;
         let asked = self.clients[c].node;
@@ -229,6 +230,7 @@ impl Router {
     }
 
     /// Client `c`'s request, `waiting`, got its echo back, right, from node `n`.
+    #[inline]
     pub(super) fn answered(
         &mut self,
         n: usize,
@@ -310,6 +312,7 @@ impl Router {
 
 /// The body of the reply `line` (its JSON text), for the history: read again, as only a
 /// run that keeps its history needs it.
+#[cold]
 fn body_of(line: &[u8]) -> &[u8] {
     check::read_message(line)
         .ok()
