@@ -43,28 +43,7 @@ impl Report {
             "interrupted": self.interrupted.map(crate::interrupt::name),
             "stderr": self.stderr.iter().map(|(n, l)| (n.clone(), json!(l))).collect::<serde_json::Map<_, _>>(),
             "abandoned": c.abandoned,
-            "settings": {
-                "bin": self.config.bin.display().to_string(),
-                "node_args": self.config.node_args,
-                "nodes": self.config.node_count,
-                "first_node": format!("n{}", self.config.first_node),
-                "concurrency": self.config.concurrency,
-                "rate": self.config.rate,
-                "closed_loop": self.config.rate.is_none(),
-                "payload": self.config.payload.to_string(),
-                "time_limit_s": self.config.time_limit.as_secs_f64(),
-                "timeout_ms": self.config.timeout.as_millis() as u64,
-                "requests": self.config.requests,
-                "seed": self.config.seed,
-                "strict": self.config.strict,
-                "latency_ms": self.config.latency_ms,
-                "latency_dist": self.config.latency_dist.to_string(),
-                "log_stderr": self.config.log_stderr,
-                "availability": self.config.availability.map(|a| a.to_string()),
-                "history": self.config.history,
-                "no_history": self.config.no_history,
-                "workload": "echo",
-            },
+            "settings": self.settings_json(),
             "initialised": self.initialised,
             "requests": { "due": self.due, "sent": c.sent, "never_sent": self.never_sent() },
             "ok": c.ok,
@@ -118,6 +97,32 @@ impl Report {
             "faults": faults,
             "failures": shown,
             "run": self.config.describe(),
+        })
+    }
+
+    /// `results.json`'s `settings`: every option that changes a run, as given.
+    fn settings_json(&self) -> serde_json::Value {
+        json!({
+            "bin": self.config.bin.display().to_string(),
+            "node_args": self.config.node_args,
+            "nodes": self.config.node_count,
+            "first_node": format!("n{}", self.config.first_node),
+            "concurrency": self.config.concurrency,
+            "rate": self.config.rate,
+            "closed_loop": self.config.rate.is_none(),
+            "payload": self.config.payload.to_string(),
+            "time_limit_s": self.config.time_limit.as_secs_f64(),
+            "timeout_ms": self.config.timeout.as_millis() as u64,
+            "requests": self.config.requests,
+            "seed": self.config.seed,
+            "strict": self.config.strict,
+            "latency_ms": self.config.latency_ms,
+            "latency_dist": self.config.latency_dist.to_string(),
+            "log_stderr": self.config.log_stderr,
+            "availability": self.config.availability.map(|a| a.to_string()),
+            "history": self.config.history,
+            "no_history": self.config.no_history,
+            "workload": "echo",
         })
     }
 
