@@ -119,7 +119,7 @@ pub(super) fn parse(args: Vec<OsString>) -> Result<(Command, Vec<String>), Strin
                 ));
             }
             Does::Refused(why) => return Err(format!("{name}: {why}")),
-            Does::Node => {}
+            Does::Node => {} // refused above, before its value
         }
     }
     let command = given.command(maelstrom, extra_args, node_args)?;

@@ -123,15 +123,8 @@ impl Clients {
         self.payloads.get(k)
     }
 
-    /// The open client named `name`, if it is one (an init client is not).
-    pub(super) fn named(&self, name: &str) -> Option<usize> {
-        let k: usize = name.strip_prefix('c')?.parse().ok()?;
-        let slot = *self.slots.get(k.checked_sub(self.first as usize)?)?;
-        (slot != CLOSED && self.all[slot].name == name).then_some(slot)
-    }
-
-    /// The open client named `name` (as its bytes, `c12`), if it is one. A client's
-    /// name is `c` and its number, and [`Clients::slots`] maps each open number to its
+    /// The open client named `name` (as its bytes, `c12`), if it is one (an init client
+    /// is not). A client's name is `c` and its number, and [`Clients::slots`] maps each open number to its
     /// client: so digits with no leading zero that find an open slot are its name.
     #[inline]
     pub(super) fn waiting_client(&self, name: &[u8]) -> Option<usize> {

@@ -486,7 +486,7 @@ impl Router {
 
     /// The index of client `name`, if it is one (`c0`, which sends init, is not).
     fn client(&self, name: &str) -> Option<usize> {
-        self.clients.named(name)
+        self.clients.waiting_client(name.as_bytes())
     }
 
     /// The node whose init client `name` is, while that client is open (until the node

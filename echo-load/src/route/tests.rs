@@ -372,3 +372,14 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn a_client_is_known_by_its_name_as_maelstrom_writes_it_and_no_other() {
+    // One node: its init client is c0, the workload's are c1 and c2.
+    let (r, _) = router(2, 1, false);
+    assert_eq!(r.client("c1"), Some(0));
+    assert_eq!(r.client("c2"), Some(1));
+    for other in ["c01", "c+1", "c", "c0", "c3", "n1", "c99999999999999999999"] {
+        assert_eq!(r.client(other), None, "{other}");
+    }
+}
