@@ -1,12 +1,11 @@
 //! The store and what each run keeps in it, read as its users read it: results.edn and
 //! history.edn with an EDN reader (edn-format, from crates.io), the folders of a
-//! comparison and a capacity search, and the web view served over HTTP.
+//! comparison and a capacity search.
 
 mod support;
 
-use support::{named_folder, run_in, serve};
+use support::{named_folder, run_in};
 
-use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use edn_format::{Keyword, Value};
@@ -259,90 +258,6 @@ fn a_comparison_and_a_capacity_search_keep_each_run_in_a_folder_of_its_own() {
     let search = named_folder(&cwd, &stdout);
     assert!(search.join("capacity.svg").is_file());
     assert!(search.join("step-1-run-1").join("results.edn").is_file());
-    let _ = std::fs::remove_dir_all(&cwd);
-}
-
-/// A raw HTTP exchange with `url`'s server: what it answered.
-fn raw(url: &str, request: &[u8]) -> String {
-    let addr = url.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-    stream.write_all(request).expect("send");
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .expect("timeout");
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer);
-    String::from_utf8_lossy(&answer).into_owned()
-}
-
-#[test]
-fn serve_shows_the_store_and_nothing_outside_it() {
-    let cwd = folder("serve");
-    let (status, stdout) = run_in(&cwd, &["--time-limit", "0.3", "--rate", "20"]);
-    assert_eq!(status, Some(0), "{stdout}");
-    let run = named_folder(&cwd, &stdout);
-    let name = run.file_name().unwrap().to_str().unwrap().to_owned();
-    std::fs::write(cwd.join("secret.txt"), "secret").unwrap();
-    let (server, url) = serve(&cwd.join("store"));
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-    let host = url.trim_start_matches("http://").to_owned();
-    let get_from = |host: &str, path: &str| {
-        raw(
-            &url,
-            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
-        )
-    };
-    let get = |path: &str| get_from(&host, path);
-    let front = get("/");
-    assert!(front.starts_with("HTTP/1.1 200"), "{front}");
-    assert!(
-        front.contains(&format!("/echo/{name}/index.html")),
-        "{front}"
-    );
-    assert!(front.contains("data-verdict=\"valid\""), "{front}");
-    let page = get(&format!("/echo/{name}/index.html"));
-    assert!(
-        page.starts_with("HTTP/1.1 200") && page.contains("results.edn"),
-        "{page}"
-    );
-    let edn = get("/latest/results.edn");
-    assert!(
-        edn.starts_with("HTTP/1.1 200") && edn.contains(":valid? true"),
-        "{edn}"
-    );
-    for outside in [
-        "/../secret.txt",
-        "/%2e%2e/secret.txt",
-        "/echo/%2E%2E/%2E%2E/secret.txt",
-    ] {
-        let answer = get(outside);
-        assert!(answer.starts_with("HTTP/1.1 404"), "{outside}: {answer}");
-        assert!(
-            !answer.contains("secret\n") && !answer.ends_with("secret"),
-            "{answer}"
-        );
-    }
-    let post = raw(
-        &url,
-        format!(
-            "POST / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    assert!(post.starts_with("HTTP/1.1 405"), "{post}");
-    // A page elsewhere whose name was made to resolve here (DNS rebinding) is not
-    // served the store; localhost is.
-    let rebound = get_from("evil.example:8080", "/latest/results.edn");
-    assert!(rebound.starts_with("HTTP/1.1 421"), "{rebound}");
-    assert!(!rebound.contains(":valid?"), "{rebound}");
-    let port = host.rsplit_once(':').map_or("", |(_, p)| p);
-    let local = get_from(&format!("localhost:{port}"), "/latest/results.edn");
-    assert!(local.starts_with("HTTP/1.1 200"), "{local}");
-    let garbage = raw(&url, b"\x00\x01 not http at all\r\n\r\n");
-    assert!(garbage.starts_with("HTTP/1.1 400"), "{garbage}");
-    // And it still serves after all of that.
-    assert!(get("/").starts_with("HTTP/1.1 200"));
-    drop(server);
     let _ = std::fs::remove_dir_all(&cwd);
 }
 

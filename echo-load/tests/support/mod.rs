@@ -39,6 +39,13 @@ pub fn named_folder(cwd: &Path, stdout: &str) -> PathBuf {
 /// A child process, ended when dropped (a failed test leaves nothing running).
 pub struct Ended(std::process::Child);
 
+impl Ended {
+    /// The child's process id.
+    pub fn id(&self) -> u32 {
+        self.0.id()
+    }
+}
+
 impl Drop for Ended {
     fn drop(&mut self) {
         let _ = self.0.kill();

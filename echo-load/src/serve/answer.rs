@@ -1,48 +1,13 @@
-//! `echo-load serve`: the store, read-only, over HTTP (as `maelstrom serve` shows its
-//! own): the front page lists every run kept, newest first, coloured by verdict; a
-//! folder shows its `index.html`; a file is sent as it is. Nothing outside the store is
-//! served: a path with a `.` or `..` segment (encoded or not) and one whose real place
-//! (symbolic links followed) is outside the store are answered 404, as is anything
-//! absent; a method other than GET or HEAD 405; a request that cannot be read as HTTP
-//! 400 (by the server). A request whose `Host` names another server than this one (a
-//! page elsewhere that had its name resolve here, to read the store) is answered 421:
-//! only `localhost` and this server's address are served (any address of the machine's
-//! when it listens on all of them).
+//! What a request for the store is answered with: the file or page a path names, if it
+//! lies inside the store, and whether a request's `Host` names this server. Nothing here
+//! speaks HTTP; the server (`mod.rs`) does.
 
-use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
-
-/// Serves `store` at `addr` until the process ends; `ready` is told the address it
-/// listens on first (the port, when `addr`'s is 0).
-pub fn serve(store: &Path, addr: SocketAddr, ready: impl FnOnce(SocketAddr)) -> io::Result<()> {
-    let root = std::fs::canonicalize(store)
-        .map_err(|e| io::Error::new(e.kind(), format!("--store {}: {e}", store.display())))?;
-    let server = Server::http(addr).map_err(|e| io::Error::other(format!("{addr}: {e}")))?;
-    let bound = server.server_addr().to_ip().unwrap_or(addr);
-    ready(bound);
-    for request in server.incoming_requests() {
-        let host = request
-            .headers()
-            .iter()
-            .find(|h| h.field.equiv("Host"))
-            .map(|h| h.value.as_str());
-        let answer = if host.is_none_or(|h| names_this_server(h, bound)) {
-            answer(&root, &request)
-        } else {
-            Answer::OtherHost
-        };
-        // A client gone before its answer is its own affair: the next one is served.
-        let _ = respond(request, answer);
-    }
-    Ok(())
-}
-
 /// What a request is answered with.
 #[derive(Debug, PartialEq, Eq)]
-enum Answer {
+pub(super) enum Answer {
     /// A page made here.
     Page(String),
     /// A file, and its content type.
@@ -60,7 +25,7 @@ enum Answer {
 /// Whether `host`, a request's `Host` (`name` or `name:port`), names the server bound to
 /// `bound`: `localhost`, or an address: this one, a loopback one, or, when it listens
 /// on every address, any. A name that merely resolves here (DNS rebinding) does not.
-fn names_this_server(host: &str, bound: SocketAddr) -> bool {
+pub(super) fn names_this_server(host: &str, bound: SocketAddr) -> bool {
     let name = match host.strip_prefix('[') {
         Some(v6) => v6.split_once(']').map_or(v6, |(address, _)| address),
         None => host.rsplit_once(':').map_or(host, |(name, _)| name),
@@ -74,57 +39,8 @@ fn names_this_server(host: &str, bound: SocketAddr) -> bool {
     }
 }
 
-fn respond(request: Request, answer: Answer) -> io::Result<()> {
-    let header = |k: &str, v: &str| Header::from_bytes(k.as_bytes(), v.as_bytes()).ok();
-    let html = "text/html; charset=utf-8";
-    match answer {
-        Answer::Page(page) => {
-            let mut response = Response::from_string(page);
-            if let Some(h) = header("Content-Type", html) {
-                response.add_header(h);
-            }
-            request.respond(response)
-        }
-        Answer::File(path, kind) => match std::fs::File::open(&path) {
-            Ok(file) => {
-                let mut response = Response::from_file(file);
-                if let Some(h) = header("Content-Type", kind) {
-                    response.add_header(h);
-                }
-                request.respond(response)
-            }
-            Err(_) => request.respond(status(404, "not found")),
-        },
-        Answer::Moved(to) => {
-            let mut response = status(301, "moved");
-            if let Some(h) = header("Location", &to) {
-                response.add_header(h);
-            }
-            request.respond(response)
-        }
-        Answer::NotFound => request.respond(status(404, "not found")),
-        Answer::NotAllowed => request.respond(status(405, "only GET and HEAD")),
-        Answer::OtherHost => request.respond(status(
-            421,
-            "this server serves the store at its own address and as localhost only",
-        )),
-    }
-}
-
-fn status(code: u16, text: &str) -> Response<io::Cursor<Vec<u8>>> {
-    Response::from_string(format!("{code} {text}\n")).with_status_code(StatusCode(code))
-}
-
-/// The answer to `request` from the store at `root` (its real path).
-fn answer(root: &Path, request: &Request) -> Answer {
-    if !matches!(request.method(), Method::Get | Method::Head) {
-        return Answer::NotAllowed;
-    }
-    resolve(root, request.url())
-}
-
 /// The answer to a GET of `url` from the store at `root`.
-fn resolve(root: &Path, url: &str) -> Answer {
+pub(super) fn resolve(root: &Path, url: &str) -> Answer {
     let path = url.split(['?', '#']).next().unwrap_or("");
     let Ok(decoded) = percent_encoding::percent_decode_str(path).decode_utf8() else {
         return Answer::NotFound;
