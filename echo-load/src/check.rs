@@ -406,29 +406,16 @@ fn decode(token: &[u8]) -> Result<Cow<'_, str>, Fault> {
         .map_err(|e| format!("invalid string: {e}"))
 }
 
-/// `json` with every control character inside a string escaped (`\u0009`), for a parser
-/// that wants them escaped: Maelstrom's reader takes them as they are. Borrowed when
-/// there are none.
+/// `json` with every control character inside a string escaped as Maelstrom's writer
+/// escapes it (`\t`, `\u0001`: [`echo_wire::frame::escape_controls`]), for a parser that
+/// wants them escaped: Maelstrom's reader takes them as they are. Borrowed when there are
+/// none.
 pub fn escape_controls(json: &[u8]) -> Cow<'_, [u8]> {
     if !json.iter().any(|&b| b < 0x20) {
         return Cow::Borrowed(json);
     }
     let mut out = Vec::with_capacity(json.len() + 16);
-    let (mut in_string, mut escaped) = (false, false);
-    for &b in json {
-        if in_string && b < 0x20 {
-            out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
-            continue;
-        }
-        out.push(b);
-        if escaped {
-            escaped = false;
-        } else if in_string && b == b'\\' {
-            escaped = true;
-        } else if b == b'"' {
-            in_string = !in_string;
-        }
-    }
+    echo_wire::frame::escape_controls(&mut out, json);
     Cow::Owned(out)
 }
 

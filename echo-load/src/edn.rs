@@ -99,8 +99,9 @@ pub fn float(x: f64) -> String {
 
 /// `json` (one JSON value's text, as a node or echo-load wrote it) as EDN onto `out`:
 /// a string with no escapes, a number, `true` and `false` are the same text in EDN;
-/// anything else is read and written as [`value`] writes it (text that is not JSON is
-/// kept as an EDN string of it).
+/// anything else is read and written as [`value`] writes it, a control character written
+/// raw inside a string (which Maelstrom's reader takes) read as if escaped (text that is
+/// not JSON is kept as an EDN string of it).
 pub fn json_text(out: &mut String, json: &[u8]) {
     let plain_string = json.len() >= 2
         && json[0] == b'"'
@@ -120,7 +121,14 @@ pub fn json_text(out: &mut String, json: &[u8]) {
         out.push_str(text);
         return;
     }
-    match serde_json::from_slice::<Value>(json) {
+    let mut escaped = Vec::new();
+    let read = if json.iter().any(|&b| b < 0x20) {
+        echo_wire::frame::escape_controls(&mut escaped, json);
+        &escaped[..]
+    } else {
+        json
+    };
+    match serde_json::from_slice::<Value>(read) {
         Ok(v) => value(out, &v),
         Err(_) => string(out, &String::from_utf8_lossy(json)),
     }
@@ -187,6 +195,8 @@ mod tests {
         assert_eq!(edn("null"), "nil");
         assert_eq!(edn(r#"{"k":[1,2]}"#), "{:k [1 2]}");
         assert_eq!(edn("not json"), r#""not json""#);
+        // A control character a node wrote raw inside a string, as Maelstrom reads it.
+        assert_eq!(edn("{\"echo\":\"a\tb\"}"), r#"{:echo "a\tb"}"#);
         let mut p = String::new();
         error_word(&mut p, "malformed reply");
         error_word(&mut p, "a:b");

@@ -1390,9 +1390,10 @@ fn results_json_records_every_option_that_changes_a_run() {
 }
 
 #[test]
-fn history_jsonl_is_json_whatever_control_characters_a_node_writes() {
+fn the_history_reads_whatever_control_characters_a_node_writes() {
     // The node answers with a raw TAB in its echo, which Maelstrom's reader takes (and
-    // finds wrong); every line of history.jsonl still parses as strict JSON.
+    // finds wrong); every line of history.jsonl still parses as strict JSON, and every
+    // line of history.edn as EDN.
     let tab = node(
         "tab-node",
         &format!(
@@ -1404,6 +1405,7 @@ fn history_jsonl_is_json_whatever_control_characters_a_node_writes() {
     let (code, stdout, stderr) = quick_run(&tab, &["--history", "--out", &out]);
     assert_eq!(code, Some(1), "wrong echoes: {stdout}{stderr}");
     let text = std::fs::read_to_string(dir.join("history.jsonl")).expect("history.jsonl");
+    let edn = std::fs::read_to_string(dir.join("history.edn")).expect("history.edn");
     let _ = std::fs::remove_dir_all(&dir);
     let mut tabs = 0;
     for line in text.lines() {
@@ -1411,4 +1413,20 @@ fn history_jsonl_is_json_whatever_control_characters_a_node_writes() {
         tabs += usize::from(op["value"].as_str().is_some_and(|v| v.contains('\t')));
     }
     assert!(tabs > 0, "the echoes with their TAB are kept: {text}");
+    // history.edn, read by an EDN reader: each of those :ok operations' :value is the
+    // reply's body, as Maelstrom records it, its echo holding the TAB.
+    use edn_format::{Keyword, Value};
+    let key = |name| Value::Keyword(Keyword::from_name(name));
+    let mut bodies = 0;
+    for line in edn.lines() {
+        let Value::Map(op) = edn_format::parse_str(line).expect("an EDN operation") else {
+            panic!("not a map: {line}");
+        };
+        if let Some(Value::Map(body)) = op.get(&key("value"))
+            && let Some(Value::String(echo)) = body.get(&key("echo"))
+        {
+            bodies += usize::from(echo.contains('\t'));
+        }
+    }
+    assert_eq!(bodies, tabs, "every reply's body, as a map: {edn}");
 }
