@@ -48,6 +48,7 @@ mod check;
 pub mod compare;
 mod config;
 mod counts;
+mod doctor;
 mod drive;
 mod edn;
 mod error;
@@ -81,6 +82,7 @@ pub use config::{
     TIME_LIMIT_TEXT, TIMEOUT,
 };
 pub use counts::Counts;
+pub use doctor::doctor;
 pub use error::Error;
 pub use fault::{At, Class, Ending, Excerpt, Fault, Faults, Kind, Skip};
 pub use files::OutputError;

@@ -54,6 +54,14 @@ const CASES: &[(&str, &[&str])] = &[
     ("--args unclosed", &["--bin", "./node", "--args", "'a b"]),
     ("a command of Maelstrom's", &["demo"]),
     ("serve with an unknown option", &["serve", "--bogus"]),
+    ("doctor with no node", &["doctor"]),
+    ("doctor with two nodes", &["doctor", "./node", "./other"]),
+    ("doctor with an unknown option", &["doctor", "--bogus"]),
+    (
+        "doctor of a file that is not there",
+        &["doctor", "--bin", "./absent"],
+    ),
+    ("doctor of a name found nowhere", &["doctor", "absent"]),
     ("serve with a bad port", &["serve", "--port", "http"]),
     // Values out of range, or not values.
     ("a bad --rate", &["--bin", "./node", "--rate", "fast"]),

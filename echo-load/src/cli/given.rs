@@ -18,6 +18,8 @@ pub(super) enum Command {
     Capacity(Config, f64, f64, usize),
     /// `echo-load serve`: the store, and the address to serve it at.
     Serve(PathBuf, std::net::SocketAddr),
+    /// `echo-load doctor`: the node, and its arguments.
+    Doctor(PathBuf, Vec<String>),
     Help,
     Version,
 }

@@ -53,6 +53,9 @@ pub fn main() -> ExitCode {
     if let Command::Serve(store, addr) = &command {
         return serve(store, *addr);
     }
+    if let Command::Doctor(bin, args) = &command {
+        return doctor(bin, args);
+    }
     let store = Path::new(echo_load::store::STORE);
     let in_store = match keep_in_store(&mut command, store) {
         Ok(run) => run,
@@ -65,7 +68,7 @@ pub fn main() -> ExitCode {
     let out = match &command {
         Command::Run(config) | Command::Capacity(config, ..) => config.out.as_deref(),
         Command::Compare(configs, _) => configs.first().and_then(|c| c.out.as_deref()),
-        Command::Serve(..) | Command::Help | Command::Version => None,
+        Command::Serve(..) | Command::Doctor(..) | Command::Help | Command::Version => None,
     };
     let _lock = match out.map(echo_load::lock_out).transpose() {
         Ok(lock) => lock,
@@ -119,13 +122,26 @@ fn serve(store: &Path, addr: std::net::SocketAddr) -> ExitCode {
     }
 }
 
+/// `echo-load doctor`: the node checked, and 0 when it is right, 1 when it is not.
+fn doctor(bin: &Path, args: &[String]) -> ExitCode {
+    // A name found nowhere is the doctor's to explain, as the file it is not.
+    let program = given::find_program(bin).unwrap_or_else(|_| bin.to_path_buf());
+    let right = echo_load::doctor(&program, args, &mut io::stdout().lock());
+    ExitCode::from(match right {
+        Ok(true) => 0,
+        Ok(false) => 1,
+        // stdout closed: nothing more can be said.
+        Err(_) => 3,
+    })
+}
+
 /// With no --out, the command's run is kept in `store`, as Maelstrom keeps it: the run's
 /// new folder there, now the command's --out.
 fn keep_in_store(command: &mut Command, store: &Path) -> std::io::Result<Option<PathBuf>> {
     let out_slot = match command {
         Command::Run(config) | Command::Capacity(config, ..) => Some(&mut config.out),
         Command::Compare(configs, _) => configs.first_mut().map(|c| &mut c.out),
-        Command::Serve(..) | Command::Help | Command::Version => None,
+        Command::Serve(..) | Command::Doctor(..) | Command::Help | Command::Version => None,
     };
     let Some(slot) = out_slot.filter(|slot| slot.is_none()) else {
         return Ok(None);
@@ -163,7 +179,7 @@ fn execute(command: &Command) -> Result<Option<Done>, echo_load::Error> {
             echo_load::capacity(config, *start, *p99_max, *repeats, config.progress)
                 .map(|found| Some((Box::new(found) as Box<dyn Output>, SESSION_HOLDS)))
         }
-        Command::Serve(..) | Command::Help | Command::Version => Ok(None),
+        Command::Serve(..) | Command::Doctor(..) | Command::Help | Command::Version => Ok(None),
     }
 }
 

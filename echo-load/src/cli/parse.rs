@@ -51,6 +51,27 @@ fn parse_serve(words: &[OsString]) -> Result<Command, String> {
     Ok(Command::Serve(store, std::net::SocketAddr::new(bind, port)))
 }
 
+/// `echo-load doctor --bin PATH [-- NODE_ARGS...]` (or `echo-load doctor PATH`).
+fn parse_doctor(words: &[OsString], node_args: Vec<OsString>) -> Result<Command, String> {
+    use lexopt::prelude::*;
+    let mut bin = None;
+    let mut parser = lexopt::Parser::from_args(words.iter().cloned());
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("bin") if bin.is_none() => bin = Some(PathBuf::from(value(&mut parser, "--bin")?)),
+            Value(word) if bin.is_none() => bin = Some(PathBuf::from(word)),
+            Short('h') | Long("help") => return Ok(Command::Help),
+            other => return Err(format!("doctor: {}", other.unexpected())),
+        }
+    }
+    let bin = bin.ok_or("doctor: which node? echo-load doctor --bin PATH [-- NODE_ARGS...]")?;
+    let args = node_args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    Ok(Command::Doctor(bin, args))
+}
+
 /// The command, and a line for each option of Maelstrom's that was taken with no
 /// effect (to be said on stderr).
 pub(super) fn parse(args: Vec<OsString>) -> Result<(Command, Vec<String>), String> {
@@ -62,6 +83,8 @@ pub(super) fn parse(args: Vec<OsString>) -> Result<(Command, Vec<String>), Strin
         own.remove(0);
     } else if own.first().is_some_and(|w| w == "serve") {
         return parse_serve(&own[1..]).map(|c| (c, Vec::new()));
+    } else if own.first().is_some_and(|w| w == "doctor") {
+        return parse_doctor(&own[1..], node_args).map(|c| (c, Vec::new()));
     } else if let Some(word) = own.first().and_then(|w| w.to_str())
         && ["demo", "doc", "test-all"].contains(&word)
     {

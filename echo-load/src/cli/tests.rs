@@ -155,6 +155,22 @@ fn maelstroms_options_that_do_not_apply_are_named_never_unknown() {
         _ => panic!("serve parses"),
     }
     assert!(parse_args(args(&["serve", "--bin", "x"])).is_err());
+    // `doctor` takes the node by --bin or as its one word, and the node's arguments
+    // after `--`.
+    for words in [
+        &["doctor", "--bin", "./n", "--", "-x"][..],
+        &["doctor", "./n", "--", "-x"],
+    ] {
+        match parse_args(args(words)) {
+            Ok(Command::Doctor(bin, node_args)) => {
+                assert_eq!(
+                    (bin.to_str(), node_args),
+                    (Some("./n"), vec!["-x".to_owned()])
+                );
+            }
+            _ => panic!("doctor parses: {words:?}"),
+        }
+    }
     let e = parse_args(args(&["test", "--bin", "/bin/sh"]))
         .err()
         .unwrap_or_default();
@@ -380,8 +396,9 @@ proptest! {
         match parse_args(all) {
             Err(e) => prop_assert!(!e.is_empty()),
             Ok(Command::Help | Command::Version) => {}
-            // `serve` is a command only as the first word.
+            // `serve` and `doctor` are commands only as the first word.
             Ok(Command::Serve(..)) => prop_assert!(false, "serve after --bin"),
+            Ok(Command::Doctor(..)) => prop_assert!(false, "doctor after --bin"),
             Ok(Command::Run(config)) => check(&config)?,
             Ok(Command::Compare(configs, rounds)) => {
                 prop_assert!(echo_load::compare::ROUNDS_RANGE.contains(&rounds));

@@ -1,6 +1,6 @@
 //! The help: what echo-load is, its usage lines, the list of its options made from
 //! [`FLAGS`], Maelstrom's options it takes or refuses (named from [`FLAGS`] too), the
-//! store, `serve`, its exit statuses and signals.
+//! store, `doctor`, `serve`, its exit statuses and signals.
 
 use std::fmt::Write as _;
 
@@ -16,6 +16,7 @@ judged as Maelstrom would judge it. Its defaults are Maelstrom's: a command line
 Usage: echo-load [test -w echo] --bin PATH [OPTIONS] [-- NODE_ARGS...]
        echo-load --bin PATH [--args WORDS] --bin PATH [--args WORDS]... [OPTIONS]
        echo-load --bin PATH --capacity [--p99-max MS] [OPTIONS]
+       echo-load doctor --bin PATH [-- NODE_ARGS...]
        echo-load serve [--store DIR] [--port N] [--bind ADDR]
 
 Options:
@@ -32,6 +33,12 @@ files, each node's log (n1.log: its stderr) and index.html, a page of all of it.
 several --bin, --rounds or --capacity, the folder holds results.json, compare.svg or
 capacity.svg and index.html, and each run's files in a folder of its own
 (round-2-bin-1, step-3-run-1).
+
+`echo-load doctor --bin PATH` checks a node, in a few seconds, as someone writing their
+first one needs: whether it can be started, the course's sample (an init and an echo,
+each reply beside the one expected, and why none came), and two short runs judged by
+Maelstrom's rules; each finding says what to change. It exits 0 when the node is right,
+1 when it is not.
 
 `echo-load serve` serves the store read-only at http://127.0.0.1:8080/: its front page
 lists every run kept, newest first, coloured by verdict (blue valid, orange unknown,

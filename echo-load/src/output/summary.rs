@@ -207,6 +207,13 @@ impl Report {
         }
     }
 
+    /// [`Report::findings`], as text of its own: what `echo-load doctor` shows of a run.
+    pub(crate) fn findings_text(&self) -> String {
+        let mut s = String::new();
+        self.findings(&mut s);
+        s
+    }
+
     /// The faults by section, what the nodes at fault last wrote, and the verdict.
     fn findings(&self, s: &mut String) {
         for section in [
