@@ -23,6 +23,8 @@ pub struct Counts {
     pub misdirected: u64,
     /// Messages forwarded from one node to another.
     pub forwarded: u64,
+    /// Of those, replies (with `in_reply_to`) from a node to a node.
+    pub replies_to_nodes: u64,
     /// Requests still outstanding when the run was interrupted: neither answered nor
     /// timed out.
     pub abandoned: u64,

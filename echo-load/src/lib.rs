@@ -61,6 +61,7 @@ mod network;
 mod out_dir;
 mod output;
 mod process;
+mod program;
 mod progress;
 mod quick;
 mod receive;

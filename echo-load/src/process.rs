@@ -37,6 +37,10 @@ pub struct NodeProcess {
     /// Maelstrom would read no more of its stdout: its lines are drained and counted as
     /// lost.
     pub unread: bool,
+    /// Bytes it printed once its stdin was closed at the end of the run (drained, not
+    /// read as messages): what a node whose output waits in a buffer, or that reads all
+    /// of its input before answering, prints only then.
+    pub printed_after_input: u64,
 }
 
 /// Nodes up to this many get 1 MiB pipes (on Linux): a large run would use up the
@@ -78,7 +82,14 @@ impl NodeProcess {
             .stderr(stderr)
             .spawn()
             .map_err(|e| {
-                io::Error::new(e.kind(), format!("cannot start {}: {e}", bin.display()))
+                // Why, in the file's own terms, where they say more than the system.
+                let why = crate::program::check(bin)
+                    .err()
+                    .map_or(String::new(), |why| format!(": {why}"));
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot start {}: {e}{why}", bin.display()),
+                )
             })?;
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             return Err(io::Error::other("stdio not piped"));
@@ -97,6 +108,7 @@ impl NodeProcess {
             group_ended: false,
             drained: false,
             unread: false,
+            printed_after_input: 0,
         })
     }
 
@@ -205,7 +217,7 @@ impl NodeProcess {
                     self.drained = true;
                     return;
                 }
-                Ok(_) => {}
+                Ok(n) => self.printed_after_input += n as u64,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return, // empty for now (or unreadable: nothing to drain)
             }

@@ -124,6 +124,12 @@ impl Lines {
         Some(&self.buf[start..start + len])
     }
 
+    /// Bytes read and not handed out: once every line has been taken, the start of one
+    /// that no line end has followed yet.
+    pub fn pending(&self) -> usize {
+        self.end - self.start
+    }
+
     /// The length of the last line, if the stream ended in the middle of it (it was
     /// handed out without a line end).
     pub fn unterminated(&self) -> usize {

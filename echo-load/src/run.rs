@@ -129,6 +129,16 @@ pub(crate) fn run_checked(config: &Config) -> Result<Report, Error> {
     }
     drop(follow); // what the nodes wrote last is shown before the summary
     let stderr = last_words(&nodes, router.faults());
+    let printed_after_input = nodes
+        .iter()
+        .filter(|n| n.printed_after_input > 0 && !n.unread)
+        .map(|n| (n.name.clone(), n.printed_after_input))
+        .collect();
+    let unended = nodes
+        .iter()
+        .filter(|n| n.lines.pending() > 0 && !n.unread)
+        .map(|n| (n.name.clone(), n.lines.pending()))
+        .collect();
     let history = router.take_history().map(history::History::finish);
     drop(nodes);
     if scratch {
@@ -136,6 +146,7 @@ pub(crate) fn run_checked(config: &Config) -> Result<Report, Error> {
     }
     let journal = router.take_journal();
     let lost = router.lost_lines();
+    let reply_to_a_node = router.first_reply_to_a_node();
     let initialised = router.initialised_count();
     let (counts, faults, timeout_marks) = router.finish();
     let report = Report {
@@ -154,6 +165,9 @@ pub(crate) fn run_checked(config: &Config) -> Result<Report, Error> {
         descriptors,
         peak_rss_kib: sys::peak_rss_kib(),
         faults,
+        reply_to_a_node,
+        printed_after_input,
+        unended,
         timeout_marks,
         driver_cpu,
         nodes_cpu,

@@ -51,6 +51,20 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
     }
 }
 
+/// The width of a terminal line that paragraphs in words are wrapped to.
+const WIDTH: usize = 88;
+
+/// `text` wrapped to [`WIDTH`], its first line begun with `first` and the others with
+/// `rest`.
+pub fn fill(text: &str, first: &str, rest: &str) -> String {
+    textwrap::fill(
+        text,
+        textwrap::Options::new(WIDTH)
+            .initial_indent(first)
+            .subsequent_indent(rest),
+    )
+}
+
 /// `3200` as `3,200`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();

@@ -6,28 +6,12 @@
 
 mod support;
 
+use support::{RIGHT_PY, node, python, says};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_echo-load");
-
-/// A right node in Python: a reply to each request, flushed as it is printed.
-const RIGHT_PY: &str = r#"#!/usr/bin/env python3
-import json, sys
-node, n = None, 0
-for line in sys.stdin:
-    msg = json.loads(line)
-    body = msg["body"]
-    reply = {"in_reply_to": body["msg_id"], "msg_id": n}
-    n += 1
-    if body["type"] == "init":
-        node = body["node_id"]
-        reply["type"] = "init_ok"
-    else:
-        reply["type"] = "echo_ok"
-        reply["echo"] = body["echo"]
-    print(json.dumps({"src": node, "dest": msg["src"], "body": reply}), flush=True)
-"#;
 
 /// A new empty folder for a test.
 fn folder(name: &str) -> PathBuf {
@@ -35,29 +19,6 @@ fn folder(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("test folder");
     dir
-}
-
-/// Writes `text` as the node `name` in `dir`, executable unless `executable` is false.
-fn node(dir: &Path, name: &str, text: &str, executable: bool) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("write the node");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = if executable { 0o755 } else { 0o644 };
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
-    }
-    path
-}
-
-/// `text` with each run of whitespace (a wrapped line's end and indent) one space.
-fn flat(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Whether `stdout` says `said`, however its lines were wrapped.
-fn says(stdout: &str, said: &str) -> bool {
-    flat(stdout).contains(&flat(said))
 }
 
 /// `echo-load doctor` of `node` in `dir`: its exit status and stdout. Python's output is
@@ -96,12 +57,6 @@ fn a_right_node_is_right() {
         assert!(!stdout.contains("FIX"), "{stdout}");
     }
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// A node in Python: [`RIGHT_PY`] with `from` replaced by `to`.
-fn python(from: &str, to: &str) -> String {
-    assert!(RIGHT_PY.contains(from), "{from}");
-    RIGHT_PY.replace(from, to)
 }
 
 #[test]

@@ -296,6 +296,7 @@ impl Output for Capacity {
         Page {
             title: format!("echo capacity search: {}", self.config.describe()),
             shade: self.outcome().shade(),
+            diagnosis: Vec::new(),
             summary: self.summary(),
             tables: Vec::new(),
             pictures: vec!["capacity.svg"],

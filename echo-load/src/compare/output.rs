@@ -398,6 +398,7 @@ impl Output for Comparison {
         Page {
             title: format!("echo comparison: {} rounds", self.rounds),
             shade: self.outcome().shade(),
+            diagnosis: Vec::new(),
             summary: self.summary(),
             tables: Vec::new(),
             pictures: vec!["compare.svg"],

@@ -1,7 +1,7 @@
 //! `echo-load doctor`: a node checked as someone writing their first one needs, in a few
 //! seconds, each finding in the node's terms with what to change:
 //!
-//! 1. whether it can be started at all (`start.rs`), and does not end at once;
+//! 1. whether it can be started at all (`program.rs`), and does not end at once;
 //! 2. the course's sample transcript (`sample.rs`), each reply beside the one expected,
 //!    and, when none comes, why: a line never ended, output held until the input ends
 //!    (buffered, or all input read first), the node gone (its stderr);
@@ -14,14 +14,15 @@
 
 mod sample;
 mod session;
-mod start;
 
 use std::io::{self, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
+use crate::output::{END_EACH_LINE, HELD_UNTIL_INPUT_ENDS};
 use crate::process::describe;
+use crate::words::fill;
 use sample::{Reading, SAMPLE, WAIT};
 use session::{Next, Session};
 
@@ -66,9 +67,6 @@ impl Finding {
     }
 }
 
-/// The width findings are wrapped to.
-const WIDTH: usize = 88;
-
 /// The longest line of the node's shown whole; longer ones are cut, their length said.
 const SHOWN: usize = 240;
 
@@ -100,10 +98,7 @@ impl Account<'_> {
             self.fixes.push(finding.text.clone());
         }
         let first = format!("  {mark}  ");
-        let options = textwrap::Options::new(WIDTH)
-            .initial_indent(&first)
-            .subsequent_indent("        ");
-        writeln!(self.out, "{}", textwrap::fill(&finding.text, options))
+        writeln!(self.out, "{}", fill(&finding.text, &first, "        "))
     }
 
     fn line(&mut self, label: &str, bytes: &[u8]) -> io::Result<()> {
@@ -156,12 +151,13 @@ pub fn doctor(program: &Path, args: &[String], out: &mut dyn Write) -> io::Resul
                 n => writeln!(
                     out,
                     "\n{}",
-                    textwrap::fill(
+                    fill(
                         &format!(
                             "Not right yet: {n} things to fix, marked FIX above. The first: \
                              {first}."
                         ),
-                        WIDTH
+                        "",
+                        ""
                     )
                 )?,
             }
@@ -174,12 +170,12 @@ pub fn doctor(program: &Path, args: &[String], out: &mut dyn Write) -> io::Resul
 /// all ran.
 fn steps(program: &Path, args: &[String], report: &mut Account<'_>) -> io::Result<bool> {
     report.heading("1. Can it be started?")?;
-    match start::check(program) {
-        Ok(start::Runs::Script(by)) => {
+    match crate::program::check(program) {
+        Ok(crate::program::Runs::Script(by)) => {
             report.say(Finding::ok(format!("a script, run by {by}")))?;
         }
-        Ok(start::Runs::Program) => report.say(Finding::ok("a program"))?,
-        Ok(start::Runs::Unknown) => {}
+        Ok(crate::program::Runs::Program) => report.say(Finding::ok("a program"))?,
+        Ok(crate::program::Runs::Unknown) => {}
         Err(why) => {
             report.say(Finding::fix(why))?;
             return Ok(false);
@@ -262,8 +258,7 @@ fn exchange(
             Next::Unended(bytes) => {
                 report.line("got", &bytes)?;
                 report.say(Finding::fix(format!(
-                    "it printed {} bytes and never ended the line: Maelstrom reads a message \
-                     when its line ends, so end each with a line end (\\n) and flush",
+                    "it printed {} bytes and never ended the line: {END_EACH_LINE}",
                     bytes.len()
                 )))?;
                 return Ok(false);
@@ -293,11 +288,8 @@ fn silent(session: &mut Session, report: &mut Account<'_>) -> io::Result<()> {
         Next::Line(line) | Next::Unended(line) => {
             report.line("then got", &line)?;
             report.say(Finding::fix(format!(
-                "it answered nothing within {} s, and answered once its input ended: its \
-                 output waits in a buffer (flush after each message: Python \
-                 `print(..., flush=True)`, Go `bufio.Writer.Flush`, C `fflush(stdout)`), or \
-                 it reads all of its input before answering (read and answer a line at a \
-                 time: Python `for line in sys.stdin`, not `readlines()`)",
+                "it answered nothing within {} s, and answered once its input ended: \
+                 {HELD_UNTIL_INPUT_ENDS}",
                 WAIT.as_secs()
             )))
         }

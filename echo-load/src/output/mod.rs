@@ -9,6 +9,7 @@ use std::path::Path;
 use crate::files::{OutputError, Plot, pretty, write_outputs};
 
 mod chart;
+mod diagnosis;
 pub mod pages;
 mod pictures;
 mod plots;
@@ -18,6 +19,7 @@ mod summary;
 mod verdict;
 
 pub(crate) use chart::{PLOT_SIZE, legend};
+pub(crate) use diagnosis::{END_EACH_LINE, HELD_UNTIL_INPUT_ENDS};
 pub use pages::{Page, Shade};
 pub use report::Report;
 pub use verdict::Verdict;

@@ -78,6 +78,8 @@ pub struct Page {
     pub title: String,
     /// The verdict.
     pub shade: Shade,
+    /// What to fix first, a line each (a run that is not valid), shown before all else.
+    pub diagnosis: Vec<String>,
     /// The summary echo-load printed, as it printed it.
     pub summary: String,
     /// Tables: a caption, the header row, the rows.
@@ -97,12 +99,18 @@ pub fn index(page: &Page, dir: &Path) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><link rel=\"icon\" href=\"data:,\">\
          <title>{title}</title><style>{STYLE}</style></head><body>\
          <h1>{title}</h1>\
-         <p class=\"verdict\" id=\"verdict\" style=\"background:{}\">{}</p>\
-         <pre id=\"summary\">{}</pre>",
+         <p class=\"verdict\" id=\"verdict\" style=\"background:{}\">{}</p>",
         page.shade.colour(),
         page.shade.word(),
-        escape(&page.summary),
     );
+    if !page.diagnosis.is_empty() {
+        html.push_str("<div id=\"diagnosis\"><h2>What to fix</h2><ul>");
+        for line in &page.diagnosis {
+            let _ = write!(html, "<li>{}</li>", escape(line));
+        }
+        html.push_str("</ul></div>");
+    }
+    let _ = write!(html, "<pre id=\"summary\">{}</pre>", escape(&page.summary));
     for (caption, head, rows) in &page.tables {
         let _ = write!(html, "<h2>{}</h2><table><tr>", escape(caption));
         for h in head {

@@ -53,6 +53,15 @@ pub struct Report {
     pub peak_rss_kib: Option<u64>,
     /// What went wrong.
     pub faults: Faults,
+    /// Bytes each node printed only once its stdin was closed at the end of the run,
+    /// for the nodes that did (and whose stdout Maelstrom was still reading).
+    pub printed_after_input: Vec<(String, u64)>,
+    /// Bytes each node had printed after its last line end when the run ended, for the
+    /// nodes that had.
+    pub unended: Vec<(String, usize)>,
+    /// The first reply a node sent to a node (its sender, and its `dest`), if one did:
+    /// Maelstrom delivers it, and an echo node most often meant it for a client.
+    pub reply_to_a_node: Option<(String, String)>,
     /// When timed-out requests were sent (seconds into the load), for the latency plot.
     pub timeout_marks: Vec<f64>,
     /// CPU time (user + system) of the driver during the load.
@@ -246,6 +255,11 @@ impl Output for Report {
         super::pages::Page {
             title: format!("echo run: {}", self.config.describe()),
             shade: self.outcome().shade(),
+            diagnosis: self
+                .diagnosis()
+                .iter()
+                .map(|line| crate::words::printable(line, false).into_owned())
+                .collect(),
             summary: self.summary(),
             tables: vec![
                 (

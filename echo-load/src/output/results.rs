@@ -36,6 +36,7 @@ impl Report {
             .collect();
         json!({
             "valid": self.valid(),
+            "diagnosis": self.diagnosis(),
             "outcome": self.outcome().word(),
             "aborted": self.faults.aborted().map(|f| f.to_string()),
             "lost_lines": self.lost.iter().map(|(n, k)| (n.clone(), json!(k))).collect::<serde_json::Map<_, _>>(),

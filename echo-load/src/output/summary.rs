@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::report::{DRIVER_LAG_MS, Report};
 use crate::fault::{Class, Kind};
 use crate::record::ms;
-use crate::words::{number, plural};
+use crate::words::{fill, number, plural};
 
 impl Report {
     /// Which verdict the run gives.
@@ -23,8 +23,13 @@ impl Report {
     pub(super) fn summary_text(&self) -> String {
         let mut s = String::new();
         self.requests(&mut s);
-        self.rates(&mut s);
-        self.latencies(&mut s);
+        // Figures that measured nothing are left out.
+        if self.counts.sent > 0 {
+            self.rates(&mut s);
+        }
+        if !self.recorder.latency.is_empty() {
+            self.latencies(&mut s);
+        }
         self.costs(&mut s);
         self.findings(&mut s);
         s
@@ -49,6 +54,7 @@ impl Report {
                 plural(c.abandoned, "request", "requests")
             );
         }
+        self.what_to_fix(s);
         let _ = writeln!(
             s,
             "ok {}  failed {}  wrong {}  timed out {}  skipped {}",
@@ -80,6 +86,19 @@ impl Report {
                 "warning: the asked rate was not sustained: {rate} requests/s asked, {reached:.0} sent ({}, each with one request outstanding)",
                 plural(self.config.concurrency as u64, "client", "clients")
             );
+        }
+    }
+
+    /// [`Report::diagnosis`], first after the run's own line, for a run that is not
+    /// valid.
+    fn what_to_fix(&self, s: &mut String) {
+        let diagnosis = self.diagnosis();
+        if diagnosis.is_empty() {
+            return;
+        }
+        let _ = writeln!(s, "what to fix:");
+        for line in diagnosis {
+            let _ = writeln!(s, "{}", fill(&line, "  - ", "    "));
         }
     }
 
@@ -182,7 +201,8 @@ impl Report {
                 "cpu per request during the load: driver {driver:.2} us (the nodes' is not \
                  measured on this system)"
             ),
-            None => writeln!(s, "cpu per request: none measured, no request was answered"),
+            // Left out: nothing was measured.
+            None => Ok(()),
         };
         let nodes = self.config.node_count;
         let _ = if self.initialised == nodes {

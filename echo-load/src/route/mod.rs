@@ -394,6 +394,11 @@ impl Router {
         let dest = check::decode_string(message.dest.of(line)).unwrap_or_default();
         if let Some(k) = self.node(&dest) {
             self.tally.count().forwarded += 1;
+            if message.body.in_reply_to.is_some()
+                && let Some(from) = self.names.all().get(n)
+            {
+                self.tally.reply_to_a_node(from, &dest);
+            }
             let client = self.client(&src).is_some() || self.init_client(&src).is_some();
             self.tally.message(now, line, client, true);
             let delivery = Delivery {
@@ -457,6 +462,11 @@ impl Router {
     /// lost.
     pub fn lost(&mut self, n: usize) {
         self.links[n].lost += 1;
+    }
+
+    /// The first reply a node sent to a node: its sender and its `dest`.
+    pub fn first_reply_to_a_node(&self) -> Option<(String, String)> {
+        self.tally.first_reply_to_a_node()
     }
 
     /// Lines lost from each node's stdout after Maelstrom would have stopped reading it,

@@ -26,6 +26,10 @@ pub struct Tally {
     history: Option<History>,
     /// Every message's count, and a window of them.
     journal: Journal,
+    /// The first reply (a message with `in_reply_to`) a node sent to a node: its
+    /// sender and its `dest`. Maelstrom delivers it; an echo node that sends one most
+    /// often meant it for the request's `src`.
+    reply_to_a_node: Option<(String, String)>,
 }
 
 impl Tally {
@@ -48,6 +52,21 @@ impl Tally {
     /// Something went wrong.
     pub fn fault(&mut self, fault: Fault) {
         self.faults.push(fault);
+    }
+
+    /// Node `from` sent a reply to node `to` (see [`Tally::reply_to_a_node`]): the
+    /// first is kept.
+    #[cold]
+    pub fn reply_to_a_node(&mut self, from: &str, to: &str) {
+        self.counts.replies_to_nodes += 1;
+        if self.reply_to_a_node.is_none() {
+            self.reply_to_a_node = Some((from.to_owned(), to.to_owned()));
+        }
+    }
+
+    /// The first reply a node sent to a node: its sender and its `dest`.
+    pub fn first_reply_to_a_node(&self) -> Option<(String, String)> {
+        self.reply_to_a_node.clone()
     }
 
     /// A request sent `sent_at` seconds into the load timed out: marked on the latency

@@ -114,3 +114,50 @@ pub fn pinned(file: &str, now: &str, what: &str) {
         );
     }
 }
+
+/// A right node in Python: a reply to each request, flushed as it is printed.
+pub const RIGHT_PY: &str = r#"#!/usr/bin/env python3
+import json, sys
+node, n = None, 0
+for line in sys.stdin:
+    msg = json.loads(line)
+    body = msg["body"]
+    reply = {"in_reply_to": body["msg_id"], "msg_id": n}
+    n += 1
+    if body["type"] == "init":
+        node = body["node_id"]
+        reply["type"] = "init_ok"
+    else:
+        reply["type"] = "echo_ok"
+        reply["echo"] = body["echo"]
+    print(json.dumps({"src": node, "dest": msg["src"], "body": reply}), flush=True)
+"#;
+
+/// Writes `text` as the node `name` in `dir`, executable unless `executable` is false.
+pub fn node(dir: &Path, name: &str, text: &str, executable: bool) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write the node");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = if executable { 0o755 } else { 0o644 };
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    }
+    path
+}
+
+/// A node in Python: [`RIGHT_PY`] with `from` replaced by `to`.
+pub fn python(from: &str, to: &str) -> String {
+    assert!(RIGHT_PY.contains(from), "{from}");
+    RIGHT_PY.replace(from, to)
+}
+
+/// `text` with each run of whitespace (a wrapped line's end and indent) one space.
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether `stdout` says `said`, however its lines were wrapped.
+pub fn says(stdout: &str, said: &str) -> bool {
+    flat(stdout).contains(&flat(said))
+}

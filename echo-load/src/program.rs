@@ -1,5 +1,5 @@
-//! The doctor's first step: whether a node's file can be started at all, and if not,
-//! why, in the terms of the file itself: not there, a folder, not executable, a first line
+//! Whether a node's file can be started at all, and if not, why, in the terms of the
+//! file itself: not there, a folder, not executable, a first line
 //! naming an interpreter that is not there (or ending in a Windows `\r`), or neither a
 //! script nor a program.
 
@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// What the file is, when it can be started.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Runs {
+pub enum Runs {
     /// A program of the system's own format (ELF, Mach-O).
     Program,
     /// A script, run by this interpreter (and, for `/usr/bin/env NAME`, NAME found here).
@@ -17,7 +17,7 @@ pub(super) enum Runs {
 }
 
 /// Checks that `program` can be started: what runs it, or what to change, in words.
-pub(super) fn check(program: &Path) -> Result<Runs, String> {
+pub fn check(program: &Path) -> Result<Runs, String> {
     let shown = program.display();
     let meta = match std::fs::metadata(program) {
         Ok(meta) => meta,
