@@ -6,8 +6,8 @@
 //!
 //! With no Chromium on the machine the test says so on stderr and passes, unless `CI` is
 //! set: there it fails. `ECHO_LOAD_SCREENSHOTS=DIR` saves the run's page and the front
-//! page as PNG files in DIR (the repository's doc/ holds the ones its README shows:
-//! `ECHO_LOAD_SCREENSHOTS=$PWD/doc cargo test -p echo-load --test browser`).
+//! page as PNG files in DIR (echo-load's doc/ holds the ones its README shows:
+//! `ECHO_LOAD_SCREENSHOTS=$PWD/echo-load/doc cargo test -p echo-load --test browser`).
 
 mod support;
 
