@@ -96,6 +96,26 @@ fn a_failed_run_opens_with_what_to_fix() {
             &["n0 sent back an echo other than the request's"],
         ),
         (
+            "no-reply-to.py",
+            python(r#"reply = {"in_reply_to": body["msg_id"], "msg_id": n}"#, r#"reply = {"msg_id": n} if body["type"] == "echo" else {"in_reply_to": body["msg_id"]}"#),
+            &["n0's reply answered no request (c1 skipped a message with no in_reply_to", "a reply's in_reply_to is the msg_id of the request it answers"],
+        ),
+        (
+            "unknown-dest.py",
+            python(r#""dest": msg["src"]"#, r#""dest": "client""#),
+            &[r#"n0 sent a message whose dest is "client", which is no node and no client"#],
+        ),
+        (
+            "no-echo.py",
+            python(r#"reply["echo"] = body["echo"]"#, "pass"),
+            &["n0's reply to an echo is not Maelstrom's echo_ok (echo_ok without echo)"],
+        ),
+        (
+            "init-no-reply-to.sh",
+            "#!/bin/sh\nread line\necho '{\"src\":\"n0\",\"dest\":\"c0\",\"body\":{\"type\":\"init_ok\"}}'\nsleep 30\n".to_owned(),
+            &["n0 did not answer init within 10 s (a message it sent init's client answered no init"],
+        ),
+        (
             "unended.sh",
             format!("#!/bin/sh\nread line\nprintf '%s' '{init_ok}'\nsleep 30\n"),
             &["n0 printed 66 bytes that no line end followed"],
@@ -116,9 +136,9 @@ fn a_failed_run_opens_with_what_to_fix() {
                 for said in *expected {
                     assert!(says(&fix, said), "{name}: {said}: {stdout}");
                 }
-                if stdout.contains("ok 0 ") {
-                    // Nothing was answered: no latency or CPU figures of nothing.
-                    for absent in ["latency from", "service time", "cpu per request"] {
+                if stdout.contains("requests: due 0  sent 0 ") {
+                    // Nothing was sent: no rate, latency or CPU figures of nothing.
+                    for absent in ["rates:", "latency from", "service time", "cpu per request"] {
                         assert!(!stdout.contains(absent), "{name}: {absent}: {stdout}");
                     }
                 }

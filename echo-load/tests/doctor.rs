@@ -172,6 +172,33 @@ fn each_common_mistake_is_named_with_what_to_change() {
 }
 
 #[test]
+fn a_node_that_breaks_only_under_load_is_caught_by_the_runs() {
+    // Right for its first 1,000 messages, then it changes each echo: the sample and the
+    // gentle run (200 requests) pass, the run at full speed does not.
+    let dir = folder("load");
+    let late = node(
+        &dir,
+        "late.py",
+        &python(
+            r#"reply["echo"] = body["echo"]"#,
+            r#"reply["echo"] = body["echo"] if n < 1000 else body["echo"].upper()"#,
+        ),
+        true,
+    );
+    let (code, stdout) = doctor(&dir, &late);
+    assert_eq!(code, Some(1), "{stdout}");
+    for said in [
+        "ok    echo_ok as expected",
+        "1 client, 200 requests a second for 1 s: valid",
+        "FIX   10 clients, as fast as it answers, for 1 s: not valid, as Maelstrom judges",
+        "FIX   n1 sent back an echo other than the request's",
+    ] {
+        assert!(says(&stdout, said), "{said}: {stdout}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_name_found_nowhere_is_said_to_be_nowhere() {
     let dir = folder("nowhere");
     let (code, stdout) = doctor(&dir, Path::new("no-such-node-anywhere"));

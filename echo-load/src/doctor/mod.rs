@@ -339,6 +339,9 @@ fn runs(program: &Path, args: &[String], report: &mut Account<'_>) -> io::Result
                 report.say(Finding::fix(format!(
                     "{what}: not valid, as Maelstrom judges"
                 )))?;
+                for mistake in run.mistakes() {
+                    report.say(Finding::fix(mistake))?;
+                }
                 for line in run.findings_text().lines() {
                     writeln!(report.out, "        {line}")?;
                 }

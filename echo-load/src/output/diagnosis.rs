@@ -35,8 +35,23 @@ const ORDER: [Kind; 12] = [
 ];
 
 impl Report {
-    /// What to fix, a line each, the most telling first; empty when the run is valid.
+    /// What to fix, a line each, the most telling first, and, when nothing was
+    /// answered, the command that checks the node step by step; empty when the run is
+    /// valid.
     pub(crate) fn diagnosis(&self) -> Vec<String> {
+        let mut said = self.mistakes();
+        if self.counts.ok == 0 && !said.is_empty() {
+            said.push(format!(
+                "`echo-load doctor --bin {}` checks the node step by step: its start, the \
+                 course's sample with each reply beside the one expected, then short runs",
+                self.config.bin.display()
+            ));
+        }
+        said
+    }
+
+    /// What to fix, a line each, the most telling first; empty when the run is valid.
+    pub(crate) fn mistakes(&self) -> Vec<String> {
         if self.valid() && self.faults.aborted().is_none() {
             return Vec::new();
         }
@@ -72,13 +87,6 @@ impl Report {
                 said.push(line);
             }
         }
-        if self.counts.ok == 0 && !said.is_empty() {
-            said.push(format!(
-                "`echo-load doctor --bin {}` checks the node step by step: its start, the \
-                 course's sample with each reply beside the one expected, then short runs",
-                self.config.bin.display()
-            ));
-        }
         said
     }
 
@@ -107,12 +115,21 @@ impl Report {
                      (Maelstrom stops a test whose node is not alive at its end)"
                 )
             }
-            Fault::NoInit { nodes, seconds } => format!(
-                "{} did not answer init within {seconds} s: a node answers init at once \
-                 with {{\"type\":\"init_ok\",\"in_reply_to\":<init's msg_id>}} sent to init's \
-                 src, on a line of its own, flushed",
-                nodes.join(", ")
-            ),
+            Fault::NoInit { nodes, seconds } => {
+                // Before any request, a skipped message was sent to an init's client.
+                let skipped = if self.counts.skipped > 0 && self.counts.sent == 0 {
+                    " (a message it sent init's client answered no init: its in_reply_to \
+                     was missing or another msg_id)"
+                } else {
+                    ""
+                };
+                format!(
+                    "{} did not answer init within {seconds} s{skipped}: a node answers init \
+                     at once with {{\"type\":\"init_ok\",\"in_reply_to\":<init's msg_id>}} \
+                     sent to init's src, on a line of its own, flushed",
+                    nodes.join(", ")
+                )
+            }
             Fault::BadInit { at, why, .. } => format!(
                 "{}'s answer to init is not an init_ok ({why}): the answer is \
                  {{\"type\":\"init_ok\",\"in_reply_to\":<init's msg_id>}}",
@@ -164,6 +181,14 @@ impl Report {
             Fault::ErrorReply { at, code, .. } => format!(
                 "{} answered echo with an error (code {code}): it answers echo with echo_ok",
                 at.node
+            ),
+            Fault::TimedOut {
+                node,
+                note: Some(note),
+                ..
+            } if note.contains("skipped") => format!(
+                "{node}'s reply answered no request ({note}): a reply's in_reply_to is the \
+                 msg_id of the request it answers, and it goes to the client that sent it"
             ),
             Fault::TimedOut { node, .. } | Fault::Silent { node, .. } => {
                 if self.counts.ok > 0 {

@@ -157,11 +157,13 @@ impl Report {
                 "latency from the schedule, ms: {}{counted}",
                 quantiles(l)
             );
-            let _ = writeln!(
-                s,
-                "service time from the write, ms: {}",
-                quantiles(&self.recorder.service)
-            );
+            if !self.recorder.service.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "service time from the write, ms: {}",
+                    quantiles(&self.recorder.service)
+                );
+            }
         } else {
             let _ = writeln!(
                 s,
