@@ -14,11 +14,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_echo-load");
 
 /// A new empty folder for a test.
 fn folder(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("echo-load-diagnosis-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("test folder");
-    dir
+    support::empty_folder("diagnosis", name)
 }
 
 /// A short run of `node` with its outputs in `out`: exit status, stdout and stderr.

@@ -15,10 +15,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_echo-load");
 
 /// A new empty folder for a test.
 fn folder(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("echo-load-doctor-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("test folder");
-    dir
+    support::empty_folder("doctor", name)
 }
 
 /// `echo-load doctor` of `node` in `dir`: its exit status and stdout. Python's output is

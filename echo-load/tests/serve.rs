@@ -12,10 +12,7 @@ use std::path::PathBuf;
 
 /// A new empty folder for a test.
 fn folder(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("echo-load-serve-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("test folder");
-    dir
+    support::empty_folder("serve", name)
 }
 
 /// A raw HTTP exchange with `url`'s server: what it answered.

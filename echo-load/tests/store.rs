@@ -12,10 +12,7 @@ use edn_format::{Keyword, Value};
 
 /// A new empty folder for a test.
 fn folder(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("echo-load-store-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("test folder");
-    dir
+    support::empty_folder("store", name)
 }
 
 /// `map[:key]`.

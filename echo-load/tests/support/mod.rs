@@ -161,3 +161,11 @@ fn flat(text: &str) -> String {
 pub fn says(stdout: &str, said: &str) -> bool {
     flat(stdout).contains(&flat(said))
 }
+
+/// A new empty folder for a test: `echo-load-FILE-NAME-PID` in the temporary folder.
+pub fn empty_folder(file: &str, name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("echo-load-{file}-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("test folder");
+    dir
+}
