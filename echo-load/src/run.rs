@@ -129,16 +129,7 @@ pub(crate) fn run_checked(config: &Config) -> Result<Report, Error> {
     }
     drop(follow); // what the nodes wrote last is shown before the summary
     let stderr = last_words(&nodes, router.faults());
-    let printed_after_input = nodes
-        .iter()
-        .filter(|n| n.printed_after_input > 0 && !n.unread)
-        .map(|n| (n.name.clone(), n.printed_after_input))
-        .collect();
-    let unended = nodes
-        .iter()
-        .filter(|n| n.lines.pending() > 0 && !n.unread)
-        .map(|n| (n.name.clone(), n.lines.pending()))
-        .collect();
+    let (printed_after_input, unended) = loose_ends(&nodes);
     let history = router.take_history().map(history::History::finish);
     drop(nodes);
     if scratch {
@@ -289,6 +280,25 @@ fn last_words(nodes: &[NodeProcess], faults: &fault::Faults) -> Vec<(String, Vec
         }
     }
     quoted
+}
+
+/// A figure for each of some nodes, by name.
+type PerNode<T> = Vec<(String, T)>;
+
+/// What the nodes Maelstrom still read left at the end: the bytes each printed only
+/// once its stdin was closed, and the bytes each printed after its last line end, for
+/// the nodes that did.
+fn loose_ends(nodes: &[NodeProcess]) -> (PerNode<u64>, PerNode<usize>) {
+    let read = || nodes.iter().filter(|n| !n.unread);
+    let after = read()
+        .filter(|n| n.printed_after_input > 0)
+        .map(|n| (n.name.clone(), n.printed_after_input))
+        .collect();
+    let unended = read()
+        .filter(|n| n.lines.pending() > 0)
+        .map(|n| (n.name.clone(), n.lines.pending()))
+        .collect();
+    (after, unended)
 }
 
 /// Checks every configuration of a session of several runs, then makes the first's

@@ -75,11 +75,26 @@ fn shown(value: &Value) -> String {
 /// What differs between the reply `got` and the `expected` one to `request`, in words;
 /// one Ok finding when nothing does.
 fn differences(request: &Value, expected: &Value, got: &Value) -> Vec<Finding> {
+    let mut found = envelope(request, expected, got);
+    match got.get("body").and_then(Value::as_object) {
+        Some(body) => found.extend(body_differences(request, expected, body)),
+        None => found.push(Finding::fix(format!(
+            "has no body object: a reply's body is an object, here {}",
+            shown(&expected["body"])
+        ))),
+    }
+    if found.iter().all(|f| f.mark != Mark::Fix) {
+        let kind = expected["body"]["type"].as_str().unwrap_or("");
+        found.insert(0, Finding::ok(format!("{kind} as expected")));
+    }
+    found
+}
+
+/// What differs in the reply's envelope: its keys, `src` and `dest`.
+fn envelope(request: &Value, expected: &Value, got: &Value) -> Vec<Finding> {
     let mut found = Vec::new();
     let node = &expected["src"];
     let asker = &request["src"];
-    let kind = expected["body"]["type"].as_str().unwrap_or("");
-    let asked = request["body"]["type"].as_str().unwrap_or("");
     if let Some(keys) = got.as_object() {
         for key in keys
             .keys()
@@ -121,13 +136,19 @@ fn differences(request: &Value, expected: &Value, got: &Value) -> Vec<Finding> {
             shown(asker)
         ))),
     }
-    let Some(body) = got.get("body").and_then(Value::as_object) else {
-        found.push(Finding::fix(format!(
-            "has no body object: a reply's body is an object, here {}",
-            shown(&expected["body"])
-        )));
-        return found;
-    };
+    found
+}
+
+/// What differs in the reply's body: its `type`, `in_reply_to`, `echo`, `msg_id` and
+/// keys.
+fn body_differences(
+    request: &Value,
+    expected: &Value,
+    body: &serde_json::Map<String, Value>,
+) -> Vec<Finding> {
+    let mut found = Vec::new();
+    let kind = expected["body"]["type"].as_str().unwrap_or("");
+    let asked = request["body"]["type"].as_str().unwrap_or("");
     match body.get("type") {
         Some(t) if check::same(t, &expected["body"]["type"]) => {}
         Some(t) => found.push(Finding::fix(format!(
@@ -196,9 +217,6 @@ fn differences(request: &Value, expected: &Value, got: &Value) -> Vec<Finding> {
             "body has a key `{key}` that Maelstrom's {kind} does not allow: it holds {} only",
             allowed.join(", ")
         )));
-    }
-    if found.iter().all(|f| f.mark != Mark::Fix) {
-        found.insert(0, Finding::ok(format!("{kind} as expected")));
     }
     found
 }

@@ -91,6 +91,7 @@ impl Report {
     }
 
     /// What `fault` says to change, if it says anything more than the fault itself.
+    /// One arm a kind of fault, read whole like the faults' own text (`fault/text.rs`).
     fn advice(&self, fault: &Fault) -> Option<String> {
         let line = match fault {
             Fault::Exited {
