@@ -171,6 +171,29 @@ fn a_valid_run_has_nothing_to_fix_and_a_node_that_cannot_start_says_why() {
     assert!(!stdout.contains("what to fix"), "{stdout}");
     let page = std::fs::read_to_string(out.join("index.html")).expect("index.html");
     assert!(!page.contains("id=\"diagnosis\""));
+    // The doctor's command, as a run that answered nothing gives it: the node's
+    // arguments too.
+    let crashes = node(
+        &dir,
+        "crashes.py",
+        "#!/usr/bin/env python3\nraise SystemExit('no config file found')\n",
+        true,
+    );
+    let output = Command::new(BIN)
+        .current_dir(&dir)
+        .arg("--bin")
+        .arg(&crashes)
+        .args(["--node-count", "1", "--time-limit", "1", "--quiet", "--out"])
+        .arg(dir.join("out3"))
+        .args(["--", "--config", "a b"])
+        .output()
+        .expect("run echo-load");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let command = format!(
+        "`echo-load doctor --bin {} -- --config 'a b'`",
+        crashes.display()
+    );
+    assert!(says(&stdout, &command), "{command}: {stdout}");
     // A node whose interpreter is not here: the file's own terms, not only the system's.
     let missing = node(
         &dir,

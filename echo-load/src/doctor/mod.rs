@@ -132,7 +132,11 @@ pub fn doctor(program: &Path, args: &[String], out: &mut dyn Write) -> io::Resul
         out,
         fixes: Vec::new(),
     };
-    writeln!(report.out, "echo-load doctor {}", program.display())?;
+    let shown = match args {
+        [] => String::new(),
+        args => format!(" -- {}", shell_words::join(args)),
+    };
+    writeln!(report.out, "echo-load doctor {}{shown}", program.display())?;
     let done = steps(program, args, &mut report)?;
     let out = report.out;
     match report.fixes.first() {

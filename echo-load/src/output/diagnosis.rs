@@ -41,10 +41,14 @@ impl Report {
     pub(crate) fn diagnosis(&self) -> Vec<String> {
         let mut said = self.mistakes();
         if self.counts.ok == 0 && !said.is_empty() {
+            let args = match &self.config.node_args[..] {
+                [] => String::new(),
+                args => format!(" -- {}", shell_words::join(args)),
+            };
             said.push(format!(
-                "`echo-load doctor --bin {}` checks the node step by step: its start, the \
-                 course's sample with each reply beside the one expected, then short runs",
-                self.config.bin.display()
+                "`echo-load doctor --bin {}{args}` checks the node step by step: its start, \
+                 the course's sample with each reply beside the one expected, then short runs",
+                shell_words::quote(&self.config.bin.to_string_lossy())
             ));
         }
         said
