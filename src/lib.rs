@@ -7,7 +7,8 @@
 //!    (`message/tape.rs` walks simd-json's tape into the spans; `diagnosis.rs` says why,
 //!    when a line is not JSON).
 //! 3. `node.rs`: decide the reply (one handler per message type), and `reply.rs`: append
-//!    it to the output buffer, the echo payload as its original bytes.
+//!    it to the output buffer, the echo payload as its original bytes (`reply/line.rs`
+//!    copies a reply's parts into the buffer).
 //! 4. `output.rs`: write the output buffer to stdout, per message or per batch.
 //!
 //! `log.rs` gathers the stderr diagnostics; [`sys`] holds the standard streams and all

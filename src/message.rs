@@ -1,5 +1,5 @@
 //! Stage 2 of a message's path: parse a line into a [`Message`], a set of byte spans of
-//! that line.
+//! that line, or, for the request Maelstrom sends most, an [`EchoRequest`].
 //!
 //! simd-json validates the whole line (RFC 8259 grammar, UTF-8) and builds its tape; the
 //! tape supplies the keys and the `type` already unescaped, so `{"\u0074ype":"echo"}` is
@@ -7,6 +7,15 @@
 //! positions in the line itself. Nothing is decoded that is later encoded again: `src`,
 //! `msg_id` and the echo payload are spans of the original bytes, and the reply writes
 //! those very bytes back.
+//!
+//! # The echo lane
+//! An `echo` request laid out as Maelstrom lays one out (`id`, `src`, `dest`, then a
+//! body of `echo`, `type` and `msg_id` in any order, the payload not an object or array)
+//! has a tape of one shape. It is read at the known places of that shape, without a
+//! [`Message`], and comes back as an [`EchoRequest`]: the four byte strings the reply
+//! needs, which are the ones the general way would find (the unit tests read every test
+//! line both ways and compare). Any other line, and a line read a second time with its
+//! numbers made readable (below), goes the general way.
 //!
 //! # The one copy
 //! simd-json unescapes strings *in place*: a string holding `\n` or `\u00e9` is
@@ -39,7 +48,7 @@ use echo_wire::json::{self, Unicode};
 
 use crate::diagnosis::{self, Diagnosis};
 use crate::line_buffer::PADDING;
-use tape::{Raw, walk};
+use tape::{Echo, Raw, walk};
 
 /// The request types this node answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,6 +95,60 @@ pub struct Message {
     /// True when the body has an `in_reply_to` key: the message is a response, whatever
     /// its `type`, and is never answered.
     pub response: bool,
+}
+
+/// An `echo` request laid out as Maelstrom lays one out, which the node answers with
+/// `echo_ok`: what [`Parser`] reads without going through a [`Message`]. Each field is
+/// the bytes of the line that the [`Message`]'s span would cover.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EchoRequest<'a> {
+    /// The `src` string token.
+    pub src: &'a [u8],
+    /// The `dest` string token.
+    pub dest: &'a [u8],
+    /// The body's `msg_id`, an integer.
+    pub msg_id: &'a [u8],
+    /// The body's `echo` value: a string, number or literal.
+    pub echo: &'a [u8],
+}
+
+/// A line, parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parsed<'a> {
+    /// The request Maelstrom sends most: an `echo` in its own layout
+    /// (`{"id":ID,"src":S,"dest":D,"body":{...}}`, the body's keys `echo`, `type` and
+    /// `msg_id` in any order), `msg_id` an integer, and a payload that is not an
+    /// object or array.
+    Echo(EchoRequest<'a>),
+    /// Any other message.
+    Message(Message),
+}
+
+impl Parsed<'_> {
+    /// The message, whichever way it was read, its spans in the line that starts at
+    /// `line` and which it was parsed from. An [`EchoRequest`] has no `type` span: the
+    /// message's is empty.
+    #[cfg(test)]
+    pub fn into_message(self, line: *const u8) -> Message {
+        let span = |bytes: &[u8]| {
+            let start = bytes.as_ptr() as usize - line as usize;
+            Span::new(start, start + bytes.len())
+        };
+        match self {
+            Parsed::Echo(echo) => Message {
+                src: span(echo.src),
+                dest: span(echo.dest),
+                kind: RequestType::Echo,
+                type_: Span { start: 0, end: 0 },
+                msg_id: MsgId::Integer(span(echo.msg_id)),
+                echo: Some(span(echo.echo)),
+                node_id: None,
+                node_ids: None,
+                response: false,
+            },
+            Parsed::Message(message) => message,
+        }
+    }
 }
 
 /// Why a line is not a message.
@@ -194,11 +257,27 @@ impl Parser {
 
     /// [`Parser::parse_known`], the line searched for a backslash here.
     #[cfg(test)]
-    pub fn parse(&mut self, padded: &mut [u8], len: usize) -> Result<Message, ParseError> {
+    pub fn parse<'a>(
+        &mut self,
+        padded: &'a mut [u8],
+        len: usize,
+    ) -> Result<Parsed<'a>, ParseError> {
         let has_backslash = padded
             .get(..len)
             .is_some_and(|line| memchr::memchr(b'\\', line).is_some());
         self.parse_known(padded, len, has_backslash)
+    }
+
+    /// [`Parser::parse`], every line read the general way, as a [`Message`].
+    #[cfg(test)]
+    pub fn parse_general(&mut self, padded: &mut [u8], len: usize) -> Result<Message, ParseError> {
+        let has_backslash = padded
+            .get(..len)
+            .is_some_and(|line| memchr::memchr(b'\\', line).is_some());
+        match self.parse_lane(padded, len, has_backslash, Lane::General)? {
+            Parsed::Message(message) => Ok(message),
+            Parsed::Echo(_) => Err(ParseError::Inconsistent),
+        }
     }
 
     /// Parses `padded[..len]` as a message. `padded` must extend at least [`PADDING`]
@@ -208,32 +287,39 @@ impl Parser {
     /// then need not search for. `has_backslash` must be true for a line that holds one:
     /// such a line is parsed from a copy, and given false it would be parsed in place,
     /// where simd-json unescapes its strings over their original bytes.
-    pub(crate) fn parse_known(
+    pub(crate) fn parse_known<'a>(
         &mut self,
-        padded: &mut [u8],
+        padded: &'a mut [u8],
         len: usize,
         has_backslash: bool,
-    ) -> Result<Message, ParseError> {
+    ) -> Result<Parsed<'a>, ParseError> {
+        self.parse_lane(padded, len, has_backslash, Lane::Echo)
+    }
+
+    /// [`Parser::parse_known`], reading the line only the ways `lane` allows.
+    #[inline(always)]
+    fn parse_lane<'a>(
+        &mut self,
+        padded: &'a mut [u8],
+        len: usize,
+        has_backslash: bool,
+        lane: Lane,
+    ) -> Result<Parsed<'a>, ParseError> {
         if padded.len() < len.saturating_add(PADDING) {
             return Err(ParseError::Inconsistent);
         }
         self.longest = self.longest.max(len);
-        let mut raw = Raw::default();
-        let parsed = if has_backslash {
+        let walked = if has_backslash {
             copy_padded(&mut self.scratch, &padded[..len]);
-            parse_tape(
-                &mut self.buffers,
-                &mut self.tape,
-                &mut self.scratch,
-                len,
-                &mut raw,
-            )
+            let scratch = &mut self.scratch;
+            parse_tape(&mut self.buffers, &mut self.tape, scratch, len, lane)
         } else {
-            parse_tape(&mut self.buffers, &mut self.tape, padded, len, &mut raw)
+            parse_tape(&mut self.buffers, &mut self.tape, padded, len, lane)
         };
         let line = &padded[..len];
-        match parsed {
-            Ok(()) => {}
+        let raw = match walked {
+            Ok(Walked::Echo(echo)) => return Ok(Parsed::Echo(echo.finish(line))),
+            Ok(Walked::Raw(raw)) => raw,
             Err(Rejected::Message(e)) => return Err(e),
             Err(Rejected::Json) => {
                 if let Some(fault) = diagnosis::diagnose(line) {
@@ -241,25 +327,28 @@ impl Parser {
                 }
                 // Valid JSON that simd-json cannot read: a number beyond a double's range
                 // or a lone surrogate escape. The line is parsed again from a copy with
-                // both made readable (see the module docs); the spans still point into
-                // the untouched line.
-                raw = Raw::default();
+                // both made readable (see the module docs), and read the general way, as
+                // the tape can no longer tell an integer `msg_id` from one that was not;
+                // the spans still point into the untouched line.
                 copy_padded(&mut self.scratch, line);
                 make_readable(&mut self.scratch[..len]);
+                let scratch = &mut self.scratch;
                 match parse_tape(
                     &mut self.buffers,
                     &mut self.tape,
-                    &mut self.scratch,
+                    scratch,
                     len,
-                    &mut raw,
+                    Lane::General,
                 ) {
-                    Ok(()) => {}
+                    Ok(Walked::Raw(raw)) => raw,
+                    Ok(Walked::Echo(_)) | Err(Rejected::Json) => {
+                        return Err(ParseError::Unreadable);
+                    }
                     Err(Rejected::Message(e)) => return Err(e),
-                    Err(Rejected::Json) => return Err(ParseError::Unreadable),
                 }
             }
-        }
-        raw.finish(line)
+        };
+        raw.finish(line).map(Parsed::Message)
     }
 }
 
@@ -271,8 +360,27 @@ enum Rejected {
     Message(ParseError),
 }
 
-/// Runs simd-json on `input[..len]` (padded) and walks its tape into `raw`. `tape` is
-/// left empty, so that it can keep its `'static` lifetime between lines.
+/// Which ways [`parse_tape`] may read a document.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lane {
+    /// As an [`Echo`] if it is one, else the general way.
+    Echo,
+    /// Only the general way.
+    General,
+}
+
+/// What [`parse_tape`] read.
+enum Walked {
+    /// An echo request laid out as Maelstrom lays it out.
+    Echo(Echo),
+    /// Any other message, read the general way.
+    Raw(Raw),
+}
+
+/// Runs simd-json on `input[..len]` (padded) and walks its tape: an echo request laid out
+/// as Maelstrom lays it out comes back as an [`Echo`] (given [`Lane::Echo`]), any other
+/// message as a [`Raw`]. `tape` is left empty, so that it can keep its `'static` lifetime
+/// between lines.
 ///
 /// Always inlined: with `fill_tape_padded` called from each of `parse`'s call sites, LLVM
 /// keeps simd-json's stage 2 out of line, which callgrind counts as 20 fewer instructions
@@ -283,11 +391,23 @@ fn parse_tape(
     tape: &mut Tape<'static>,
     input: &mut [u8],
     len: usize,
-    raw: &mut Raw,
-) -> Result<(), Rejected> {
+    lane: Lane,
+) -> Result<Walked, Rejected> {
     let mut filled = std::mem::replace(tape, Tape(Vec::new())).reset();
     let result = match simd_json::fill_tape_padded(input, len, buffers, &mut filled) {
-        Ok(()) => walk(&filled.0, buffers.structural_indexes(), raw).map_err(Rejected::Message),
+        Ok(()) => {
+            let (nodes, structurals) = (&filled.0[..], buffers.structural_indexes());
+            let echo = match lane {
+                Lane::Echo => Echo::read(nodes, structurals),
+                Lane::General => None,
+            };
+            match echo {
+                Some(echo) => Ok(Walked::Echo(echo)),
+                None => walk(nodes, structurals)
+                    .map(Walked::Raw)
+                    .map_err(Rejected::Message),
+            }
+        }
         Err(_) => Err(Rejected::Json),
     };
     *tape = filled.reset();

@@ -23,7 +23,7 @@ use crate::line_buffer::Line;
 use crate::log::Log;
 use echo_wire::Span;
 
-use crate::message::{Message, MsgId, Parser, RequestType};
+use crate::message::{Message, MsgId, Parsed, Parser, RequestType};
 use crate::reply::{ErrorCode, Replier};
 
 /// What became of a line, for whoever counts.
@@ -100,7 +100,15 @@ impl Protocol {
         let number = line.number;
         let backslash = line.has_backslash();
         let (padded, len) = line.padded_mut();
-        let parsed = self.parser.parse_known(padded, len, backslash);
+        let parsed = match self.parser.parse_known(padded, len, backslash) {
+            Ok(Parsed::Echo(echo)) => {
+                self.answer_as(echo.dest);
+                self.replier.echo_ok(out, echo.src, echo.msg_id, echo.echo);
+                return Handled::Replied;
+            }
+            Ok(Parsed::Message(message)) => Ok(message),
+            Err(e) => Err(e),
+        };
         let bytes = &padded[..len];
         let message = match parsed {
             Ok(message) => message,
@@ -163,8 +171,7 @@ impl Protocol {
             );
         }
         let dest = request.message.src.of(request.bytes);
-        self.replier
-            .init_ok(out, &self.id, dest, request.in_reply_to);
+        self.replier.init_ok(out, dest, request.in_reply_to);
         Answer::Ok
     }
 
@@ -178,24 +185,18 @@ impl Protocol {
                 "echo needs an echo field",
             );
         };
-        let (src, dest) = endpoints(&self.id, request);
-        self.replier.echo_ok(
-            out,
-            src,
-            dest,
-            request.in_reply_to,
-            payload.of(request.bytes),
-        );
+        let dest = self.endpoints(request);
+        self.replier
+            .echo_ok(out, dest, request.in_reply_to, payload.of(request.bytes));
         Answer::Ok
     }
 
     /// Any other type: not supported.
     fn unsupported(&mut self, request: &Request<'_>, out: &mut Vec<u8>) -> Answer {
-        let (src, dest) = endpoints(&self.id, request);
+        let dest = self.endpoints(request);
         let type_name = request.message.type_.inner().of(request.bytes);
         self.replier.error(
             out,
-            src,
             dest,
             request.in_reply_to,
             ErrorCode::NotSupported,
@@ -213,9 +214,9 @@ impl Protocol {
         code: ErrorCode,
         text: &'static str,
     ) -> Answer {
-        let (src, dest) = endpoints(&self.id, request);
+        let dest = self.endpoints(request);
         self.replier
-            .error(out, src, dest, request.in_reply_to, code, text, b"");
+            .error(out, dest, request.in_reply_to, code, text, b"");
         Answer::Error(text)
     }
 
@@ -226,20 +227,27 @@ impl Protocol {
         };
         set(&mut self.id, id, bytes);
         set(&mut self.ids, ids, bytes);
+        self.replier.set_src(&self.id);
         true
     }
-}
 
-/// The reply's `src` (this node's `id`, or before `init` the request's `dest`) and
-/// `dest` (the request's `src`).
-fn endpoints<'a>(id: &'a [u8], request: &Request<'a>) -> (&'a [u8], &'a [u8]) {
-    let message = request.message;
-    let src = if id.is_empty() {
-        message.dest.of(request.bytes)
-    } else {
-        id
-    };
-    (src, message.src.of(request.bytes))
+    /// The reply's `dest` (the request's `src`), its `src` made ready as
+    /// [`Protocol::answer_as`] does.
+    fn endpoints<'a>(&mut self, request: &Request<'a>) -> &'a [u8] {
+        let message = request.message;
+        self.answer_as(message.dest.of(request.bytes));
+        message.src.of(request.bytes)
+    }
+
+    /// Makes `request_dest`, the `dest` of the request about to be answered, the
+    /// reply's `src` if `init` has not yet set this node's `id`, which is every reply's
+    /// `src` once it has.
+    #[inline(always)]
+    fn answer_as(&mut self, request_dest: &[u8]) {
+        if self.id.is_empty() {
+            self.replier.set_src(request_dest);
+        }
+    }
 }
 
 /// Replaces `field` with the bytes `span` covers in `bytes`, reusing its capacity.

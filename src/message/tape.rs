@@ -1,15 +1,19 @@
 //! The tape walk: simd-json's tape and structural indexes of a parsed line, turned into the
-//! byte spans of a [`Message`]. Stage 2 of a message's path
-//! with `message.rs`, which runs simd-json and decides what to do when it refuses a line;
-//! this file reads what it produced, without recursion and without reading the line's
-//! bytes but to trim a span's trailing whitespace.
+//! byte spans of a [`Message`]. Stage 2 of a message's path with `message.rs`, which runs
+//! simd-json and decides what to do when it refuses a line; this file reads what it
+//! produced, without recursion and without reading the line's bytes but to trim a span's
+//! trailing whitespace.
+//!
+//! Two ways: [`Echo::read`] takes the request Maelstrom sends most, an `echo` in
+//! Maelstrom's own layout, whose tape has one shape, so that each span is at a known
+//! index; [`walk`] reads any other message, key by key, whatever its layout.
 
 use echo_wire::json;
 use simd_json::{Node as TapeNode, StaticNode};
 
 use echo_wire::Span;
 
-use super::{Message, MsgId, ParseError, RequestType};
+use super::{EchoRequest, Message, MsgId, ParseError, RequestType};
 
 /// A message as the walk finds it: span ends are the position of the next structural
 /// character, so they may include trailing whitespace until [`Raw::finish`] trims it.
@@ -57,18 +61,7 @@ impl Raw {
             "type",
             "a string",
         )?;
-        let trim = |span: Span| {
-            let value = span.of(line);
-            let kept = value
-                .iter()
-                .rposition(|b| !json::is_whitespace(*b))
-                .map_or(0, |i| i + 1);
-            Span {
-                start: span.start,
-                // `kept` is at most the span's length, so this stays within it.
-                end: span.start + kept as u32,
-            }
-        };
+        let trim = |span: Span| trim(span, line);
         let msg_id = match self.msg_id {
             None => MsgId::Absent,
             Some((span, is_number)) => {
@@ -94,22 +87,20 @@ impl Raw {
     }
 }
 
-/// Reads the routing fields and the body out of a parsed document into `raw` (which
-/// stays on the caller's stack rather than being moved out in a `Result`).
-pub(crate) fn walk(
-    nodes: &[TapeNode<'_>],
-    structurals: &[u32],
-    raw: &mut Raw,
-) -> Result<(), ParseError> {
+/// Reads the routing fields and the body out of a parsed document, the general way:
+/// whatever its layout.
+#[inline(never)]
+pub(crate) fn walk(nodes: &[TapeNode<'_>], structurals: &[u32]) -> Result<Raw, ParseError> {
+    let mut raw = Raw::default();
+    if !matches!(nodes.first(), Some(TapeNode::Object { .. })) {
+        return Err(ParseError::NotAnObject);
+    }
     let mut cursor = Cursor {
         nodes,
         structurals,
         node: 0,
         structural: 0,
     };
-    if !matches!(nodes.first(), Some(TapeNode::Object { .. })) {
-        return Err(ParseError::NotAnObject);
-    }
     cursor.members(|key, cursor| {
         match key {
             "src" => raw.src = Some(cursor.string()?),
@@ -122,7 +113,7 @@ pub(crate) fn walk(
                 let is_object = matches!(cursor.peek()?, TapeNode::Object { .. });
                 raw.body = Some(is_object);
                 if is_object {
-                    cursor.members(|key, cursor| body_member(raw, key, cursor))?;
+                    cursor.members(|key, cursor| body_member(&mut raw, key, cursor))?;
                 } else {
                     cursor.pass()?;
                 }
@@ -130,7 +121,130 @@ pub(crate) fn walk(
             _ => cursor.pass()?,
         }
         Ok(())
-    })
+    })?;
+    Ok(raw)
+}
+
+/// An echo request laid out as Maelstrom lays one out:
+/// `{"id":ID,"src":"S","dest":"D","body":{K:V,K:V,K:V}}`, `id` a number or absent, the
+/// body's keys `echo`, `type` and `msg_id` once each in any order, `type` the string
+/// `echo`, `msg_id` an integer, and the payload a string, number or literal. Such a tape
+/// has one shape, so every structural character is at a known index, and what the general
+/// walk would find (an echo request the node answers with `echo_ok`) follows from the
+/// shape. Span ends are the next structural character's position, as in [`Raw`], until
+/// [`Echo::finish`] trims them.
+pub(crate) struct Echo {
+    src: Span,
+    dest: Span,
+    echo: Span,
+    msg_id: Span,
+}
+
+impl Echo {
+    /// The request, if the tape has the shape above.
+    #[inline(always)]
+    pub(crate) fn read(nodes: &[TapeNode<'_>], structurals: &[u32]) -> Option<Echo> {
+        use TapeNode::{Object, Static, String as Str};
+        // `base`: where `{` is, or after `id`, the `,` that follows it; the layout
+        // below is indexed from there.
+        let (body, base) = match nodes {
+            [
+                Object { len: 4, count: 14 },
+                Str("id"),
+                Static(_),
+                Str("src"),
+                Str(_),
+                Str("dest"),
+                Str(_),
+                Str("body"),
+                Object { len: 3, count: 6 },
+                body @ ..,
+            ] => (body, 4),
+            [
+                Object { len: 3, count: 12 },
+                Str("src"),
+                Str(_),
+                Str("dest"),
+                Str(_),
+                Str("body"),
+                Object { len: 3, count: 6 },
+                body @ ..,
+            ] => (body, 0),
+            _ => return None,
+        };
+        let [Str(k1), v1, Str(k2), v2, Str(k3), v3] = body else {
+            return None;
+        };
+        // `{ "src" : S , "dest" : D , "body" : { K : V , K : V , K : V } }`
+        let s: &[u32; 25] = structurals.get(base..base + 25)?.try_into().ok()?;
+        let span = |at: usize| Span {
+            start: s[at],
+            end: s[at + 1],
+        };
+        // One bit a key; with three members, all three bits set means each key once.
+        let (mut seen, mut echo, mut msg_id) = (0u8, 0, 0);
+        for (key, value, at) in [(k1, v1, 14), (k2, v2, 18), (k3, v3, 22)] {
+            match (*key, value) {
+                ("type", Str("echo")) => seen |= 1,
+                ("msg_id", Static(StaticNode::I64(_) | StaticNode::U64(_))) => {
+                    seen |= 2;
+                    msg_id = at;
+                }
+                ("echo", Str(_) | Static(_)) => {
+                    seen |= 4;
+                    echo = at;
+                }
+                _ => return None,
+            }
+        }
+        if seen != 7 {
+            return None;
+        }
+        Some(Echo {
+            src: span(3),
+            dest: span(7),
+            echo: span(echo),
+            msg_id: span(msg_id),
+        })
+    }
+
+    /// The request, each value's bytes in `line` without the whitespace that may
+    /// follow it.
+    #[inline(always)]
+    pub(crate) fn finish(self, line: &[u8]) -> EchoRequest<'_> {
+        EchoRequest {
+            src: trimmed(self.src, line),
+            dest: trimmed(self.dest, line),
+            msg_id: trimmed(self.msg_id, line),
+            echo: trimmed(self.echo, line),
+        }
+    }
+}
+
+/// The bytes `span` covers in `line`, without the whitespace that may end them.
+#[inline(always)]
+fn trimmed(span: Span, line: &[u8]) -> &[u8] {
+    let value = line
+        .get(span.start as usize..span.end as usize)
+        .unwrap_or_default();
+    match value.last() {
+        Some(last) if !json::is_whitespace(*last) => value, // as in every compact line
+        _ => trim(span, line).of(line),
+    }
+}
+
+/// `span` of `line` without the whitespace that may end it.
+fn trim(span: Span, line: &[u8]) -> Span {
+    let value = span.of(line);
+    let kept = value
+        .iter()
+        .rposition(|b| !json::is_whitespace(*b))
+        .map_or(0, |i| i + 1);
+    Span {
+        start: span.start,
+        // `kept` is at most the span's length, so this stays within it.
+        end: span.start + kept as u32,
+    }
 }
 
 #[inline(always)]

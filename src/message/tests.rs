@@ -2,10 +2,33 @@
 
 use super::*;
 
+/// Parses `line` both ways the parser can (its echo lane, and the general way) and checks
+/// that they agree; returns the message the general way read, and the padded line.
 fn parse(line: &str) -> Result<(Message, Vec<u8>), ParseError> {
     let mut padded = line.as_bytes().to_vec();
     padded.extend_from_slice(&[b'#'; PADDING]);
-    let message = Parser::new().parse(&mut padded, line.len())?;
+    let general = Parser::new().parse_general(&mut padded, line.len());
+    let start = padded.as_ptr();
+    let parsed = Parser::new().parse(&mut padded, line.len());
+    match (parsed, &general) {
+        (Ok(Parsed::Echo(echo)), Ok(general)) => {
+            let fast = Parsed::Echo(echo).into_message(start);
+            assert_eq!(fast.kind, RequestType::Echo, "{line}");
+            assert_eq!(
+                fast,
+                Message {
+                    type_: fast.type_,
+                    ..*general
+                },
+                "the echo lane and the general way differ on {line}"
+            );
+        }
+        (Ok(Parsed::Echo(_)), Err(e)) => panic!("only the echo lane reads {line}: {e}"),
+        (Ok(Parsed::Message(message)), Ok(general)) => assert_eq!(&message, general, "{line}"),
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{line}"),
+        (parsed, general) => panic!("{line}: {parsed:?} but {general:?}"),
+    }
+    let message = general?;
     assert_eq!(
         &padded[..line.len()],
         line.as_bytes(),
@@ -32,6 +55,81 @@ fn maelstrom_echo_request() {
     assert_eq!(text(&buf, m.type_), r#""echo""#);
     assert!(matches!(m.msg_id, MsgId::Integer(s) if text(&buf, s) == "3"));
     assert_eq!(text(&buf, m.echo.expect("echo")), r#""Please echo 35""#);
+}
+
+/// Which way the parser reads `line`: true for its echo lane.
+fn read_by_echo_lane(line: &str) -> bool {
+    let mut padded = line.as_bytes().to_vec();
+    padded.extend_from_slice(&[b' '; PADDING]);
+    matches!(
+        Parser::new().parse(&mut padded, line.len()),
+        Ok(Parsed::Echo(_))
+    )
+}
+
+#[test]
+fn the_echo_lane_takes_maelstroms_layout_and_nothing_else() {
+    let body = |members: [&str; 3]| format!("{{{}}}", members.join(","));
+    let (echo, type_, msg_id) = (
+        r#""echo":"Please echo 35""#,
+        r#""type":"echo""#,
+        r#""msg_id":3"#,
+    );
+    let mut lane = Vec::new();
+    for members in [
+        [echo, type_, msg_id],
+        [echo, msg_id, type_],
+        [type_, echo, msg_id],
+        [type_, msg_id, echo],
+        [msg_id, echo, type_],
+        [msg_id, type_, echo],
+    ] {
+        let body = body(members);
+        lane.push(format!(
+            r#"{{"id":7,"src":"c2","dest":"n1","body":{body}}}"#
+        ));
+        lane.push(format!(r#"{{"src":"c2","dest":"n1","body":{body}}}"#));
+    }
+    lane.extend([
+        r#"{ "id" : 7 , "src" : "c2" , "dest" : "n1" , "body" : { "echo" : 1.5e3 , "type" : "echo" , "msg_id" : 3 } } "#.to_string(),
+        "{\"id\":7,\"src\":\"c2\"\t,\"dest\":\"n1\"\r\n,\"body\":{\"echo\":null\n,\"type\":\"echo\",\"msg_id\":-3 }}".to_string(),
+        r#"{"id":7,"src":"c\"2","dest":"n1","body":{"\u0065cho":"\u00e9","type":"ech\u006f","msg_id":3}}"#.to_string(),
+        r#"{"id":7,"src":"c2","dest":"n1","body":{"echo":"","type":"echo","msg_id":18446744073709551615}}"#.to_string(),
+    ]);
+    for line in &lane {
+        assert!(read_by_echo_lane(line), "not read by the echo lane: {line}");
+        let (m, buf) = parse(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+        assert_eq!((m.kind, m.response), (RequestType::Echo, false), "{line}");
+        assert!(matches!(m.msg_id, MsgId::Integer(_)), "{line}");
+        assert!(text(&buf, m.src).starts_with('"'), "{line}");
+    }
+    let general = [
+        // Another top-level order, key or kind.
+        r#"{"src":"c2","id":7,"dest":"n1","body":{"echo":1,"type":"echo","msg_id":3}}"#,
+        r#"{"id":"7","src":"c2","dest":"n1","body":{"echo":1,"type":"echo","msg_id":3}}"#,
+        r#"{"id":7,"src":"c2","dest":"n1","extra":0,"body":{"echo":1,"type":"echo","msg_id":3}}"#,
+        r#"{"id":7,"src":2,"dest":"n1","body":{"echo":1,"type":"echo","msg_id":3}}"#,
+        // A payload that is an object or array, empty or not.
+        r#"{"id":7,"src":"c2","dest":"n1","body":{"echo":{},"type":"echo","msg_id":3}}"#,
+        r#"{"id":7,"src":"c2","dest":"n1","body":{"echo":[],"type":"echo","msg_id":3}}"#,
+        r#"{"id":7,"src":"c2","dest":"n1","body":{"echo":[1],"type":"echo","msg_id":3}}"#,
+        // Another type, a msg_id that is not an integer, a key twice, a fourth key.
+        r#"{"id":7,"src":"c2","dest":"n1","body":{"echo":1,"type":"init","msg_id":3}}"#,
+        r#"{"id":7,"src":"c2","dest":"n1","body":{"echo":1,"type":"Echo","msg_id":3}}"#,
+        r#"{"id":7,"src":"c2","dest":"n1","body":{"echo":1,"type":"echo","msg_id":3.0}}"#,
+        r#"{"id":7,"src":"c2","dest":"n1","body":{"echo":1,"type":"echo","msg_id":"3"}}"#,
+        r#"{"id":7,"src":"c2","dest":"n1","body":{"echo":1,"type":"echo","msg_id":1e400}}"#,
+        r#"{"id":7,"src":"c2","dest":"n1","body":{"echo":1,"type":"echo","msg_id":99999999999999999999999}}"#,
+        r#"{"id":7,"src":"c2","dest":"n1","body":{"echo":1,"echo":2,"msg_id":3}}"#,
+        r#"{"id":7,"src":"c2","dest":"n1","body":{"echo":1,"type":"echo","in_reply_to":3}}"#,
+        r#"{"id":7,"src":"c2","dest":"n1","body":{"echo":1,"type":"echo","msg_id":3,"x":0}}"#,
+        // A number the parser must make readable first.
+        r#"{"id":7,"src":"c2","dest":"n1","body":{"echo":1e400,"type":"echo","msg_id":3}}"#,
+    ];
+    for line in general {
+        assert!(!read_by_echo_lane(line), "read by the echo lane: {line}");
+        let _ = parse(line); // a message or not, as the general way says, checked there
+    }
 }
 
 #[test]
