@@ -332,3 +332,31 @@ fn replies_written_counts_what_reached_stdout() {
     assert_eq!(stat(&text, "replies"), 11, "made: {text}");
     assert_eq!(stat(&text, "replies written"), 0, "written: {text}");
 }
+
+#[test]
+fn the_stderr_thread_starts_with_the_first_diagnostic() {
+    // A node that says nothing on stderr runs one thread; its first diagnostic starts the
+    // thread that writes stderr, and the diagnostic arrives.
+    let threads =
+        |pid: u32| std::fs::read_dir(format!("/proc/{pid}/task")).map(|tasks| tasks.count());
+    if common::emulated() || threads(std::process::id()).is_err() {
+        return; // Linux's /proc counts the node's own threads
+    }
+    let mut child = common::spawn_node(&[]);
+    let pid = child.id();
+    let mut stdin = child.stdin.take().expect("stdin");
+    let got = replies(child.stdout.take().expect("stdout"));
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    stdin.write_all(INIT.as_bytes()).expect("init");
+    stdin.flush().expect("flush");
+    check_reply_shape(&got.recv_timeout(PATIENCE).expect("init_ok"));
+    assert_eq!(threads(pid).expect("its threads"), 1);
+    stdin.write_all(b"not json\n").expect("a bad line");
+    stdin.flush().expect("flush");
+    let mut said = String::new();
+    std::io::BufRead::read_line(&mut stderr, &mut said).expect("its diagnostic");
+    assert!(said.starts_with("echo-node: line 2: "), "{said}");
+    assert_eq!(threads(pid).expect("its threads"), 2);
+    drop(stdin);
+    assert!(child.wait().expect("exit").success());
+}

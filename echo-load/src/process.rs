@@ -6,8 +6,9 @@
 
 use std::fs::File;
 use std::io::{self, Write};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::receive::Lines;
@@ -19,9 +20,10 @@ pub struct NodeProcess {
     /// [`crate::config::Config::first_node`]).
     pub name: String,
     child: Child,
-    stdin: Option<ChildStdin>,
+    /// The driver's end of its stdin (non-blocking), while open.
+    stdin: Option<File>,
     /// The driver's end of its stdout (non-blocking).
-    pub stdout: ChildStdout,
+    pub stdout: File,
     /// Bytes not yet written to its stdin.
     pub out: Vec<u8>,
     /// Its stdout, cut into lines.
@@ -59,48 +61,63 @@ pub enum Stop {
     Killed,
 }
 
+/// A node's process just started, with the driver's ends of its stdin and stdout.
+#[derive(Debug)]
+pub struct Launched {
+    /// The process.
+    pub child: Child,
+    /// The driver's end of its stdin (non-blocking).
+    pub stdin: OwnedFd,
+    /// The driver's end of its stdout (non-blocking).
+    pub stdout: OwnedFd,
+}
+
+/// Starts `bin args` in a process group of its own, its stdin and stdout pipes whose
+/// driver's ends are non-blocking, its stderr written to `log` (created or truncated).
+/// `grow_pipes`: ask for 1 MiB pipes (Linux).
+pub fn launch(bin: &Path, args: &[String], log: &Path, grow_pipes: bool) -> io::Result<Launched> {
+    let stderr = File::create(log)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", log.display())))?;
+    use std::os::unix::process::CommandExt;
+    let mut child = Command::new(bin)
+        .args(args)
+        // Its own process group: what it starts is ended with it, and a terminal's
+        // Ctrl-C reaches echo-load alone, which ends the run in order.
+        .process_group(0)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .map_err(|e| {
+            // Why, in the file's own terms, where they say more than the system.
+            let why = crate::program::check(bin)
+                .err()
+                .map_or(String::new(), |why| format!(": {why}"));
+            io::Error::new(
+                e.kind(),
+                format!("cannot start {}: {e}{why}", bin.display()),
+            )
+        })?;
+    let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        return Err(io::Error::other("stdio not piped"));
+    };
+    crate::sys::prepare_pipe(&stdin, grow_pipes)?;
+    crate::sys::prepare_pipe(&stdout, grow_pipes)?;
+    Ok(Launched {
+        child,
+        stdin: stdin.into(),
+        stdout: stdout.into(),
+    })
+}
+
 impl NodeProcess {
-    /// Starts `bin args` as node `name`, its stderr written to `log` (created or truncated).
-    /// `grow_pipes`: ask for 1 MiB pipes (Linux).
-    pub fn spawn(
-        bin: &Path,
-        args: &[String],
-        name: String,
-        log: PathBuf,
-        grow_pipes: bool,
-    ) -> io::Result<NodeProcess> {
-        let stderr = File::create(&log)
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", log.display())))?;
-        use std::os::unix::process::CommandExt;
-        let mut child = Command::new(bin)
-            .args(args)
-            // Its own process group: what it starts is ended with it, and a terminal's
-            // Ctrl-C reaches echo-load alone, which ends the run in order.
-            .process_group(0)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .map_err(|e| {
-                // Why, in the file's own terms, where they say more than the system.
-                let why = crate::program::check(bin)
-                    .err()
-                    .map_or(String::new(), |why| format!(": {why}"));
-                io::Error::new(
-                    e.kind(),
-                    format!("cannot start {}: {e}{why}", bin.display()),
-                )
-            })?;
-        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
-            return Err(io::Error::other("stdio not piped"));
-        };
-        crate::sys::prepare_pipe(&stdin, grow_pipes)?;
-        crate::sys::prepare_pipe(&stdout, grow_pipes)?;
-        Ok(NodeProcess {
+    /// Node `name`, its stderr in `log`, as [`launch`] started it.
+    pub fn new(name: String, log: PathBuf, launched: Launched) -> NodeProcess {
+        NodeProcess {
             name,
-            child,
-            stdin: Some(stdin),
-            stdout,
+            child: launched.child,
+            stdin: Some(File::from(launched.stdin)),
+            stdout: File::from(launched.stdout),
             out: Vec::new(),
             lines: Lines::default(),
             log,
@@ -109,11 +126,11 @@ impl NodeProcess {
             drained: false,
             unread: false,
             printed_after_input: 0,
-        })
+        }
     }
 
     /// The driver's end of its stdin, while open.
-    pub fn stdin(&self) -> Option<&ChildStdin> {
+    pub fn stdin(&self) -> Option<&File> {
         self.stdin.as_ref()
     }
 
@@ -237,7 +254,7 @@ impl NodeProcess {
         status
     }
 
-    /// SIGKILL to the node's process group (it leads one: see [`NodeProcess::spawn`]).
+    /// SIGKILL to the node's process group (it leads one: see [`launch`]).
     fn kill_group(&self) {
         use nix::sys::signal::{Signal, killpg};
         if let Ok(pid) = i32::try_from(self.child.id()) {

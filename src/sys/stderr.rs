@@ -1,4 +1,6 @@
 //! stderr, written by a thread of its own, so that the reply path never waits for it.
+//! The thread starts with the first line handed over: a node that says nothing on stderr
+//! never starts it.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -12,7 +14,8 @@ use super::turn::Turn;
 
 /// stderr, written by a thread of its own, so that the reply path never waits for it.
 ///
-/// A write hands whole lines to the thread while its backlog ([`STDERR_BACKLOG`]) has
+/// The thread starts when the first line is handed over; if it cannot be started, that
+/// line and every later one are dropped and counted. A write hands whole lines to the thread while its backlog ([`STDERR_BACKLOG`]) has
 /// room. When it has none:
 ///
 /// - if stderr is taking bytes (the thread is writing; a regular file always is), the
@@ -70,6 +73,9 @@ struct Pending {
     dropped: u64,
     /// Lines dropped since the thread last reported it.
     unreported: u64,
+    /// stderr and its turn, until the first line handed over starts the thread that
+    /// writes them.
+    unstarted: Option<(File, Turn)>,
 }
 
 impl Pending {
@@ -113,23 +119,36 @@ fn lines_in(bytes: &[u8]) -> u64 {
 }
 
 impl Diagnostics {
-    /// A writer for `file` (any descriptor: a pipe, a file, a terminal) and its thread.
-    pub fn spawn(file: File, turn: Turn) -> io::Result<Diagnostics> {
+    /// A writer for `file` (any descriptor: a pipe, a file, a terminal); its thread
+    /// starts with the first line handed over.
+    pub fn new(file: File, turn: Turn) -> Diagnostics {
         let shared = Arc::new(Backlog {
             state: Mutex::new(Pending {
-                bytes: Vec::with_capacity(STDERR_BACKLOG),
+                unstarted: Some((file, turn)),
                 ..Pending::default()
             }),
             changed: Condvar::new(),
         });
-        let theirs = Arc::clone(&shared);
-        std::thread::Builder::new()
-            .name("stderr".into())
-            .spawn(move || write_stderr(&file, &theirs, &turn))?;
-        Ok(Diagnostics {
+        Diagnostics {
             shared,
             deadline: None,
-        })
+        }
+    }
+
+    /// Starts the thread, if it has not started, with the state locked as `state`; if it
+    /// cannot be started, nothing can be written.
+    fn start(&self, state: &mut Pending) {
+        let Some((file, turn)) = state.unstarted.take() else {
+            return;
+        };
+        state.bytes.reserve_exact(STDERR_BACKLOG);
+        let theirs = Arc::clone(&self.shared);
+        let started = std::thread::Builder::new()
+            .name("stderr".into())
+            .spawn(move || write_stderr(&file, &theirs, &turn));
+        if started.is_err() {
+            state.failed = true;
+        }
     }
 
     /// For the end of a run: from now on a write with no room waits for it up to
@@ -188,6 +207,9 @@ impl Write for Diagnostics {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let shared = &*self.shared;
         let mut state = lock(&shared.state);
+        if !buf.is_empty() {
+            self.start(&mut state);
+        }
         let mut rest = buf;
         let mut waited_since: Option<Instant> = None;
         while !rest.is_empty() {

@@ -123,6 +123,6 @@ pub fn standard_streams(signals: Option<Signals>) -> io::Result<(Stdin, Stdout, 
         Turn::default()
     };
     output.turn = turn.clone();
-    let diagnostics = Diagnostics::spawn(stderr, turn)?;
+    let diagnostics = Diagnostics::new(stderr, turn);
     Ok((input, output, diagnostics))
 }

@@ -22,6 +22,7 @@ use crate::record::Recorder;
 use crate::route::Router;
 use crate::schedule::Schedule;
 use crate::sys::{Alarm, ChildWatch};
+use spawner::Spawner;
 
 /// How often overdue requests are looked for.
 const EXPIRY_TICK: Duration = Duration::from_millis(20);
@@ -133,21 +134,34 @@ impl<'c> Drive<'c> {
     pub fn start(&mut self, logs: &Path) -> io::Result<()> {
         let config = self.config;
         let count = config.node_count;
+        let mut spawner = Spawner::new(
+            &config.bin,
+            &config.node_args,
+            count <= GROW_PIPES_UP_TO,
+            &self.router.names()[..count],
+            logs,
+        );
+        let started = self.start_from(&mut spawner);
+        // Nodes started and not yet taken (a stop signal, an error) are stopped with the
+        // rest.
+        self.nodes.extend(spawner.finish());
+        started
+    }
+
+    /// [`Drive::start`], each node from `spawner`.
+    fn start_from(&mut self, spawner: &mut Spawner) -> io::Result<()> {
+        let config = self.config;
+        let count = config.node_count;
         let mut progress = Progress::new(config.time_limit, config.progress);
         for n in 0..count {
             if self.haste() > Haste::None {
                 progress.finish();
                 return Ok(());
             }
-            let name = self.router.names()[n].clone();
-            let log = logs.join(format!("{name}.log"));
-            let node = NodeProcess::spawn(
-                &config.bin,
-                &config.node_args,
-                name,
-                log,
-                count <= GROW_PIPES_UP_TO,
-            )?;
+            let node = match spawner.next() {
+                Some(node) => node?,
+                None => return Err(io::Error::other("the nodes' starter ended early")),
+            };
             let registry = self.poll.registry();
             registry.register(
                 &mut SourceFd(&node.stdout.as_raw_fd()),
@@ -361,3 +375,4 @@ impl<'c> Drive<'c> {
 }
 
 mod pipes;
+mod spawner;

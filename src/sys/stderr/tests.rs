@@ -31,7 +31,7 @@ fn counts_lines_with_a_last_piece_as_one() {
 fn a_line_longer_than_the_backlog_is_written_whole_and_settles() {
     let scratch = Scratch::new("long-line");
     let file = File::create(&scratch.0).expect("a file");
-    let mut stderr = Diagnostics::spawn(file, Turn::default()).expect("thread");
+    let mut stderr = Diagnostics::new(file, Turn::default());
     let mut line = vec![b'x'; 3 * STDERR_BACKLOG];
     line.push(b'\n');
     stderr.write_all(&line).expect("never fails");
@@ -50,11 +50,10 @@ fn a_line_longer_than_the_backlog_is_written_whole_and_settles() {
 #[test]
 fn a_pipe_nobody_reads_drops_at_once_then_reports_when_drained() {
     let (mut reader, writer) = io::pipe().expect("pipe");
-    let mut stderr = Diagnostics::spawn(
+    let mut stderr = Diagnostics::new(
         File::from(std::os::fd::OwnedFd::from(writer)),
         Turn::default(),
-    )
-    .expect("thread");
+    );
     let line = [b'y'; 99]
         .iter()
         .copied()
