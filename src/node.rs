@@ -94,7 +94,9 @@ impl Protocol {
         out: &mut Vec<u8>,
         log: &mut Log<E>,
     ) -> Handled {
-        if line.bytes().iter().all(|b| b" \t\r\n".contains(b)) {
+        let bytes = line.bytes();
+        // A message's first byte is `{` (asked first: it settles every message at once).
+        if bytes.first() != Some(&b'{') && bytes.iter().all(|b| b" \t\r\n".contains(b)) {
             return Handled::Blank; // blank lines are allowed and ignored
         }
         let number = line.number;
