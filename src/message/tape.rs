@@ -147,32 +147,31 @@ impl Echo {
         use TapeNode::{Object, Static, String as Str};
         // `base`: where `{` is, or after `id`, the `,` that follows it; the layout
         // below is indexed from there.
-        let (body, base) = match nodes {
+        let (fields, base) = match nodes {
             [
                 Object { len: 4, count: 14 },
                 Str("id"),
                 Static(_),
-                Str("src"),
-                Str(_),
-                Str("dest"),
-                Str(_),
-                Str("body"),
-                Object { len: 3, count: 6 },
-                body @ ..,
-            ] => (body, 4),
-            [
-                Object { len: 3, count: 12 },
-                Str("src"),
-                Str(_),
-                Str("dest"),
-                Str(_),
-                Str("body"),
-                Object { len: 3, count: 6 },
-                body @ ..,
-            ] => (body, 0),
+                fields @ ..,
+            ] => (fields, 4),
+            [Object { len: 3, count: 12 }, fields @ ..] => (fields, 0),
             _ => return None,
         };
-        let [Str(k1), v1, Str(k2), v2, Str(k3), v3] = body else {
+        let [
+            Str("src"),
+            Str(_),
+            Str("dest"),
+            Str(_),
+            Str("body"),
+            Object { len: 3, count: 6 },
+            Str(k1),
+            v1,
+            Str(k2),
+            v2,
+            Str(k3),
+            v3,
+        ] = fields
+        else {
             return None;
         };
         // `{ "src" : S , "dest" : D , "body" : { K : V , K : V , K : V } }`
