@@ -1,12 +1,13 @@
 //! Where the nodes are started from. A process is started with a copy of its starter's
 //! descriptor table, and at `exec` closes each copied descriptor it does not keep: the
 //! driver holds two a node, so starting nodes one after another from the driver costs
-//! the square of their number. On Linux the nodes are started from a thread of their own
-//! that gives itself a descriptor table apart from the driver's (`unshare(CLONE_FILES)`)
+//! the square of their number. On Linux the nodes are started from threads of their own
+//! (one a core, up to four, node `n` from thread `n` modulo their number), each of which
+//! gives itself a descriptor table apart from the driver's (`unshare(CLONE_FILES)`)
 //! while the driver holds only a few: each node it starts copies and closes that few, and
 //! the driver's ends of each node's pipes reach the driver through a socket
-//! (`SCM_RIGHTS`). The thread also starts each node while the driver sends the ones
-//! before their init. Elsewhere the driver starts each node itself.
+//! (`SCM_RIGHTS`). The threads start nodes while the driver sends the ones before their
+//! init. Elsewhere the driver starts each node itself.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -145,7 +146,7 @@ mod thread {
     type Started = io::Result<(String, PathBuf, Child)>;
 
     /// How many threads start nodes at most: each waits for a node's `exec` before it
-    /// starts the next, so a few together keep the machine's cores busy.
+    /// starts the next, so one a core keeps the cores busy.
     const THREADS: usize = 4;
 
     pub struct Inner {
