@@ -15,8 +15,8 @@ use super::turn::Turn;
 /// stderr, written by a thread of its own, so that the reply path never waits for it.
 ///
 /// The thread starts when the first line is handed over; if it cannot be started, that
-/// line and every later one are dropped and counted. A write hands whole lines to the thread while its backlog ([`STDERR_BACKLOG`]) has
-/// room. When it has none:
+/// line and every later one are dropped and counted. A write hands whole lines to the
+/// thread while its backlog ([`STDERR_BACKLOG`]) has room. When it has none:
 ///
 /// - if stderr is taking bytes (the thread is writing; a regular file always is), the
 ///   write waits for room, up to [`STALL`];
@@ -136,9 +136,8 @@ impl Diagnostics {
     }
 
     /// Starts the thread, if it has not started, with the state locked as `state`; if it
-    /// cannot be started, nothing can be written. Out of line, for the first diagnostic
-    /// only: inlined, it made the node's loop 16 instructions a message longer
-    /// (callgrind, batch mode).
+    /// cannot be started, nothing can be written. Out of line: it runs for the first
+    /// diagnostic only.
     #[cold]
     #[inline(never)]
     fn start(&self, state: &mut Pending) {
